@@ -1,0 +1,33 @@
+# Two commands: `make run` sets everything up and serves the app; `make test` sets up and runs the tests.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+DEV_ENV := NETTVERK_ENV=development
+
+.PHONY: setup run test lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: setup
+	$(DEV_ENV) $(BIN)/nettverk db upgrade
+	$(DEV_ENV) $(BIN)/nettverk seed
+	$(DEV_ENV) $(BIN)/nettverk demo
+	@echo "nettverk kjører på http://127.0.0.1:5000 (stopp med Ctrl+C)"
+	$(DEV_ENV) $(BIN)/flask --app nettverk run --host 127.0.0.1 --port 5000
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) instance/*.db* .pytest_cache

@@ -1,0 +1,146 @@
+"""nettverk: regional cooperation for vulnerable children."""
+
+from flask import Flask, g, render_template, request
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from nettverk import db
+from nettverk.config import load_settings
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+ERROR_TITLES = {
+    400: "Ugyldig forespørsel",
+    401: "Du må logge inn",
+    403: "Du har ikke tilgang",
+    404: "Siden finnes ikke",
+    405: "Metoden er ikke tillatt",
+    409: "Konflikt",
+    413: "Filen er for stor",
+    422: "Kan ikke behandles",
+    429: "For mange forsøk",
+    500: "Noe gikk galt hos oss",
+}
+ERROR_TEXTS = {
+    400: "Forespørselen kunne ikke tolkes.",
+    401: "Du må logge inn for å se dette.",
+    403: "Kontoen din har ikke tilgang til denne siden. Ta kontakt med koordinatoren hvis du mener du skal ha det.",
+    404: "Vi fant ikke siden du lette etter. Sjekk adressen, eller gå til forsiden.",
+    405: "Denne adressen kan ikke brukes slik.",
+    413: "Filen er større enn det som er tillatt.",
+    429: "Du har prøvd for mange ganger. Vent litt og prøv igjen.",
+    500: "En feil oppstod, og ingenting ble lagret. Prøv igjen om litt.",
+}
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+}
+
+
+def create_app(test_config: dict | None = None, env: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.update(load_settings(env))
+    app.config.update(test_config or {})
+    if app.config["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    _init_login(app)
+    _register_blueprints(app)
+    _register_errors(app)
+    _register_templates(app)
+
+    @app.after_request
+    def _after(response):
+        response = db.finish_request(response)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        from nettverk.mail.operations import deliver_after_commit
+
+        deliver_after_commit(response)
+        return response
+
+    from nettverk.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _init_login(app: Flask) -> None:
+    from nettverk.accounts.models import User
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Logg inn for å se denne siden."
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def _load_user(user_id: str):
+        user = db.get_session().get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.is_active and user.password_hash else None
+
+
+def _register_blueprints(app: Flask) -> None:
+    from nettverk.accounts.views import bp as accounts_bp
+    from nettverk.api.views import bp as api_bp
+    from nettverk.mail.views import bp as mail_bp
+    from nettverk.registry.views import bp as registry_bp
+
+    for blueprint in (registry_bp, accounts_bp, mail_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _register_errors(app: Flask) -> None:
+    from nettverk.api.problems import problem
+
+    def render_error(status: int, detail: str | None = None):
+        title = ERROR_TITLES.get(status, "Feil")
+        detail = detail or ERROR_TEXTS.get(status, "")
+        if wants_json():
+            return problem(status, title, detail)
+        return render_template("error.html", status=status, title=title, detail=detail), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error):
+        return render_error(400, "Skjemaet manglet sikkerhetsnøkkel eller var for gammelt. "
+                                 "Last siden på nytt og send skjemaet igjen.")
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        # A description set by abort(status, "…") is our own Norwegian text; werkzeug's defaults are English.
+        custom = error.description if error.description != type(error).description else None
+        return render_error(error.code or 500, custom)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        session = g.get("db_session")
+        if session is not None:
+            session.rollback()
+        return render_error(500)
+
+
+def _register_templates(app: Flask) -> None:
+    from nettverk import policy, timeutil
+    from nettverk.registry.models import SERVICE_KINDS
+
+    app.jinja_env.filters["dato"] = timeutil.format_date
+    app.jinja_env.filters["datotid"] = timeutil.format_datetime
+    app.jinja_env.globals.update(can=policy.can, ROLES=policy.ROLES, SERVICE_KINDS=SERVICE_KINDS)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,272 @@
+"""Login, logout, invitations, password reset, own account, and the admin's user pages."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlmodel import func, or_, select
+
+from nettverk import policy
+from nettverk.accounts import operations
+from nettverk.accounts.forms import (
+    AcceptInvitationForm,
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    InviteForm,
+    LoginForm,
+    RoleForm,
+    SetPasswordForm,
+)
+from nettverk.accounts.models import RoleAssignment, User
+from nettverk.activity import ActivityLog
+from nettverk.db import get_session
+from nettverk.errors import OperationError
+from nettverk.forms import show_error
+from nettverk.mail.models import OutboxMessage
+from nettverk.policy import requires
+from nettverk.registry import queries
+from nettverk.registry.models import CompetenceBase, Municipality, Service
+
+bp = Blueprint("accounts", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so the login form cannot bounce people to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("registry.home")
+
+
+def _client_address() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/logg-inn", methods=["GET", "POST"])
+@requires("public")
+def login():
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = operations.authenticate(get_session(), form.email.data, form.password.data, _client_address(),
+                                           current_app.config)
+            login_user(user)
+            flash(f"Velkommen, {user.name or user.email}.", "success")
+            return redirect(_safe_next(request.args.get("next")))
+        except OperationError as error:
+            status = show_error(form, error)
+    elif form.errors:
+        status = 422
+    return render_template("accounts/login.html", form=form), status
+
+
+@bp.post("/logg-ut")
+@requires("authenticated")
+def logout():
+    logout_user()
+    flash("Du er logget ut.", "success")
+    return redirect(url_for("registry.home"))
+
+
+def _token_page(purpose: str, token: str):
+    try:
+        return operations.token_user(get_session(), token, purpose)
+    except OperationError as error:
+        abort(error.status, error.message)
+
+
+@bp.route("/invitasjon/<token>", methods=["GET", "POST"])
+@requires("public")
+def accept_invitation(token):
+    _, user = _token_page(operations.INVITATION, token)
+    form = AcceptInvitationForm(name=user.name)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = operations.accept_invitation(get_session(), token, form.name.data, form.password.data)
+            login_user(user)
+            flash("Kontoen din er klar. Velkommen til nettverk!", "success")
+            return redirect(url_for("accounts.profile"))
+        except OperationError as error:
+            status = show_error(form, error)
+    elif form.errors:
+        status = 422
+    return render_template("accounts/accept_invitation.html", form=form, user=user), status
+
+
+@bp.route("/glemt-passord", methods=["GET", "POST"])
+@requires("public")
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        operations.request_password_reset(get_session(), form.email.data,
+                                          current_app.config["PASSWORD_RESET_MINUTES"])
+        flash("Hvis adressen har en konto hos oss, har vi sendt en lenke for å lage nytt passord. "
+              "Sjekk e-posten din.", "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/nytt-passord/<token>", methods=["GET", "POST"])
+@requires("public")
+def reset_password(token):
+    _, user = _token_page(operations.PASSWORD_RESET, token)
+    form = SetPasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.reset_password(get_session(), token, form.password.data)
+            flash("Passordet er endret. Logg inn med det nye passordet.", "success")
+            return redirect(url_for("accounts.login"))
+        except OperationError as error:
+            status = show_error(form, error)
+    elif form.errors:
+        status = 422
+    return render_template("accounts/reset_password.html", form=form, user=user), status
+
+
+@bp.route("/min-konto", methods=["GET", "POST"])
+@requires("authenticated")
+def profile():
+    form = ChangePasswordForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.change_password(get_session(), current_user, form.current_password.data,
+                                       form.new_password.data)
+            flash("Passordet er endret.", "success")
+            return redirect(url_for("accounts.profile"))
+        except OperationError as error:
+            status = show_error(form, error)
+    elif form.errors:
+        status = 422
+    return render_template("accounts/profile.html", form=form, roles=_described_roles(current_user.id)), status
+
+
+# Inviting and managing users ----------------------------------------------------------------------
+
+def _fill_role_choices(form: RoleForm, roles: list[str]) -> None:
+    session = get_session()
+    form.role.choices = [(r, policy.ROLES[r]) for r in roles]
+    form.base_id.choices = [("", "Ingen"), *queries.base_choices(session)]
+    form.municipality_id.choices = [("", "Ingen"), *queries.current_municipality_choices(session)]
+    form.service_id.choices = [("", "Ingen"), *queries.service_choices(session)]
+
+
+def _scope(form: RoleForm) -> dict:
+    return {"base_id": form.base_id.data, "municipality_id": form.municipality_id.data,
+            "service_id": form.service_id.data}
+
+
+@bp.route("/brukere/inviter", methods=["GET", "POST"])
+@requires("users.invite")
+def invite():
+    form = InviteForm()
+    _fill_role_choices(form, policy.grantable_roles(current_user))
+    status = 200
+    if form.validate_on_submit():
+        if not policy.can_grant(current_user, form.role.data, **_scope(form)):
+            show_error(form, OperationError("Du kan bare invitere til roller i din egen kompetansebase eller "
+                                            "tjeneste. Velg en av dem.", "role", 403))
+            status = 403
+        else:
+            try:
+                user = operations.invite(get_session(), current_user, form.email.data, form.name.data,
+                                         form.role.data, current_app.config["INVITATION_DAYS"], **_scope(form))
+                flash(f"Invitasjonen er sendt til {user.email}.", "success")
+                return redirect(url_for("accounts.invite"))
+            except OperationError as error:
+                status = show_error(form, error)
+    elif form.errors:
+        status = 422
+    return render_template("accounts/invite.html", form=form), status
+
+
+def _load_user(user_id: int) -> User:
+    return get_session().get(User, user_id) or abort(404)
+
+
+def _described_roles(user_id: int) -> list[tuple[RoleAssignment, str]]:
+    """Each role with the name of what it is scoped to, in one query."""
+    session = get_session()
+    rows = session.exec(
+        select(RoleAssignment, CompetenceBase.name, Municipality.name, Service.name)
+        .join(CompetenceBase, CompetenceBase.id == RoleAssignment.base_id, isouter=True)
+        .join(Municipality, Municipality.id == RoleAssignment.municipality_id, isouter=True)
+        .join(Service, Service.id == RoleAssignment.service_id, isouter=True)
+        .where(RoleAssignment.user_id == user_id).order_by(RoleAssignment.role))
+    return [(r, base or municipality or service or "") for r, base, municipality, service in rows]
+
+
+@bp.get("/admin")
+@requires("admin")
+def admin_home():
+    session = get_session()
+    counts = {
+        "users": session.exec(select(func.count()).select_from(User)).one(),
+        "outbox": session.exec(select(func.count()).select_from(OutboxMessage)
+                               .where(OutboxMessage.status != "sent")).one(),
+    }
+    recent = session.exec(select(ActivityLog, User.email).join(User, User.id == ActivityLog.actor_id, isouter=True)
+                          .order_by(ActivityLog.id.desc()).limit(20)).all()
+    return render_template("accounts/admin_home.html", counts=counts, recent=recent)
+
+
+@bp.get("/admin/brukere")
+@requires("admin")
+def users():
+    session = get_session()
+    search = (request.args.get("q") or "").strip()
+    query = select(User).order_by(User.email).limit(200)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(User.email).like(pattern), func.lower(User.name).like(pattern)))
+    people = session.exec(query).all()
+    roles: dict[int, list[str]] = {}
+    for row in session.exec(select(RoleAssignment).where(RoleAssignment.user_id.in_([u.id for u in people]))):
+        roles.setdefault(row.user_id, []).append(policy.ROLES[row.role])
+    return render_template("accounts/users.html", people=people, roles=roles, search=search)
+
+
+@bp.route("/admin/brukere/<int:user_id>", methods=["GET", "POST"])
+@requires("admin", load=_load_user)
+def user_detail(user, user_id):
+    form = RoleForm()
+    _fill_role_choices(form, list(policy.ROLES))
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.grant_role(get_session(), current_user.id, user, form.role.data, **_scope(form))
+            flash("Rollen er lagt til.", "success")
+            return redirect(url_for("accounts.user_detail", user_id=user.id))
+        except OperationError as error:
+            status = show_error(form, error)
+    elif form.errors:
+        status = 422
+    return render_template("accounts/user.html", person=user, form=form, roles=_described_roles(user.id)), status
+
+
+@bp.post("/admin/brukere/<int:user_id>/roller/<int:role_id>/fjern")
+@requires("admin", load=_load_user)
+def role_remove(user, user_id, role_id):
+    assignment = get_session().get(RoleAssignment, role_id)
+    if assignment is None or assignment.user_id != user.id:
+        abort(404)
+    try:
+        operations.revoke_role(get_session(), current_user.id, assignment)
+    except OperationError as error:
+        abort(error.status, error.message)
+    flash("Rollen er fjernet.", "success")
+    return redirect(url_for("accounts.user_detail", user_id=user.id))
+
+
+@bp.post("/admin/brukere/<int:user_id>/aktiv")
+@requires("admin", load=_load_user)
+def user_active(user, user_id):
+    active = request.form.get("aktiv") == "ja"
+    try:
+        operations.set_active(get_session(), current_user.id, user, active)
+    except OperationError as error:
+        abort(error.status, error.message)
+    flash("Kontoen er aktivert." if active else "Kontoen er deaktivert.", "success")
+    return redirect(url_for("accounts.user_detail", user_id=user.id))

@@ -1,0 +1,162 @@
+"""Operator commands: `nettverk db upgrade`, `nettverk seed`, `nettverk demo`, `nettverk create-admin`, …
+
+The commands call the same operations as the views.
+"""
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from nettverk.db import get_session
+from nettverk.errors import OperationError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def alembic_config(database_url: str):
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade_database(database_url: str, revision: str = "head") -> None:
+    from alembic import command
+
+    if database_url.startswith("sqlite:///"):
+        Path(database_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    command.upgrade(alembic_config(database_url), revision)
+
+
+@click.group("db")
+def db_group():
+    """Database schema (Alembic migrations)."""
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision):
+    """Bring the schema up to REVISION (default: the newest)."""
+    upgrade_database(current_app.config["DATABASE_URL"], revision)
+    click.echo("Databasen er oppdatert.")
+
+
+@db_group.command("current")
+@with_appcontext
+def db_current():
+    """Show the schema revision the database is at."""
+    from alembic import command
+
+    command.current(alembic_config(current_app.config["DATABASE_URL"]))
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message):
+    """Write a new migration from the difference between the models and the database (developers)."""
+    from alembic import command
+
+    command.revision(alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=True)
+
+
+@click.command("seed")
+@with_appcontext
+def seed():
+    """Load reference data (counties, municipalities and their history, kompetansebaser). Idempotent."""
+    from nettverk.seeding import seed_reference
+
+    session = get_session()
+    counts = seed_reference(session)
+    session.commit()
+    click.echo("Referansedata: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@click.command("demo")
+@with_appcontext
+def demo():
+    """Load demo services, units, contacts and one user per role (development only)."""
+    from nettverk.seeding import load_demo
+
+    if current_app.config["NETTVERK_ENV"] == "production":
+        raise click.ClickException("Demodata lages aldri i produksjon (NETTVERK_ENV=production).")
+    session = get_session()
+    logins = load_demo(session)
+    session.commit()
+    click.echo("\nDemobrukere (bare for utvikling):")
+    for role, email, password in logins:
+        click.echo(f"  {role:<28} {email:<40} {password}")
+    click.echo("")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="", help="Full name.")
+@click.password_option(prompt="Passord (minst 10 tegn)")
+@with_appcontext
+def create_admin(email, name, password):
+    """Create the first administrator (or make an existing user admin)."""
+    from nettverk.accounts.operations import create_admin as create
+
+    session = get_session()
+    try:
+        user = create(session, email, name, password)
+    except OperationError as error:
+        raise click.ClickException(error.message) from error
+    session.commit()
+    click.echo(f"{user.email} er administrator.")
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(["municipalities", "memberships", "services", "contacts"]))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def import_csv(kind, path):
+    """Import registry data from a CSV file: all rows or none."""
+    from nettverk.registry.imports import import_csv as run_import
+
+    session = get_session()
+    report = run_import(session, None, kind, path.read_bytes())
+    if not report.ok:
+        session.rollback()
+        for error in report.errors:
+            click.echo(f"  {error.message}", err=True)
+        raise click.ClickException(f"Ingenting ble importert: {len(report.errors)} feil.")
+    session.commit()
+    click.echo(f"Importert: {report.created} nye, {report.updated} oppdaterte.")
+
+
+@click.group("mail")
+def mail_group():
+    """The outbox."""
+
+
+@mail_group.command("send")
+@with_appcontext
+def mail_send():
+    """Deliver queued and due e-mail over SMTP now."""
+    from nettverk.mail.operations import deliver_due, smtp_configured
+
+    if not smtp_configured():
+        raise click.ClickException("NETTVERK_SMTP_HOST er ikke satt: e-post blir liggende i utboksen.")
+    counts = deliver_due(get_session())
+    click.echo(f"Sendt: {counts['sent']}, feilet: {counts['failed']}.")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_group, seed, demo, create_admin, import_csv, mail_group):
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from nettverk import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(create_app=_create_app, help="nettverk: kommandoer for drift.")

@@ -1,0 +1,80 @@
+"""Settings from NETTVERK_* environment variables, in one place.
+
+Defaults run locally; production refuses to start without a real secret key.
+"""
+
+import os
+from pathlib import Path
+
+DEV_SECRET = "dev-only-secret-not-for-production"  # noqa: S105 - deliberately public, dev only
+ENVIRONMENTS = ("production", "development", "test")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on", "ja")
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def load_settings(env: dict | None = None, instance_path: str | None = None) -> dict:
+    """Read every setting the app uses from the environment and return Flask config keys."""
+    env = dict(os.environ if env is None else env)
+    mode = env.get("NETTVERK_ENV", "production")
+    if mode not in ENVIRONMENTS:
+        raise ConfigError(f"NETTVERK_ENV must be one of {', '.join(ENVIRONMENTS)}, got {mode!r}")
+    instance = Path(instance_path or env.get("NETTVERK_INSTANCE_PATH") or Path.cwd() / "instance")
+    secret = env.get("NETTVERK_SECRET_KEY", "")
+    if mode == "production":
+        if len(secret) < 32 or secret == DEV_SECRET:
+            raise ConfigError(
+                "NETTVERK_SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'). "
+                "For local development set NETTVERK_ENV=development."
+            )
+    elif not secret:
+        secret = DEV_SECRET
+    production = mode == "production"
+    return {
+        "NETTVERK_ENV": mode,
+        "SECRET_KEY": secret,
+        "DATABASE_URL": env.get("NETTVERK_DATABASE_URL") or f"sqlite:///{instance / 'nettverk.db'}",
+        "INSTANCE_DIR": str(instance),
+        "BASE_URL": env.get("NETTVERK_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_FROM": env.get("NETTVERK_MAIL_FROM", "nettverk <ikke-svar@nettverk.localhost>"),
+        "SMTP_HOST": env.get("NETTVERK_SMTP_HOST", ""),
+        "SMTP_PORT": _int(env, "NETTVERK_SMTP_PORT", 587),
+        "SMTP_USER": env.get("NETTVERK_SMTP_USER", ""),
+        "SMTP_PASSWORD": env.get("NETTVERK_SMTP_PASSWORD", ""),
+        "SMTP_STARTTLS": _bool(env.get("NETTVERK_SMTP_STARTTLS"), default=True),
+        "SMTP_TIMEOUT": _int(env, "NETTVERK_SMTP_TIMEOUT", 10),
+        "INVITATION_DAYS": _int(env, "NETTVERK_INVITATION_DAYS", 7),
+        "PASSWORD_RESET_MINUTES": _int(env, "NETTVERK_PASSWORD_RESET_MINUTES", 60),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(env, "NETTVERK_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(env, "NETTVERK_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        "LOGIN_LOCKOUT_MINUTES": _int(env, "NETTVERK_LOGIN_LOCKOUT_MINUTES", 15),
+        "TRUST_PROXY": _bool(env.get("NETTVERK_TRUST_PROXY")),
+        # Cookies: secure outside development, never readable from JavaScript.
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+        "MAX_CONTENT_LENGTH": _int(env, "NETTVERK_MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+    }

@@ -1,0 +1,25 @@
+"""The outbox: every e-mail is a row first, written in the same transaction as the change that caused it."""
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from nettverk.timeutil import utcnow
+
+QUEUED, SENT, FAILED = "queued", "sent", "failed"
+STATUS_LABELS = {QUEUED: "I kø", SENT: "Sendt", FAILED: "Feilet, prøves igjen"}
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "outbox_message"
+    id: int | None = Field(default=None, primary_key=True)
+    to_address: str = Field(max_length=254, index=True)
+    subject: str = Field(max_length=300)
+    body_text: str
+    body_html: str = ""
+    status: str = Field(default=QUEUED, max_length=10, index=True)
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    next_attempt_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None

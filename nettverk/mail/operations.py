@@ -1,0 +1,115 @@
+"""Queue e-mail in the outbox (inside the caller's transaction) and deliver it over SMTP.
+
+A message is a row before it is anything else: a rolled-back change never mails anyone, and a
+message that cannot be delivered stays in the outbox, retried with growing delays, never dropped.
+"""
+
+import smtplib
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app, g, render_template
+from sqlmodel import Session, or_, select
+
+from nettverk.mail.models import FAILED, QUEUED, SENT, OutboxMessage
+from nettverk.timeutil import utcnow
+
+MAX_BACKOFF = timedelta(hours=6)
+
+
+def queue_mail(session: Session, to_address: str, subject: str, template: str, **context) -> OutboxMessage:
+    """Render templates/mail/<template>.txt and .html and put the message in the outbox."""
+    context.setdefault("base_url", current_app.config["BASE_URL"])
+    message = OutboxMessage(
+        to_address=to_address, subject=subject,
+        body_text=render_template(f"mail/{template}.txt", **context),
+        body_html=render_template(f"mail/{template}.html", **context),
+    )
+    session.add(message)
+    session.flush()
+    g.setdefault("queued_mail_ids", []).append(message.id)
+    return message
+
+
+def smtp_configured() -> bool:
+    return bool(current_app.config["SMTP_HOST"])
+
+
+def deliver_after_commit(response) -> None:
+    """After a successful request, try to send what it queued at once (when SMTP is set up).
+    A failure leaves the message queued for the next delivery run."""
+    ids = g.pop("queued_mail_ids", None)
+    if not ids or response.status_code >= 400 or not smtp_configured():
+        return
+    from nettverk.db import get_session
+
+    deliver(get_session(), select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status != SENT))
+
+
+def deliver_due(session: Session, limit: int = 200) -> dict:
+    """Send every message that is due (queued, or failed and past its retry time)."""
+    due = (select(OutboxMessage)
+           .where(or_(OutboxMessage.status == QUEUED, OutboxMessage.status == FAILED),
+                  OutboxMessage.next_attempt_at <= utcnow())
+           .order_by(OutboxMessage.id).limit(limit))
+    return deliver(session, due)
+
+
+def deliver(session: Session, query) -> dict:
+    counts = {"sent": 0, "failed": 0}
+    messages = list(session.exec(query))
+    if not messages:
+        return counts
+    config = current_app.config
+    try:
+        connection = _connect(config)
+    except (OSError, smtplib.SMTPException) as exc:
+        for message in messages:
+            _mark_failed(message, f"Kunne ikke koble til e-posttjeneren: {exc}")
+        session.commit()
+        counts["failed"] = len(messages)
+        return counts
+    with connection:
+        for message in messages:
+            try:
+                connection.send_message(_to_email(message, config["MAIL_FROM"]))
+            except (OSError, smtplib.SMTPException) as exc:
+                _mark_failed(message, str(exc))
+                counts["failed"] += 1
+            else:
+                message.status, message.sent_at, message.last_error = SENT, utcnow(), ""
+                message.attempts += 1
+                counts["sent"] += 1
+            session.commit()  # one message at a time: a crash never resends what already went out
+    return counts
+
+
+def _connect(config) -> smtplib.SMTP:
+    connection = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"])
+    connection.ehlo()
+    if config["SMTP_STARTTLS"] and connection.has_extn("starttls"):
+        connection.starttls()
+        connection.ehlo()
+    if config["SMTP_USER"]:
+        connection.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+    return connection
+
+
+def _mark_failed(message: OutboxMessage, reason: str) -> None:
+    message.attempts += 1
+    message.status = FAILED
+    message.last_error = reason[:1000]
+    message.next_attempt_at = utcnow() + min(timedelta(minutes=2 ** message.attempts), MAX_BACKOFF)
+
+
+def _to_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain="nettverk")
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    return email

@@ -1,0 +1,45 @@
+"""The admin's outbox page: what was queued, sent or failed."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from sqlmodel import func, select
+
+from nettverk.db import get_session
+from nettverk.mail.models import STATUS_LABELS, OutboxMessage
+from nettverk.mail.operations import deliver_due, smtp_configured
+from nettverk.policy import requires
+
+bp = Blueprint("mail", __name__)
+PAGE_SIZE = 50
+
+
+def _load_message(message_id: int) -> OutboxMessage:
+    return get_session().get(OutboxMessage, message_id) or abort(404)
+
+
+@bp.get("/admin/utboks")
+@requires("admin")
+def outbox():
+    session = get_session()
+    page = max(request.args.get("side", 1, type=int), 1)
+    total = session.exec(select(func.count()).select_from(OutboxMessage)).one()
+    messages = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc())
+                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
+    return render_template("mail/outbox.html", messages=messages, page=page, total=total, page_size=PAGE_SIZE,
+                           labels=STATUS_LABELS, smtp=smtp_configured())
+
+
+@bp.get("/admin/utboks/<int:message_id>")
+@requires("admin", load=_load_message)
+def message_detail(message, message_id):
+    return render_template("mail/message.html", message=message, labels=STATUS_LABELS)
+
+
+@bp.post("/admin/utboks/send")
+@requires("admin")
+def send_now():
+    if not smtp_configured():
+        flash("E-posttjener er ikke satt opp (NETTVERK_SMTP_HOST). Meldingene blir liggende i utboksen.", "info")
+    else:
+        counts = deliver_due(get_session())
+        flash(f"Sendt: {counts['sent']}. Feilet: {counts['failed']}.", "success")
+    return redirect(url_for("mail.outbox"))

@@ -1,0 +1,149 @@
+"""Who may do what: the one place permissions are decided.
+
+Deny by default. Every view declares its rule with @requires(rule, load=...): the decorator loads
+the object named in the URL (missing -> 404), then checks the rule (anonymous -> login, refused ->
+403). A test walks the route map and fails for any view without a declared rule.
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from flask import abort, g, redirect, request, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from nettverk.accounts.models import RoleAssignment
+from nettverk.db import get_session
+from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
+
+ROLES = {
+    "admin": "Administrator",
+    "coordinator": "Koordinator",
+    "municipality_contact": "Kontaktperson i kommunen",
+    "service_staff": "Ansatt i tjeneste",
+    "service_leader": "Leder for tjeneste",
+    "provider": "Tiltaksteam",
+    "participant": "Deltaker",
+}
+# What each role is scoped to; None means platform-wide.
+ROLE_SCOPES = {
+    "admin": None,
+    "coordinator": "base",
+    "municipality_contact": "municipality",
+    "service_staff": "service",
+    "service_leader": "service",
+    "provider": "service",
+    "participant": None,
+}
+
+
+def roles_of(user) -> list[RoleAssignment]:
+    """The user's role rows, read once per request."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    cache = g.setdefault("roles_by_user", {})
+    if user.id not in cache:
+        cache[user.id] = list(get_session().exec(select(RoleAssignment).where(RoleAssignment.user_id == user.id)))
+    return cache[user.id]
+
+
+def has_role(user, role: str) -> bool:
+    return any(r.role == role for r in roles_of(user))
+
+
+def is_admin(user) -> bool:
+    return has_role(user, "admin")
+
+
+def scope_ids(user, role: str) -> set[int]:
+    """The ids of the bases, municipalities or services in which the user holds this role."""
+    field = f"{ROLE_SCOPES[role]}_id"
+    return {getattr(r, field) for r in roles_of(user) if r.role == role}
+
+
+def _coordinates(user, base: CompetenceBase) -> bool:
+    return is_admin(user) or base.id in scope_ids(user, "coordinator")
+
+
+def _keeps_contacts(user, municipality: Municipality) -> bool:
+    return is_admin(user) or municipality.id in scope_ids(user, "municipality_contact")
+
+
+def _leads(user, service: Service) -> bool:
+    return is_admin(user) or service.id in scope_ids(user, "service_leader")
+
+
+RULES: dict[str, Callable] = {
+    "public": lambda user, target: True,
+    "authenticated": lambda user, target: user.is_authenticated,
+    "admin": lambda user, target: is_admin(user),
+    "base.manage": _coordinates,
+    "municipality.contacts": _keeps_contacts,
+    "service.lead": _leads,
+    "users.invite": lambda user, target: any(
+        r.role in ("admin", "coordinator", "service_leader") for r in roles_of(user)),
+}
+
+
+def can(user, rule: str, target=None) -> bool:
+    check = RULES.get(rule)
+    if check is None:  # an unknown rule never grants anything
+        return False
+    if rule != "public" and not user.is_authenticated:
+        return False
+    return bool(check(user, target))
+
+
+def grantable_roles(user) -> list[str]:
+    """Roles this user may hand out in an invitation (the scope is checked by can_grant)."""
+    if is_admin(user):
+        return list(ROLES)
+    roles = []
+    if has_role(user, "coordinator"):
+        roles += ["participant", "coordinator", "municipality_contact"]
+    if has_role(user, "service_leader"):
+        roles += ["participant", "service_staff", "service_leader", "provider"]
+    return list(dict.fromkeys(roles))
+
+
+def can_grant(user, role: str, base_id=None, municipality_id=None, service_id=None) -> bool:
+    """May this user give someone `role` in that scope? Coordinators within their bases,
+    service leaders within their service, admins anything."""
+    if role not in ROLES or role not in grantable_roles(user):
+        return False
+    if is_admin(user):
+        return True
+    scope = ROLE_SCOPES[role]
+    if scope is None:
+        return True
+    if scope == "base":
+        return base_id in scope_ids(user, "coordinator")
+    if scope == "municipality":
+        bases = scope_ids(user, "coordinator")
+        return bool(bases) and get_session().exec(select(BaseMembership).where(
+            BaseMembership.municipality_id == municipality_id, BaseMembership.base_id.in_(bases))).first() is not None
+    return service_id in scope_ids(user, "service_leader")
+
+
+def requires(rule: str, load: Callable | None = None):
+    """Declare and enforce a view's rule. With `load`, the loaded object is passed to the view
+    as its first argument; load aborts with 404 when the object does not exist."""
+    if rule not in RULES:
+        raise ValueError(f"unknown permission rule {rule!r}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(**kwargs):
+            target = load(**kwargs) if load else None
+            if not can(current_user, rule, target):
+                if not current_user.is_authenticated:
+                    if request.path.startswith("/api/"):
+                        abort(401)
+                    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+                abort(403)
+            return view(target, **kwargs) if load else view(**kwargs)
+
+        guarded.permission = rule
+        return guarded
+
+    return decorate

@@ -1,0 +1,132 @@
+"""Read-side queries of the registry. Each page is a fixed handful of queries, whatever the data size."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlmodel import Session, func, select
+
+from nettverk.registry.models import (
+    BaseMembership,
+    CompetenceBase,
+    Contact,
+    County,
+    Municipality,
+    MunicipalityChange,
+    Service,
+    ServiceArea,
+    Unit,
+)
+
+
+def bases_with_counts(session: Session) -> list[tuple[CompetenceBase, int]]:
+    rows = session.exec(
+        select(CompetenceBase, func.count(BaseMembership.municipality_id))
+        .join(BaseMembership, BaseMembership.base_id == CompetenceBase.id, isouter=True)
+        .group_by(CompetenceBase.id).order_by(CompetenceBase.name))
+    return list(rows)
+
+
+def base_members(session: Session, base_id: int) -> list[tuple[Municipality, BaseMembership]]:
+    return list(session.exec(
+        select(Municipality, BaseMembership).join(BaseMembership, BaseMembership.municipality_id == Municipality.id)
+        .where(BaseMembership.base_id == base_id).order_by(Municipality.name)))
+
+
+def counties(session: Session) -> list[County]:
+    return list(session.exec(select(County).order_by(County.number)))
+
+
+def municipalities(session: Session, include_historic: bool = False) -> list[tuple[Municipality, County]]:
+    query = select(Municipality, County).join(County, County.id == Municipality.county_id)
+    if not include_historic:
+        query = query.where(Municipality.valid_to.is_(None))
+    return list(session.exec(query.order_by(Municipality.name)))
+
+
+def current_municipality_choices(session: Session) -> list[tuple[int, str]]:
+    rows = session.exec(select(Municipality).where(Municipality.valid_to.is_(None)).order_by(Municipality.name))
+    return [(m.id, f"{m.number} {m.display_name}") for m in rows]
+
+
+def predecessor_ids(session: Session, municipality_id: int) -> set[int]:
+    """Every municipality that was merged (directly or in steps) into this one, not itself.
+    The history table is small (a few hundred rows nationally), so it is read whole in one query."""
+    edges = defaultdict(list)
+    for change in session.exec(select(MunicipalityChange)):
+        edges[change.successor_id].append(change.predecessor_id)
+    found, todo = set(), [municipality_id]
+    while todo:
+        for predecessor in edges[todo.pop()]:
+            if predecessor not in found and predecessor != municipality_id:
+                found.add(predecessor)
+                todo.append(predecessor)
+    return found
+
+
+def with_predecessors(session: Session, municipality_id: int) -> set[int]:
+    """The municipality and all its predecessors: what 'found under the successor' looks in."""
+    return {municipality_id} | predecessor_ids(session, municipality_id)
+
+
+@dataclass
+class MunicipalityPage:
+    municipality: Municipality
+    county: County
+    bases: list[CompetenceBase]
+    services: list[Service]
+    contacts: list[tuple[Contact, Municipality]]
+    merged_from: list[tuple[Municipality, MunicipalityChange]]
+    merged_into: list[tuple[Municipality, MunicipalityChange]]
+    units: list[tuple[Unit, Service]] = field(default_factory=list)
+
+
+def municipality_page(session: Session, municipality: Municipality) -> MunicipalityPage:
+    ids = with_predecessors(session, municipality.id)
+    bases = session.exec(select(CompetenceBase).join(BaseMembership, BaseMembership.base_id == CompetenceBase.id)
+                         .where(BaseMembership.municipality_id == municipality.id).order_by(CompetenceBase.name))
+    services = session.exec(select(Service).join(ServiceArea, ServiceArea.service_id == Service.id)
+                            .where(ServiceArea.municipality_id.in_(ids)).distinct().order_by(Service.name))
+    contacts = session.exec(select(Contact, Municipality).join(Municipality, Municipality.id == Contact.municipality_id)
+                            .where(Contact.municipality_id.in_(ids)).order_by(Contact.name))
+    units = session.exec(select(Unit, Service).join(Service, Service.id == Unit.service_id)
+                         .where(Unit.municipality_id.in_(ids)).order_by(Unit.name))
+    merged_from = session.exec(
+        select(Municipality, MunicipalityChange)
+        .join(MunicipalityChange, MunicipalityChange.predecessor_id == Municipality.id)
+        .where(MunicipalityChange.successor_id == municipality.id).order_by(Municipality.number))
+    merged_into = session.exec(
+        select(Municipality, MunicipalityChange)
+        .join(MunicipalityChange, MunicipalityChange.successor_id == Municipality.id)
+        .where(MunicipalityChange.predecessor_id == municipality.id).order_by(Municipality.number))
+    return MunicipalityPage(municipality, session.get(County, municipality.county_id), list(bases), list(services),
+                            list(contacts), list(merged_from), list(merged_into), list(units))
+
+
+def services_with_hosts(session: Session, kind: str | None = None) -> list[tuple[Service, Municipality, int]]:
+    served = (select(ServiceArea.service_id, func.count().label("served"))
+              .group_by(ServiceArea.service_id).subquery())
+    query = (select(Service, Municipality, func.coalesce(served.c.served, 0))
+             .join(Municipality, Municipality.id == Service.host_municipality_id)
+             .join(served, served.c.service_id == Service.id, isouter=True))
+    if kind:
+        query = query.where(Service.kind == kind)
+    return list(session.exec(query.order_by(Service.name)))
+
+
+def served_municipalities(session: Session, service_id: int) -> list[Municipality]:
+    return list(session.exec(select(Municipality).join(ServiceArea, ServiceArea.municipality_id == Municipality.id)
+                             .where(ServiceArea.service_id == service_id).order_by(Municipality.name)))
+
+
+def service_units(session: Session, service_id: int) -> list[tuple[Unit, Municipality | None]]:
+    return list(session.exec(select(Unit, Municipality)
+                             .join(Municipality, Municipality.id == Unit.municipality_id, isouter=True)
+                             .where(Unit.service_id == service_id).order_by(Unit.name)))
+
+
+def service_choices(session: Session) -> list[tuple[int, str]]:
+    return [(s.id, s.name) for s in session.exec(select(Service).order_by(Service.name))]
+
+
+def base_choices(session: Session) -> list[tuple[int, str]]:
+    return [(b.id, b.name) for b in session.exec(select(CompetenceBase).order_by(CompetenceBase.name))]

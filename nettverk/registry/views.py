@@ -1,0 +1,435 @@
+"""Registry pages: browsing is public, changes need the admin (or the coordinator / contact in scope)."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlmodel import select
+
+from nettverk.db import get_session
+from nettverk.errors import OperationError
+from nettverk.forms import show_error
+from nettverk.policy import requires
+from nettverk.registry import imports, operations, queries
+from nettverk.registry.forms import (
+    BaseForm,
+    ContactForm,
+    CountyForm,
+    ImportForm,
+    MembershipForm,
+    MergerForm,
+    MunicipalityForm,
+    ServiceForm,
+    UnitForm,
+)
+from nettverk.registry.models import SERVICE_KINDS, CompetenceBase, Contact, County, Municipality, Service, Unit
+
+bp = Blueprint("registry", __name__)
+
+
+def load_base(slug: str) -> CompetenceBase:
+    return get_session().exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first() or abort(404)
+
+
+def load_municipality(number: str) -> Municipality:
+    return get_session().exec(select(Municipality).where(Municipality.number == number)).first() or abort(404)
+
+
+def load_service(slug: str) -> Service:
+    return get_session().exec(select(Service).where(Service.slug == slug)).first() or abort(404)
+
+
+def load_county(county_id: int) -> County:
+    return get_session().get(County, county_id) or abort(404)
+
+
+def load_unit(unit_id: int) -> Unit:
+    return get_session().get(Unit, unit_id) or abort(404)
+
+
+def load_contact(contact_id: int) -> Contact:
+    return get_session().get(Contact, contact_id) or abort(404)
+
+
+def load_contact_municipality(contact_id: int) -> Municipality:
+    """Contacts are edited by whoever keeps the contacts of their municipality."""
+    return get_session().get(Municipality, load_contact(contact_id).municipality_id)
+
+
+def _actor() -> int:
+    return current_user.id
+
+
+def _render_form(template: str, form, status: int = 200, **context):
+    if form.errors and status == 200:
+        status = 422
+    return render_template(template, form=form, **context), status
+
+
+# Browsing (public) --------------------------------------------------------------------------------
+
+@bp.get("/")
+@requires("public")
+def home():
+    return render_template("registry/home.html", bases=queries.bases_with_counts(get_session()))
+
+
+@bp.get("/kompetansebaser")
+@requires("public")
+def bases():
+    return render_template("registry/bases.html", bases=queries.bases_with_counts(get_session()))
+
+
+@bp.get("/kompetansebaser/<slug>")
+@requires("public", load=load_base)
+def base_detail(base, slug):
+    session = get_session()
+    form = MembershipForm()
+    members = queries.base_members(session, base.id)
+    member_ids = {m.id for m, _ in members}
+    form.municipality_id.choices = [c for c in queries.current_municipality_choices(session) if c[0] not in member_ids]
+    return render_template("registry/base.html", base=base, members=members, form=form)
+
+
+@bp.get("/kommuner")
+@requires("public")
+def municipalities():
+    session = get_session()
+    include_historic = request.args.get("vis") == "alle"
+    return render_template("registry/municipalities.html", include_historic=include_historic,
+                           rows=queries.municipalities(session, include_historic))
+
+
+@bp.get("/kommuner/<number>")
+@requires("public", load=load_municipality)
+def municipality_detail(municipality, number):
+    return render_template("registry/municipality.html", page=queries.municipality_page(get_session(), municipality))
+
+
+@bp.get("/tjenester")
+@requires("public")
+def services():
+    kind = request.args.get("type") or None
+    if kind not in SERVICE_KINDS:
+        kind = None
+    return render_template("registry/services.html", rows=queries.services_with_hosts(get_session(), kind), kind=kind)
+
+
+@bp.get("/tjenester/<slug>")
+@requires("public", load=load_service)
+def service_detail(service, slug):
+    session = get_session()
+    return render_template("registry/service.html", service=service,
+                           host=session.get(Municipality, service.host_municipality_id),
+                           served=queries.served_municipalities(session, service.id),
+                           units=queries.service_units(session, service.id))
+
+
+# Counties (admin) ---------------------------------------------------------------------------------
+
+@bp.route("/admin/fylker", methods=["GET", "POST"])
+@requires("admin")
+def counties():
+    session = get_session()
+    form = CountyForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            county = operations.save_county(session, _actor(), form.number.data, form.name.data)
+            flash(f"Fylket {county.name} er lagt til.", "success")
+            return redirect(url_for("registry.counties"))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/counties.html", form, status, counties=queries.counties(session))
+
+
+@bp.route("/admin/fylker/<int:county_id>", methods=["GET", "POST"])
+@requires("admin", load=load_county)
+def county_edit(county, county_id):
+    form = CountyForm(obj=county)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.save_county(get_session(), _actor(), form.number.data, form.name.data, county=county)
+            flash("Fylket er lagret.", "success")
+            return redirect(url_for("registry.counties"))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/form.html", form, status, title=f"Rediger {county.name}",
+                        back=url_for("registry.counties"))
+
+
+# Municipalities (admin) ---------------------------------------------------------------------------
+
+def _municipality_form(obj=None) -> MunicipalityForm:
+    form = MunicipalityForm(obj=obj)
+    form.county_id.choices = [(c.id, f"{c.number} {c.name}") for c in queries.counties(get_session())]
+    return form
+
+
+@bp.route("/admin/kommuner/ny", methods=["GET", "POST"])
+@requires("admin")
+def municipality_new():
+    form = _municipality_form()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            municipality = operations.save_municipality(get_session(), _actor(), form.number.data, form.name.data,
+                                                        form.county_id.data, form.sami_name.data)
+            flash(f"{municipality.name} er opprettet.", "success")
+            return redirect(url_for("registry.municipality_detail", number=municipality.number))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/form.html", form, status, title="Ny kommune", back=url_for("registry.municipalities"))
+
+
+@bp.route("/kommuner/<number>/rediger", methods=["GET", "POST"])
+@requires("admin", load=load_municipality)
+def municipality_edit(municipality, number):
+    form = _municipality_form(municipality)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.save_municipality(get_session(), _actor(), form.number.data, form.name.data,
+                                         form.county_id.data, form.sami_name.data, municipality=municipality)
+            flash("Kommunen er lagret.", "success")
+            return redirect(url_for("registry.municipality_detail", number=municipality.number))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/form.html", form, status, title=f"Rediger {municipality.name}",
+                        back=url_for("registry.municipality_detail", number=number))
+
+
+@bp.route("/admin/kommuner/sammenslaing", methods=["GET", "POST"])
+@requires("admin")
+def merger():
+    session = get_session()
+    form = MergerForm()
+    choices = queries.current_municipality_choices(session)
+    form.predecessor_ids.choices = choices
+    form.successor_id.choices = choices
+    status = 200
+    if form.validate_on_submit():
+        try:
+            successor = operations.merge_municipalities(session, _actor(), form.predecessor_ids.data,
+                                                        form.successor_id.data, form.effective_date.data)
+            flash("Sammenslåingen er registrert. Historikken vises på kommunesiden.", "success")
+            return redirect(url_for("registry.municipality_detail", number=successor.number))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/merger.html", form, status)
+
+
+# Kompetansebaser (admin creates; the base's coordinator edits and keeps members) ------------------
+
+@bp.route("/admin/kompetansebaser/ny", methods=["GET", "POST"])
+@requires("admin")
+def base_new():
+    form = BaseForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            base = operations.save_base(get_session(), _actor(), form.name.data, form.description.data)
+            flash(f"{base.name} er opprettet. Legg til kommunene som er med.", "success")
+            return redirect(url_for("registry.base_detail", slug=base.slug))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/form.html", form, status, title="Ny kompetansebase", back=url_for("registry.bases"))
+
+
+@bp.route("/kompetansebaser/<slug>/rediger", methods=["GET", "POST"])
+@requires("base.manage", load=load_base)
+def base_edit(base, slug):
+    form = BaseForm(obj=base)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.save_base(get_session(), _actor(), form.name.data, form.description.data, base=base)
+            flash("Kompetansebasen er lagret.", "success")
+            return redirect(url_for("registry.base_detail", slug=base.slug))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/form.html", form, status, title=f"Rediger {base.name}",
+                        back=url_for("registry.base_detail", slug=slug))
+
+
+@bp.post("/kompetansebaser/<slug>/medlemmer")
+@requires("base.manage", load=load_base)
+def member_add(base, slug):
+    session = get_session()
+    form = MembershipForm()
+    form.municipality_id.choices = queries.current_municipality_choices(session)
+    if form.validate_on_submit():
+        try:
+            operations.add_member(session, _actor(), base, form.municipality_id.data)
+            flash("Kommunen er lagt til.", "success")
+            return redirect(url_for("registry.base_detail", slug=slug))
+        except OperationError as error:
+            show_error(form, error)
+    return _render_form("registry/base.html", form, 422, base=base, members=queries.base_members(session, base.id))
+
+
+@bp.post("/kompetansebaser/<slug>/medlemmer/<number>/fjern")
+@requires("base.manage", load=load_base)
+def member_remove(base, slug, number):
+    try:
+        operations.remove_member(get_session(), _actor(), base, load_municipality(number))
+    except OperationError as error:
+        abort(error.status, error.message)
+    flash("Kommunen er fjernet fra kompetansebasen.", "success")
+    return redirect(url_for("registry.base_detail", slug=slug))
+
+
+# Services and units (admin) -----------------------------------------------------------------------
+
+def _service_form(obj=None) -> ServiceForm:
+    session = get_session()
+    form = ServiceForm(obj=obj)
+    choices = queries.current_municipality_choices(session)
+    form.host_municipality_id.choices = [("", "Velg vertskommune"), *choices]
+    form.served_ids.choices = choices
+    if obj is not None and request.method == "GET":
+        form.served_ids.data = [m.id for m in queries.served_municipalities(session, obj.id)]
+    return form
+
+
+def _save_service(form: ServiceForm, service: Service | None):
+    return operations.save_service(
+        get_session(), _actor(), form.name.data, form.kind.data, form.host_municipality_id.data,
+        form.served_ids.data or [], form.email.data, form.phone.data, form.description.data, service=service)
+
+
+@bp.route("/admin/tjenester/ny", methods=["GET", "POST"])
+@requires("admin")
+def service_new():
+    form = _service_form()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service = _save_service(form, None)
+            flash(f"{service.name} er opprettet.", "success")
+            return redirect(url_for("registry.service_detail", slug=service.slug))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/form.html", form, status, title="Ny tjeneste", back=url_for("registry.services"))
+
+
+@bp.route("/tjenester/<slug>/rediger", methods=["GET", "POST"])
+@requires("admin", load=load_service)
+def service_edit(service, slug):
+    form = _service_form(service)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            _save_service(form, service)
+            flash("Tjenesten er lagret.", "success")
+            return redirect(url_for("registry.service_detail", slug=service.slug))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/form.html", form, status, title=f"Rediger {service.name}",
+                        back=url_for("registry.service_detail", slug=slug))
+
+
+def _unit_form(service: Service, obj=None) -> UnitForm:
+    form = UnitForm(obj=obj)
+    form.municipality_id.choices = [("", "Ikke oppgitt"), *(
+        (m.id, m.display_name) for m in queries.served_municipalities(get_session(), service.id))]
+    return form
+
+
+@bp.route("/tjenester/<slug>/enheter/ny", methods=["GET", "POST"])
+@requires("admin", load=load_service)
+def unit_new(service, slug):
+    form = _unit_form(service)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.save_unit(get_session(), _actor(), service, form.name.data, form.municipality_id.data)
+            flash("Enheten er lagt til.", "success")
+            return redirect(url_for("registry.service_detail", slug=slug))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/form.html", form, status, title=f"Ny enhet i {service.name}",
+                        back=url_for("registry.service_detail", slug=slug))
+
+
+@bp.route("/enheter/<int:unit_id>/rediger", methods=["GET", "POST"])
+@requires("admin", load=load_unit)
+def unit_edit(unit, unit_id):
+    session = get_session()
+    service = session.get(Service, unit.service_id)
+    form = _unit_form(service, unit)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.save_unit(session, _actor(), service, form.name.data, form.municipality_id.data, unit=unit)
+            flash("Enheten er lagret.", "success")
+            return redirect(url_for("registry.service_detail", slug=service.slug))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/form.html", form, status, title=f"Rediger {unit.name}",
+                        back=url_for("registry.service_detail", slug=service.slug))
+
+
+# Contacts (the municipality's contact person, or the admin) ---------------------------------------
+
+def _contact_form(obj=None) -> ContactForm:
+    form = ContactForm(obj=obj)
+    form.service_id.choices = [("", "Ingen bestemt tjeneste"), *queries.service_choices(get_session())]
+    return form
+
+
+@bp.route("/kommuner/<number>/kontakter/ny", methods=["GET", "POST"])
+@requires("municipality.contacts", load=load_municipality)
+def contact_new(municipality, number):
+    form = _contact_form()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.save_contact(get_session(), _actor(), municipality, form.name.data, form.role.data,
+                                    form.email.data, form.phone.data, form.service_id.data)
+            flash("Kontaktpersonen er lagt til.", "success")
+            return redirect(url_for("registry.municipality_detail", number=number))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/form.html", form, status, title=f"Ny kontaktperson i {municipality.name}",
+                        back=url_for("registry.municipality_detail", number=number))
+
+
+@bp.route("/kontakter/<int:contact_id>/rediger", methods=["GET", "POST"])
+@requires("municipality.contacts", load=load_contact_municipality)
+def contact_edit(municipality, contact_id):
+    contact = load_contact(contact_id)
+    form = _contact_form(contact)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.save_contact(get_session(), _actor(), municipality, form.name.data, form.role.data,
+                                    form.email.data, form.phone.data, form.service_id.data, contact=contact)
+            flash("Kontaktpersonen er lagret.", "success")
+            return redirect(url_for("registry.municipality_detail", number=municipality.number))
+        except OperationError as error:
+            status = show_error(form, error)
+    return _render_form("registry/contact.html", form, status, contact=contact, municipality=municipality)
+
+
+@bp.post("/kontakter/<int:contact_id>/slett")
+@requires("municipality.contacts", load=load_contact_municipality)
+def contact_delete(municipality, contact_id):
+    operations.delete_contact(get_session(), _actor(), load_contact(contact_id))
+    flash("Kontaktpersonen er slettet.", "success")
+    return redirect(url_for("registry.municipality_detail", number=municipality.number))
+
+
+# CSV import (admin) -------------------------------------------------------------------------------
+
+@bp.route("/admin/import", methods=["GET", "POST"])
+@requires("admin")
+def csv_import():
+    form = ImportForm()
+    report, status = None, 200
+    if form.validate_on_submit():
+        report = imports.import_csv(get_session(), _actor(), form.kind.data, form.file.data.read())
+        if report.ok:
+            flash(report.summary, "success")
+            return redirect(url_for("registry.csv_import"))
+        status = 422
+    return _render_form("registry/import.html", form, status, report=report, kinds=imports.KINDS)

@@ -1,0 +1,182 @@
+"""Reference data and demo data from seeds/*.json.
+
+Both loaders only create rows that are missing, found by their natural keys, and never change a row
+that exists: whatever an admin or coordinator edited survives a re-run. They flush (so ids exist and
+errors surface) but never commit; the caller commits.
+
+Link rows (base memberships, service areas, roles) are only seeded together with their parent row.
+A link missing under an existing parent was most likely removed on purpose, so a re-run leaves it out.
+"""
+
+import json
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from nettverk.accounts.models import RoleAssignment, User
+from nettverk.accounts.operations import hash_password
+from nettverk.policy import ROLE_SCOPES, ROLES
+from nettverk.registry.models import (
+    SERVICE_KINDS,
+    BaseMembership,
+    CompetenceBase,
+    Contact,
+    County,
+    Municipality,
+    MunicipalityChange,
+    Service,
+    ServiceArea,
+    Unit,
+)
+from nettverk.text import slugify
+
+# seeds/ lives beside the package in the repository (found from a checkout or an editable install).
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+
+def _load(name: str) -> dict:
+    path = SEEDS_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found: seed data ships with the repository, "
+                                "run from a checkout (pip install -e .)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def seed_reference(session: Session) -> dict[str, int]:
+    """Create missing counties, municipalities, history edges, bases and (demo) memberships.
+    Returns how many rows of each kind were created; a second run returns only zeros."""
+    data = _load("reference.json")
+    created = dict.fromkeys(("counties", "municipalities", "changes", "bases", "memberships"), 0)
+
+    counties = {c.number: c for c in session.exec(select(County))}
+    for row in data["counties"]:
+        if row["number"] not in counties:
+            counties[row["number"]] = County(number=row["number"], name=row["name"])
+            session.add(counties[row["number"]])
+            created["counties"] += 1
+    session.flush()
+
+    municipalities = {m.number: m for m in session.exec(select(Municipality))}
+    for row in data["municipalities"]:
+        if row["number"] in municipalities:
+            continue
+        valid_to = row.get("valid_to")
+        municipality = Municipality(number=row["number"], name=row["name"], sami_name=row.get("sami_name"),
+                                    county_id=counties[row["county"]].id,
+                                    valid_to=date.fromisoformat(valid_to) if valid_to else None)
+        session.add(municipality)
+        municipalities[row["number"]] = municipality
+        created["municipalities"] += 1
+    session.flush()
+
+    edges = set(session.exec(select(MunicipalityChange.predecessor_id, MunicipalityChange.successor_id)))
+    for row in data["changes"]:
+        edge = (municipalities[row["predecessor"]].id, municipalities[row["successor"]].id)
+        if edge in edges:
+            continue
+        session.add(MunicipalityChange(predecessor_id=edge[0], successor_id=edge[1],
+                                       effective_date=date.fromisoformat(row["effective_date"]),
+                                       partial=row.get("partial", False)))
+        edges.add(edge)
+        created["changes"] += 1
+
+    existing_bases = list(session.exec(select(CompetenceBase)))
+    taken = {b.slug for b in existing_bases} | {b.name for b in existing_bases}
+    for row in data["bases"]:
+        slug = slugify(row["name"])
+        # A renamed base keeps its slug; a base an admin made by hand may have the name. Either way
+        # it exists, and its members are the coordinators' business.
+        if slug in taken or row["name"] in taken:
+            continue
+        base = CompetenceBase(slug=slug, name=row["name"], description=row["description"])
+        session.add(base)
+        session.flush()
+        taken |= {slug, row["name"]}
+        created["bases"] += 1
+        # The material gives no exact memberships: these are a plausible guess, marked as demo data.
+        for number in dict.fromkeys(row["members"]):
+            session.add(BaseMembership(base_id=base.id, municipality_id=municipalities[number].id,
+                                       is_demo=True))
+            created["memberships"] += 1
+    session.flush()
+    return created
+
+
+def load_demo(session: Session) -> list[tuple[str, str, str]]:
+    """Create the demo services, units, contacts and users (reference data first, if missing).
+    Returns (role label, e-mail, password) for every demo user, also for users that already
+    existed, so `make run` can print the logins. Existing users are not touched."""
+    seed_reference(session)
+    data = _load("demo.json")
+    municipalities = {m.number: m for m in session.exec(select(Municipality))}
+    bases = {b.slug: b for b in session.exec(select(CompetenceBase))}
+    services = {s.slug: s for s in session.exec(select(Service))}
+
+    for row in data["services"]:
+        if row["slug"] in services:
+            continue
+        if row["kind"] not in SERVICE_KINDS:
+            raise ValueError(f"demo service {row['slug']}: unknown kind {row['kind']!r}")
+        service = Service(slug=row["slug"], name=row["name"], kind=row["kind"],
+                          host_municipality_id=municipalities[row["host"]].id, email=row.get("email"),
+                          description=row.get("description", ""))
+        session.add(service)
+        session.flush()
+        services[row["slug"]] = service
+        # The host municipality is always served by its own service.
+        for number in dict.fromkeys([row["host"], *row["area"]]):
+            session.add(ServiceArea(service_id=service.id, municipality_id=municipalities[number].id))
+
+    units = set(session.exec(select(Unit.service_id, Unit.name)))
+    for row in data["units"]:
+        key = (services[row["service"]].id, row["name"])
+        if key not in units:
+            session.add(Unit(service_id=key[0], name=row["name"],
+                             municipality_id=municipalities[row["municipality"]].id))
+            units.add(key)
+
+    contacts = set(session.exec(select(Contact.municipality_id, Contact.name)))
+    for row in data["contacts"]:
+        key = (municipalities[row["municipality"]].id, row["name"])
+        if key not in contacts:
+            service_id = services[row["service"]].id if row.get("service") else None
+            session.add(Contact(municipality_id=key[0], service_id=service_id, name=row["name"],
+                                role=row.get("role", ""), email=row.get("email", "").lower() or None))
+            contacts.add(key)
+
+    password = data["password"]
+    users = {u.email: u for u in session.exec(select(User))}
+    logins = []
+    for row in data["users"]:
+        email = row["email"].strip().lower()
+        scoped = [(r["role"], _scope(r, bases, municipalities, services)) for r in row["roles"]]
+        if email not in users:
+            user = User(email=email, name=row["name"], password_hash=hash_password(password))
+            session.add(user)
+            session.flush()
+            users[email] = user
+            for role, scope in scoped:
+                ids = {f"{ROLE_SCOPES[role]}_id": scope.id} if scope else {}
+                session.add(RoleAssignment(user_id=user.id, role=role, **ids))
+        label = ", ".join(f"{ROLES[role]} ({_scope_name(scope)})" if scope else ROLES[role]
+                          for role, scope in scoped)
+        logins.append((label, email, password))
+    session.flush()
+    return logins
+
+
+def _scope(role_row: dict, bases: dict, municipalities: dict, services: dict):
+    """The base, municipality or service a demo role is scoped to, by natural key (None if platform-wide)."""
+    role = role_row["role"]
+    if role not in ROLES:
+        raise ValueError(f"demo user: unknown role {role!r}")
+    field = ROLE_SCOPES[role]
+    if field is None:
+        return None
+    lookup = {"base": bases, "municipality": municipalities, "service": services}[field]
+    return lookup[role_row[field]]
+
+
+def _scope_name(scope) -> str:
+    return scope.display_name if isinstance(scope, Municipality) else scope.name

@@ -1,0 +1,12 @@
+"""Small text helpers shared by modules."""
+
+import re
+
+_NORWEGIAN = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "á": "a", "ï": "i", "č": "c", "đ": "d", "ŋ": "n",
+                            "š": "s", "ŧ": "t", "ž": "z"})
+
+
+def slugify(text: str) -> str:
+    """'Fosen kompetansebase' -> 'fosen-kompetansebase'; Norwegian and Sami letters folded to ASCII."""
+    text = text.strip().lower().translate(_NORWEGIAN)
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "x"

@@ -1,0 +1,152 @@
+"""Fixtures: one migrated database per test run (SQLite, or PostgreSQL when NETTVERK_TEST_DATABASE_URL is
+set), emptied and re-seeded before every test; an HTTP client that handles CSRF tokens like a browser."""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlmodel import SQLModel
+
+from nettverk import create_app
+from nettverk.cli import upgrade_database
+from nettverk.db import get_session
+
+DEMO_PASSWORD = "demo-passord-2026"
+USERS = {  # role in the permission matrix -> demo user (seeds/demo.json)
+    "admin": "admin@nettverk.example",
+    "coordinator": "koordinator.namdalen@nettverk.example",
+    "coordinator_fosen": "koordinator.fosen@nettverk.example",
+    "municipality_contact": "ingrid.aunoien@indrefosen.kommune.example",
+    "service_staff": "per.lysvold@indrefosen.kommune.example",
+    "service_leader": "marit.hovdan@indrefosen.kommune.example",
+    "provider": "eirik.skjelvik@levanger.kommune.example",
+    "participant": "hanne.vikstrand@namsos.kommune.example",
+}
+CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    url = os.environ.get("NETTVERK_TEST_DATABASE_URL")
+    if url:
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        upgrade_database(url)
+        yield url
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        url = f"sqlite:///{Path(folder) / 'test.db'}"
+        upgrade_database(url)
+        yield url
+
+
+def _empty_all_tables(engine) -> None:
+    tables = list(reversed(SQLModel.metadata.sorted_tables))
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                connection.execute(table.delete())
+
+
+def make_app(database_url: str, **config):
+    env = {"NETTVERK_ENV": "test", "NETTVERK_DATABASE_URL": database_url,
+           "NETTVERK_BASE_URL": "http://nettverk.test"}
+    return create_app({"TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **config}, env=env)
+
+
+@pytest.fixture
+def app(database_url):
+    """An app on an empty database holding the reference data and the demo users."""
+    from nettverk.seeding import load_demo
+
+    app = make_app(database_url)
+    _empty_all_tables(app.extensions["nettverk.engine"])
+    with app.app_context():
+        load_demo(get_session())
+        get_session().commit()
+    yield app
+    app.extensions["nettverk.engine"].dispose()
+
+
+@pytest.fixture
+def db(app):
+    """A session for checking what the requests stored (fresh state on every use of .expire_all())."""
+    with app.app_context():
+        session = get_session()
+        yield session
+        session.rollback()
+
+
+class Browser:
+    """The Flask test client plus what a browser does for us: keep the CSRF token, log in."""
+
+    def __init__(self, client):
+        self.client = client
+        self._token = None
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            page = self.client.get("/logg-inn").get_data(as_text=True)
+            self._token = CSRF_FIELD.search(page).group(1)
+        return self._token
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, csrf=True, **kwargs):
+        data = dict(data or {})
+        if csrf:
+            data.setdefault("csrf_token", self.csrf_token())
+        return self.client.post(url, data=data, **kwargs)
+
+    def login(self, email, password=DEMO_PASSWORD):
+        response = self.post("/logg-inn", {"email": email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    def login_as(self, role):
+        return self.login(USERS[role])
+
+
+@pytest.fixture
+def browser(app):
+    return Browser(app.test_client())
+
+
+@pytest.fixture
+def as_role(app):
+    """as_role('admin') -> a Browser logged in as the demo user of that role (None: anonymous)."""
+    def make(role):
+        browser = Browser(app.test_client())
+        if role is not None:
+            browser.login_as(role)
+        return browser
+    return make
+
+
+def outbox(db, to=None):
+    from sqlmodel import select
+
+    from nettverk.mail.models import OutboxMessage
+
+    db.expire_all()
+    query = select(OutboxMessage).order_by(OutboxMessage.id)
+    if to:
+        query = query.where(OutboxMessage.to_address == to)
+    return list(db.exec(query))
+
+
+def link_in(message, path_prefix: str) -> str:
+    """The path of the first link in an e-mail that starts with path_prefix."""
+    match = re.search(r"https?://[^/\s]+(" + re.escape(path_prefix) + r"[^\s\"<]*)", message.body_text)
+    assert match, f"no {path_prefix} link in: {message.body_text}"
+    return match.group(1)
