@@ -7,6 +7,7 @@ the object named in the URL (missing -> 404), then checks the rule (anonymous ->
 
 from collections.abc import Callable
 from functools import wraps
+from inspect import signature
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
@@ -127,14 +128,17 @@ def can_grant(user, role: str, base_id=None, municipality_id=None, service_id=No
 
 def requires(rule: str, load: Callable | None = None):
     """Declare and enforce a view's rule. With `load`, the loaded object is passed to the view
-    as its first argument; load aborts with 404 when the object does not exist."""
+    as its first argument; load takes the URL arguments it names and aborts with 404 when the
+    object does not exist."""
     if rule not in RULES:
         raise ValueError(f"unknown permission rule {rule!r}")
+
+    wanted = set(signature(load).parameters) if load else set()
 
     def decorate(view):
         @wraps(view)
         def guarded(**kwargs):
-            target = load(**kwargs) if load else None
+            target = load(**{k: v for k, v in kwargs.items() if k in wanted}) if load else None
             if not can(current_user, rule, target):
                 if not current_user.is_authenticated:
                     if request.path.startswith("/api/"):

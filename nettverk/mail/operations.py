@@ -9,7 +9,9 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-from flask import current_app, g, render_template
+from contextlib import nullcontext
+
+from flask import current_app, g, has_request_context, render_template
 from sqlmodel import Session, or_, select
 
 from nettverk.mail.models import FAILED, QUEUED, SENT, OutboxMessage
@@ -21,11 +23,15 @@ MAX_BACKOFF = timedelta(hours=6)
 def queue_mail(session: Session, to_address: str, subject: str, template: str, **context) -> OutboxMessage:
     """Render templates/mail/<template>.txt and .html and put the message in the outbox."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
-    message = OutboxMessage(
-        to_address=to_address, subject=subject,
-        body_text=render_template(f"mail/{template}.txt", **context),
-        body_html=render_template(f"mail/{template}.html", **context),
-    )
+    # Outside a request (CLI, scheduler) url_for needs one to build links; make it on the public address.
+    request_context = nullcontext() if has_request_context() else current_app.test_request_context(
+        base_url=current_app.config["BASE_URL"])
+    with request_context:
+        message = OutboxMessage(
+            to_address=to_address, subject=subject,
+            body_text=render_template(f"mail/{template}.txt", **context),
+            body_html=render_template(f"mail/{template}.html", **context),
+        )
     session.add(message)
     session.flush()
     g.setdefault("queued_mail_ids", []).append(message.id)

@@ -3,6 +3,7 @@
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from nettverk.forms import REQUIRED, MultiCheckboxField, optional_id
@@ -46,7 +47,7 @@ class MembershipForm(FlaskForm):
 
 class ServiceForm(FlaskForm):
     name = StringField("Navn", validators=[DataRequired(REQUIRED), Length(max=160)])
-    kind = SelectField("Type tjeneste", choices=list(SERVICE_KINDS.items()),
+    kind = SelectField("Type tjeneste", choices=[SelectChoice(k, v) for k, v in SERVICE_KINDS.items()],
                        validators=[DataRequired("Velg type tjeneste.")])
     host_municipality_id = SelectField("Vertskommune", coerce=optional_id,
                                        validators=[DataRequired("En tjeneste må ha en vertskommune.")])
@@ -73,8 +74,8 @@ class ContactForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     kind = SelectField("Hva importeres", choices=[
-        ("municipalities", "Kommuner"), ("memberships", "Medlemskap i kompetansebaser"),
-        ("services", "Tjenester"), ("contacts", "Kontaktpersoner")],
+        SelectChoice("municipalities", "Kommuner"), SelectChoice("memberships", "Medlemskap i kompetansebaser"),
+        SelectChoice("services", "Tjenester"), SelectChoice("contacts", "Kontaktpersoner")],
         validators=[DataRequired("Velg hva du importerer.")])
     file = FileField("CSV-fil", validators=[FileRequired("Velg en CSV-fil.")],
                      description="UTF-8, komma eller semikolon som skilletegn, første linje med kolonnenavn.")

@@ -1,0 +1,170 @@
+"""The permission matrix: every route x every role (and anonymous) -> allowed or refused.
+
+The table below is written by hand, not derived from the code, and a test fails for any route
+that is not in it: a new route cannot ship without someone deciding who may use it.
+"""
+
+import pytest
+from sqlmodel import select
+
+from nettverk.accounts.models import RoleAssignment, User
+from nettverk.accounts.operations import INVITATION, PASSWORD_RESET, _issue_token
+from nettverk.db import get_session
+from nettverk.mail.operations import queue_mail
+from nettverk.registry.models import Contact, County, Municipality, Service, Unit
+
+EVERYONE = "everyone"
+LOGGED_IN = "logged in"
+ADMIN = {"admin"}
+FOSEN_MANAGERS = {"admin", "coordinator_fosen"}  # the URL names base `fosen`
+INDRE_FOSEN_CONTACTS = {"admin", "municipality_contact"}  # the URL names municipality 5054
+INVITERS = {"admin", "coordinator", "coordinator_fosen", "service_leader"}
+
+ROLES = [None, "participant", "coordinator", "coordinator_fosen", "municipality_contact", "service_staff",
+         "service_leader", "provider", "admin"]
+
+MATRIX = {
+    "registry.home": EVERYONE,
+    "registry.bases": EVERYONE,
+    "registry.base_detail": EVERYONE,
+    "registry.municipalities": EVERYONE,
+    "registry.municipality_detail": EVERYONE,
+    "registry.services": EVERYONE,
+    "registry.service_detail": EVERYONE,
+    "registry.counties": ADMIN,
+    "registry.county_edit": ADMIN,
+    "registry.municipality_new": ADMIN,
+    "registry.municipality_edit": ADMIN,
+    "registry.merger": ADMIN,
+    "registry.base_new": ADMIN,
+    "registry.base_edit": FOSEN_MANAGERS,
+    "registry.member_add": FOSEN_MANAGERS,
+    "registry.member_remove": FOSEN_MANAGERS,
+    "registry.service_new": ADMIN,
+    "registry.service_edit": ADMIN,
+    "registry.unit_new": ADMIN,
+    "registry.unit_edit": ADMIN,
+    "registry.contact_new": INDRE_FOSEN_CONTACTS,
+    "registry.contact_edit": INDRE_FOSEN_CONTACTS,
+    "registry.contact_delete": INDRE_FOSEN_CONTACTS,
+    "registry.csv_import": ADMIN,
+    "accounts.login": EVERYONE,
+    "accounts.logout": LOGGED_IN,
+    "accounts.accept_invitation": EVERYONE,
+    "accounts.forgot_password": EVERYONE,
+    "accounts.reset_password": EVERYONE,
+    "accounts.profile": LOGGED_IN,
+    "accounts.invite": INVITERS,
+    "accounts.admin_home": ADMIN,
+    "accounts.users": ADMIN,
+    "accounts.user_detail": ADMIN,
+    "accounts.role_remove": ADMIN,
+    "accounts.user_active": ADMIN,
+    "mail.outbox": ADMIN,
+    "mail.message_detail": ADMIN,
+    "mail.send_now": ADMIN,
+    "api.openapi": EVERYONE,
+    "api.counties": EVERYONE,
+    "api.bases": EVERYONE,
+    "api.base": EVERYONE,
+    "api.municipalities": EVERYONE,
+    "api.municipality": EVERYONE,
+    "api.services": EVERYONE,
+    "api.service": EVERYONE,
+}
+
+
+def _routes(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.endpoint != "static"]
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in _routes(app)}
+    assert endpoints - MATRIX.keys() == set(), "new routes need a line in MATRIX"
+    assert MATRIX.keys() - endpoints == set(), "MATRIX names routes that no longer exist"
+
+
+def test_every_view_declares_its_rule(app):
+    undeclared = [rule.endpoint for rule in _routes(app)
+                  if not getattr(app.view_functions[rule.endpoint], "permission", None)]
+    assert undeclared == []
+
+
+@pytest.fixture
+def url_values(app):
+    """Real objects for every URL argument, so an allowed request can succeed."""
+    with app.app_context():
+        session = get_session()
+        participant = session.exec(select(User).where(User.email == "hanne.vikstrand@namsos.kommune.example")).one()
+        indre_fosen = session.exec(select(Municipality).where(Municipality.number == "5054")).one()
+        service = session.exec(select(Service).where(Service.slug == "fosen-barnevern")).one()
+        invited = User(email="invitert@example.no")
+        session.add(invited)
+        session.flush()
+        values = {
+            "county_id": session.exec(select(County).where(County.number == "50")).one().id,
+            "unit_id": session.exec(select(Unit).where(Unit.service_id == service.id)).first().id,
+            "contact_id": session.exec(select(Contact).where(Contact.municipality_id == indre_fosen.id)).first().id,
+            "user_id": participant.id,
+            "role_id": session.exec(select(RoleAssignment).where(RoleAssignment.user_id == participant.id)).first().id,
+            "message_id": queue_mail(session, "a@example.no", "Emne", "role_granted", user=participant,
+                                     role="Deltaker", actor=participant).id,
+            "invitation_token": _issue_token(session, invited, INVITATION, _days(30)),
+            "reset_token": _issue_token(session, participant, PASSWORD_RESET, _days(1)),
+        }
+        session.commit()
+    return values
+
+
+def _days(n):
+    from datetime import timedelta
+
+    return timedelta(days=n)
+
+
+def _url(rule, values):
+    args = {}
+    for name in rule.arguments:
+        if name == "slug":
+            args[name] = "fosen-barnevern" if "service" in rule.endpoint or "unit" in rule.endpoint else "fosen"
+        elif name == "number":
+            args[name] = "5054"
+        elif name == "token":
+            args[name] = values["reset_token" if "reset" in rule.endpoint else "invitation_token"]
+        else:
+            args[name] = values[name]
+    return rule.build(args)[1]
+
+
+def _allowed(rule_roles, role) -> bool:
+    return (rule_roles == EVERYONE or (rule_roles == LOGGED_IN and role is not None)
+            or (isinstance(rule_roles, set) and role in rule_roles))
+
+
+def _is_refusal(response, role):
+    if role is None:
+        return response.status_code == 401 or (
+            response.status_code == 302 and "/logg-inn" in response.headers["Location"])
+    return response.status_code == 403
+
+
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_route_answers_each_role_as_the_matrix_says(app, as_role, url_values, endpoint):
+    rules = [rule for rule in _routes(app) if rule.endpoint == endpoint]
+    allowed_roles = MATRIX[endpoint]
+    for rule in rules:
+        url = _url(rule, url_values)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            # Refused roles first: an allowed POST (deleting a contact) must not change what they see.
+            for role in sorted(ROLES, key=lambda r: _allowed(allowed_roles, r)):
+                allowed = _allowed(allowed_roles, role)
+                browser = as_role(role)
+                response = browser.get(url) if method == "GET" else browser.post(url, {})
+                where = f"{method} {url} as {role or 'anonymous'}: {response.status_code}"
+                assert response.status_code < 500, where
+                if not allowed:
+                    assert _is_refusal(response, role), where
+                elif method == "GET":
+                    assert response.status_code == 200, where
+                else:
+                    assert not _is_refusal(response, role), where
