@@ -90,7 +90,7 @@ def demo():
     session.commit()
     click.echo("\nDemobrukere (bare for utvikling):")
     for role, email, password in logins:
-        click.echo(f"  {role:<28} {email:<40} {password}")
+        click.echo(f"  {role:<46} {email:<44} {password}")
     click.echo("")
 
 

@@ -10,3 +10,11 @@ def slugify(text: str) -> str:
     """'Fosen kompetansebase' -> 'fosen-kompetansebase'; Norwegian and Sami letters folded to ASCII."""
     text = text.strip().lower().translate(_NORWEGIAN)
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "x"
+
+
+# Norwegian alphabet order: … x y z æ ø å (code-point order would put Å before Ø).
+_SORT = str.maketrans({"æ": "{", "ø": "|", "å": "}", "ä": "{", "ö": "|", "ü": "y"})
+
+
+def norwegian_key(text: str) -> str:
+    return (text or "").lower().translate(_SORT)

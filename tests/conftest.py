@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 from nettverk import create_app
 from nettverk.cli import upgrade_database
@@ -77,13 +77,22 @@ def app(database_url):
     app.extensions["nettverk.engine"].dispose()
 
 
+class CheckSession(Session):
+    """The tests' own session, apart from the requests' sessions (no shared app context or `g`)."""
+
+    def expire_all(self):
+        # End the read transaction too: on SQLite a transaction keeps reading its old snapshot.
+        self.rollback()
+
+
 @pytest.fixture
 def db(app):
-    """A session for checking what the requests stored (fresh state on every use of .expire_all())."""
-    with app.app_context():
-        session = get_session()
-        yield session
-        session.rollback()
+    """A session for setting up and checking what requests stored; call db.expire_all() (or
+    db.commit() after own changes) before reading what a request wrote."""
+    session = CheckSession(app.extensions["nettverk.engine"], expire_on_commit=False)
+    yield session
+    session.rollback()
+    session.close()
 
 
 class Browser:

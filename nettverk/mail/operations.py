@@ -5,11 +5,10 @@ message that cannot be delivered stays in the outbox, retried with growing delay
 """
 
 import smtplib
+from contextlib import nullcontext
 from datetime import timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
-
-from contextlib import nullcontext
+from email.utils import format_datetime, make_msgid
 
 from flask import current_app, g, has_request_context, render_template
 from sqlmodel import Session, or_, select
@@ -114,6 +113,7 @@ def _to_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.to_address
     email["Subject"] = message.subject
+    email["Date"] = format_datetime(utcnow())  # required by RFC 5322; smtplib does not add it
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}", domain="nettverk")
     email.set_content(message.body_text)
     if message.body_html:

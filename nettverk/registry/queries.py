@@ -16,6 +16,7 @@ from nettverk.registry.models import (
     ServiceArea,
     Unit,
 )
+from nettverk.text import norwegian_key
 
 
 def bases_with_counts(session: Session) -> list[tuple[CompetenceBase, int]]:
@@ -27,9 +28,10 @@ def bases_with_counts(session: Session) -> list[tuple[CompetenceBase, int]]:
 
 
 def base_members(session: Session, base_id: int) -> list[tuple[Municipality, BaseMembership]]:
-    return list(session.exec(
+    rows = session.exec(
         select(Municipality, BaseMembership).join(BaseMembership, BaseMembership.municipality_id == Municipality.id)
-        .where(BaseMembership.base_id == base_id).order_by(Municipality.name)))
+        .where(BaseMembership.base_id == base_id))
+    return sorted(rows, key=lambda row: norwegian_key(row[0].name))
 
 
 def counties(session: Session) -> list[County]:
@@ -40,12 +42,12 @@ def municipalities(session: Session, include_historic: bool = False) -> list[tup
     query = select(Municipality, County).join(County, County.id == Municipality.county_id)
     if not include_historic:
         query = query.where(Municipality.valid_to.is_(None))
-    return list(session.exec(query.order_by(Municipality.name)))
+    return sorted(session.exec(query), key=lambda row: norwegian_key(row[0].name))
 
 
 def current_municipality_choices(session: Session) -> list[tuple[int, str]]:
-    rows = session.exec(select(Municipality).where(Municipality.valid_to.is_(None)).order_by(Municipality.name))
-    return [(m.id, f"{m.number} {m.display_name}") for m in rows]
+    rows = session.exec(select(Municipality).where(Municipality.valid_to.is_(None)))
+    return [(m.id, f"{m.number} {m.display_name}") for m in sorted(rows, key=lambda m: norwegian_key(m.name))]
 
 
 def predecessor_ids(session: Session, municipality_id: int) -> set[int]:

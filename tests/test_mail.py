@@ -1,0 +1,322 @@
+"""E-mail: queued in the outbox with the change that caused it, delivered over SMTP (a real aiosmtpd
+server on loopback), retried after failures, visible to the admin, and never sent for a failed request."""
+
+import email
+import email.policy
+import socket
+import time
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from conftest import USERS, Browser, link_in, make_app, outbox
+from flask import g
+from sqlmodel import Session
+
+from nettverk.db import get_session
+from nettverk.errors import OperationError
+from nettverk.mail.models import FAILED, QUEUED, SENT
+from nettverk.mail.operations import deliver_due
+from nettverk.timeutil import utcnow
+
+RESET_SUBJECT = "Nytt passord i nettverk"
+MEMBER = USERS["participant"]
+SCOPE_NONE = {"base_id": "", "municipality_id": "", "service_id": ""}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Collector:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        return "250 OK"
+
+
+class SMTPServer:
+    """A real SMTP server on 127.0.0.1:port, started on demand."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.handler = Collector()
+        self._controller = None
+
+    @property
+    def messages(self):
+        return self.handler.messages
+
+    def start(self):
+        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self):
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def wait_for(self, count: int, timeout: float = 5.0):
+        """The received messages once there are `count` of them (fails after `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(self.messages) >= count, f"expected {count} messages, got {len(self.messages)}"
+        return self.messages
+
+
+def request_reset(browser, address=MEMBER):
+    return browser.post("/glemt-passord", {"email": address})
+
+
+def stored_mail(app, to=None):
+    """The outbox as the database holds it now, read in a session of its own. (Not conftest's `db`:
+    requests to `app` made while its app context is pushed would share that context's `g`.)"""
+    with Session(app.extensions["nettverk.engine"]) as session:
+        return outbox(session, to)
+
+
+def make_due(app, message):
+    """Pretend the retry time has come."""
+    with Session(app.extensions["nettverk.engine"]) as session:
+        message.next_attempt_at = utcnow() - timedelta(seconds=1)
+        session.add(message)
+        session.commit()
+
+
+def text_and_html(received):
+    parts = {part.get_content_type(): part.get_content() for part in received.iter_parts()}
+    return parts["text/plain"], parts["text/html"]
+
+
+@pytest.fixture
+def smtp_server():
+    server = SMTPServer(free_port())
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_app(app, database_url, smtp_server):
+    """A second app on the seeded database (from `app`) that delivers to `smtp_server`."""
+    mail_app = make_app(database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_STARTTLS=False,
+                        SMTP_TIMEOUT=5)
+    yield mail_app
+    mail_app.extensions["nettverk.engine"].dispose()
+
+
+@pytest.fixture
+def smtp_browser(smtp_app):
+    return Browser(smtp_app.test_client())
+
+
+# Delivery right after the request -------------------------------------------------------------------
+
+def test_password_reset_is_delivered_at_once(smtp_server, smtp_app, smtp_browser):
+    smtp_server.start()
+    assert request_reset(smtp_browser).status_code == 302
+    [received] = smtp_server.wait_for(1)
+    assert received["To"] == MEMBER
+    assert received["Subject"] == RESET_SUBJECT
+    assert received["From"] == smtp_app.config["MAIL_FROM"]
+    assert received.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in received.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_delivered_mail_has_date_and_message_id(smtp_server, smtp_browser):
+    smtp_server.start()
+    request_reset(smtp_browser)
+    [received] = smtp_server.wait_for(1)
+    assert abs(received["Date"].datetime - utcnow()) < timedelta(minutes=1)
+    assert received["Message-ID"].startswith("<") and received["Message-ID"].endswith(">")
+
+
+def test_delivered_mail_carries_a_working_reset_link(app, smtp_server, smtp_browser):
+    smtp_server.start()
+    request_reset(smtp_browser)
+    text, html = text_and_html(smtp_server.wait_for(1)[0])
+    path = link_in(stored_mail(app, to=MEMBER)[0], "/nytt-passord/")
+    assert f"http://nettverk.test{path}" in text
+    assert f'href="http://nettverk.test{path}"' in html
+    assert smtp_browser.get(path).status_code == 200
+
+
+def test_delivered_mail_is_marked_sent(app, smtp_server, smtp_browser):
+    smtp_server.start()
+    request_reset(smtp_browser)
+    smtp_server.wait_for(1)
+    [message] = stored_mail(app, to=MEMBER)
+    assert (message.status, message.attempts, message.last_error) == (SENT, 1, "")
+    assert message.sent_at is not None
+
+
+def test_unknown_address_gets_no_mail(app, smtp_server, smtp_browser):
+    smtp_server.start()
+    assert request_reset(smtp_browser, "ingen@nettverk.example").status_code == 302
+    assert stored_mail(app) == []
+    assert smtp_server.messages == []
+
+
+# SMTP server down: kept, retried later, sent once ---------------------------------------------------
+
+def test_mail_is_kept_as_failed_when_smtp_server_is_down(app, smtp_browser):
+    assert request_reset(smtp_browser).status_code == 302
+    [message] = stored_mail(app, to=MEMBER)
+    assert (message.status, message.attempts) == (FAILED, 1)
+    assert "Kunne ikke koble til e-posttjeneren" in message.last_error
+    assert message.next_attempt_at > utcnow()
+    assert message.sent_at is None
+
+
+def test_failed_mail_waits_for_its_retry_time(app, smtp_server, smtp_app, smtp_browser):
+    request_reset(smtp_browser)
+    smtp_server.start()
+    with smtp_app.app_context():
+        assert deliver_due(get_session()) == {"sent": 0, "failed": 0}
+    assert smtp_server.messages == []
+    assert stored_mail(app, to=MEMBER)[0].status == FAILED
+
+
+def test_failed_mail_is_delivered_once_when_server_is_back(app, smtp_server, smtp_app, smtp_browser):
+    request_reset(smtp_browser)
+    make_due(app, stored_mail(app, to=MEMBER)[0])
+    smtp_server.start()
+    with smtp_app.app_context():
+        assert deliver_due(get_session()) == {"sent": 1, "failed": 0}
+    with smtp_app.app_context():
+        assert deliver_due(get_session()) == {"sent": 0, "failed": 0}
+    [received] = smtp_server.wait_for(1)
+    assert received["Subject"] == RESET_SUBJECT
+    [message] = stored_mail(app, to=MEMBER)
+    assert (message.status, message.attempts, message.last_error) == (SENT, 2, "")
+
+
+def test_cli_mail_send_delivers_due_mail_once(app, smtp_server, smtp_app, smtp_browser):
+    request_reset(smtp_browser)
+    make_due(app, stored_mail(app, to=MEMBER)[0])
+    smtp_server.start()
+    runner = smtp_app.test_cli_runner()
+    first = runner.invoke(args=["mail", "send"])
+    second = runner.invoke(args=["mail", "send"])
+    assert first.exit_code == 0, first.output
+    assert "Sendt: 1, feilet: 0." in first.output
+    assert "Sendt: 0, feilet: 0." in second.output
+    assert len(smtp_server.wait_for(1)) == 1
+    assert stored_mail(app, to=MEMBER)[0].status == SENT
+
+
+def test_admin_send_now_delivers_queued_mail(app, smtp_server, smtp_app, smtp_browser):
+    request_reset(Browser(app.test_client()))  # queued by the app without SMTP
+    smtp_server.start()
+    smtp_browser.login_as("admin")
+    response = smtp_browser.post("/admin/utboks/send")
+    assert response.status_code == 302
+    [received] = smtp_server.wait_for(1)
+    assert received["To"] == MEMBER
+    assert stored_mail(app, to=MEMBER)[0].status == SENT
+
+
+# Without SMTP: the outbox is the only place the mail is --------------------------------------------
+
+def test_mail_stays_queued_without_smtp(app, browser):
+    assert request_reset(browser).status_code == 302
+    [message] = stored_mail(app, to=MEMBER)
+    assert (message.status, message.attempts) == (QUEUED, 0)
+    assert message.subject == RESET_SUBJECT
+
+
+def test_cli_mail_send_refuses_without_smtp(app):
+    result = app.test_cli_runner().invoke(args=["mail", "send"])
+    assert result.exit_code != 0
+    assert "NETTVERK_SMTP_HOST" in result.output
+
+
+def test_admin_sees_queued_mail_in_outbox(app, browser, as_role):
+    request_reset(browser)
+    page = as_role("admin").get("/admin/utboks")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert MEMBER in html
+    assert RESET_SUBJECT in html
+    assert "I kø" in html
+
+
+def test_admin_sees_the_body_of_a_message(app, browser, as_role):
+    request_reset(browser)
+    [message] = stored_mail(app, to=MEMBER)
+    page = as_role("admin").get(f"/admin/utboks/{message.id}")
+    assert page.status_code == 200
+    assert link_in(message, "/nytt-passord/") in page.get_data(as_text=True)
+
+
+def test_unknown_message_is_404(as_role):
+    assert as_role("admin").get("/admin/utboks/999999").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["coordinator", "service_leader", "participant"])
+@pytest.mark.parametrize("path", ["/admin/utboks", "/admin/utboks/{id}"])
+def test_outbox_is_for_admins_only(app, browser, as_role, role, path):
+    request_reset(browser)
+    url = path.format(id=stored_mail(app)[0].id)
+    assert as_role(role).get(url).status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/admin/utboks", "/admin/utboks/{id}"])
+def test_outbox_sends_anonymous_to_login(app, browser, as_role, path):
+    request_reset(browser)
+    response = as_role(None).get(path.format(id=stored_mail(app)[0].id))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/logg-inn")
+
+
+def test_send_now_is_for_admins_only(as_role):
+    assert as_role("coordinator").post("/admin/utboks/send").status_code == 403
+
+
+# A failed request mails no one ----------------------------------------------------------------------
+
+def test_refused_invitation_queues_nothing(app, as_role):
+    admin = as_role("admin")
+    response = admin.post("/brukere/inviter", {"email": "ikke-en-adresse", "name": "Ny", "role": "participant",
+                                               **SCOPE_NONE})
+    assert response.status_code == 422
+    assert "Skriv en gyldig e-postadresse" in response.get_data(as_text=True)
+    assert stored_mail(app) == []
+
+
+def test_invitation_is_queued(app, as_role):
+    response = as_role("admin").post("/brukere/inviter", {"email": "ny@kommune.example", "name": "Ny",
+                                                          "role": "participant", **SCOPE_NONE})
+    assert response.status_code == 302
+    [message] = stored_mail(app, to="ny@kommune.example")
+    assert link_in(message, "/invitasjon/")
+
+
+@pytest.mark.parametrize(("error", "status"), [
+    (OperationError("Noe ble avvist etter at e-posten var lagt i kø."), 422),
+    (RuntimeError("uventet feil etter at e-posten var lagt i kø"), 500),
+])
+def test_mail_queued_by_a_failing_request_is_rolled_back(app, smtp_server, smtp_browser, monkeypatch, error, status):
+    """The invitation is queued, then the operation fails: nothing is kept and nothing is sent."""
+    queued_before_failing = []
+
+    def fail_after_queueing(session, actor_id, action, *args, **kwargs):
+        if action == "user.invited":
+            queued_before_failing.append(bool(g.get("queued_mail_ids")))
+            raise error
+
+    monkeypatch.setattr("nettverk.accounts.operations.record", fail_after_queueing)
+    smtp_server.start()
+    smtp_browser.login_as("admin")
+    response = smtp_browser.post("/brukere/inviter", {"email": "ny@kommune.example", "name": "Ny",
+                                                      "role": "participant", **SCOPE_NONE})
+    assert response.status_code == status
+    assert queued_before_failing == [True]
+    assert stored_mail(app) == []
+    assert smtp_server.messages == []
