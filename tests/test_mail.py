@@ -3,6 +3,7 @@ server on loopback), retried after failures, visible to the admin, and never sen
 
 import email
 import email.policy
+import re
 import socket
 import time
 from datetime import timedelta
@@ -141,8 +142,7 @@ def test_delivered_mail_carries_a_working_reset_link(app, smtp_server, smtp_brow
     smtp_server.start()
     request_reset(smtp_browser)
     text, html = text_and_html(smtp_server.wait_for(1)[0])
-    path = link_in(stored_mail(app, to=MEMBER)[0], "/nytt-passord/")
-    assert f"http://nettverk.test{path}" in text
+    path = re.search(r"http://nettverk\.test(/nytt-passord/\S+)", text).group(1)
     assert f'href="http://nettverk.test{path}"' in html
     assert smtp_browser.get(path).status_code == 200
 
@@ -320,3 +320,40 @@ def test_mail_queued_by_a_failing_request_is_rolled_back(app, smtp_server, smtp_
     assert queued_before_failing == [True]
     assert stored_mail(app) == []
     assert smtp_server.messages == []
+
+
+def test_two_senders_never_send_the_same_message_twice(app, smtp_server, smtp_app, smtp_browser):
+    """Two workers read the same due message; only the one that claims it first sends it."""
+    request_reset(smtp_browser)
+    make_due(app, stored_mail(app, to=MEMBER)[0])
+    smtp_server.start()
+    with Session(smtp_app.extensions["nettverk.engine"]) as other_worker:
+        stale_copy = outbox(other_worker, MEMBER)  # read before the first worker sends
+        other_worker.expunge_all()
+        other_worker.rollback()
+        with smtp_app.app_context():
+            assert deliver_due(get_session()) == {"sent": 1, "failed": 0}
+        with smtp_app.app_context():
+            from nettverk.mail.operations import _claim
+
+            assert _claim(other_worker, stale_copy[0]) is False
+    assert len(smtp_server.wait_for(1)) == 1
+
+
+def test_delivered_mail_keeps_no_working_link(app, smtp_server, smtp_browser):
+    smtp_server.start()
+    request_reset(smtp_browser)
+    [received] = smtp_server.wait_for(1)
+    assert "/nytt-passord/" in text_and_html(received)[0]
+    [message] = stored_mail(app, to=MEMBER)
+    assert "/nytt-passord/[skjult]" in message.body_text
+    assert re.search(r"/nytt-passord/[A-Za-z0-9_-]{40,}", message.body_text + message.body_html) is None
+
+
+def test_production_outbox_hides_one_time_links(app, as_role):
+    as_role(None).post("/glemt-passord", {"email": MEMBER})
+    [message] = stored_mail(app, to=MEMBER)
+    app.config["NETTVERK_ENV"] = "production"
+    page = as_role("admin").get(f"/admin/utboks/{message.id}").get_data(as_text=True)
+    assert "/nytt-passord/[skjult]" in page
+    assert re.search(r"/nytt-passord/[A-Za-z0-9_-]{40,}", page) is None

@@ -4,6 +4,7 @@ A message is a row before it is anything else: a rolled-back change never mails 
 message that cannot be delivered stays in the outbox, retried with growing delays, never dropped.
 """
 
+import re
 import smtplib
 from contextlib import nullcontext
 from datetime import timedelta
@@ -11,12 +12,20 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from flask import current_app, g, has_request_context, render_template
-from sqlmodel import Session, or_, select
+from sqlmodel import Session, or_, select, update
 
 from nettverk.mail.models import FAILED, QUEUED, SENT, OutboxMessage
 from nettverk.timeutil import utcnow
 
 MAX_BACKOFF = timedelta(hours=6)
+CLAIM_LEASE = timedelta(minutes=10)
+# A one-time token in a link (secrets.token_urlsafe(32) is 43 characters).
+SECRET_IN_LINK = re.compile(r"/[A-Za-z0-9_-]{40,}")
+
+
+def mask_secrets(text: str) -> str:
+    """Hide one-time tokens, so nobody who reads the outbox can use someone else's link."""
+    return SECRET_IN_LINK.sub("/[skjult]", text)
 
 
 def queue_mail(session: Session, to_address: str, subject: str, template: str, **context) -> OutboxMessage:
@@ -63,7 +72,9 @@ def deliver_due(session: Session, limit: int = 200) -> dict:
 
 def deliver(session: Session, query) -> dict:
     counts = {"sent": 0, "failed": 0}
-    messages = list(session.exec(query))
+    candidates = list(session.exec(query))
+    session.commit()  # end the read transaction: on SQLite a write from an old snapshot would fail
+    messages = [m for m in candidates if _claim(session, m)]
     if not messages:
         return counts
     config = current_app.config
@@ -84,10 +95,28 @@ def deliver(session: Session, query) -> dict:
                 counts["failed"] += 1
             else:
                 message.status, message.sent_at, message.last_error = SENT, utcnow(), ""
-                message.attempts += 1
+                # Delivered: the stored copy no longer needs a working link.
+                message.body_text, message.body_html = mask_secrets(message.body_text), mask_secrets(message.body_html)
                 counts["sent"] += 1
+            session.add(message)
             session.commit()  # one message at a time: a crash never resends what already went out
     return counts
+
+
+def _claim(session: Session, message: OutboxMessage) -> bool:
+    """Take a message for this sender (compare-and-set on its attempt count), so two workers or a
+    worker and `mail send` never send it both. A sender that dies after claiming leaves the message
+    due again when the lease runs out."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
+               OutboxMessage.status != SENT)
+        .values(attempts=message.attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE))
+    session.commit()
+    if result.rowcount != 1:
+        return False
+    session.refresh(message)
+    return True
 
 
 def _connect(config) -> smtplib.SMTP:
@@ -102,7 +131,6 @@ def _connect(config) -> smtplib.SMTP:
 
 
 def _mark_failed(message: OutboxMessage, reason: str) -> None:
-    message.attempts += 1
     message.status = FAILED
     message.last_error = reason[:1000]
     message.next_attempt_at = utcnow() + min(timedelta(minutes=2 ** message.attempts), MAX_BACKOFF)

@@ -1,11 +1,11 @@
 """The admin's outbox page: what was queued, sent or failed."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlmodel import func, select
 
 from nettverk.db import get_session
 from nettverk.mail.models import STATUS_LABELS, OutboxMessage
-from nettverk.mail.operations import deliver_due, smtp_configured
+from nettverk.mail.operations import deliver_due, mask_secrets, smtp_configured
 from nettverk.policy import requires
 
 bp = Blueprint("mail", __name__)
@@ -31,7 +31,11 @@ def outbox():
 @bp.get("/admin/utboks/<int:message_id>")
 @requires("admin", load=_load_message)
 def message_detail(message, message_id):
-    return render_template("mail/message.html", message=message, labels=STATUS_LABELS)
+    # Only in development is the outbox how one reads an invitation link; elsewhere links stay hidden.
+    body = message.body_text
+    if current_app.config["NETTVERK_ENV"] == "production":
+        body = mask_secrets(body)
+    return render_template("mail/message.html", message=message, body=body, labels=STATUS_LABELS)
 
 
 @bp.post("/admin/utboks/send")
