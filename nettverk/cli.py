@@ -125,7 +125,7 @@ def import_csv(kind, path):
     if not report.ok:
         session.rollback()
         for error in report.errors:
-            click.echo(f"  {error.message}", err=True)
+            click.echo(f"  {error}", err=True)
         raise click.ClickException(f"Ingenting ble importert: {len(report.errors)} feil.")
     session.commit()
     click.echo(f"Importert: {report.created} nye, {report.updated} oppdaterte.")

@@ -77,4 +77,5 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "MAX_CONTENT_LENGTH": _int(env, "NETTVERK_MAX_UPLOAD_MB", 50) * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        "WTF_I18N_ENABLED": False,  # forms take bokmål messages from WTForms itself (nettverk.forms.Form)
     }

@@ -1,10 +1,18 @@
 """Form pieces shared by modules (Flask-WTF gives CSRF on every form)."""
 
+from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, widgets
 
 from nettverk.errors import OperationError
 
 REQUIRED = "Dette feltet må fylles ut."
+
+
+class Form(FlaskForm):
+    """Every form: CSRF from Flask-WTF, WTForms' own messages in bokmål (e.g. an invalid date)."""
+
+    class Meta:
+        locales = ["nb"]
 
 
 class MultiCheckboxField(SelectMultipleField):
