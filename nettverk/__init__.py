@@ -86,9 +86,12 @@ def _init_login(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def _load_user(user_id: str):
+    def _load_user(cookie_id: str):
+        user_id, _, version = cookie_id.partition(":")
         user = db.get_session().get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.is_active and user.password_hash else None
+        if user is None or not user.is_active or not user.password_hash or version != str(user.session_version):
+            return None
+        return user
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -1,20 +1,19 @@
 """Account forms."""
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from nettverk.forms import REQUIRED, optional_id
+from nettverk.forms import REQUIRED, Form, optional_id
 
 PASSWORD_HINT = "Minst 10 tegn. En setning av flere ord er både sikker og lett å huske."  # noqa: S105 - help text, not a password
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("E-post", validators=[DataRequired("Skriv e-postadressen din.")])
     password = PasswordField("Passord", validators=[DataRequired("Skriv passordet ditt.")])
 
 
-class SetPasswordForm(FlaskForm):
+class SetPasswordForm(Form):
     password = PasswordField("Nytt passord", description=PASSWORD_HINT, validators=[DataRequired(REQUIRED)])
     confirm = PasswordField("Gjenta passordet",
                             validators=[DataRequired(REQUIRED), EqualTo("password", "Passordene er ikke like.")])
@@ -24,18 +23,18 @@ class AcceptInvitationForm(SetPasswordForm):
     name = StringField("Fullt navn", validators=[DataRequired("Skriv navnet ditt."), Length(max=160)])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = EmailField("E-post", validators=[DataRequired("Skriv e-postadressen din.")])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField("Nåværende passord", validators=[DataRequired(REQUIRED)])
     new_password = PasswordField("Nytt passord", description=PASSWORD_HINT, validators=[DataRequired(REQUIRED)])
     confirm = PasswordField("Gjenta nytt passord",
                             validators=[DataRequired(REQUIRED), EqualTo("new_password", "Passordene er ikke like.")])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     """A role with its scope; only the scope field that matches the role is used."""
 
     role = SelectField("Rolle", validators=[DataRequired("Velg en rolle.")])

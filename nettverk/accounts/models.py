@@ -16,6 +16,8 @@ class User(SQLModel, table=True):
     is_active: bool = Field(default=True)
     created_at: datetime = Field(default_factory=utcnow)
     last_login_at: datetime | None = None
+    # Part of the login cookie: raising it (new password, deactivation) logs out every other session.
+    session_version: int = Field(default=1)
 
     # flask-login's interface, written out so the model stays a plain table.
     @property
@@ -27,7 +29,7 @@ class User(SQLModel, table=True):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_version}"
 
 
 class RoleAssignment(SQLModel, table=True):

@@ -75,6 +75,8 @@ def authenticate(session: Session, email: str, password: str, address: str, conf
     valid = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password or "")
     if not (valid and user and user.is_active and user.password_hash):
         session.add(LoginAttempt(email=email[:254], address=address[:64]))
+        # Attempts older than the window no longer count: clear them as we go.
+        session.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
         session.commit()
         raise OperationError("Feil e-post eller passord.", status=401)
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == email))
@@ -148,9 +150,12 @@ def grant_role(session: Session, actor_id: int | None, user: User, role: str, **
 def revoke_role(session: Session, actor_id: int | None, assignment: RoleAssignment) -> None:
     user = session.get(User, assignment.user_id)
     if assignment.role == "admin":
-        admins = session.exec(select(func.count()).select_from(RoleAssignment)
-                              .where(RoleAssignment.role == "admin")).one()
-        if admins <= 1:
+        # Only active accounts count: a deactivated admin cannot log in to run the platform.
+        others = session.exec(select(func.count()).select_from(RoleAssignment)
+                              .join(User, User.id == RoleAssignment.user_id)
+                              .where(RoleAssignment.role == "admin", RoleAssignment.id != assignment.id,
+                                     User.is_active)).one()
+        if others == 0:
             raise OperationError("Dette er den siste administratoren og kan ikke fjernes.", status=409)
     session.delete(assignment)
     session.flush()
@@ -206,6 +211,7 @@ def request_password_reset(session: Session, email: str, lifetime_minutes: int) 
 def reset_password(session: Session, token: str, password: str) -> User:
     row, user = token_user(session, token, PASSWORD_RESET)
     user.password_hash = _check_password(password, user)
+    user.session_version += 1
     row.used_at = utcnow()
     session.add_all([user, row])
     session.execute(delete(LoginAttempt).where(LoginAttempt.email == user.email))
@@ -218,6 +224,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     if not check_password_hash(user.password_hash or _DUMMY_HASH, current or ""):
         raise OperationError("Nåværende passord er feil.", "current_password")
     user.password_hash = _check_password(new, user, "new_password")
+    user.session_version += 1  # other sessions end; the view logs this one in again
     session.add(user)
     record(session, user.id, "user.password_changed", user, user.email)
 
@@ -226,6 +233,7 @@ def set_active(session: Session, actor_id: int, user: User, active: bool) -> Non
     if actor_id == user.id and not active:
         raise OperationError("Du kan ikke deaktivere din egen konto.", status=409)
     user.is_active = active
+    user.session_version += 1
     session.add(user)
     record(session, actor_id, "user.activated" if active else "user.deactivated", user, user.email)
 
@@ -236,6 +244,7 @@ def create_admin(session: Session, email: str, name: str, password: str) -> User
     user = user_by_email(session, email) or User(email=email)
     user.name = (name or user.name or email).strip()
     user.password_hash = _check_password(password, user)
+    user.session_version = (user.session_version or 0) + 1
     user.is_active = True
     session.add(user)
     session.flush()

@@ -4,7 +4,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlmodel import func, or_, select
+from sqlmodel import func, select
 
 from nettverk import policy
 from nettverk.accounts import operations
@@ -134,6 +134,7 @@ def profile():
         try:
             operations.change_password(get_session(), current_user, form.current_password.data,
                                        form.new_password.data)
+            login_user(current_user._get_current_object())  # keep this session; the others end
             flash("Passordet er endret.", "success")
             return redirect(url_for("accounts.profile"))
         except OperationError as error:
@@ -217,11 +218,13 @@ def admin_home():
 def users():
     session = get_session()
     search = (request.args.get("q") or "").strip()
-    query = select(User).order_by(User.email).limit(200)
     if search:
-        pattern = f"%{search.lower()}%"
-        query = query.where(or_(func.lower(User.email).like(pattern), func.lower(User.name).like(pattern)))
-    people = session.exec(query).all()
+        # Matched in Python: SQLite's lower() and LIKE fold only ASCII, so "øystein" would miss "Øystein".
+        needle = search.casefold()
+        people = [u for u in session.exec(select(User).order_by(User.email))
+                  if needle in u.email.casefold() or needle in u.name.casefold()][:200]
+    else:
+        people = session.exec(select(User).order_by(User.email).limit(200)).all()
     roles: dict[int, list[str]] = {}
     for row in session.exec(select(RoleAssignment).where(RoleAssignment.user_id.in_([u.id for u in people]))):
         roles.setdefault(row.user_id, []).append(policy.ROLES[row.role])
