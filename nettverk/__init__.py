@@ -97,10 +97,23 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from nettverk.accounts.views import bp as accounts_bp
     from nettverk.api.views import bp as api_bp
+    from nettverk.events.calendar_views import bp as calendar_bp
+    from nettverk.events.views import bp as events_bp
     from nettverk.mail.views import bp as mail_bp
+    from nettverk.networks.views import bp as networks_bp
     from nettverk.registry.views import bp as registry_bp
 
-    for blueprint in (registry_bp, accounts_bp, mail_bp, api_bp):
+    # Each module's blueprint, one per line.
+    blueprints = [
+        registry_bp,
+        accounts_bp,
+        mail_bp,
+        api_bp,
+        events_bp,
+        networks_bp,
+        calendar_bp,
+    ]
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
 
 
@@ -139,11 +152,17 @@ def _register_errors(app: Flask) -> None:
 
 
 def _register_templates(app: Flask) -> None:
-    from nettverk import policy, timeutil
+    from nettverk import policy, text, timeutil
+    from nettverk.events.models import AUDIENCES, EVENT_KINDS, EVENT_STATUSES, REGISTRATION_STATUSES
     from nettverk.registry.models import SERVICE_KINDS
 
     app.jinja_env.filters["dato"] = timeutil.format_date
     app.jinja_env.filters["datotid"] = timeutil.format_datetime
-    app.jinja_env.globals.update(can=policy.can, ROLES=policy.ROLES, SERVICE_KINDS=SERVICE_KINDS)
+    app.jinja_env.filters["klokke"] = timeutil.format_time
+    app.jinja_env.filters["markdown"] = text.render_markdown
+    app.jinja_env.globals.update(
+        can=policy.can, ROLES=policy.ROLES, SERVICE_KINDS=SERVICE_KINDS, EVENT_KINDS=EVENT_KINDS,
+        EVENT_STATUSES=EVENT_STATUSES, REGISTRATION_STATUSES=REGISTRATION_STATUSES, AUDIENCES=AUDIENCES,
+        when=lambda event: timeutil.format_span(event.starts_at, event.ends_at, event.all_day))
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

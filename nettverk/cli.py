@@ -85,9 +85,14 @@ def demo():
 
     if current_app.config["NETTVERK_ENV"] == "production":
         raise click.ClickException("Demodata lages aldri i produksjon (NETTVERK_ENV=production).")
+    from nettverk.events.demo import create_demo_events
+
     session = get_session()
     logins = load_demo(session)
+    created = create_demo_events(session)
     session.commit()
+    if created:
+        click.echo(f"Demoarrangementer: {created}")
     click.echo("\nDemobrukere (bare for utvikling):")
     for role, email, password in logins:
         click.echo(f"  {role:<46} {email:<44} {password}")

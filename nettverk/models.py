@@ -2,7 +2,9 @@
 
 from nettverk.accounts.models import AccountToken, LoginAttempt, RoleAssignment, User
 from nettverk.activity import ActivityLog
+from nettverk.events.models import Event, ProgrammeItem, Registration
 from nettverk.mail.models import OutboxMessage
+from nettverk.networks.models import Network, NetworkBase, NetworkMember
 from nettverk.registry.models import (
     BaseMembership,
     CompetenceBase,
@@ -15,6 +17,7 @@ from nettverk.registry.models import (
     Unit,
 )
 
-__all__ = ["AccountToken", "ActivityLog", "BaseMembership", "CompetenceBase", "Contact", "County", "LoginAttempt",
-           "Municipality", "MunicipalityChange", "OutboxMessage", "RoleAssignment", "Service", "ServiceArea", "Unit",
+__all__ = ["AccountToken", "ActivityLog", "BaseMembership", "CompetenceBase", "Contact", "County", "Event",
+           "LoginAttempt", "Municipality", "MunicipalityChange", "Network", "NetworkBase", "NetworkMember",
+           "OutboxMessage", "ProgrammeItem", "Registration", "RoleAssignment", "Service", "ServiceArea", "Unit",
            "User"]

@@ -74,6 +74,40 @@ def _leads(user, service: Service) -> bool:
     return is_admin(user) or service.id in scope_ids(user, "service_leader")
 
 
+def event_base_ids(event) -> set[int]:
+    """The bases whose coordinators plan this event: its own base, and the bases of its network."""
+    from nettverk.networks.models import NetworkBase
+
+    ids = {event.base_id} if event.base_id else set()
+    if event.network_id:
+        ids |= set(get_session().exec(select(NetworkBase.base_id).where(NetworkBase.network_id == event.network_id)))
+    return ids
+
+
+def network_base_ids(network) -> set[int]:
+    from nettverk.networks.models import NetworkBase
+
+    return set(get_session().exec(select(NetworkBase.base_id).where(NetworkBase.network_id == network.id)))
+
+
+def _manages_event(user, event) -> bool:
+    return is_admin(user) or bool(event_base_ids(event) & scope_ids(user, "coordinator"))
+
+
+def _sees_event(user, event) -> bool:
+    from nettverk.events.models import DRAFT
+
+    return event.status != DRAFT or (user.is_authenticated and _manages_event(user, event))
+
+
+def _manages_network(user, network) -> bool:
+    return is_admin(user) or bool(network_base_ids(network) & scope_ids(user, "coordinator"))
+
+
+def _owns_registration(user, registration) -> bool:
+    return registration.user_id == user.id or registration.email == user.email
+
+
 RULES: dict[str, Callable] = {
     "public": lambda user, target: True,
     "authenticated": lambda user, target: user.is_authenticated,
@@ -81,16 +115,25 @@ RULES: dict[str, Callable] = {
     "base.manage": _coordinates,
     "municipality.contacts": _keeps_contacts,
     "service.lead": _leads,
+    "coordinator": lambda user, target: is_admin(user) or has_role(user, "coordinator"),
+    "event.view": _sees_event,
+    "event.manage": _manages_event,
+    "network.manage": _manages_network,
+    "registration.own": _owns_registration,
     "users.invite": lambda user, target: any(
         r.role in ("admin", "coordinator", "service_leader") for r in roles_of(user)),
 }
+
+
+# Rules an anonymous visitor can pass (their checks handle a user who is not logged in).
+OPEN_TO_ANONYMOUS = {"public", "event.view"}
 
 
 def can(user, rule: str, target=None) -> bool:
     check = RULES.get(rule)
     if check is None:  # an unknown rule never grants anything
         return False
-    if rule != "public" and not user.is_authenticated:
+    if rule not in OPEN_TO_ANONYMOUS and not user.is_authenticated:
         return False
     return bool(check(user, target))
 
@@ -126,10 +169,10 @@ def can_grant(user, role: str, base_id=None, municipality_id=None, service_id=No
     return service_id in scope_ids(user, "service_leader")
 
 
-def requires(rule: str, load: Callable | None = None):
+def requires(rule: str, load: Callable | None = None, hide: bool = False):
     """Declare and enforce a view's rule. With `load`, the loaded object is passed to the view
     as its first argument; load takes the URL arguments it names and aborts with 404 when the
-    object does not exist."""
+    object does not exist. With hide=True a refusal is 404 too, so existence is not revealed."""
     if rule not in RULES:
         raise ValueError(f"unknown permission rule {rule!r}")
 
@@ -140,6 +183,8 @@ def requires(rule: str, load: Callable | None = None):
         def guarded(**kwargs):
             target = load(**{k: v for k, v in kwargs.items() if k in wanted}) if load else None
             if not can(current_user, rule, target):
+                if hide:
+                    abort(404)
                 if not current_user.is_authenticated:
                     if request.path.startswith("/api/"):
                         abort(401)

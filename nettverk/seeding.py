@@ -9,13 +9,14 @@ A link missing under an existing parent was most likely removed on purpose, so a
 """
 
 import json
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.accounts.operations import hash_password
+from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS, Network, NetworkBase, NetworkMember
 from nettverk.policy import ROLE_SCOPES, ROLES
 from nettverk.registry.models import (
     SERVICE_KINDS,
@@ -163,7 +164,45 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
                           for role, scope in scoped)
         logins.append((label, email, password))
     session.flush()
+    _seed_networks(session, data.get("networks", []), bases, municipalities, services, users)
     return logins
+
+
+def _seed_networks(session: Session, rows: list[dict], bases: dict, municipalities: dict, services: dict,
+                   users: dict) -> None:
+    """Demo networks, found by slug; their bases and members are only seeded with the network. A member
+    who is not a demo user becomes a user without a password (a member need not log in)."""
+    existing = set(session.exec(select(Network.slug)))
+    units = {(u.service_id, u.name): u for u in session.exec(select(Unit))}
+    for row in rows:
+        if row["slug"] in existing:
+            continue
+        if row["kind"] not in NETWORK_KINDS:
+            raise ValueError(f"demo network {row['slug']}: unknown kind {row['kind']!r}")
+        network = Network(slug=row["slug"], name=row["name"], kind=row["kind"], description=row.get("description", ""),
+                          cadence=row.get("cadence", ""),
+                          cadence_start=date.fromisoformat(row["cadence_start"]) if row.get("cadence_start") else None,
+                          meeting_start=time.fromisoformat(row.get("meeting_start", "09:00")),
+                          meeting_minutes=row.get("meeting_minutes", 180), venue_name=row.get("venue_name", ""),
+                          venue_address=row.get("venue_address", ""),
+                          host_municipality_id=municipalities[row["host"]].id if row.get("host") else None)
+        session.add(network)
+        session.flush()
+        existing.add(row["slug"])
+        for slug in dict.fromkeys(row["bases"]):
+            session.add(NetworkBase(network_id=network.id, base_id=bases[slug].id))
+        for member in row.get("members", []):
+            email = member["email"].strip().lower()
+            if email not in users:
+                users[email] = User(email=email, name=member["name"])
+                session.add(users[email])
+                session.flush()
+            if member["kind"] not in MEMBER_KINDS:
+                raise ValueError(f"demo network {row['slug']}: unknown member kind {member['kind']!r}")
+            unit = units[(services[member["unit"][0]].id, member["unit"][1])] if member.get("unit") else None
+            session.add(NetworkMember(network_id=network.id, user_id=users[email].id, unit_id=unit.id if unit else None,
+                                      kind=member["kind"], joined_on=date.fromisoformat(member["joined_on"])))
+    session.flush()
 
 
 def _scope(role_row: dict, bases: dict, municipalities: dict, services: dict):

@@ -83,6 +83,7 @@ class CheckSession(Session):
     def expire_all(self):
         # End the read transaction too: on SQLite a transaction keeps reading its old snapshot.
         self.rollback()
+        super().expire_all()
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ LOGGED_IN = "logged in"
 ADMIN = {"admin"}
 FOSEN_MANAGERS = {"admin", "coordinator_fosen"}  # the URL names base `fosen`
 INDRE_FOSEN_CONTACTS = {"admin", "municipality_contact"}  # the URL names municipality 5054
+COORDINATORS = {"admin", "coordinator", "coordinator_fosen"}
 INVITERS = {"admin", "coordinator", "coordinator_fosen", "service_leader"}
 
 ROLES = [None, "participant", "coordinator", "coordinator_fosen", "municipality_contact", "service_staff",
@@ -71,7 +72,50 @@ MATRIX = {
     "api.municipality": EVERYONE,
     "api.services": EVERYONE,
     "api.service": EVERYONE,
+    # events routes
+    "events.event_new": COORDINATORS,
+    "events.event_edit": FOSEN_MANAGERS,
+    "events.event_publish": FOSEN_MANAGERS,
+    "events.event_cancel": FOSEN_MANAGERS,
+    "events.event_held": FOSEN_MANAGERS,
+    "events.event_detail": EVERYONE,
+    "events.register": LOGGED_IN,
+    "events.guest_register": EVERYONE,
+    "events.confirm_guest": EVERYONE,
+    "events.cancel_by_link": EVERYONE,
+    "events.cancel_own": {"participant"},  # the URL names the participant's own registration
+    "events.my_registrations": LOGGED_IN,
+    "events.participants": FOSEN_MANAGERS,
+    "events.register_on_behalf": FOSEN_MANAGERS,
+    "events.promote": FOSEN_MANAGERS,
+    "events.cancel_by_coordinator": FOSEN_MANAGERS,
+    "events.attendance": FOSEN_MANAGERS,
+    # networks routes
+    # The URL's `slug` is `fosen`: the demo network "BTI-nettverk Fosen" (in base Fosen) has that slug.
+    "networks.network_list": EVERYONE,
+    "networks.network_detail": EVERYONE,
+    "networks.network_new": COORDINATORS,
+    "networks.network_edit": FOSEN_MANAGERS,
+    "networks.members": FOSEN_MANAGERS,
+    "networks.member_remove": FOSEN_MANAGERS,
+    "networks.plan": FOSEN_MANAGERS,
+    "networks.skip_meeting": FOSEN_MANAGERS,
+    "networks.coverage": FOSEN_MANAGERS,  # the base's coverage page
+    # calendar routes
+    "calendar.region_calendar": EVERYONE,
+    "calendar.check_date": EVERYONE,
+    "calendar.annual_wheel": EVERYONE,
+    # api events routes
+    "api.events": EVERYONE,
+    "api.event": EVERYONE,
+    "api.networks": EVERYONE,
+    "api.registration": LOGGED_IN,
 }
+
+
+TOKENS = {"accounts.accept_invitation": "invitation_token", "accounts.reset_password": "reset_token",
+          "events.confirm_guest": "confirm_token", "events.cancel_by_link": "cancel_token"}
+HIDDEN = {"events.cancel_own"}
 
 
 def _routes(app):
@@ -112,8 +156,29 @@ def url_values(app):
             "invitation_token": _issue_token(session, invited, INVITATION, _days(30)),
             "reset_token": _issue_token(session, participant, PASSWORD_RESET, _days(1)),
         }
+        values.update(_event_values(session, participant))
         session.commit()
     return values
+
+
+def _event_values(session, participant) -> dict:
+    """A published Fosen fagdag with the participant registered, and a guest who has not confirmed."""
+    from datetime import date, time
+
+    from nettverk.events import operations as events
+    from nettverk.registry.models import CompetenceBase
+
+    fosen = session.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
+    day = date.today() + _days(60)
+    event = events.save_event(session, None, events.EventData(
+        kind="fagdag", title="Fagdag", start_date=day, end_date=day, start_time=time(9), end_time=time(15),
+        base_id=fosen.id, capacity=30))
+    events.publish_event(session, None, event)
+    registration, cancel_token = events.register(session, event.id, events.Registrant(
+        name=participant.name, email=participant.email, user=participant))
+    _, confirm_token = events.register(session, event.id, events.Registrant(name="Gjest", email="gjest@example.no"))
+    return {"event_id": event.id, "registration_id": registration.id, "cancel_token": cancel_token,
+            "confirm_token": confirm_token}
 
 
 def _days(n):
@@ -130,7 +195,7 @@ def _url(rule, values):
         elif name == "number":
             args[name] = "5054"
         elif name == "token":
-            args[name] = values["reset_token" if "reset" in rule.endpoint else "invitation_token"]
+            args[name] = values[TOKENS[rule.endpoint]]
         else:
             args[name] = values[name]
     return rule.build(args)[1]
@@ -141,7 +206,9 @@ def _allowed(rule_roles, role) -> bool:
             or (isinstance(rule_roles, set) and role in rule_roles))
 
 
-def _is_refusal(response, role):
+def _is_refusal(response, role, endpoint):
+    if endpoint in HIDDEN:  # refusals that must not reveal that the object exists
+        return response.status_code == 404
     if role is None:
         return response.status_code == 401 or (
             response.status_code == 302 and "/logg-inn" in response.headers["Location"])
@@ -163,8 +230,8 @@ def test_route_answers_each_role_as_the_matrix_says(app, as_role, url_values, en
                 where = f"{method} {url} as {role or 'anonymous'}: {response.status_code}"
                 assert response.status_code < 500, where
                 if not allowed:
-                    assert _is_refusal(response, role), where
+                    assert _is_refusal(response, role, endpoint), where
                 elif method == "GET":
                     assert response.status_code == 200, where
                 else:
-                    assert not _is_refusal(response, role), where
+                    assert not _is_refusal(response, role, endpoint), where

@@ -2,6 +2,8 @@
 
 from flask import current_app
 
+from nettverk.events.models import AUDIENCES, EVENT_KINDS, EVENT_STATUSES, REGISTRATION_STATUSES
+
 
 def _ref(name: str) -> dict:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -26,10 +28,28 @@ def _path_param(name: str, description: str, pattern: str | None = None) -> dict
     return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
 
 
+def _query_param(name: str, description: str, schema: dict) -> dict:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+def _nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+EVENT_ID = {"name": "event_id", "in": "path", "required": True, "description": "Arrangementets id",
+            "schema": {"type": "integer", "minimum": 1}}
+CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "required": True,
+               "description": "CSRF-nøkkelen til økten (feltet csrf_token i sidene). Uten den svarer API-et 400.",
+               "schema": {"type": "string"}}
+DATE_TIME = {"type": "string", "format": "date-time",
+             "description": "ISO 8601 i Europe/Oslo med forskyvning, for eksempel 2026-03-10T09:00:00+01:00"}
+
+
 SCHEMAS = {
     "Problem": {"type": "object", "properties": {
         "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "instance": {"type": "string"}}},
+        "detail": {"type": "string"}, "instance": {"type": "string"},
+        "field": {"type": "string", "description": "Feltet i innholdet som ble avvist, når det gjelder ett felt"}}},
     "County": {"type": "object", "required": ["number", "name"], "properties": {
         "number": {"type": "string"}, "name": {"type": "string"}}},
     "MunicipalityRef": {"type": "object", "required": ["number", "name"], "properties": {
@@ -63,6 +83,79 @@ SCHEMAS = {
         "units": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "name": {"type": "string"},
             "municipality": {"type": ["string", "null"]}}}}}}]},
+    "NamedRef": {"type": "object", "required": ["slug", "name"], "properties": {
+        "slug": {"type": "string"}, "name": {"type": "string"}}},
+    "MunicipalityName": {"type": "object", "required": ["number", "name"], "properties": {
+        "number": {"type": "string", "pattern": "^[0-9]{4}$"}, "name": {"type": "string"},
+        "sami_name": {"type": ["string", "null"]}}},
+    "Event": {"type": "object", "required": [
+        "id", "uid", "kind", "kind_label", "title", "status", "status_label", "starts_at", "ends_at", "all_day",
+        "base", "network", "audience", "host_municipality", "venue", "online_url", "capacity", "seats_left",
+        "registration", "url"], "properties": {
+        "id": {"type": "integer"},
+        "uid": {"type": "string", "description": "Kalender-UID; endres aldri"},
+        "kind": {"type": "string", "enum": list(EVENT_KINDS)}, "kind_label": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "string", "enum": list(EVENT_STATUSES)}, "status_label": {"type": "string"},
+        "starts_at": DATE_TIME,
+        "ends_at": {**DATE_TIME, "description": "Slutt; for heldagsarrangementer midnatt etter siste dag"},
+        "all_day": {"type": "boolean"},
+        "base": _nullable(_ref("NamedRef")), "network": _nullable(_ref("NamedRef")),
+        "audience": {"type": "string", "enum": list(AUDIENCES)}, "audience_label": {"type": "string"},
+        "host_municipality": _nullable(_ref("MunicipalityName")),
+        "venue": _nullable({"type": "object", "required": ["name", "address", "municipality"], "properties": {
+            "name": {"type": "string"}, "address": {"type": "string"},
+            "municipality": _nullable(_ref("MunicipalityName"))}}),
+        "online_url": {"type": ["string", "null"]},
+        "capacity": {"type": ["integer", "null"], "description": "Antall plasser; null er ubegrenset"},
+        "quota_per_municipality": {"type": ["integer", "null"]},
+        "seats_left": {"type": ["integer", "null"], "minimum": 0, "description": "null er ubegrenset"},
+        "registration": {"type": "object", "required": ["open", "closed_reason", "opens_at", "closes_at"],
+                         "properties": {
+            "open": {"type": "boolean"},
+            "closed_reason": {"type": ["string", "null"], "description": "Hvorfor påmeldingen er stengt"},
+            "opens_at": _nullable(DATE_TIME), "closes_at": _nullable(DATE_TIME),
+            "asks_dietary": {"type": "boolean"}, "asks_lunch": {"type": "boolean"}}},
+        "url": {"type": "string", "format": "uri", "description": "Arrangementets side"}}},
+    "OwnRegistration": {"type": "object", "required": ["status", "status_label"], "properties": {
+        "status": {"type": "string", "enum": list(REGISTRATION_STATUSES)}, "status_label": {"type": "string"},
+        "registered_at": DATE_TIME}},
+    "EventDetail": {"allOf": [_ref("Event"), {"type": "object", "required": [
+        "description", "programme", "counts", "my_registration"], "properties": {
+        "description": {"type": "string", "description": "Markdown"},
+        "programme": {"type": "array", "items": {"type": "object", "required": ["starts", "title"], "properties": {
+            "starts": {"type": "string", "description": "Klokkeslett i Oslo, for eksempel 09.00"},
+            "title": {"type": "string"}, "speaker": {"type": "string"}}}},
+        "counts": {"type": "object", "required": ["confirmed", "waitlisted"], "properties": {
+            "confirmed": {"type": "integer"}, "waitlisted": {"type": "integer"}}},
+        "my_registration": {**_nullable(_ref("OwnRegistration")),
+                            "description": "Din egen påmelding når du er logget inn, ellers null"}}}]},
+    "RegistrationRequest": {"type": "object", "additionalProperties": False, "properties": {
+        "municipality": {"type": ["string", "null"], "pattern": "^[0-9]{4}$",
+                         "description": "Kommunenummeret til kommunen du jobber i"},
+        "role": {"type": ["string", "null"], "maxLength": 160, "description": "Stilling, for eksempel helsesykepleier"},
+        "dietary": {"type": ["string", "null"], "maxLength": 300,
+                    "description": "Allergier/spesialkost, når arrangementet spør om det"},
+        "lunch": {"type": ["boolean", "null"], "description": "Blir med på lunsj, når arrangementet spør om det"}}},
+    "RegistrationResult": {"allOf": [_ref("OwnRegistration"), {"type": "object", "required": ["event_id"],
+                                                               "properties": {
+        "event_id": {"type": "integer"},
+        "status": {"type": "string", "enum": ["confirmed", "waitlisted"]}}}]},
+    "Network": {"type": "object", "required": ["slug", "name", "kind", "bases", "cadence"], "properties": {
+        "slug": {"type": "string"}, "name": {"type": "string"}, "kind": {"type": "string"},
+        "kind_label": {"type": "string"}, "description": {"type": "string"},
+        "bases": {"type": "array", "items": _ref("NamedRef")},
+        "cadence": {"type": "object", "required": ["rule", "meeting_start", "meeting_minutes"], "properties": {
+            "rule": {"type": ["string", "null"],
+                     "description": "RFC 5545-regel, for eksempel FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU"},
+            "starts_on": {"type": ["string", "null"], "format": "date"},
+            "meeting_start": {"type": "string", "pattern": "^[0-9]{2}:[0-9]{2}$",
+                              "description": "Klokkeslett i Oslo"},
+            "meeting_minutes": {"type": "integer"}}},
+        "venue": _nullable({"type": "object", "properties": {
+            "name": {"type": "string"}, "address": {"type": "string"}}}),
+        "host_municipality": _nullable(_ref("MunicipalityName")),
+        "member_count": {"type": "integer"}}},
 }
 
 PATHS = {
@@ -92,6 +185,60 @@ PATHS = {
         "summary": "Én tjeneste med kommunene den betjener og enhetene", "operationId": "getService",
         "tags": ["registry"], "parameters": [_path_param("slug", "Tjenestens slug")],
         "responses": {"200": _ok(_ref("ServiceDetail")), "404": PROBLEM_RESPONSE}}},
+    "/api/v1/events": {"get": {
+        "summary": "Arrangementer (fagdager, nettverksmøter, samlinger, kurs)", "operationId": "listEvents",
+        "tags": ["events"],
+        "description": "Publiserte, avlyste og gjennomførte arrangementer, og utkastene du selv planlegger. "
+                       "Sortert etter start.",
+        "parameters": [
+            _query_param("base", "Kompetansebasens slug: basens egne arrangementer og møtene i nettverkene "
+                                 "dens", {"type": "string"}),
+            _query_param("network", "Nettverkets slug", {"type": "string"}),
+            _query_param("municipality", "Kommunenummer: arrangementer med denne kommunen, eller en av "
+                                         "kommunene den ble slått sammen av, som vertskommune",
+                         {"type": "string", "pattern": "^[0-9]{4}$"}),
+            _query_param("kind", "Type arrangement", {"type": "string", "enum": list(EVENT_KINDS)}),
+            _query_param("from", "Første dag (Oslo): arrangementer som pågår denne dagen eller senere",
+                         {"type": "string", "format": "date"}),
+            _query_param("to", "Siste dag (Oslo): arrangementer som starter senest denne dagen",
+                         {"type": "string", "format": "date"}),
+        ],
+        "responses": {"200": _ok(_list_of("Event")), "400": PROBLEM_RESPONSE}}},
+    "/api/v1/events/{event_id}": {"get": {
+        "summary": "Ett arrangement med program og antall påmeldte", "operationId": "getEvent",
+        "tags": ["events"], "parameters": [EVENT_ID],
+        "responses": {"200": _ok(_ref("EventDetail")), "404": PROBLEM_RESPONSE}}},
+    "/api/v1/events/{event_id}/registration": {
+        "post": {
+            "summary": "Meld deg på (innlogget bruker)", "operationId": "register", "tags": ["events"],
+            "description": "Du får plass, eller en plass på ventelisten når arrangementet er fullt. Krever "
+                           "innlogging (øktcookie) og headeren X-CSRFToken.",
+            "security": [{"session": []}],
+            "parameters": [EVENT_ID, CSRF_HEADER],
+            "requestBody": {"required": False,
+                            "content": {"application/json": {"schema": _ref("RegistrationRequest")}}},
+            "responses": {
+                "201": _ok(_ref("RegistrationResult"), "Påmeldt eller satt på venteliste"),
+                "400": {**PROBLEM_RESPONSE, "description": "Mangler CSRF-nøkkel, eller innholdet er ikke JSON"},
+                "401": {**PROBLEM_RESPONSE, "description": "Ikke logget inn"},
+                "403": {**PROBLEM_RESPONSE, "description": "Arrangementet er ikke åpent for deg (målgruppe)"},
+                "404": PROBLEM_RESPONSE,
+                "409": {**PROBLEM_RESPONSE, "description": "Påmeldingen er stengt, eller du er allerede påmeldt"},
+                "415": PROBLEM_RESPONSE,
+                "422": {**PROBLEM_RESPONSE, "description": "Ugyldig felt i innholdet"}}},
+        "delete": {
+            "summary": "Meld deg av", "operationId": "cancelRegistration", "tags": ["events"],
+            "description": "Frigjort plass går til den første på ventelisten. Krever innlogging og X-CSRFToken.",
+            "security": [{"session": []}],
+            "parameters": [EVENT_ID, CSRF_HEADER],
+            "responses": {
+                "204": {"description": "Avmeldt"},
+                "400": {**PROBLEM_RESPONSE, "description": "Mangler CSRF-nøkkel"},
+                "401": {**PROBLEM_RESPONSE, "description": "Ikke logget inn"},
+                "404": {**PROBLEM_RESPONSE, "description": "Arrangementet finnes ikke, eller du er ikke påmeldt"}}}},
+    "/api/v1/networks": {"get": {
+        "summary": "Nettverk med kompetansebaser og møterytme", "operationId": "listNetworks",
+        "tags": ["events"], "responses": {"200": _ok(_list_of("Network"))}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "Dette dokumentet", "operationId": "getOpenAPI", "tags": ["meta"],
         "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}},
@@ -102,9 +249,12 @@ def document() -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "nettverk API", "version": "1",
-                 "description": "Registeret over kommuner, kompetansebaser og tjenester. Feil svarer med "
-                                "application/problem+json (RFC 9457)."},
+                 "description": "Registeret over kommuner, kompetansebaser og tjenester, arrangementer og "
+                                "nettverk, og påmelding for innlogget bruker. Feil svarer med "
+                                "application/problem+json (RFC 9457). Tider er ISO 8601 i Europe/Oslo."},
         "servers": [{"url": current_app.config["BASE_URL"]}],
         "paths": PATHS,
-        "components": {"schemas": SCHEMAS},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"session": {
+            "type": "apiKey", "in": "cookie", "name": current_app.config.get("SESSION_COOKIE_NAME", "session"),
+            "description": "Økten fra innloggingen på nettstedet; endringer krever i tillegg headeren X-CSRFToken"}}},
     }

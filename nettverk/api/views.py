@@ -1,4 +1,5 @@
-"""JSON API v1: the registry, read-only and public. Described in openapi.py; a test keeps the two in step."""
+"""JSON API v1: the registry, read-only and public (here), and gatherings, networks and the user's own
+registration (events.py, on the same blueprint). Described in openapi.py; a test keeps the two in step."""
 
 from flask import Blueprint, abort, jsonify, request
 from sqlmodel import select
@@ -27,6 +28,14 @@ def _base(b: CompetenceBase) -> dict:
 def _service(s: Service, host: Municipality) -> dict:
     return {"slug": s.slug, "name": s.name, "kind": s.kind, "kind_label": SERVICE_KINDS.get(s.kind, s.kind),
             "host_municipality": {"number": host.number, "name": host.name}, "email": s.email, "phone": s.phone}
+
+
+@bp.before_request
+def _refuse_nul():
+    """A NUL character in the address is bad input: PostgreSQL cannot compare text with it (a 500)."""
+    if "\x00" in request.path or any("\x00" in key or any("\x00" in value for value in values)
+                                     for key, values in request.args.lists()):
+        abort(400, "Adressen inneholder et ugyldig tegn (NUL).")
 
 
 @bp.get("/openapi.json")
@@ -111,3 +120,7 @@ def service(service, slug):
         "units": [{"id": u.id, "name": u.name, "municipality": m.number if m else None}
                   for u, m in queries.service_units(session, service.id)],
     })
+
+
+# The events API adds its routes to this blueprint; imported last, as it imports `bp` from here.
+from nettverk.api import events as _events  # noqa: E402, F401

@@ -1,0 +1,158 @@
+"""Calendar pages: the region calendar (month and list), a date check for planners, and the annual
+wheel (årshjul) of a base. All public; drafts are shown only to those who may manage them."""
+
+import re
+from datetime import date
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from nettverk import policy
+from nettverk.db import get_session
+from nettverk.events import calendar
+from nettverk.events.models import EVENT_KINDS
+from nettverk.policy import requires
+from nettverk.registry.models import CompetenceBase
+from nettverk.timeutil import to_oslo, utcnow
+
+bp = Blueprint("calendar", __name__)
+
+MONTH_PATTERN = re.compile(r"(\d{4})-(\d{1,2})")
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+FILTER_ARGS = ("base", "nettverk", "type", "kommune")
+
+
+def load_base(slug: str) -> CompetenceBase:
+    return calendar.base_by_slug(get_session(), slug) or abort(404)
+
+
+def _manager_base_ids() -> set[int] | None:
+    """The bases whose drafts the viewer sees: None for the admin (all), their coordinated bases, or none."""
+    return None if policy.is_admin(current_user) else policy.scope_ids(current_user, "coordinator")
+
+
+def _today() -> date:
+    return to_oslo(utcnow()).date()
+
+
+def _parse_month(value: str | None) -> date:
+    if not value:
+        return _today().replace(day=1)
+    match = MONTH_PATTERN.fullmatch(value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12 or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+        raise ValueError(f"Måneden må skrives som år og måned, for eksempel {_today():%Y-%m}.")
+    return date(int(match.group(1)), int(match.group(2)), 1)
+
+
+def _parse_year(value: str | None) -> int:
+    if not value:
+        return _today().year
+    value = value.strip()
+    if not value.isdigit() or not FIRST_YEAR <= int(value) <= LAST_YEAR:
+        raise ValueError(f"Året må være et årstall mellom {FIRST_YEAR} og {LAST_YEAR}, for eksempel {_today().year}.")
+    return int(value)
+
+
+def _parse_day(value: str) -> date:
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError("Datoen må skrives som år-måned-dag, for eksempel 2026-05-17.") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"Velg en dato mellom år {FIRST_YEAR} og {LAST_YEAR}.")
+    return day
+
+
+def _filters(session, errors: dict[str, str]) -> calendar.Filters:
+    """The filter form's values; an unknown value gets a message beside its field."""
+    filters = calendar.Filters()
+    args = request.args
+    if slug := args.get("base", "").strip():
+        filters.base = calendar.base_by_slug(session, slug)
+        if filters.base is None:
+            errors["base"] = "Vi fant ikke den kompetansebasen. Velg en fra listen."
+    if slug := args.get("nettverk", "").strip():
+        filters.network = calendar.network_by_slug(session, slug)
+        if filters.network is None:
+            errors["nettverk"] = "Vi fant ikke det nettverket. Velg et fra listen."
+    if kind := args.get("type", "").strip():
+        if kind in EVENT_KINDS:
+            filters.kind = kind
+        else:
+            errors["type"] = "Velg en type arrangement fra listen."
+    if number := args.get("kommune", "").strip():
+        municipality = calendar.municipality_by_number(session, number)
+        if municipality is None:
+            errors["kommune"] = "Vi fant ingen kommune med det kommunenummeret. Velg en fra listen."
+        else:
+            calendar.with_municipality(session, filters, municipality)
+    return filters
+
+
+@bp.get("/kalender")
+@requires("public")
+def region_calendar():
+    session = get_session()
+    errors: dict[str, str] = {}
+    view = request.args.get("visning", "maaned")
+    if view not in ("maaned", "liste"):
+        errors["visning"] = "Velg visning måned eller liste."
+        view = "maaned"
+    first = _today().replace(day=1)
+    if view == "maaned":  # the list always starts today
+        try:
+            first = _parse_month(request.args.get("maaned"))
+        except ValueError as error:
+            errors["maaned"] = str(error)
+    filters = _filters(session, errors)
+    month = groups = None
+    if not errors:
+        if view == "liste":
+            groups = calendar.upcoming(session, utcnow(), _manager_base_ids(), filters)
+        else:
+            month = calendar.month_view(session, first, _manager_base_ids(), filters)
+    # The filters to keep in the links to other months and views.
+    query = {name: request.args[name].strip() for name in FILTER_ARGS
+             if request.args.get(name, "").strip() and name not in errors}
+    page = render_template("calendar/region.html", view=view, first=first, month=month, groups=groups,
+                           filters=filters, choices=calendar.filter_choices(session), errors=errors,
+                           today=_today(), args=request.args, query=query)
+    return page, 400 if errors else 200
+
+
+@bp.get("/kalender/sjekk-dato")
+@requires("public")
+def check_date():
+    session = get_session()
+    errors: dict[str, str] = {}
+    day = base = None
+    warnings = None
+    if value := request.args.get("dato", "").strip():
+        try:
+            day = _parse_day(value)
+        except ValueError as error:
+            errors["dato"] = str(error)
+    if slug := request.args.get("base", "").strip():
+        base = calendar.base_by_slug(session, slug)
+        if base is None:
+            errors["base"] = "Vi fant ikke den kompetansebasen. Velg en fra listen."
+    if day is not None and not errors:
+        # Draft titles are named only to those who may see the base's drafts.
+        include_drafts = base is not None and policy.can(current_user, "base.manage", base)
+        warnings = calendar.planning_warnings(session, day, {base.id} if base else set(),
+                                              include_drafts=include_drafts)
+    page = render_template("calendar/check_date.html", day=day, base=base, warnings=warnings, errors=errors,
+                           value=value, choices=calendar.filter_choices(session))
+    return page, 400 if errors else 200
+
+
+@bp.get("/kompetansebaser/<slug>/arshjul")
+@requires("public", load=load_base)
+def annual_wheel(base, slug):
+    try:
+        year = _parse_year(request.args.get("ar"))
+    except ValueError as error:
+        abort(400, str(error))
+    wheel = calendar.annual_wheel(get_session(), base, year, _manager_base_ids(), today=_today())
+    return render_template("calendar/annual_wheel.html", wheel=wheel, base=base, year=year,
+                           first_year=FIRST_YEAR, last_year=LAST_YEAR)

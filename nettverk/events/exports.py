@@ -1,0 +1,113 @@
+"""Participant lists as CSV and XLSX, for name tags and sign-in sheets.
+
+`rows` is what queries.participants(session, event_id) returns. Both formats are safe against
+spreadsheet formula injection (OWASP): a text cell starting with =, +, -, @, tab or carriage return
+gets a leading single quote, so a name like =HYPERLINK(...) stays text. The CSV is for Excel in
+Norway: UTF-8 with a byte order mark, semicolons between fields.
+"""
+
+import csv
+import io
+import re
+import unicodedata
+from datetime import datetime
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from nettverk.events.models import REGISTRATION_STATUSES, Event, Registration
+from nettverk.registry.models import Municipality, Unit
+from nettverk.timeutil import to_oslo
+
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+COLUMNS = ["Navn", "E-post", "Kommune", "Arbeidssted", "Stilling", "Status", "Allergier/spesialkost", "Lunsj",
+           "Møtte", "Påmeldt"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+DATE_FORMAT = "%d.%m.%Y %H:%M"  # Oslo time, as a Norwegian spreadsheet shows it
+XLSX_DATE_FORMAT = "dd.mm.yyyy hh:mm"
+MAX_COLUMN_WIDTH = 50
+
+Row = tuple[Registration, Municipality | None, Unit | None]
+
+
+def safe_text(value: str) -> str:
+    """A cell's text that no spreadsheet will run as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _yes_no(value: bool | None) -> str:
+    return "" if value is None else ("Ja" if value else "Nei")
+
+
+def _values(row: Row) -> list:
+    """One participant as the columns' values: texts, and the registration time (Oslo, no zone)."""
+    registration, municipality, unit = row
+    return [
+        registration.name,
+        registration.email,
+        municipality.display_name if municipality else "",
+        unit.name if unit else "",
+        registration.role,
+        REGISTRATION_STATUSES.get(registration.status, registration.status),
+        registration.dietary,
+        _yes_no(registration.lunch),
+        _yes_no(registration.attended),
+        to_oslo(registration.created_at).replace(tzinfo=None, microsecond=0),
+    ]
+
+
+def participants_csv(rows: list[Row]) -> bytes:
+    """The participant list as CSV for Excel: UTF-8 with BOM, semicolon-separated, CRLF lines."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([value.strftime(DATE_FORMAT) if isinstance(value, datetime) else safe_text(value)
+                         for value in _values(row)])
+    return out.getvalue().encode("utf-8-sig")
+
+
+def participants_xlsx(rows: list[Row]) -> bytes:
+    """The participant list as an Excel workbook: bold, frozen header row with a filter, columns wide
+    enough for their content, the registration time as a real date-time cell."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Deltakere"
+    sheet.append(COLUMNS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = [len(name) for name in COLUMNS]
+    for row in rows:
+        values = []
+        for index, value in enumerate(_values(row)):
+            if isinstance(value, datetime):
+                widths[index] = max(widths[index], len(XLSX_DATE_FORMAT))
+            else:
+                # Control characters are not allowed in the file format (openpyxl refuses them). After
+                # safe_text no text starts with "=", so openpyxl stores every text as text, not a formula.
+                value = safe_text(ILLEGAL_CHARACTERS_RE.sub("", value)) or None
+                widths[index] = max(widths[index], len(value or ""))
+            values.append(value)
+        sheet.append(values)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, datetime):
+                cell.number_format = XLSX_DATE_FORMAT
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, MAX_COLUMN_WIDTH)
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(sheet.max_row, 1)}"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def export_filename(event: Event, extension: str) -> str:
+    """'deltakere-fagdag-om-bti-2026-03-10.xlsx': ASCII only, safe in a Content-Disposition header."""
+    text = event.title.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].strip("-") or "arrangement"
+    return f"deltakere-{slug}-{to_oslo(event.starts_at):%Y-%m-%d}.{extension}"

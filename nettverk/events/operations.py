@@ -1,0 +1,446 @@
+"""Every change to events and registrations.
+
+Capacity is derived from rows, never from a counter: an operation that may use a seat locks the
+event row (db.lock_for_update), counts again under the lock, then writes. Cancelling frees a seat
+and offers it to the waitlist under the same lock, in a stable order (priority, oldest, id).
+"""
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from sqlmodel import Session, delete, func, select
+
+from nettverk.accounts.models import User
+from nettverk.activity import record
+from nettverk.db import lock_for_update
+from nettverk.errors import OperationError
+from nettverk.events.models import (
+    AUDIENCES,
+    CANCELLED,
+    CONFIRMED,
+    DRAFT,
+    EVENT_KINDS,
+    HELD,
+    PUBLISHED,
+    UNCONFIRMED,
+    WAITLISTED,
+    WITHDRAWN,
+    Event,
+    ProgrammeItem,
+    Registration,
+)
+from nettverk.mail.operations import queue_mail
+from nettverk.networks.models import Network, NetworkMember
+from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Unit
+from nettverk.registry.queries import with_predecessors
+from nettverk.timeutil import LocalTimeError, format_datetime, oslo_midnight, oslo_to_utc, utcnow
+
+LIVE = (UNCONFIRMED, CONFIRMED, WAITLISTED)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# Events -------------------------------------------------------------------------------------------
+
+@dataclass
+class EventData:
+    """An event as the form (or the network planner) gives it: local Oslo dates and times."""
+
+    kind: str
+    title: str
+    start_date: date
+    end_date: date
+    start_time: time | None = None
+    end_time: time | None = None
+    all_day: bool = False
+    description: str = ""
+    base_id: int | None = None
+    network_id: int | None = None
+    audience: str = "region"
+    venue_name: str = ""
+    venue_address: str = ""
+    venue_municipality_id: int | None = None
+    online_url: str = ""
+    host_municipality_id: int | None = None
+    capacity: int | None = None
+    quota_per_municipality: int | None = None
+    registration_opens_at: datetime | None = None
+    registration_closes_at: datetime | None = None
+    ask_dietary: bool = False
+    ask_lunch: bool = False
+    programme: list[tuple[str, str, str]] = field(default_factory=list)  # (starts "09.00", title, speaker)
+    series_date: date | None = None
+
+
+def _times(data: EventData) -> tuple[datetime, datetime]:
+    if data.end_date < data.start_date:
+        raise OperationError("Sluttdatoen kan ikke være før startdatoen.", "end_date")
+    if data.all_day:
+        return oslo_midnight(data.start_date), oslo_midnight(data.end_date + timedelta(days=1))
+    if data.start_time is None:
+        raise OperationError("Skriv når arrangementet starter, eller kryss av for heldagsarrangement.", "start_time")
+    if data.end_time is None:
+        raise OperationError("Skriv når arrangementet slutter.", "end_time")
+    try:
+        starts_at = oslo_to_utc(data.start_date, data.start_time)
+    except LocalTimeError as error:
+        raise OperationError(str(error), "start_time") from error
+    try:
+        ends_at = oslo_to_utc(data.end_date, data.end_time)
+    except LocalTimeError as error:
+        raise OperationError(str(error), "end_time") from error
+    if ends_at <= starts_at:
+        raise OperationError("Arrangementet må slutte etter at det starter.", "end_time")
+    return starts_at, ends_at
+
+
+def _validate(session: Session, data: EventData, event: Event | None) -> tuple[datetime, datetime]:
+    if data.kind not in EVENT_KINDS:
+        raise OperationError("Velg type arrangement.", "kind")
+    if not data.title.strip():
+        raise OperationError("Skriv en tittel.", "title")
+    if data.base_id is None and data.network_id is None:
+        raise OperationError("Velg kompetansebasen eller nettverket arrangementet hører til.", "base_id")
+    if data.base_id is not None and session.get(CompetenceBase, data.base_id) is None:
+        raise OperationError("Velg en kompetansebase som finnes.", "base_id")
+    if data.network_id is not None and session.get(Network, data.network_id) is None:
+        raise OperationError("Velg et nettverk som finnes.", "network_id")
+    if data.audience not in AUDIENCES:
+        raise OperationError("Velg hvem arrangementet er åpent for.", "audience")
+    if data.audience == "base" and data.base_id is None:
+        raise OperationError("Velg kompetansebasen når arrangementet bare er for kommunene i den.", "audience")
+    if data.audience == "network" and data.network_id is None:
+        raise OperationError("Velg nettverket når arrangementet bare er for medlemmene.", "audience")
+    for name in ("venue_municipality_id", "host_municipality_id"):
+        value = getattr(data, name)
+        if value is not None and session.get(Municipality, value) is None:
+            raise OperationError("Velg en kommune som finnes.", name)
+    if data.online_url and not data.online_url.startswith(("https://", "http://")):
+        raise OperationError("Lenken til digitalt møte må begynne med https://.", "online_url")
+    starts_at, ends_at = _times(data)
+    if data.capacity is not None:
+        if data.capacity < 1:
+            raise OperationError("Antall plasser må være minst 1, eller tomt for ubegrenset.", "capacity")
+        taken = confirmed_count(session, event.id) if event is not None and event.id else 0
+        if data.capacity < taken:
+            raise OperationError(f"Det er allerede {taken} påmeldte. Antall plasser kan ikke være lavere.",
+                                 "capacity", 409)
+    if data.quota_per_municipality is not None:
+        if data.quota_per_municipality < 1:
+            raise OperationError("Kvoten per kommune må være minst 1, eller tom.", "quota_per_municipality")
+        if data.capacity is not None and data.quota_per_municipality > data.capacity:
+            raise OperationError("Kvoten per kommune kan ikke være større enn antall plasser.",
+                                 "quota_per_municipality")
+    opens, closes = data.registration_opens_at, data.registration_closes_at
+    if closes is not None and closes > ends_at:
+        raise OperationError("Påmeldingsfristen kan ikke være etter at arrangementet er slutt.",
+                             "registration_closes_at")
+    if opens is not None and closes is not None and opens >= closes:
+        raise OperationError("Påmeldingen må åpne før fristen.", "registration_opens_at")
+    return starts_at, ends_at
+
+
+def save_event(session: Session, actor_id: int | None, data: EventData, event: Event | None = None) -> Event:
+    """Create or change an event. A published event whose time or place changes gets a higher
+    sequence, and everyone registered is told."""
+    starts_at, ends_at = _validate(session, data, event)
+    created = event is None
+    if created:
+        event = Event(uid=f"{uuid.uuid4()}@nettverk", kind=data.kind, title="", starts_at=starts_at, ends_at=ends_at)
+    before = _place_and_time(event) if not created else None
+    old_capacity = event.capacity
+    for name in ("kind", "description", "base_id", "network_id", "audience", "venue_name", "venue_address",
+                 "venue_municipality_id", "online_url", "host_municipality_id", "capacity", "quota_per_municipality",
+                 "registration_opens_at", "registration_closes_at", "ask_dietary", "ask_lunch", "all_day"):
+        setattr(event, name, getattr(data, name))
+    event.title = data.title.strip()
+    if data.series_date is not None:
+        event.series_date = data.series_date
+    event.starts_at, event.ends_at, event.updated_at = starts_at, ends_at, utcnow()
+    changed = not created and before != _place_and_time(event)
+    if changed:
+        event.sequence += 1
+    session.add(event)
+    session.flush()
+    session.execute(delete(ProgrammeItem).where(ProgrammeItem.event_id == event.id))
+    for position, (starts, title, speaker) in enumerate(data.programme):
+        session.add(ProgrammeItem(event_id=event.id, position=position, starts=starts, title=title, speaker=speaker))
+    if changed and event.status == PUBLISHED:
+        _tell_registrants(session, event, "event_changed", f"Endret: {event.title}")
+    if not created and (event.capacity is None or (old_capacity is not None and event.capacity > old_capacity)):
+        promote_waitlist(session, event)
+    session.flush()
+    record(session, actor_id, "event.created" if created else ("event.moved" if changed else "event.updated"),
+           event, f"{event.title}, {format_datetime(event.starts_at)}")
+    return event
+
+
+def _place_and_time(event: Event) -> tuple:
+    return (event.starts_at, event.ends_at, event.all_day, event.venue_name, event.venue_address,
+            event.venue_municipality_id, event.online_url)
+
+
+def publish_event(session: Session, actor_id: int | None, event: Event) -> None:
+    if event.status != DRAFT:
+        raise OperationError("Bare utkast kan publiseres.", status=409)
+    event.status, event.sequence, event.updated_at = PUBLISHED, event.sequence + 1, utcnow()
+    session.add(event)
+    record(session, actor_id, "event.published", event, event.title)
+
+
+def cancel_event(session: Session, actor_id: int | None, event: Event, reason: str = "") -> None:
+    if event.status not in (DRAFT, PUBLISHED):
+        raise OperationError("Arrangementet er allerede avlyst eller gjennomført.", status=409)
+    was_published = event.status == PUBLISHED
+    event.status, event.sequence, event.updated_at = CANCELLED, event.sequence + 1, utcnow()
+    session.add(event)
+    if was_published:
+        _tell_registrants(session, event, "event_cancelled", f"Avlyst: {event.title}", reason=reason.strip())
+    record(session, actor_id, "event.cancelled", event, f"{event.title}. {reason}".strip())
+
+
+def mark_held(session: Session, actor_id: int | None, event: Event) -> None:
+    if event.status != PUBLISHED:
+        raise OperationError("Bare publiserte arrangementer kan merkes som gjennomført.", status=409)
+    if event.starts_at > utcnow():
+        raise OperationError("Arrangementet har ikke startet ennå.", status=409)
+    event.status, event.updated_at = HELD, utcnow()
+    session.add(event)
+    record(session, actor_id, "event.held", event, event.title)
+
+
+def _tell_registrants(session: Session, event: Event, template: str, subject: str, **context) -> None:
+    for registration in session.exec(select(Registration).where(Registration.event_id == event.id,
+                                                                 Registration.status.in_(LIVE))):
+        queue_mail(session, registration.email, subject, template, event=event, registration=registration, **context)
+
+
+# Registrations ------------------------------------------------------------------------------------
+
+@dataclass
+class Registrant:
+    """Who registers: a logged-in user (user set) or a guest (name and e-mail)."""
+
+    name: str
+    email: str
+    municipality_id: int | None = None
+    unit_id: int | None = None
+    role: str = ""
+    dietary: str = ""
+    lunch: bool | None = None
+    user: User | None = None
+
+
+def confirmed_count(session: Session, event_id: int, municipality_id: int | None = None) -> int:
+    query = select(func.count()).select_from(Registration).where(Registration.event_id == event_id,
+                                                                 Registration.status == CONFIRMED)
+    if municipality_id is not None:
+        query = query.where(Registration.municipality_id == municipality_id)
+    return session.exec(query).one()
+
+
+def _has_seat(session: Session, event: Event, municipality_id: int | None) -> bool:
+    if event.capacity is not None and confirmed_count(session, event.id) >= event.capacity:
+        return False
+    if event.quota_per_municipality is not None and municipality_id is not None:
+        return confirmed_count(session, event.id, municipality_id) < event.quota_per_municipality
+    return True
+
+
+def registration_open(event: Event, now: datetime | None = None) -> str | None:
+    """None when registration is open, otherwise the Norwegian reason it is not."""
+    now = now or utcnow()
+    if event.status != PUBLISHED:
+        return "Arrangementet er ikke åpent for påmelding."
+    if event.registration_opens_at is not None and now < event.registration_opens_at:
+        return f"Påmeldingen åpner {format_datetime(event.registration_opens_at)}."
+    if event.registration_closes_at is not None and now > event.registration_closes_at:
+        return f"Påmeldingsfristen gikk ut {format_datetime(event.registration_closes_at)}."
+    if now >= event.starts_at:
+        return "Arrangementet har startet, og påmeldingen er stengt."
+    return None
+
+
+def _check_audience(session: Session, event: Event, registrant: Registrant) -> None:
+    if event.audience == "base":
+        members = set(session.exec(select(BaseMembership.municipality_id)
+                                   .where(BaseMembership.base_id == event.base_id)))
+        mine = with_predecessors(session, registrant.municipality_id) if registrant.municipality_id else set()
+        if not members & mine:
+            raise OperationError("Arrangementet er bare for kommunene i kompetansebasen. Velg kommunen du "
+                                 "jobber i.", "municipality_id", 403)
+    elif event.audience == "network":
+        member = registrant.user is not None and session.exec(select(NetworkMember).where(
+            NetworkMember.network_id == event.network_id, NetworkMember.user_id == registrant.user.id)).first()
+        if not member:
+            raise OperationError("Arrangementet er bare for medlemmene i nettverket.", status=403)
+
+
+def register(session: Session, event_id: int, registrant: Registrant,
+             by: User | None = None) -> tuple[Registration, str]:
+    """Register a person. A guest (no user, not registered by a coordinator) must confirm by e-mail
+    first; everyone else gets a seat at once, or a place on the waitlist when the event is full.
+    Returns the registration and a one-time token (for the guest's confirm link or the cancel link)."""
+    event = lock_for_update(session, Event, event_id)
+    if by is None:
+        reason = registration_open(event)
+        if reason:
+            raise OperationError(reason, status=409)
+    elif event.status != PUBLISHED:
+        raise OperationError("Arrangementet er ikke publisert.", status=409)
+    email = registrant.email.strip().lower()
+    if not registrant.name.strip():
+        raise OperationError("Skriv navnet ditt.", "name")
+    if registrant.municipality_id is not None and session.get(Municipality, registrant.municipality_id) is None:
+        raise OperationError("Velg en kommune som finnes.", "municipality_id")
+    if registrant.unit_id is not None and session.get(Unit, registrant.unit_id) is None:
+        raise OperationError("Velg en enhet som finnes.", "unit_id")
+    if by is None:
+        _check_audience(session, event, registrant)
+    existing = session.exec(select(Registration).where(Registration.event_id == event.id,
+                                                       Registration.email == email,
+                                                       Registration.status.in_(LIVE))).first()
+    if existing is not None:
+        raise OperationError(_already(existing), "email", 409)
+    registration = Registration(
+        event_id=event.id, user_id=registrant.user.id if registrant.user else None, name=registrant.name.strip(),
+        email=email, municipality_id=registrant.municipality_id, unit_id=registrant.unit_id,
+        role=registrant.role.strip(), dietary=registrant.dietary.strip() if event.ask_dietary else "",
+        lunch=registrant.lunch if event.ask_lunch else None, registered_by_id=by.id if by else None,
+        status=UNCONFIRMED)
+    token = secrets.token_urlsafe(32)
+    if registrant.user is None and by is None:
+        registration.confirm_token_hash = hash_token(token)
+        session.add(registration)
+        session.flush()
+        queue_mail(session, email, f"Bekreft påmeldingen: {event.title}", "registration_confirm",
+                   event=event, registration=registration, token=token)
+    else:
+        registration.cancel_token_hash = hash_token(token)
+        session.add(registration)
+        session.flush()
+        _take_seat_or_wait(session, event, registration, token)
+    return registration, token
+
+
+def _already(existing: Registration) -> str:
+    if existing.status == WAITLISTED:
+        return "Du står allerede på ventelisten til dette arrangementet."
+    if existing.status == UNCONFIRMED:
+        return "Du er allerede meldt på. Bekreft påmeldingen med lenken vi sendte på e-post."
+    return "Du er allerede påmeldt dette arrangementet."
+
+
+def _take_seat_or_wait(session: Session, event: Event, registration: Registration, cancel_token: str) -> None:
+    if _has_seat(session, event, registration.municipality_id):
+        registration.status, registration.confirmed_at = CONFIRMED, utcnow()
+        template, subject = "registration_confirmed", f"Du er påmeldt: {event.title}"
+    else:
+        registration.status = WAITLISTED
+        template, subject = "registration_waitlisted", f"Du står på venteliste: {event.title}"
+    session.add(registration)
+    session.flush()
+    queue_mail(session, registration.email, subject, template, event=event, registration=registration,
+               token=cancel_token)
+    record(session, registration.registered_by_id or registration.user_id, f"registration.{registration.status}",
+           registration, f"{event.title}: {registration.status}")
+
+
+def registration_by_token(session: Session, token: str, kind: str) -> Registration:
+    column = Registration.confirm_token_hash if kind == "confirm" else Registration.cancel_token_hash
+    registration = session.exec(select(Registration).where(column == hash_token(token or ""))).first()
+    if registration is None:
+        raise OperationError("Lenken er ugyldig. Sjekk at du har kopiert hele lenken.", status=404)
+    return registration
+
+
+def confirm_guest(session: Session, token: str) -> tuple[Registration, str]:
+    """The guest clicked the link in the e-mail: now the seat is decided (or the waitlist)."""
+    registration = registration_by_token(session, token, "confirm")
+    event = lock_for_update(session, Event, registration.event_id)
+    session.refresh(registration)
+    if registration.status != UNCONFIRMED:
+        raise OperationError("Påmeldingen er allerede bekreftet.", status=410)
+    reason = registration_open(event)
+    if reason:
+        raise OperationError(reason, status=409)
+    cancel_token = secrets.token_urlsafe(32)
+    registration.cancel_token_hash = hash_token(cancel_token)
+    _take_seat_or_wait(session, event, registration, cancel_token)
+    return registration, cancel_token
+
+
+def cancel_registration(session: Session, registration: Registration, actor_id: int | None) -> None:
+    """Cancel (by the person, through their page or the link, or by a coordinator). A freed seat
+    goes to the first on the waitlist at once."""
+    event = lock_for_update(session, Event, registration.event_id)
+    session.refresh(registration)
+    if registration.status == WITHDRAWN:
+        raise OperationError("Påmeldingen er allerede avmeldt.", status=410)
+    freed = registration.status == CONFIRMED
+    registration.status, registration.cancelled_at = WITHDRAWN, utcnow()
+    session.add(registration)
+    session.flush()
+    queue_mail(session, registration.email, f"Avmeldt: {event.title}", "registration_cancelled",
+               event=event, registration=registration)
+    record(session, actor_id, "registration.cancelled", registration, event.title)
+    if freed and event.status == PUBLISHED:
+        promote_waitlist(session, event)
+
+
+def waitlist(session: Session, event_id: int) -> list[Registration]:
+    return list(session.exec(select(Registration).where(Registration.event_id == event_id,
+                                                        Registration.status == WAITLISTED)
+                             .order_by(Registration.priority.desc(), Registration.created_at, Registration.id)))
+
+
+def promote_waitlist(session: Session, event: Event) -> list[Registration]:
+    """Give free seats to the waitlist in order; someone whose municipality is at its quota is
+    passed over for the next. The caller holds the event lock."""
+    promoted = []
+    for registration in waitlist(session, event.id):
+        if event.capacity is not None and confirmed_count(session, event.id) >= event.capacity:
+            break
+        if _has_seat(session, event, registration.municipality_id):
+            _promote(session, event, registration)
+            promoted.append(registration)
+    return promoted
+
+
+def _promote(session: Session, event: Event, registration: Registration) -> None:
+    registration.status, registration.confirmed_at = CONFIRMED, utcnow()
+    session.add(registration)
+    session.flush()
+    queue_mail(session, registration.email, f"Du har fått plass: {event.title}", "registration_promoted",
+               event=event, registration=registration)
+    record(session, None, "registration.promoted", registration, event.title)
+
+
+def promote_by_coordinator(session: Session, actor_id: int, registration: Registration) -> None:
+    """A coordinator moves one person from the waitlist ahead of the order, if there is a seat."""
+    event = lock_for_update(session, Event, registration.event_id)
+    session.refresh(registration)
+    if registration.status != WAITLISTED:
+        raise OperationError("Personen står ikke på ventelisten.", status=409)
+    if not _has_seat(session, event, registration.municipality_id):
+        raise OperationError("Det er ingen ledig plass (eller kommunens kvote er brukt opp). Øk antall plasser "
+                             "først.", status=409)
+    _promote(session, event, registration)
+    record(session, actor_id, "registration.moved_from_waitlist", registration, event.title)
+
+
+def mark_attendance(session: Session, actor_id: int, event: Event, attended_ids: set[int]) -> int:
+    if event.starts_at > utcnow():
+        raise OperationError("Oppmøte kan registreres når arrangementet har startet.", status=409)
+    rows = session.exec(select(Registration).where(Registration.event_id == event.id,
+                                                   Registration.status == CONFIRMED)).all()
+    for registration in rows:
+        registration.attended = registration.id in attended_ids
+        session.add(registration)
+    record(session, actor_id, "event.attendance", event, f"{len(attended_ids)} møtte på {event.title}")
+    return len(rows)

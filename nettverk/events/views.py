@@ -1,0 +1,383 @@
+"""Event pages: plan, publish, change and cancel (coordinators); register and cancel (participants);
+participant lists, waitlist and attendance (coordinators)."""
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from nettverk import policy
+from nettverk.db import get_session
+from nettverk.errors import OperationError
+from nettverk.events import operations, queries
+from nettverk.events.forms import (
+    BehalfForm,
+    CancelEventForm,
+    EventForm,
+    GuestRegistrationForm,
+    RegistrationForm,
+    parse_programme,
+)
+from nettverk.events.models import Event, Registration
+from nettverk.forms import Form, show_error
+from nettverk.policy import requires
+from nettverk.registry import queries as registry_queries
+from nettverk.timeutil import oslo_to_utc, to_oslo
+
+bp = Blueprint("events", __name__)
+
+
+def load_event(event_id: int) -> Event:
+    return get_session().get(Event, event_id) or abort(404)
+
+
+def load_registration(registration_id: int) -> Registration:
+    return get_session().get(Registration, registration_id) or abort(404)
+
+
+def _event_of_registration(event_id: int, registration_id: int) -> Event:
+    registration = load_registration(registration_id)
+    if registration.event_id != event_id:
+        abort(404)
+    return load_event(event_id)
+
+
+def _planner_base_ids() -> set[int] | None:
+    return None if policy.is_admin(current_user) else policy.scope_ids(current_user, "coordinator")
+
+
+def _municipality_choices(empty: str):
+    return [("", empty), *registry_queries.current_municipality_choices(get_session())]
+
+
+# Planning -----------------------------------------------------------------------------------------
+
+def _event_form(event: Event | None = None) -> EventForm:
+    session = get_session()
+    form = EventForm(obj=event)
+    base_ids = _planner_base_ids()
+    form.base_id.choices = [("", "Ingen (nettverksmøte)"),
+                            *((b.id, b.name) for b in queries.plannable_bases(session, base_ids))]
+    form.network_id.choices = [("", "Ingen"), *((n.id, n.name) for n in queries.plannable_networks(session, base_ids))]
+    form.venue_municipality_id.choices = _municipality_choices("Ikke oppgitt")
+    form.host_municipality_id.choices = _municipality_choices("Ikke oppgitt")
+    if event is not None and request.method == "GET":
+        start, end = to_oslo(event.starts_at), to_oslo(event.ends_at)
+        if event.all_day:  # stored end is the midnight after the last day
+            end -= timedelta(days=1)
+        form.start_date.data, form.end_date.data = start.date(), end.date()
+        form.start_time.data, form.end_time.data = (None, None) if event.all_day else (start.time(), end.time())
+        for name in ("registration_opens_at", "registration_closes_at"):
+            value = getattr(event, name)
+            getattr(form, name).data = to_oslo(value).replace(tzinfo=None) if value else None
+        form.programme.data = "\n".join(
+            f"{item.starts} {item.title}" + (f" – {item.speaker}" if item.speaker else "")
+            for item in queries.event_page(session, event).programme)
+    elif event is None and request.method == "GET":
+        form.base_id.data = _preselected_base(form)
+    return form
+
+
+def _preselected_base(form: EventForm):
+    slug = request.args.get("base")
+    for base in queries.plannable_bases(get_session(), _planner_base_ids()):
+        if base.slug == slug:
+            return base.id
+    return None
+
+
+def _local_to_utc(value):
+    """A datetime-local field (Oslo wall-clock) to UTC."""
+    return oslo_to_utc(value.date(), value.time()) if value else None
+
+
+def _event_data(form: EventForm) -> operations.EventData:
+    programme, bad_lines = parse_programme(form.programme.data)
+    if bad_lines:
+        raise OperationError(f"Programlinje {', '.join(map(str, bad_lines))} mangler klokkeslett. Skriv for "
+                             "eksempel: 09.00 Velkommen – Kari Nordmann", "programme")
+    allowed = _planner_base_ids()
+    if allowed is not None:
+        if form.base_id.data is not None and form.base_id.data not in allowed:
+            raise OperationError("Du kan bare planlegge for dine egne kompetansebaser.", "base_id", 403)
+        networks = {n.id for n in queries.plannable_networks(get_session(), allowed)}
+        if form.network_id.data is not None and form.network_id.data not in networks:
+            raise OperationError("Du kan bare planlegge for nettverk i dine kompetansebaser.", "network_id", 403)
+    try:
+        opens, closes = _local_to_utc(form.registration_opens_at.data), _local_to_utc(form.registration_closes_at.data)
+    except ValueError as error:
+        raise OperationError(str(error), "registration_closes_at") from error
+    return operations.EventData(
+        kind=form.kind.data, title=form.title.data or "", start_date=form.start_date.data, end_date=form.end_date.data,
+        start_time=form.start_time.data, end_time=form.end_time.data, all_day=form.all_day.data,
+        description=form.description.data or "", base_id=form.base_id.data, network_id=form.network_id.data,
+        audience=form.audience.data, venue_name=form.venue_name.data or "", venue_address=form.venue_address.data or "",
+        venue_municipality_id=form.venue_municipality_id.data, online_url=(form.online_url.data or "").strip(),
+        host_municipality_id=form.host_municipality_id.data, capacity=form.capacity.data,
+        quota_per_municipality=form.quota_per_municipality.data, registration_opens_at=opens,
+        registration_closes_at=closes, ask_dietary=form.ask_dietary.data, ask_lunch=form.ask_lunch.data,
+        programme=programme)
+
+
+def _save(form: EventForm, event: Event | None):
+    status = 200
+    if form.validate_on_submit():
+        try:
+            saved = operations.save_event(get_session(), current_user.id, _event_data(form), event)
+            flash("Arrangementet er lagret." if event else "Utkastet er lagret. Publiser det når det er klart.",
+                  "success")
+            return redirect(url_for("events.event_detail", event_id=saved.id))
+        except OperationError as error:
+            status = show_error(form, error)
+    elif form.errors:
+        status = 422
+    return render_template("events/event_form.html", form=form, event=event), status
+
+
+@bp.route("/arrangementer/nytt", methods=["GET", "POST"])
+@requires("coordinator")
+def event_new():
+    return _save(_event_form(), None)
+
+
+@bp.route("/arrangementer/<int:event_id>/rediger", methods=["GET", "POST"])
+@requires("event.manage", load=load_event)
+def event_edit(event, event_id):
+    if event.status not in ("draft", "published"):
+        abort(409, "Et avlyst eller gjennomført arrangement kan ikke endres.")
+    return _save(_event_form(event), event)
+
+
+def _action(event: Event, operation, message: str):
+    try:
+        operation()
+    except OperationError as error:
+        abort(error.status, error.message)
+    flash(message, "success")
+    return redirect(url_for("events.event_detail", event_id=event.id))
+
+
+@bp.post("/arrangementer/<int:event_id>/publiser")
+@requires("event.manage", load=load_event)
+def event_publish(event, event_id):
+    return _action(event, lambda: operations.publish_event(get_session(), current_user.id, event),
+                   "Arrangementet er publisert og vises i kalenderen.")
+
+
+@bp.route("/arrangementer/<int:event_id>/avlys", methods=["GET", "POST"])
+@requires("event.manage", load=load_event)
+def event_cancel(event, event_id):
+    form = CancelEventForm()
+    if form.validate_on_submit():
+        return _action(event, lambda: operations.cancel_event(get_session(), current_user.id, event,
+                                                              form.reason.data or ""),
+                       "Arrangementet er avlyst. De påmeldte har fått beskjed.")
+    return render_template("events/cancel.html", form=form, event=event,
+                           counts=queries.status_counts(get_session(), event.id)), 422 if form.errors else 200
+
+
+@bp.post("/arrangementer/<int:event_id>/gjennomfort")
+@requires("event.manage", load=load_event)
+def event_held(event, event_id):
+    return _action(event, lambda: operations.mark_held(get_session(), current_user.id, event),
+                   "Arrangementet er merket som gjennomført.")
+
+
+# The event page and registration ------------------------------------------------------------------
+
+def _registration_form(form_class, event: Event):
+    form = form_class()
+    form.municipality_id.choices = _municipality_choices("Velg kommune")
+    if hasattr(form, "unit_id"):
+        form.unit_id.choices = [("", "Ikke oppgitt")]
+    return form
+
+
+@bp.get("/arrangementer/<int:event_id>")
+@requires("event.view", load=load_event, hide=True)
+def event_detail(event, event_id):
+    session = get_session()
+    mine = queries.registration_of(session, event.id, current_user.email) if current_user.is_authenticated else None
+    return render_template("events/event.html", page=queries.event_page(session, event), mine=mine,
+                           closed_reason=operations.registration_open(event),
+                           form=_registration_form(RegistrationForm, event),
+                           manage=policy.can(current_user, "event.manage", event))
+
+
+def _registrant(form, user=None) -> operations.Registrant:
+    return operations.Registrant(
+        name=user.name if user else form.name.data, email=user.email if user else form.email.data,
+        municipality_id=form.municipality_id.data, unit_id=getattr(form, "unit_id", None) and form.unit_id.data,
+        role=form.role.data or "", dietary=form.dietary.data or "", lunch=form.lunch.data, user=user)
+
+
+@bp.post("/arrangementer/<int:event_id>/pamelding")
+@requires("authenticated")
+def register(event_id):
+    session = get_session()
+    event = load_event(event_id)
+    if not policy.can(current_user, "event.view", event):
+        abort(404)
+    form = _registration_form(RegistrationForm, event)
+    status = 422
+    if form.validate_on_submit():
+        try:
+            registrant = _registrant(form, current_user._get_current_object())
+            registration, _ = operations.register(session, event.id, registrant)
+            flash("Du er påmeldt." if registration.status == "confirmed" else
+                  "Arrangementet er fullt. Du står på ventelisten og får beskjed hvis du får plass.", "success")
+            return redirect(url_for("events.event_detail", event_id=event.id))
+        except OperationError as error:
+            status = show_error(form, error)
+    return render_template("events/event.html", page=queries.event_page(session, event), mine=None,
+                           closed_reason=operations.registration_open(event), form=form,
+                           manage=policy.can(current_user, "event.manage", event)), status
+
+
+@bp.route("/arrangementer/<int:event_id>/pamelding/gjest", methods=["GET", "POST"])
+@requires("event.view", load=load_event, hide=True)
+def guest_register(event, event_id):
+    form = _registration_form(GuestRegistrationForm, event)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.register(get_session(), event.id, _registrant(form))
+            return render_template("events/guest_check_mail.html", event=event, email=form.email.data)
+        except OperationError as error:
+            status = show_error(form, error)
+    elif form.errors:
+        status = 422
+    return render_template("events/guest_register.html", form=form, event=event,
+                           closed_reason=operations.registration_open(event)), status
+
+
+def _token_registration(token: str, kind: str) -> Registration:
+    try:
+        return operations.registration_by_token(get_session(), token, kind)
+    except OperationError as error:
+        abort(error.status, error.message)
+
+
+@bp.route("/pamelding/bekreft/<token>", methods=["GET", "POST"])
+@requires("public")
+def confirm_guest(token):
+    registration = _token_registration(token, "confirm")
+    event = load_event(registration.event_id)
+    form = Form()
+    if form.validate_on_submit():
+        try:
+            registration, _ = operations.confirm_guest(get_session(), token)
+        except OperationError as error:
+            abort(error.status, error.message)
+        return render_template("events/registration_done.html", event=event, registration=registration)
+    if registration.status != "unconfirmed":
+        abort(410, "Påmeldingen er allerede bekreftet.")
+    return render_template("events/confirm.html", form=form, event=event, registration=registration)
+
+
+@bp.route("/pamelding/avmeld/<token>", methods=["GET", "POST"])
+@requires("public")
+def cancel_by_link(token):
+    """The link in the confirmation e-mail: a page with one button (a GET never changes anything,
+    so mail scanners that open links cannot cancel anyone)."""
+    registration = _token_registration(token, "cancel")
+    event = load_event(registration.event_id)
+    if registration.status == "cancelled":
+        abort(410, "Du er allerede meldt av.")
+    form = Form()
+    if form.validate_on_submit():
+        try:
+            operations.cancel_registration(get_session(), registration, registration.user_id)
+        except OperationError as error:
+            abort(error.status, error.message)
+        flash(f"Du er meldt av {event.title}.", "success")
+        return redirect(url_for("events.event_detail", event_id=event.id))
+    return render_template("events/cancel_registration.html", form=form, event=event, registration=registration)
+
+
+@bp.post("/pameldinger/<int:registration_id>/avmeld")
+@requires("registration.own", load=load_registration, hide=True)
+def cancel_own(registration, registration_id):
+    try:
+        operations.cancel_registration(get_session(), registration, current_user.id)
+    except OperationError as error:
+        abort(error.status, error.message)
+    flash("Du er meldt av.", "success")
+    if request.form.get("tilbake") == "arrangement":
+        return redirect(url_for("events.event_detail", event_id=registration.event_id))
+    return redirect(url_for("events.my_registrations"))
+
+
+@bp.get("/mine-pameldinger")
+@requires("authenticated")
+def my_registrations():
+    return render_template("events/my_registrations.html",
+                           rows=queries.my_registrations(get_session(), current_user.email))
+
+
+# Participants, waitlist, attendance (coordinators) ------------------------------------------------
+
+def _participants_page(event: Event, form: BehalfForm, status: int = 200):
+    session = get_session()
+    return render_template("events/participants.html", event=event, form=form,
+                           rows=queries.participants(session, event.id),
+                           counts=queries.status_counts(session, event.id)), status
+
+
+@bp.get("/arrangementer/<int:event_id>/deltakere")
+@requires("event.manage", load=load_event)
+def participants(event, event_id):
+    return _participants_page(event, _registration_form(BehalfForm, event))
+
+
+@bp.post("/arrangementer/<int:event_id>/deltakere/ny")
+@requires("event.manage", load=load_event)
+def register_on_behalf(event, event_id):
+    form = _registration_form(BehalfForm, event)
+    if form.validate_on_submit():
+        try:
+            from nettverk.accounts.operations import user_by_email
+
+            registrant = _registrant(form)
+            registrant.user = user_by_email(get_session(), registrant.email)
+            registration, _ = operations.register(get_session(), event.id, registrant, by=current_user)
+            outcome = "påmeldt" if registration.status == "confirmed" else "satt på venteliste"
+            flash(f"{registration.name} er {outcome}.", "success")
+            return redirect(url_for("events.participants", event_id=event.id))
+        except OperationError as error:
+            return _participants_page(event, form, show_error(form, error))
+    return _participants_page(event, form, 422)
+
+
+@bp.post("/arrangementer/<int:event_id>/deltakere/<int:registration_id>/flytt")
+@requires("event.manage", load=_event_of_registration)
+def promote(event, event_id, registration_id):
+    try:
+        operations.promote_by_coordinator(get_session(), current_user.id, load_registration(registration_id))
+    except OperationError as error:
+        abort(error.status, error.message)
+    flash("Personen er flyttet fra ventelisten og har fått beskjed.", "success")
+    return redirect(url_for("events.participants", event_id=event.id))
+
+
+@bp.post("/arrangementer/<int:event_id>/deltakere/<int:registration_id>/avmeld")
+@requires("event.manage", load=_event_of_registration)
+def cancel_by_coordinator(event, event_id, registration_id):
+    try:
+        operations.cancel_registration(get_session(), load_registration(registration_id), current_user.id)
+    except OperationError as error:
+        abort(error.status, error.message)
+    flash("Påmeldingen er avmeldt.", "success")
+    return redirect(url_for("events.participants", event_id=event.id))
+
+
+@bp.post("/arrangementer/<int:event_id>/oppmote")
+@requires("event.manage", load=load_event)
+def attendance(event, event_id):
+    attended = {int(value) for value in request.form.getlist("moette") if value.isdigit()}
+    try:
+        operations.mark_attendance(get_session(), current_user.id, event, attended)
+    except OperationError as error:
+        abort(error.status, error.message)
+    flash("Oppmøtet er lagret.", "success")
+    return redirect(url_for("events.participants", event_id=event.id))
