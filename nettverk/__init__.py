@@ -1,8 +1,9 @@
 """nettverk: regional cooperation for vulnerable children."""
 
-from flask import Flask, g, render_template, request
-from flask_login import LoginManager
+from flask import Flask, abort, g, render_template, request
+from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -59,11 +60,22 @@ def create_app(test_config: dict | None = None, env: dict | None = None) -> Flas
     _register_errors(app)
     _register_templates(app)
 
+    @app.before_request
+    def _refuse_nul_characters():
+        # PostgreSQL cannot store NUL in text; no person types one, so it is refused before any view runs.
+        # (JSON bodies are checked field by field by the API, which names the field.)
+        texts = [request.path, *(v for _, v in request.args.items(multi=True)),
+                 *(v for _, v in request.form.items(multi=True))]
+        if any("\x00" in text for text in texts):
+            abort(400, "Forespørselen inneholder et ugyldig tegn (NUL).")
+
     @app.after_request
     def _after(response):
         response = db.finish_request(response)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if current_user.is_authenticated:  # pages for a logged-in person never go into a shared cache
+            response.headers.setdefault("Cache-Control", "private, no-store")
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         from nettverk.mail.operations import deliver_after_commit
@@ -133,6 +145,9 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf(error):
+        if wants_json():
+            return render_error(400, "Mangler eller ugyldig CSRF-nøkkel. Send øktens nøkkel (meta-feltet csrf-token "
+                                     "i sidene) i headeren X-CSRFToken, sammen med øktcookien.")
         return render_error(400, "Skjemaet manglet sikkerhetsnøkkel eller var for gammelt. "
                                  "Last siden på nytt og send skjemaet igjen.")
 
@@ -142,13 +157,33 @@ def _register_errors(app: Flask) -> None:
         custom = error.description if error.description != type(error).description else None
         return render_error(error.code or 500, custom)
 
+    @app.errorhandler(IntegrityError)
+    def _conflict(error: IntegrityError):
+        # Two requests saved the same thing at once and a unique rule in the database stopped the second.
+        # The statement's parameters may hold personal data, so only the kind of error is logged.
+        app.logger.warning("Conflict on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+        _rollback()
+        return render_error(409, "Noen andre lagret det samme akkurat nå, så ingenting ble endret. "
+                                 "Last siden på nytt og se om det du ville gjøre allerede er gjort.")
+
+    @app.errorhandler(DataError)
+    def _bad_value(error: DataError):
+        app.logger.warning("Value refused by the database on %s %s: %s", request.method, request.path,
+                           type(error.orig).__name__)
+        _rollback()
+        return render_error(400, "En av verdiene er utenfor det som kan lagres (for eksempel et for stort tall).")
+
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        session = g.get("db_session")
-        if session is not None:
-            session.rollback()
+        _rollback()
         return render_error(500)
+
+
+def _rollback() -> None:
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
 
 
 def _register_templates(app: Flask) -> None:

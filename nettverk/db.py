@@ -7,6 +7,7 @@ refused form or a failed operation never leaves anything half-saved.
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session, create_engine
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -102,7 +103,11 @@ def finish_request(response):
     if session is None:
         return response
     if response.status_code < 400:
-        session.commit()
+        try:
+            session.commit()
+        except (IntegrityError, DataError) as error:  # a conflict found only at commit: the same answer as in a view
+            session.rollback()
+            return current_app.make_response(current_app.handle_user_exception(error))
     else:
         session.rollback()
     return response

@@ -74,20 +74,18 @@ def _leads(user, service: Service) -> bool:
     return is_admin(user) or service.id in scope_ids(user, "service_leader")
 
 
+def network_base_ids(network_id: int | None) -> set[int]:
+    """The bases a network belongs to."""
+    from nettverk.networks.models import NetworkBase
+
+    if network_id is None:
+        return set()
+    return set(get_session().exec(select(NetworkBase.base_id).where(NetworkBase.network_id == network_id)))
+
+
 def event_base_ids(event) -> set[int]:
     """The bases whose coordinators plan this event: its own base, and the bases of its network."""
-    from nettverk.networks.models import NetworkBase
-
-    ids = {event.base_id} if event.base_id else set()
-    if event.network_id:
-        ids |= set(get_session().exec(select(NetworkBase.base_id).where(NetworkBase.network_id == event.network_id)))
-    return ids
-
-
-def network_base_ids(network) -> set[int]:
-    from nettverk.networks.models import NetworkBase
-
-    return set(get_session().exec(select(NetworkBase.base_id).where(NetworkBase.network_id == network.id)))
+    return ({event.base_id} if event.base_id else set()) | network_base_ids(event.network_id)
 
 
 def _manages_event(user, event) -> bool:
@@ -101,7 +99,7 @@ def _sees_event(user, event) -> bool:
 
 
 def _manages_network(user, network) -> bool:
-    return is_admin(user) or bool(network_base_ids(network) & scope_ids(user, "coordinator"))
+    return is_admin(user) or bool(network_base_ids(network.id) & scope_ids(user, "coordinator"))
 
 
 def _owns_registration(user, registration) -> bool:

@@ -408,7 +408,7 @@ def test_missing_csrf_header_is_a_400_problem_and_changes_nothing(as_role, db, m
         assert call(browser, "POST", url).status_code == 201
     response = call(browser, method, url, {"role": "Lærer"}, csrf=False)
     body = assert_problem(response, 400)
-    assert "sikkerhetsnøkkel" in body["detail"]
+    assert "X-CSRFToken" in body["detail"]
     assert_matches(openapi_document(browser), REGISTRATION, method.lower(), response)
     stored = registrations(db, event)
     assert [r.status for r in stored.values()] == ([CONFIRMED] if method == "DELETE" else [])

@@ -86,12 +86,13 @@ MATRIX = {
     "events.cancel_own": {"participant"},  # the URL names the participant's own registration
     "events.my_registrations": LOGGED_IN,
     "events.participants": FOSEN_MANAGERS,
+    "events.participants_export": FOSEN_MANAGERS,
     "events.register_on_behalf": FOSEN_MANAGERS,
     "events.promote": FOSEN_MANAGERS,
     "events.cancel_by_coordinator": FOSEN_MANAGERS,
     "events.attendance": FOSEN_MANAGERS,
     # networks routes
-    # The URL's `slug` is `fosen`: the demo network "BTI-nettverk Fosen" (in base Fosen) has that slug.
+    # The URL's `slug` is the demo network "BTI-nettverk Fosen" (in base Fosen).
     "networks.network_list": EVERYONE,
     "networks.network_detail": EVERYONE,
     "networks.network_new": COORDINATORS,
@@ -116,6 +117,7 @@ MATRIX = {
 TOKENS = {"accounts.accept_invitation": "invitation_token", "accounts.reset_password": "reset_token",
           "events.confirm_guest": "confirm_token", "events.cancel_by_link": "cancel_token"}
 HIDDEN = {"events.cancel_own"}
+SLUGS = {"networks": "bti-nettverk-fosen"}  # other slugs in URLs name the base Fosen
 
 
 def _routes(app):
@@ -191,9 +193,15 @@ def _url(rule, values):
     args = {}
     for name in rule.arguments:
         if name == "slug":
-            args[name] = "fosen-barnevern" if "service" in rule.endpoint or "unit" in rule.endpoint else "fosen"
+            args[name] = SLUGS.get(rule.endpoint.split(".")[0], "fosen")
+            if "service" in rule.endpoint or "unit" in rule.endpoint:
+                args[name] = "fosen-barnevern"
+            elif rule.endpoint in ("networks.coverage", "networks.network_list"):
+                args[name] = "fosen"
         elif name == "number":
             args[name] = "5054"
+        elif name == "file_format":
+            args[name] = "xlsx"
         elif name == "token":
             args[name] = values[TOKENS[rule.endpoint]]
         else:

@@ -20,7 +20,7 @@ from nettverk.accounts.forms import (
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.activity import ActivityLog
 from nettverk.db import get_session
-from nettverk.errors import OperationError
+from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.forms import show_error
 from nettverk.mail.models import OutboxMessage
 from nettverk.policy import requires
@@ -69,10 +69,8 @@ def logout():
 
 
 def _token_page(purpose: str, token: str):
-    try:
+    with refusal_as_error_page():
         return operations.token_user(get_session(), token, purpose)
-    except OperationError as error:
-        abort(error.status, error.message)
 
 
 @bp.route("/invitasjon/<token>", methods=["GET", "POST"])
@@ -255,10 +253,8 @@ def role_remove(user, user_id, role_id):
     assignment = get_session().get(RoleAssignment, role_id)
     if assignment is None or assignment.user_id != user.id:
         abort(404)
-    try:
+    with refusal_as_error_page():
         operations.revoke_role(get_session(), current_user.id, assignment)
-    except OperationError as error:
-        abort(error.status, error.message)
     flash("Rollen er fjernet.", "success")
     return redirect(url_for("accounts.user_detail", user_id=user.id))
 
@@ -267,9 +263,7 @@ def role_remove(user, user_id, role_id):
 @requires("admin", load=_load_user)
 def user_active(user, user_id):
     active = request.form.get("aktiv") == "ja"
-    try:
+    with refusal_as_error_page():
         operations.set_active(get_session(), current_user.id, user, active)
-    except OperationError as error:
-        abort(error.status, error.message)
     flash("Kontoen er aktivert." if active else "Kontoen er deaktivert.", "success")
     return redirect(url_for("accounts.user_detail", user_id=user.id))

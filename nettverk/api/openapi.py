@@ -39,7 +39,8 @@ def _nullable(schema: dict) -> dict:
 EVENT_ID = {"name": "event_id", "in": "path", "required": True, "description": "Arrangementets id",
             "schema": {"type": "integer", "minimum": 1}}
 CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "required": True,
-               "description": "CSRF-nøkkelen til økten (feltet csrf_token i sidene). Uten den svarer API-et 400.",
+               "description": "CSRF-nøkkelen til økten (<meta name=\"csrf-token\"> i sidene for en innlogget "
+                              "bruker). Uten den svarer API-et 400.",
                "schema": {"type": "string"}}
 DATE_TIME = {"type": "string", "format": "date-time",
              "description": "ISO 8601 i Europe/Oslo med forskyvning, for eksempel 2026-03-10T09:00:00+01:00"}

@@ -134,7 +134,7 @@ def _visible(manager_base_ids: set[int] | None):
                Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(manager_base_ids))))
 
 
-def _of_bases(base_ids: set[int]):
+def of_bases(base_ids: set[int]):
     """SQL condition: the event belongs to one of these bases, itself or through its network."""
     if not base_ids:
         return false()
@@ -147,7 +147,7 @@ def _filtered(filters: Filters | None):
     if filters is None:
         return conditions
     if filters.base is not None:
-        conditions.append(_of_bases({filters.base.id}))
+        conditions.append(of_bases({filters.base.id}))
     if filters.network is not None:
         conditions.append(Event.network_id == filters.network.id)
     if filters.kind:
@@ -314,7 +314,7 @@ def annual_wheel(session: Session, base: CompetenceBase, year: int, manager_base
                                  .where(NetworkBase.base_id == base.id).order_by(Network.name)))
     network_ids = {n.id for n in networks}
     start, end = oslo_midnight(date(year, 1, 1)), oslo_midnight(date(year + 1, 1, 1))
-    entries = entries_between(session, start, end, manager_base_ids, None, _of_bases({base.id}))
+    entries = entries_between(session, start, end, manager_base_ids, None, of_bases({base.id}))
     # The series dates that already have an event (of any status, visible or not: a moved, skipped
     # or draft meeting still stands for its occurrence).
     taken = set()
@@ -379,7 +379,7 @@ def planning_warnings(session: Session, day: date, base_ids: set[int], exclude_e
         if exclude_event_id is not None:
             conditions.append(Event.id != exclude_event_id)
         entries = entries_between(session, oslo_midnight(day), oslo_midnight(day + timedelta(days=1)), None,
-                                  None, _of_bases(base_ids), and_(*conditions))
+                                  None, of_bases(base_ids), and_(*conditions))
         for entry in entries:
             owner = entry.base.name if entry.base is not None and entry.base.id in base_ids else None
             owner = owner or (entry.network.name if entry.network is not None else "Kompetansebasen")

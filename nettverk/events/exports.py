@@ -8,8 +8,6 @@ Norway: UTF-8 with a byte order mark, semicolons between fields.
 
 import csv
 import io
-import re
-import unicodedata
 from datetime import datetime
 
 from openpyxl import Workbook
@@ -19,6 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from nettverk.events.models import REGISTRATION_STATUSES, Event, Registration
 from nettverk.registry.models import Municipality, Unit
+from nettverk.text import slugify
 from nettverk.timeutil import to_oslo
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
@@ -107,7 +106,5 @@ def participants_xlsx(rows: list[Row]) -> bytes:
 
 def export_filename(event: Event, extension: str) -> str:
     """'deltakere-fagdag-om-bti-2026-03-10.xlsx': ASCII only, safe in a Content-Disposition header."""
-    text = event.title.lower().replace("æ", "ae").replace("ø", "o").replace("å", "a")
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].strip("-") or "arrangement"
+    slug = slugify(event.title)[:60].strip("-")
     return f"deltakere-{slug}-{to_oslo(event.starts_at):%Y-%m-%d}.{extension}"

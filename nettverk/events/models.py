@@ -22,6 +22,11 @@ REGISTRATION_STATUSES = {UNCONFIRMED: "Venter på bekreftelse", CONFIRMED: "Påm
 
 
 class Event(SQLModel, table=True):
+    __table_args__ = (
+        # One meeting per occurrence of a network's cadence, so planning twice at once cannot duplicate it
+        # (NULLs never collide: events outside a series are not affected).
+        Index("uq_event_network_series_date", "network_id", "series_date", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     uid: str = Field(max_length=80, unique=True)  # calendar UID, never changes
     kind: str = Field(max_length=20, index=True)

@@ -3,13 +3,14 @@ participant lists, waitlist and attendance (coordinators)."""
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nettverk import policy
+from nettverk.activity import record
 from nettverk.db import get_session
-from nettverk.errors import OperationError
-from nettverk.events import operations, queries
+from nettverk.errors import OperationError, refusal_as_error_page
+from nettverk.events import calendar, exports, operations, queries
 from nettverk.events.forms import (
     BehalfForm,
     CancelEventForm,
@@ -18,7 +19,7 @@ from nettverk.events.forms import (
     RegistrationForm,
     parse_programme,
 )
-from nettverk.events.models import Event, Registration
+from nettverk.events.models import DRAFT, PUBLISHED, Event, Registration
 from nettverk.forms import Form, show_error
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
@@ -149,10 +150,8 @@ def event_edit(event, event_id):
 
 
 def _action(event: Event, operation, message: str):
-    try:
+    with refusal_as_error_page():
         operation()
-    except OperationError as error:
-        abort(error.status, error.message)
     flash(message, "success")
     return redirect(url_for("events.event_detail", event_id=event.id))
 
@@ -193,15 +192,31 @@ def _registration_form(form_class, event: Event):
     return form
 
 
+MAX_WARNING_DAYS = 14
+
+
+def _planning_warnings(event: Event) -> list[str]:
+    """What a coordinator should know about the event's days: holidays, weekends, other gatherings of
+    the same bases. Only while it is still being planned."""
+    if event.status not in (DRAFT, PUBLISHED):
+        return []
+    first, last = to_oslo(event.starts_at).date(), to_oslo(event.ends_at - timedelta(microseconds=1)).date()
+    days = [first + timedelta(days=n) for n in range(min((last - first).days + 1, MAX_WARNING_DAYS))]
+    base_ids = policy.event_base_ids(event)
+    return [warning for day in days
+            for warning in calendar.planning_warnings(get_session(), day, base_ids, exclude_event_id=event.id)]
+
+
 @bp.get("/arrangementer/<int:event_id>")
 @requires("event.view", load=load_event, hide=True)
 def event_detail(event, event_id):
     session = get_session()
     mine = queries.registration_of(session, event.id, current_user.email) if current_user.is_authenticated else None
+    manage = policy.can(current_user, "event.manage", event)
     return render_template("events/event.html", page=queries.event_page(session, event), mine=mine,
                            closed_reason=operations.registration_open(event),
-                           form=_registration_form(RegistrationForm, event),
-                           manage=policy.can(current_user, "event.manage", event))
+                           form=_registration_form(RegistrationForm, event), manage=manage,
+                           warnings=_planning_warnings(event) if manage else [])
 
 
 def _registrant(form, user=None) -> operations.Registrant:
@@ -252,10 +267,8 @@ def guest_register(event, event_id):
 
 
 def _token_registration(token: str, kind: str) -> Registration:
-    try:
+    with refusal_as_error_page():
         return operations.registration_by_token(get_session(), token, kind)
-    except OperationError as error:
-        abort(error.status, error.message)
 
 
 @bp.route("/pamelding/bekreft/<token>", methods=["GET", "POST"])
@@ -265,10 +278,8 @@ def confirm_guest(token):
     event = load_event(registration.event_id)
     form = Form()
     if form.validate_on_submit():
-        try:
+        with refusal_as_error_page():
             registration, _ = operations.confirm_guest(get_session(), token)
-        except OperationError as error:
-            abort(error.status, error.message)
         return render_template("events/registration_done.html", event=event, registration=registration)
     if registration.status != "unconfirmed":
         abort(410, "Påmeldingen er allerede bekreftet.")
@@ -286,10 +297,8 @@ def cancel_by_link(token):
         abort(410, "Du er allerede meldt av.")
     form = Form()
     if form.validate_on_submit():
-        try:
+        with refusal_as_error_page():
             operations.cancel_registration(get_session(), registration, registration.user_id)
-        except OperationError as error:
-            abort(error.status, error.message)
         flash(f"Du er meldt av {event.title}.", "success")
         return redirect(url_for("events.event_detail", event_id=event.id))
     return render_template("events/cancel_registration.html", form=form, event=event, registration=registration)
@@ -298,10 +307,8 @@ def cancel_by_link(token):
 @bp.post("/pameldinger/<int:registration_id>/avmeld")
 @requires("registration.own", load=load_registration, hide=True)
 def cancel_own(registration, registration_id):
-    try:
+    with refusal_as_error_page():
         operations.cancel_registration(get_session(), registration, current_user.id)
-    except OperationError as error:
-        abort(error.status, error.message)
     flash("Du er meldt av.", "success")
     if request.form.get("tilbake") == "arrangement":
         return redirect(url_for("events.event_detail", event_id=registration.event_id))
@@ -330,6 +337,27 @@ def participants(event, event_id):
     return _participants_page(event, _registration_form(BehalfForm, event))
 
 
+EXPORT_FORMATS = {"csv": (exports.participants_csv, exports.CSV_MIMETYPE),
+                  "xlsx": (exports.participants_xlsx, exports.XLSX_MIMETYPE)}
+
+
+@bp.get("/arrangementer/<int:event_id>/deltakere.<file_format>")
+@requires("event.manage", load=load_event)
+def participants_export(event, event_id, file_format):
+    """The participant list as a file for name tags and sign-in sheets. Each download is logged:
+    the file leaves our access control once it is on someone's disk."""
+    if file_format not in EXPORT_FORMATS:
+        abort(404)
+    render, mimetype = EXPORT_FORMATS[file_format]
+    session = get_session()
+    rows = queries.participants(session, event.id)
+    record(session, current_user.id, "event.participants_exported", event, f"{file_format}, {len(rows)} rader")
+    response = Response(render(rows), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{exports.export_filename(event, file_format)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.post("/arrangementer/<int:event_id>/deltakere/ny")
 @requires("event.manage", load=load_event)
 def register_on_behalf(event, event_id):
@@ -352,10 +380,8 @@ def register_on_behalf(event, event_id):
 @bp.post("/arrangementer/<int:event_id>/deltakere/<int:registration_id>/flytt")
 @requires("event.manage", load=_event_of_registration)
 def promote(event, event_id, registration_id):
-    try:
+    with refusal_as_error_page():
         operations.promote_by_coordinator(get_session(), current_user.id, load_registration(registration_id))
-    except OperationError as error:
-        abort(error.status, error.message)
     flash("Personen er flyttet fra ventelisten og har fått beskjed.", "success")
     return redirect(url_for("events.participants", event_id=event.id))
 
@@ -363,10 +389,8 @@ def promote(event, event_id, registration_id):
 @bp.post("/arrangementer/<int:event_id>/deltakere/<int:registration_id>/avmeld")
 @requires("event.manage", load=_event_of_registration)
 def cancel_by_coordinator(event, event_id, registration_id):
-    try:
+    with refusal_as_error_page():
         operations.cancel_registration(get_session(), load_registration(registration_id), current_user.id)
-    except OperationError as error:
-        abort(error.status, error.message)
     flash("Påmeldingen er avmeldt.", "success")
     return redirect(url_for("events.participants", event_id=event.id))
 
@@ -375,9 +399,7 @@ def cancel_by_coordinator(event, event_id, registration_id):
 @requires("event.manage", load=load_event)
 def attendance(event, event_id):
     attended = {int(value) for value in request.form.getlist("moette") if value.isdigit()}
-    try:
+    with refusal_as_error_page():
         operations.mark_attendance(get_session(), current_user.id, event, attended)
-    except OperationError as error:
-        abort(error.status, error.message)
     flash("Oppmøtet er lagret.", "success")
     return redirect(url_for("events.participants", event_id=event.id))

@@ -301,9 +301,14 @@ def bases_by_network(session: Session, network_ids: list[int] | None = None) -> 
     return found
 
 
-def networks_by_kind(session: Session) -> list[tuple[str, list[tuple[Network, list[CompetenceBase]]]]]:
-    """Every network with its bases, grouped by kind in the order of NETWORK_KINDS (two queries)."""
-    networks = sorted(session.exec(select(Network)), key=lambda n: norwegian_key(n.name))
+def networks_by_kind(session: Session, base_id: int | None = None
+                     ) -> list[tuple[str, list[tuple[Network, list[CompetenceBase]]]]]:
+    """Every network (or those of one base) with its bases, grouped by kind in the order of NETWORK_KINDS
+    (two queries)."""
+    query = select(Network)
+    if base_id is not None:
+        query = query.where(Network.id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id == base_id)))
+    networks = sorted(session.exec(query), key=lambda n: norwegian_key(n.name))
     bases = bases_by_network(session)
     groups = defaultdict(list)
     for network in networks:

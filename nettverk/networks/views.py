@@ -9,7 +9,7 @@ from sqlmodel import select
 from nettverk import policy
 from nettverk.accounts.models import User
 from nettverk.db import get_session
-from nettverk.errors import OperationError
+from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.events.models import Event
 from nettverk.forms import Form, show_error
 from nettverk.networks import operations, queries
@@ -49,8 +49,11 @@ def _bases(ids: set[int] | None) -> list[CompetenceBase]:
 @requires("public")
 def network_list():
     session = get_session()
-    groups = queries.networks_by_kind(session)
-    return render_template("networks/list.html", groups=groups, kinds=NETWORK_KINDS,
+    base = None
+    if slug := request.args.get("base", "").strip():
+        base = load_base(slug)
+    groups = queries.networks_by_kind(session, base.id if base else None)
+    return render_template("networks/list.html", groups=groups, kinds=NETWORK_KINDS, base=base,
                            describe=queries.describe_cadence)
 
 
@@ -185,11 +188,9 @@ def member_remove(network, slug):
     if not form.validate_on_submit():
         abort(400)
     member_id = request.form.get("member_id", "")
-    try:
+    with refusal_as_error_page():
         user = operations.remove_member(get_session(), current_user.id, network,
                                         int(member_id) if member_id.isdigit() else None)
-    except OperationError as error:
-        abort(error.status, error.message)
     flash(f"{user.name or user.email} er fjernet fra nettverket.", "success")
     return redirect(url_for("networks.members", slug=network.slug))
 
@@ -228,10 +229,8 @@ def skip_meeting(network, slug, event_id):
     event = get_session().get(Event, event_id)
     if event is None or event.network_id != network.id:
         abort(404)
-    try:
+    with refusal_as_error_page():
         operations.skip_meeting(get_session(), current_user.id, network, event, request.form.get("reason", ""))
-    except OperationError as error:
-        abort(error.status, error.message)
     flash(f"{event.title} er hoppet over. Planleggingen lager det ikke på nytt.", "success")
     return redirect(url_for("networks.network_detail", slug=network.slug) + "#moter")
 

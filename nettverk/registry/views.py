@@ -5,7 +5,7 @@ from flask_login import current_user
 from sqlmodel import select
 
 from nettverk.db import get_session
-from nettverk.errors import OperationError
+from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.forms import show_error
 from nettverk.policy import requires
 from nettverk.registry import imports, operations, queries
@@ -270,10 +270,8 @@ def member_add(base, slug):
 @bp.post("/kompetansebaser/<slug>/medlemmer/<number>/fjern")
 @requires("base.manage", load=load_base)
 def member_remove(base, slug, number):
-    try:
+    with refusal_as_error_page():
         operations.remove_member(get_session(), _actor(), base, load_municipality(number))
-    except OperationError as error:
-        abort(error.status, error.message)
     flash("Kommunen er fjernet fra kompetansebasen.", "success")
     return redirect(url_for("registry.base_detail", slug=slug))
 
