@@ -2,6 +2,7 @@
 
 from nettverk.accounts.models import AccountToken, LoginAttempt, RoleAssignment, User
 from nettverk.activity import ActivityLog
+from nettverk.calendars.models import CalendarToken
 from nettverk.events.models import Event, ProgrammeItem, Registration
 from nettverk.mail.models import OutboxMessage
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
@@ -17,7 +18,7 @@ from nettverk.registry.models import (
     Unit,
 )
 
-__all__ = ["AccountToken", "ActivityLog", "BaseMembership", "CompetenceBase", "Contact", "County", "Event",
-           "LoginAttempt", "Municipality", "MunicipalityChange", "Network", "NetworkBase", "NetworkMember",
+__all__ = ["AccountToken", "ActivityLog", "BaseMembership", "CalendarToken", "CompetenceBase", "Contact", "County",
+           "Event", "LoginAttempt", "Municipality", "MunicipalityChange", "Network", "NetworkBase", "NetworkMember",
            "OutboxMessage", "ProgrammeItem", "Registration", "RoleAssignment", "Service", "ServiceArea", "Unit",
            "User"]

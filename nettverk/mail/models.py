@@ -17,6 +17,9 @@ class OutboxMessage(SQLModel, table=True):
     subject: str = Field(max_length=300)
     body_text: str
     body_html: str = ""
+    # An iCalendar invitation sent as the text/calendar part (iTIP method REQUEST or CANCEL), if any.
+    calendar_method: str = Field(default="", max_length=10)
+    calendar_ics: str = ""
     status: str = Field(default=QUEUED, max_length=10, index=True)
     attempts: int = 0
     last_error: str = Field(default="", max_length=1000)

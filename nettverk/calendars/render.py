@@ -1,0 +1,210 @@
+"""The one calendar renderer: pure functions from calendar entries to iCalendar bytes (RFC 5545,
+with the RFC 7986 properties). Feeds, single downloads and e-mail invitations all go through
+`vevent`, so an event looks the same, with the same UID and SEQUENCE, wherever a client meets it.
+
+Nothing here touches the database or the request: `queries.entries` builds the entries, and the
+same entries always give the same bytes (DTSTAMP is the event's last change, not the time of the
+request), which is what lets a feed be cached and answered with 304 by its ETag.
+"""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vText
+
+from nettverk.text import slugify
+from nettverk.timeutil import to_oslo
+
+PRODID = "-//nettverk//Regionalt samarbeid for barn og unge//NO"
+REFRESH = timedelta(hours=1)  # how often clients should poll a feed
+TZID = "Europe/Oslo"
+PUBLISH, REQUEST, CANCEL = "PUBLISH", "REQUEST", "CANCEL"
+STATUS = {"draft": "TENTATIVE", "published": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}
+# Control characters other than newline and tab have no meaning in a calendar text and some clients
+# choke on them; newlines are escaped by icalendar, so a title can never start a property of its own.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class ProgrammeLine:
+    starts: str
+    title: str
+    speaker: str = ""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a calendar shows of one event, read from the database by `queries.entries`."""
+    uid: str
+    sequence: int
+    status: str  # the event's status: draft, published, held, cancelled
+    title: str
+    starts_at: datetime  # aware UTC; for all-day events the Oslo midnights (end exclusive)
+    ends_at: datetime
+    all_day: bool
+    created_at: datetime
+    updated_at: datetime
+    url: str  # the event page
+    description: str = ""  # Markdown source, readable as plain text
+    programme: tuple[ProgrammeLine, ...] = ()
+    venue_name: str = ""
+    venue_address: str = ""
+    venue_municipality: str = ""
+    online_url: str = ""
+    organizer_name: str = ""  # the base or network that plans it
+    kind_label: str = ""
+    categories: tuple[str, ...] = field(default_factory=tuple)
+
+
+def clean(text: str) -> str:
+    return CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+def location(entry: Entry) -> str:
+    parts = [clean(p) for p in (entry.venue_name, entry.venue_address, entry.venue_municipality) if clean(p)]
+    if parts:
+        return ", ".join(dict.fromkeys(parts))  # "Rissa, Rissa" says nothing twice
+    return "Digitalt" if entry.online_url else ""
+
+
+def description(entry: Entry) -> str:
+    """Plain text: the description, the programme, the meeting link and the way back to the page."""
+    blocks = []
+    if text := clean(entry.description):
+        blocks.append(text)
+    if entry.programme:
+        lines = [f"{clean(p.starts)} {clean(p.title)}" + (f" – {clean(p.speaker)}" if clean(p.speaker) else "")
+                 for p in entry.programme]
+        blocks.append("Program:\n" + "\n".join(lines))
+    if entry.online_url:
+        blocks.append(f"Digitalt møte: {clean(entry.online_url)}")
+    if entry.status == "cancelled":
+        blocks.insert(0, "AVLYST.")
+    blocks.append(f"Påmelding og mer informasjon: {entry.url}")
+    return "\n\n".join(blocks)
+
+
+def _address(mail_from: str) -> str:
+    return parseaddr(mail_from)[1] or "ikke-svar@nettverk.localhost"
+
+
+def vevent(entry: Entry, *, mail_from: str, method: str = PUBLISH, alarm_minutes: int | None = None,
+           attendee: tuple[str, str] | None = None) -> Event:
+    """The one VEVENT of an event. `attendee` (e-mail, name) is set for invitations."""
+    event = Event()
+    event.add("uid", entry.uid)
+    event.add("sequence", entry.sequence)
+    event.add("dtstamp", entry.updated_at)
+    event.add("created", entry.created_at)
+    event.add("last-modified", entry.updated_at)
+    if entry.all_day:
+        event.add("dtstart", to_oslo(entry.starts_at).date())
+        event.add("dtend", to_oslo(entry.ends_at).date())
+        event.add("transp", "TRANSPARENT")  # an all-day fagdag need not block the whole calendar day
+    else:
+        event.add("dtstart", to_oslo(entry.starts_at))
+        event.add("dtend", to_oslo(entry.ends_at))
+    summary = clean(entry.title)
+    if entry.status == "cancelled":
+        summary = f"Avlyst: {summary}"
+    event.add("summary", summary)
+    event.add("description", description(entry))
+    if place := location(entry):
+        event.add("location", place)
+    event.add("url", entry.url, parameters={"VALUE": "URI"})
+    if entry.online_url:
+        event.add("conference", clean(entry.online_url),
+                  parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Digitalt møte"})
+    event.add("status", "CANCELLED" if method == CANCEL else STATUS.get(entry.status, "CONFIRMED"))
+    if entry.categories:
+        event.add("categories", [clean(c) for c in entry.categories if clean(c)])
+    organizer = vCalAddress(f"mailto:{_address(mail_from)}")
+    organizer.params["CN"] = vText(clean(entry.organizer_name) or "nettverk")
+    event.add("organizer", organizer)
+    if attendee is not None:
+        email, name = attendee
+        person = vCalAddress(f"mailto:{email}")
+        person.params.update({"CN": vText(clean(name) or email), "ROLE": "REQ-PARTICIPANT",
+                              "PARTSTAT": "DECLINED" if method == CANCEL else "ACCEPTED", "RSVP": "FALSE"})
+        event.add("attendee", person)
+    if alarm_minutes and entry.status != "cancelled":
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", summary)
+        alarm.add("trigger", timedelta(minutes=-alarm_minutes))
+        event.add_component(alarm)
+    return event
+
+
+def oslo_timezone() -> Timezone:
+    """Europe/Oslo as the rule Norway has followed since 1996 (CET, CEST from the last Sunday of March
+    to the last Sunday of October): the form Outlook, Google and Apple write themselves."""
+    zone = Timezone()
+    zone.add("tzid", TZID)
+    zone.add("x-lic-location", TZID)
+    daylight = TimezoneDaylight()
+    daylight.add("tzname", "CEST")
+    daylight.add("tzoffsetfrom", timedelta(hours=1))
+    daylight.add("tzoffsetto", timedelta(hours=2))
+    daylight.add("dtstart", datetime(1970, 3, 29, 2, 0))
+    daylight.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1su"})
+    standard = TimezoneStandard()
+    standard.add("tzname", "CET")
+    standard.add("tzoffsetfrom", timedelta(hours=2))
+    standard.add("tzoffsetto", timedelta(hours=1))
+    standard.add("dtstart", datetime(1970, 10, 25, 3, 0))
+    standard.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1su"})
+    zone.add_component(daylight)
+    zone.add_component(standard)
+    return zone
+
+
+def _calendar(method: str) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", method)
+    calendar.add_component(oslo_timezone())
+    return calendar
+
+
+def feed(entries: list[Entry], *, name: str, url: str, mail_from: str, about: str = "",
+         alarm_minutes: int | None = None) -> bytes:
+    """A subscribable calendar (METHOD:PUBLISH) with its name, refresh interval and source."""
+    calendar = _calendar(PUBLISH)
+    calendar.add("name", clean(name))
+    calendar.add("x-wr-calname", clean(name))
+    if about:
+        calendar.add("description", clean(about))
+        calendar.add("x-wr-caldesc", clean(about))
+    calendar.add("x-wr-timezone", TZID)
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT1H")  # Outlook's name for the same interval
+    calendar.add("source", url, parameters={"VALUE": "URI"})
+    calendar.add("url", url, parameters={"VALUE": "URI"})
+    for entry in entries:
+        calendar.add_component(vevent(entry, mail_from=mail_from, alarm_minutes=alarm_minutes))
+    return calendar.to_ical()
+
+
+def single(entry: Entry, *, mail_from: str) -> bytes:
+    """One event to download and open ("Legg i kalenderen")."""
+    calendar = _calendar(PUBLISH)
+    calendar.add_component(vevent(entry, mail_from=mail_from))
+    return calendar.to_ical()
+
+
+def invitation(entry: Entry, method: str, *, attendee: tuple[str, str], mail_from: str) -> bytes:
+    """An iTIP message (RFC 5546) for one participant: REQUEST puts or updates the event in their
+    calendar, CANCEL takes it out. Same UID as the feeds, so it is one event in the client."""
+    calendar = _calendar(method)
+    calendar.add_component(vevent(entry, mail_from=mail_from, method=method, attendee=attendee))
+    return calendar.to_ical()
+
+
+def filename(entry: Entry) -> str:
+    """'fagdag-om-bti-2026-03-10.ics': ASCII only, safe in a Content-Disposition header."""
+    return f"{slugify(entry.title)[:60].strip('-')}-{to_oslo(entry.starts_at):%Y-%m-%d}.ics"
