@@ -353,7 +353,7 @@ def _day_name(day: date) -> str:
 
 
 def planning_warnings(session: Session, day: date, base_ids: set[int], exclude_event_id: int | None = None,
-                      *, include_drafts: bool = True) -> list[str]:
+                      *, include_drafts: bool | set[int] = True) -> list[str]:
     """Reasons to think twice before planning a gathering on `day` (an Oslo date) for these bases,
     as Norwegian sentences; empty when the day looks free:
 
@@ -363,7 +363,8 @@ def planning_warnings(session: Session, day: date, base_ids: set[int], exclude_e
       day, cancelled ones not counted ('Fosen har allerede «Fagdag om BTI» denne dagen (09.00–15.00).').
 
     `exclude_event_id` leaves out the event being edited. Drafts count by default (a coordinator
-    planning for their own bases may see them); pass include_drafts=False when the reader may not.
+    planning for their own bases may see them); pass include_drafts=False when the reader may not,
+    or the set of bases whose drafts the reader may see.
     One query (none when base_ids is empty).
     """
     warnings = []
@@ -374,8 +375,10 @@ def planning_warnings(session: Session, day: date, base_ids: set[int], exclude_e
         warnings.append(f"{_day_name(day)} er en helgedag.")
     if base_ids:
         conditions = [Event.status != CANCELLED]
-        if not include_drafts:
+        if include_drafts is False:
             conditions.append(Event.status != DRAFT)
+        elif include_drafts is not True:
+            conditions.append(or_(Event.status != DRAFT, of_bases(include_drafts)))
         if exclude_event_id is not None:
             conditions.append(Event.id != exclude_event_id)
         entries = entries_between(session, oslo_midnight(day), oslo_midnight(day + timedelta(days=1)), None,

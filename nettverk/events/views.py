@@ -203,8 +203,10 @@ def _planning_warnings(event: Event) -> list[str]:
     first, last = to_oslo(event.starts_at).date(), to_oslo(event.ends_at - timedelta(microseconds=1)).date()
     days = [first + timedelta(days=n) for n in range(min((last - first).days + 1, MAX_WARNING_DAYS))]
     base_ids = policy.event_base_ids(event)
-    return [warning for day in days
-            for warning in calendar.planning_warnings(get_session(), day, base_ids, exclude_event_id=event.id)]
+    # A shared network's meeting spans other bases too: their drafts are not this coordinator's to see.
+    drafts = True if policy.is_admin(current_user) else policy.scope_ids(current_user, "coordinator")
+    return [warning for day in days for warning in calendar.planning_warnings(
+        get_session(), day, base_ids, exclude_event_id=event.id, include_drafts=drafts)]
 
 
 @bp.get("/arrangementer/<int:event_id>")
