@@ -62,6 +62,12 @@ def clean(text: str) -> str:
     return CONTROL.sub("", (text or "").replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
+def uri(text: str) -> str:
+    """A link as a URI value: no whitespace (a URI has none), since a line break would otherwise make
+    icalendar refuse the value and fail the whole feed."""
+    return re.sub(r"\s+", "", clean(text))
+
+
 def location(entry: Entry) -> str:
     parts = [clean(p) for p in (entry.venue_name, entry.venue_address, entry.venue_municipality) if clean(p)]
     if parts:
@@ -91,12 +97,13 @@ def _address(mail_from: str) -> str:
 
 
 def vevent(entry: Entry, *, mail_from: str, method: str = PUBLISH, alarm_minutes: int | None = None,
-           attendee: tuple[str, str] | None = None) -> Event:
-    """The one VEVENT of an event. `attendee` (e-mail, name) is set for invitations."""
+           attendee: tuple[str, str] | None = None, stamp: datetime | None = None) -> Event:
+    """The one VEVENT of an event. `attendee` (e-mail, name) is set for invitations, and `stamp`, when
+    the message was made (its DTSTAMP; the event's last change when not given)."""
     event = Event()
     event.add("uid", entry.uid)
     event.add("sequence", entry.sequence)
-    event.add("dtstamp", entry.updated_at)
+    event.add("dtstamp", stamp or entry.updated_at)
     event.add("created", entry.created_at)
     event.add("last-modified", entry.updated_at)
     if entry.all_day:
@@ -114,9 +121,8 @@ def vevent(entry: Entry, *, mail_from: str, method: str = PUBLISH, alarm_minutes
     if place := location(entry):
         event.add("location", place)
     event.add("url", entry.url, parameters={"VALUE": "URI"})
-    if entry.online_url:
-        event.add("conference", clean(entry.online_url),
-                  parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Digitalt møte"})
+    if link := uri(entry.online_url):
+        event.add("conference", link, parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Digitalt møte"})
     event.add("status", "CANCELLED" if method == CANCEL else STATUS.get(entry.status, "CONFIRMED"))
     if entry.categories:
         event.add("categories", [clean(c) for c in entry.categories if clean(c)])
@@ -175,11 +181,13 @@ def feed(entries: list[Entry], *, name: str, url: str, mail_from: str, about: st
          alarm_minutes: int | None = None) -> bytes:
     """A subscribable calendar (METHOD:PUBLISH) with its name, refresh interval and source."""
     calendar = _calendar(PUBLISH)
-    calendar.add("name", clean(name))
-    calendar.add("x-wr-calname", clean(name))
+    # icalendar writes a property it has no type for (NAME, X-WR-*) as it is, unescaped: a line break in
+    # a name would stop the rendering (or, under -O, start a property of its own). They are TEXT.
+    calendar.add("name", vText(clean(name)))
+    calendar.add("x-wr-calname", vText(clean(name)))
     if about:
         calendar.add("description", clean(about))
-        calendar.add("x-wr-caldesc", clean(about))
+        calendar.add("x-wr-caldesc", vText(clean(about)))
     calendar.add("x-wr-timezone", TZID)
     calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT1H")  # Outlook's name for the same interval
@@ -197,11 +205,16 @@ def single(entry: Entry, *, mail_from: str) -> bytes:
     return calendar.to_ical()
 
 
-def invitation(entry: Entry, method: str, *, attendee: tuple[str, str], mail_from: str) -> bytes:
+def invitation(entry: Entry, method: str, *, attendee: tuple[str, str], mail_from: str,
+               stamp: datetime | None = None) -> bytes:
     """An iTIP message (RFC 5546) for one participant: REQUEST puts or updates the event in their
-    calendar, CANCEL takes it out. Same UID as the feeds, so it is one event in the client."""
+    calendar, CANCEL takes it out. Same UID as the feeds, so it is one event in the client.
+
+    Pass `stamp`, the time the message is made: with a METHOD, DTSTAMP is when the message was created
+    (RFC 5545 3.8.7.2), and a client orders two messages of the same SEQUENCE by it, so a REQUEST after
+    a CANCEL (someone cancels, then registers again) is newer, not a repeat of the first invitation."""
     calendar = _calendar(method)
-    calendar.add_component(vevent(entry, mail_from=mail_from, method=method, attendee=attendee))
+    calendar.add_component(vevent(entry, mail_from=mail_from, method=method, attendee=attendee, stamp=stamp))
     return calendar.to_ical()
 
 

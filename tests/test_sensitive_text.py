@@ -1,0 +1,387 @@
+"""Free text in a referral refuses fødselsnummer/D-nummer, phone numbers and e-mail addresses (DESIGN.md §5),
+and does not refuse the ordinary numbers a referral is full of: years, dates, times, case references,
+postal codes, counts and amounts."""
+
+import pytest
+
+from nettverk.referrals.sensitive import (
+    EMAIL_MESSAGE,
+    ID_NUMBER_MESSAGE,
+    PHONE_MESSAGE,
+    contains_email_address,
+    contains_id_number,
+    contains_phone_number,
+    ensure_clean,
+    find_problems,
+)
+
+MESSAGES = (ID_NUMBER_MESSAGE, PHONE_MESSAGE, EMAIL_MESSAGE)
+
+# --- building identity numbers -----------------------------------------------------------------------
+
+K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2)
+K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+
+
+def _append_check_digit(digits: str, weights: tuple[int, ...]) -> str | None:
+    """Append the digit that makes the weighted sum plus that digit divisible by 11 (the control sum
+    test), found by trying all ten; None when no single digit does (the check digit would be 10)."""
+    total = sum(weight * int(digit) for weight, digit in zip(weights, digits, strict=True))
+    for candidate in range(10):
+        if (total + candidate) % 11 == 0:
+            return digits + str(candidate)
+    return None
+
+
+def with_check_digits(first_nine: str) -> str | None:
+    first_ten = _append_check_digit(first_nine, K1_WEIGHTS)
+    return first_ten and _append_check_digit(first_ten, K2_WEIGHTS)
+
+
+def id_number(date_part: str, individual: int = 999) -> str:
+    """A number with valid check digits for the date part DDMMYY (already adjusted for D-/H-/synthetic),
+    using the highest individnummer not above `individual` for which check digits exist."""
+    for number in range(individual, -1, -1):
+        full = with_check_digits(f"{date_part}{number:03d}")
+        if full:
+            return full
+    raise AssertionError(f"no valid number for {date_part}")
+
+
+def other_digit(digit: str) -> str:
+    return str((int(digit) + 1) % 10)
+
+
+# Generated numbers use birth dates in the late 2030s with individnummer from the 2000-2039 series, or
+# the synthetic adjustments, so that none of them is a person's number today.
+VALID_NUMBERS = {
+    "fødselsnummer": id_number("010136"),
+    "fødselsnummer 29 february in a leap year": id_number("290236"),
+    "fødselsnummer 31 december": id_number("311237"),
+    "fødselsnummer low individnummer": id_number("150638", individual=612),
+    "D-nummer 1 january": id_number("410136"),
+    "D-nummer 31 march": id_number("710337"),
+    "D-nummer 29 december": id_number("691238"),
+    "H-nummer january": id_number("014136"),
+    "H-nummer 30 december": id_number("305236"),
+    "synthetic Skatteetaten january": id_number("018136"),
+    "synthetic Skatteetaten 31 december": id_number("319236"),
+    "synthetic Skatteetaten D-nummer": id_number("418136"),
+}
+
+# Published examples; their check digits are verified below rather than trusted.
+PUBLISHED_NUMBERS = {
+    "matematikk.org example 020161 26007": "02016126007",
+    "fnrinfo.no example 311299567xx": "31129956715",
+    "Skatteetaten example for 2032": "02013299997",
+    "NAV Dolly synthetic": "15507600333",
+    "NAV Dolly synthetic D-nummer": "55507608360",
+    "NAV Dolly synthetic 29 february 2020": "29422059278",
+}
+
+ALL_VALID = {**VALID_NUMBERS, **PUBLISHED_NUMBERS}
+
+
+def spaced(number: str, separator: str = " ") -> str:
+    return f"{number[:6]}{separator}{number[6:]}"
+
+
+@pytest.mark.parametrize("number", PUBLISHED_NUMBERS.values(), ids=PUBLISHED_NUMBERS.keys())
+def test_published_numbers_have_the_check_digits_we_compute(number):
+    assert with_check_digits(number[:9]) == number
+
+
+def test_the_helper_skips_individnummer_whose_check_digit_would_be_ten():
+    # About one in six individnummer on a date gives no valid number; the helper must not invent one.
+    assert [n for n in range(1000) if with_check_digits(f"010136{n:03d}") is None]
+
+
+# --- identity numbers are refused --------------------------------------------------------------------
+
+@pytest.mark.parametrize("number", ALL_VALID.values(), ids=ALL_VALID.keys())
+def test_valid_identity_numbers_are_refused(number):
+    assert find_problems(number) == [ID_NUMBER_MESSAGE]
+    assert find_problems(f"Barnet er født {number}, bor hos mor.") == [ID_NUMBER_MESSAGE]
+
+
+@pytest.mark.parametrize("separator", [" ", "-", "\u00a0", "\u2013", "."],
+                         ids=["space", "hyphen", "no-break space", "en dash", "full stop"])
+@pytest.mark.parametrize("number", VALID_NUMBERS.values(), ids=VALID_NUMBERS.keys())
+def test_identity_numbers_with_a_separator_after_the_date_are_refused(number, separator):
+    assert contains_id_number(spaced(number, separator))
+    assert find_problems(f"Mor: {spaced(number, separator)}.") == [ID_NUMBER_MESSAGE]
+
+
+PLACES = {
+    "alone": "{}",
+    "at the start": "{} er barnets nummer.",
+    "at the end": "Barnets nummer er {}",
+    "inside longer text": "Familien flyttet hit i 2019. Gutten, født {}, bor hos mor i 7100 Rissa og går i 3. klasse.",
+    "followed by a full stop": "Fnr. {}.",
+    "followed by a comma": "født {}, bor hos far",
+    "followed by a semicolon": "født {}; bor hos far",
+    "followed by a question mark": "Er det {}?",
+    "in brackets": "(fnr {})",
+    "in quotes": "«{}»",
+    "after a colon without space": "fnr:{}",
+    "after an abbreviation dot": "f.nr.{}",
+    "on its own line": "Første linje\n{}\nTredje linje",
+    "after a tab": "fnr\t{}",
+    "after a short number": "Sak 12 {}",
+    "far into a long text": "Bakgrunn for henvendelsen. " * 400 + "{}",
+}
+
+
+@pytest.mark.parametrize("written", [lambda n: n, spaced, lambda n: spaced(n, "-")],
+                         ids=["one run", "space", "hyphen"])
+@pytest.mark.parametrize("template", PLACES.values(), ids=PLACES.keys())
+def test_identity_numbers_are_found_wherever_they_stand(template, written):
+    number = VALID_NUMBERS["D-nummer 31 march"]
+    assert find_problems(template.format(written(number))) == [ID_NUMBER_MESSAGE]
+
+
+# --- near misses are not refused ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("number", ALL_VALID.values(), ids=ALL_VALID.keys())
+def test_wrong_check_digits_are_not_refused(number):
+    wrong_second = number[:10] + other_digit(number[10])
+    wrong_first = number[:9] + other_digit(number[9]) + number[10]
+    assert find_problems(wrong_second) == []
+    assert find_problems(wrong_first) == []
+    assert find_problems(f"Referanse {spaced(wrong_second)} fra arkivet") == []
+
+
+IMPOSSIBLE_DATES = {
+    "31 february": "310236",
+    "31 april": "310436",
+    "29 february, not a leap year": "290237",
+    "day 00": "000136",
+    "day 32": "320136",
+    "day 40": "400136",
+    "D-nummer day 72": "720136",
+    "month 00": "010036",
+    "month 13": "011336",
+    "month 20": "012036",
+    "month 40": "014036",
+    "H-nummer month 53": "015336",
+    "H-nummer 31 april": "314436",
+    "synthetic month 80": "018036",
+    "synthetic month 93": "019336",
+    "synthetic 31 april": "318436",
+}
+
+
+@pytest.mark.parametrize("date_part", IMPOSSIBLE_DATES.values(), ids=IMPOSSIBLE_DATES.keys())
+def test_impossible_dates_are_not_refused_even_with_valid_check_digits(date_part):
+    number = id_number(date_part)
+    assert with_check_digits(number[:9]) == number
+    assert find_problems(number) == []
+    assert find_problems(f"Ref. {spaced(number)}") == []
+
+
+NUMBER = VALID_NUMBERS["fødselsnummer"]
+DIGIT_RUNS = {
+    "10 digits, first ten": NUMBER[:10],
+    "10 digits, last ten": NUMBER[1:],
+    "12 digits, one added after": NUMBER + "0",
+    "12 digits, one added before": "9" + NUMBER,
+    "22 digits, two numbers glued": NUMBER + NUMBER,
+    "6 + 6 digits": f"{NUMBER[:6]} {NUMBER[6:]}7",
+    "7 + 5 digits": f"1{NUMBER[:6]} {NUMBER[6:]}",
+    "long case reference": f"Saksnummer {NUMBER}0042",
+}
+
+
+@pytest.mark.parametrize("text", DIGIT_RUNS.values(), ids=DIGIT_RUNS.keys())
+def test_shorter_and_longer_digit_runs_are_not_identity_numbers(text):
+    assert find_problems(text) == []
+
+
+# --- ordinary text is not refused --------------------------------------------------------------------
+
+ORDINARY = [
+    "Født 2019",
+    "Barna er født 2015 og 2018.",
+    "3 barn født 2015 og 2018",
+    "Familien har 4 barn i alderen 2, 5, 9 og 14 år.",
+    "Møte 01.02.2019 kl. 09.00.",
+    "Møtet varer kl. 09.00–15.30, lunsj 11:30-12:00.",
+    "Dato: 2025-03-14",
+    "Dato: 31122019",
+    "Dato: 20191231",
+    "Sak 2024/1234",
+    "Vår ref. BV-2025-00123, deres ref. 24/01234-5",
+    "Saksnr. 20241234",
+    "sak nr 20241234",
+    "Referanse BV20241234",
+    "Arkivsak ABC-20241234",
+    "Familien bor i 7100 Rissa.",
+    "Postboks 2500, 7100 Rissa",
+    "Pb 2500 7100 Rissa",
+    "Fravær uke 26 27 28 29",
+    "Åpent kl 2100 2230",
+    "Kommunene 5053 og 5054",
+    "Kommunenummer 5001 5006 5007 5014",
+    "Tiltaket koster kr 12 500 per måned.",
+    "12 500 kr",
+    "kr 1 250 000,-",
+    "kr 25000000",
+    "25000000 kr",
+    "Beløpet er 25000000,50",
+    "Beløp: 4 500,00 kroner",
+    "Tilskudd 2019 2020",
+    "Periode 2019–2020",
+    "i årene 2019 2020 2021",
+    "Org.nr. 987 654 321",
+    "Uke 12 og 13, BTI nivå 2",
+    "Rom 2034 i 3. etasje",
+    "Telefontid kl. 08.00–15.30",
+    "Versjon 2.3.4",
+    "Tiltaket gis 2 ganger i uken i 12 uker.",
+    "Barnet er 7 år og 3 måneder.",
+    "12 34 56 78 90",
+    "ca. 20 prosent, 4-5 ganger",
+    "Fagdag i 2025 @Steinkjer",
+    "",
+    "   ",
+]
+
+
+@pytest.mark.parametrize("text", ORDINARY)
+def test_ordinary_text_is_not_refused(text):
+    assert find_problems(text) == []
+
+
+def test_a_realistic_referral_text_is_not_refused():
+    text = (
+        "Møte 12.03.2025 kl. 09.00–11.30 på rådhuset, rom 2034. Sak 2024/1234, vår ref. BV-2025-00123. "
+        "Familien (3 barn, født 2015, 2018 og 2021) bor i 7100 Rissa og har bodd i kommunen siden 2019. "
+        "Behov: foreldreveiledning (ICDP) 2 ganger i uken i 12 uker, nivå 2 i BTI. "
+        "Tiltaket koster kr 12 500 per måned, totalt kr 150 000,-. Samtykke innhentet 01.03.2025."
+    )
+    assert find_problems(text) == []
+
+
+# --- phone numbers are refused -----------------------------------------------------------------------
+
+PHONES = {
+    "8 digits": ("98765432", "98765432"),
+    "in a sentence": ("Ring mor på 98765432.", "98765432"),
+    "at the start": ("41234567 er fars nummer", "41234567"),
+    "landline in pairs": ("Tlf: 22 33 44 55", "22 33 44 55"),
+    "mobile 3-2-3": ("tlf. 987 65 432", "987 65 432"),
+    "mobile in pairs": ("mobil 98 76 54 32, etter kl. 15", "98 76 54 32"),
+    "pairs with dots": ("98.76.54.32", "98.76.54.32"),
+    "pairs with hyphens": ("98-76-54-32", "98-76-54-32"),
+    "4-4": ("Ring 9876 5432", "9876 5432"),
+    "no-break spaces": ("987\u00a065\u00a0432", "987\u00a065\u00a0432"),
+    "in brackets": ("(98765432)", "98765432"),
+    "two numbers": ("98765432 eller 91234567", "98765432"),
+    "+47 grouped": ("+47 987 65 432", "987 65 432"),
+    "+47 one run": ("+4798765432", "98765432"),
+    "+47 pairs": ("+47 22 33 44 55", "22 33 44 55"),
+    "+47 in brackets": ("(+47) 98765432", "98765432"),
+    "0047 one run": ("0047 98765432", "98765432"),
+    "0047 grouped": ("0047 987 65 432", "987 65 432"),
+    "0047 glued": ("004722334455", "22334455"),
+    "Sweden": ("+46 70 123 45 67", "70 123 45 67"),
+    "United Kingdom with (0)": ("+44 (0)20 7946 0958", "7946 0958"),
+    "North America": ("+1 (555) 123-4567", "123-4567"),
+    "Finland": ("+358 40 1234567", "1234567"),
+    "followed by a year": ("+47 98765432 2019", "98765432"),
+}
+
+
+@pytest.mark.parametrize(("text", "number"), PHONES.values(), ids=PHONES.keys())
+def test_phone_numbers_are_refused(text, number):
+    assert contains_phone_number(text)
+    problems = find_problems(text)
+    assert problems == [PHONE_MESSAGE]
+    assert number not in " ".join(problems)
+
+
+@pytest.mark.parametrize("text", ["+47 22 33", "+3 barn", "10+ deltakere", "2+2", "+ 2 500 kr"])
+def test_short_numbers_with_a_plus_are_not_phone_numbers(text):
+    assert find_problems(text) == []
+
+
+# --- e-mail addresses are refused --------------------------------------------------------------------
+
+EMAILS = [
+    "ola.nordmann+bv@kommune.no",
+    "kari@trøndelag.no",
+    "Kari.Hansen@indre-fosen.kommune.no",
+    "Skriv til søren.ås@bv.kommune.no.",
+    "<post@ørland.kommune.no>",
+    "mailto:kari@example.com",
+    "o'neill@example.org",
+    "KARI@KOMMUNE.NO",
+    "e-post: kari_nordmann@xn--trndelag-e1a.no, tlf-tid 8-15",
+]
+
+
+@pytest.mark.parametrize("text", EMAILS)
+def test_email_addresses_are_refused(text):
+    assert contains_email_address(text)
+    assert find_problems(text) == [EMAIL_MESSAGE]
+
+
+@pytest.mark.parametrize("text", ["Marte Meo @ Fosen", "@kari", "kari@kommune", "x@y.z", "versjon@2.0"])
+def test_things_with_an_at_sign_that_are_not_addresses_are_not_refused(text):
+    assert find_problems(text) == []
+
+
+def test_email_address_is_not_echoed():
+    problems = find_problems("Mor nås på ola.nordmann+bv@kommune.no")
+    assert problems == [EMAIL_MESSAGE]
+    assert "nordmann" not in " ".join(problems)
+    assert "kommune.no" not in " ".join(problems)
+
+
+# --- messages ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("message", MESSAGES)
+def test_messages_hold_no_digits_and_no_address(message):
+    """Every problem is one of these fixed texts, so nothing found can ever be echoed back."""
+    assert not any(character.isdigit() for character in message)
+    assert "@" not in message
+    assert message.startswith("Teksten ser ut til å inneholde")
+
+
+def test_identity_number_is_not_echoed():
+    number = VALID_NUMBERS["fødselsnummer"]
+    problems = find_problems(f"født {spaced(number)}, bor hos mor")
+    assert problems == [ID_NUMBER_MESSAGE]
+    for piece in (number, number[:6], number[6:]):
+        assert piece not in " ".join(problems)
+
+
+def test_one_message_per_kind_in_a_fixed_order():
+    first, second = VALID_NUMBERS["fødselsnummer"], VALID_NUMBERS["D-nummer 1 january"]
+    text = (f"kari@kommune.no, 98765432, {first} og {second}; "
+            f"ola@kommune.no, +46 70 123 45 67")
+    assert find_problems(text) == [ID_NUMBER_MESSAGE, PHONE_MESSAGE, EMAIL_MESSAGE]
+
+
+def test_find_problems_takes_none_as_empty():
+    assert find_problems(None) == []
+
+
+# --- ensure_clean ------------------------------------------------------------------------------------
+
+def test_ensure_clean_maps_each_unclean_field_to_its_problems():
+    fields = {
+        "need": f"Foreldreveiledning. Barnet: {VALID_NUMBERS['D-nummer 29 december']}",
+        "background": "Familien har bodd i kommunen siden 2019. 3 barn født 2015 og 2018.",
+        "contact": "Mor: kari@kommune.no, 987 65 432",
+        "note": "",
+    }
+    assert ensure_clean(fields) == {
+        "need": [ID_NUMBER_MESSAGE],
+        "contact": [PHONE_MESSAGE, EMAIL_MESSAGE],
+    }
+
+
+def test_ensure_clean_is_empty_when_all_fields_are_clean():
+    assert ensure_clean({"need": "Veiledning av fosterhjem, sak 2024/1234", "note": "", "other": None}) == {}
+    assert ensure_clean({}) == {}
