@@ -6,6 +6,14 @@ from nettverk.calendars.models import CalendarToken
 from nettverk.events.models import Event, ProgrammeItem, Registration
 from nettverk.mail.models import OutboxMessage
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
+from nettverk.referrals.models import (
+    Intervention,
+    InterventionMunicipality,
+    Referral,
+    ReferralAudit,
+    ReferralMessage,
+    ReferralTransition,
+)
 from nettverk.registry.models import (
     BaseMembership,
     CompetenceBase,
@@ -19,6 +27,7 @@ from nettverk.registry.models import (
 )
 
 __all__ = ["AccountToken", "ActivityLog", "BaseMembership", "CalendarToken", "CompetenceBase", "Contact", "County",
-           "Event", "LoginAttempt", "Municipality", "MunicipalityChange", "Network", "NetworkBase", "NetworkMember",
-           "OutboxMessage", "ProgrammeItem", "Registration", "RoleAssignment", "Service", "ServiceArea", "Unit",
+           "Event", "Intervention", "InterventionMunicipality", "LoginAttempt", "Municipality", "MunicipalityChange",
+           "Network", "NetworkBase", "NetworkMember", "OutboxMessage", "ProgrammeItem", "Referral", "ReferralAudit",
+           "ReferralMessage", "ReferralTransition", "Registration", "RoleAssignment", "Service", "ServiceArea", "Unit",
            "User"]

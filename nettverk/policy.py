@@ -106,6 +106,47 @@ def _owns_registration(user, registration) -> bool:
     return registration.user_id == user.id or registration.email == user.email
 
 
+# Referrals: who stands on which side of a referral. Admins and coordinators stand on neither: they
+# never see referral content (coordinators see only the statistics of their bases).
+SENDER, PROVIDER = "sender", "provider"
+
+
+def sending_service_ids(user) -> set[int]:
+    """The services from which the user may send and follow referrals."""
+    return scope_ids(user, "service_staff") | scope_ids(user, "service_leader")
+
+
+def referral_sides(user, referral) -> set[str]:
+    """SENDER if the user works in the sending service; PROVIDER if they are on the team that delivers
+    the tiltak (drafts are the sender's alone)."""
+    from nettverk.referrals.models import DRAFT, Intervention
+
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    sides = set()
+    if referral.sending_service_id in sending_service_ids(user):
+        sides.add(SENDER)
+    if referral.status != DRAFT:
+        intervention = get_session().get(Intervention, referral.intervention_id)
+        if intervention is not None and intervention.provider_service_id in scope_ids(user, "provider"):
+            sides.add(PROVIDER)
+    return sides
+
+
+def _keeps_catalog(user, intervention) -> bool:
+    """Coordinators of the tiltak's base, and its providing team, keep its catalog entry."""
+    if is_admin(user):
+        return True
+    if intervention is None:  # a new tiltak: anyone who could keep one somewhere
+        return has_role(user, "coordinator") or has_role(user, "provider")
+    return (intervention.base_id in scope_ids(user, "coordinator")
+            or intervention.provider_service_id in scope_ids(user, "provider"))
+
+
+def _sees_statistics(user, base) -> bool:
+    return is_admin(user) or base.id in scope_ids(user, "coordinator")
+
+
 RULES: dict[str, Callable] = {
     "public": lambda user, target: True,
     "authenticated": lambda user, target: user.is_authenticated,
@@ -118,6 +159,13 @@ RULES: dict[str, Callable] = {
     "event.manage": _manages_event,
     "network.manage": _manages_network,
     "registration.own": _owns_registration,
+    "catalog.view": lambda user, target: user.is_authenticated,
+    "catalog.manage": _keeps_catalog,
+    "referral.send": lambda user, target: bool(sending_service_ids(user)),
+    "referral.list": lambda user, target: bool(sending_service_ids(user) or scope_ids(user, "provider")),
+    "referral.view": lambda user, target: bool(referral_sides(user, target)),
+    "referral.audit": _leads,  # the leader of a service reads the audit log of its referrals
+    "referral.statistics": _sees_statistics,
     "users.invite": lambda user, target: any(
         r.role in ("admin", "coordinator", "service_leader") for r in roles_of(user)),
 }
