@@ -3,6 +3,10 @@
 Capacity is derived from rows, never from a counter: an operation that may use a seat locks the
 event row (db.lock_for_update), counts again under the lock, then writes. Cancelling frees a seat
 and offers it to the waitlist under the same lock, in a stable order (priority, oldest, id).
+
+Whoever holds a seat has the event in their calendar: the mail that confirms a seat carries an iTIP
+REQUEST, a change of time or place a new REQUEST (higher SEQUENCE), and a cancellation of the event
+or of the seat a CANCEL, all with the event's UID. The waitlisted and the unconfirmed get none.
 """
 
 import hashlib
@@ -11,10 +15,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from flask import current_app
 from sqlmodel import Session, delete, func, select
 
 from nettverk.accounts.models import User
 from nettverk.activity import record
+from nettverk.calendars import queries as calendar_queries
+from nettverk.calendars.render import CANCEL, REQUEST, Entry, invitation
 from nettverk.db import lock_for_update
 from nettverk.errors import OperationError
 from nettverk.events.models import (
@@ -171,7 +178,7 @@ def save_event(session: Session, actor_id: int | None, data: EventData, event: E
     for position, (starts, title, speaker) in enumerate(data.programme):
         session.add(ProgrammeItem(event_id=event.id, position=position, starts=starts, title=title, speaker=speaker))
     if changed and event.status == PUBLISHED:
-        _tell_registrants(session, event, "event_changed", f"Endret: {event.title}")
+        _tell_registrants(session, event, "event_changed", f"Endret: {event.title}", REQUEST)
     if not created and (event.capacity is None or (old_capacity is not None and event.capacity > old_capacity)):
         promote_waitlist(session, event)
     session.flush()
@@ -200,7 +207,8 @@ def cancel_event(session: Session, actor_id: int | None, event: Event, reason: s
     event.status, event.sequence, event.updated_at = CANCELLED, event.sequence + 1, utcnow()
     session.add(event)
     if was_published:
-        _tell_registrants(session, event, "event_cancelled", f"Avlyst: {event.title}", reason=reason.strip())
+        _tell_registrants(session, event, "event_cancelled", f"Avlyst: {event.title}", CANCEL,
+                          reason=reason.strip())
     record(session, actor_id, "event.cancelled", event, f"{event.title}. {reason}".strip())
 
 
@@ -214,10 +222,26 @@ def mark_held(session: Session, actor_id: int | None, event: Event) -> None:
     record(session, actor_id, "event.held", event, event.title)
 
 
-def _tell_registrants(session: Session, event: Event, template: str, subject: str, **context) -> None:
-    for registration in session.exec(select(Registration).where(Registration.event_id == event.id,
-                                                                 Registration.status.in_(LIVE))):
-        queue_mail(session, registration.email, subject, template, event=event, registration=registration, **context)
+def _tell_registrants(session: Session, event: Event, template: str, subject: str, method: str,
+                      **context) -> None:
+    """Mail everyone registered; those with a seat get the calendar `method` (REQUEST, CANCEL) too."""
+    registrations = session.exec(select(Registration).where(Registration.event_id == event.id,
+                                                            Registration.status.in_(LIVE))).all()
+    seated = {r.id for r in registrations if r.status == CONFIRMED}
+    entry = calendar_queries.entry(session, event) if seated else None  # read once: the same for everyone
+    for registration in registrations:
+        calendar = _invitation(session, event, registration, method, entry) if registration.id in seated else None
+        queue_mail(session, registration.email, subject, template, calendar=calendar, event=event,
+                   registration=registration, **context)
+
+
+def _invitation(session: Session, event: Event, registration: Registration, method: str,
+                entry: Entry | None = None) -> tuple[str, bytes]:
+    """The event as an iTIP message (REQUEST or CANCEL) for one registrant, for queue_mail(calendar=…):
+    organised by the sender address in the name of the base or network, the registrant as attendee."""
+    entry = entry or calendar_queries.entry(session, event)
+    return method, invitation(entry, method, attendee=(registration.email, registration.name),
+                              mail_from=current_app.config["MAIL_FROM"], stamp=utcnow())
 
 
 # Registrations ------------------------------------------------------------------------------------
@@ -340,13 +364,15 @@ def _take_seat_or_wait(session: Session, event: Event, registration: Registratio
     if _has_seat(session, event, registration.municipality_id):
         registration.status, registration.confirmed_at = CONFIRMED, utcnow()
         template, subject = "registration_confirmed", f"Du er påmeldt: {event.title}"
+        calendar = _invitation(session, event, registration, REQUEST)
     else:
         registration.status = WAITLISTED
         template, subject = "registration_waitlisted", f"Du står på venteliste: {event.title}"
+        calendar = None
     session.add(registration)
     session.flush()
-    queue_mail(session, registration.email, subject, template, event=event, registration=registration,
-               token=cancel_token)
+    queue_mail(session, registration.email, subject, template, calendar=calendar, event=event,
+               registration=registration, token=cancel_token)
     record(session, registration.registered_by_id or registration.user_id, f"registration.{registration.status}",
            registration, f"{event.title}: {registration.status}")
 
@@ -386,8 +412,11 @@ def cancel_registration(session: Session, registration: Registration, actor_id: 
     registration.status, registration.cancelled_at = WITHDRAWN, utcnow()
     session.add(registration)
     session.flush()
+    # Only a seat of a coming (published) event is in their calendar: a cancelled event was taken out
+    # when it was cancelled, and a held one is history.
+    calendar = _invitation(session, event, registration, CANCEL) if freed and event.status == PUBLISHED else None
     queue_mail(session, registration.email, f"Avmeldt: {event.title}", "registration_cancelled",
-               event=event, registration=registration)
+               calendar=calendar, event=event, registration=registration)
     record(session, actor_id, "registration.cancelled", registration, event.title)
     if freed and event.status == PUBLISHED:
         promote_waitlist(session, event)
@@ -417,7 +446,7 @@ def _promote(session: Session, event: Event, registration: Registration) -> None
     session.add(registration)
     session.flush()
     queue_mail(session, registration.email, f"Du har fått plass: {event.title}", "registration_promoted",
-               event=event, registration=registration)
+               calendar=_invitation(session, event, registration, REQUEST), event=event, registration=registration)
     record(session, None, "registration.promoted", registration, event.title)
 
 

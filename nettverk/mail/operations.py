@@ -21,6 +21,7 @@ MAX_BACKOFF = timedelta(hours=6)
 CLAIM_LEASE = timedelta(minutes=10)
 # A one-time token in a link (secrets.token_urlsafe(32) is 43 characters).
 SECRET_IN_LINK = re.compile(r"/[A-Za-z0-9_-]{40,}")
+INVITATION_FILENAME = "invitation.ics"
 
 
 def mask_secrets(text: str) -> str:
@@ -28,9 +29,15 @@ def mask_secrets(text: str) -> str:
     return SECRET_IN_LINK.sub("/[skjult]", text)
 
 
-def queue_mail(session: Session, to_address: str, subject: str, template: str, **context) -> OutboxMessage:
-    """Render templates/mail/<template>.txt and .html and put the message in the outbox."""
+def queue_mail(session: Session, to_address: str, subject: str, template: str, *,
+               calendar: tuple[str, bytes] | None = None, **context) -> OutboxMessage:
+    """Render templates/mail/<template>.txt and .html and put the message in the outbox.
+
+    `calendar` is an iTIP invitation (method, iCalendar bytes) to send along, e.g. ("REQUEST", b"BEGIN:…");
+    the templates see its method as `calendar_method` (empty without one) and can say what it is."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
+    method, ics = calendar or ("", b"")
+    context["calendar_method"] = method
     # Outside a request (CLI, scheduler) url_for needs one to build links; make it on the public address.
     request_context = nullcontext() if has_request_context() else current_app.test_request_context(
         base_url=current_app.config["BASE_URL"])
@@ -39,6 +46,7 @@ def queue_mail(session: Session, to_address: str, subject: str, template: str, *
             to_address=to_address, subject=subject,
             body_text=render_template(f"mail/{template}.txt", **context),
             body_html=render_template(f"mail/{template}.html", **context),
+            calendar_method=method, calendar_ics=ics.decode("utf-8"),
         )
     session.add(message)
     session.flush()
@@ -146,4 +154,13 @@ def _to_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    if message.calendar_method:
+        # The invitation as the last alternative (text/calendar; method=…): Outlook, Gmail and Apple Mail
+        # show it as a meeting request with its buttons. The same bytes go along as invitation.ics too
+        # (application/ics, as Google Calendar sends it), so that a client that shows only the text or HTML
+        # still offers a file to open, which is what the text of the e-mail tells the reader to do.
+        ics = message.calendar_ics.encode("utf-8")
+        email.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
+                              params={"method": message.calendar_method, "charset": "utf-8"})
+        email.add_attachment(ics, maintype="application", subtype="ics", filename=INVITATION_FILENAME)
     return email

@@ -10,6 +10,9 @@ from nettverk.policy import requires
 
 bp = Blueprint("mail", __name__)
 PAGE_SIZE = 50
+# What the calendar invitation a message carries does in the reader's calendar (iTIP method).
+CALENDAR_LABELS = {"REQUEST": "Kalenderinvitasjon (legger inn eller oppdaterer)",
+                   "CANCEL": "Kalenderavlysning (tar ut av kalenderen)"}
 
 
 def _load_message(message_id: int) -> OutboxMessage:
@@ -25,7 +28,7 @@ def outbox():
     messages = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc())
                             .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
     return render_template("mail/outbox.html", messages=messages, page=page, total=total, page_size=PAGE_SIZE,
-                           labels=STATUS_LABELS, smtp=smtp_configured())
+                           labels=STATUS_LABELS, calendar_labels=CALENDAR_LABELS, smtp=smtp_configured())
 
 
 @bp.get("/admin/utboks/<int:message_id>")
@@ -35,7 +38,8 @@ def message_detail(message, message_id):
     body = message.body_text
     if current_app.config["NETTVERK_ENV"] == "production":
         body = mask_secrets(body)
-    return render_template("mail/message.html", message=message, body=body, labels=STATUS_LABELS)
+    return render_template("mail/message.html", message=message, body=body, labels=STATUS_LABELS,
+                           calendar_labels=CALENDAR_LABELS)
 
 
 @bp.post("/admin/utboks/send")
