@@ -109,6 +109,7 @@ def _init_login(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from nettverk.accounts.views import bp as accounts_bp
     from nettverk.api.views import bp as api_bp
+    from nettverk.calendars.views import bp as calendars_bp
     from nettverk.events.calendar_views import bp as calendar_bp
     from nettverk.events.views import bp as events_bp
     from nettverk.mail.views import bp as mail_bp
@@ -124,6 +125,7 @@ def _register_blueprints(app: Flask) -> None:
         events_bp,
         networks_bp,
         calendar_bp,
+        calendars_bp,
     ]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -161,23 +163,28 @@ def _register_errors(app: Flask) -> None:
     def _conflict(error: IntegrityError):
         # Two requests saved the same thing at once and a unique rule in the database stopped the second.
         # The statement's parameters may hold personal data, so only the kind of error is logged.
-        app.logger.warning("Conflict on %s %s: %s", request.method, request.path, type(error.orig).__name__)
+        app.logger.warning("Conflict on %s %s: %s", request.method, _route(), type(error.orig).__name__)
         _rollback()
         return render_error(409, "Noen andre lagret det samme akkurat nå, så ingenting ble endret. "
                                  "Last siden på nytt og se om det du ville gjøre allerede er gjort.")
 
     @app.errorhandler(DataError)
     def _bad_value(error: DataError):
-        app.logger.warning("Value refused by the database on %s %s: %s", request.method, request.path,
+        app.logger.warning("Value refused by the database on %s %s: %s", request.method, _route(),
                            type(error.orig).__name__)
         _rollback()
         return render_error(400, "En av verdiene er utenfor det som kan lagres (for eksempel et for stort tall).")
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        app.logger.exception("Unhandled error on %s %s", request.method, _route())
         _rollback()
         return render_error(500)
+
+
+def _route() -> str:
+    """The route's pattern, not the path: paths can hold secrets (calendar keys, one-time links)."""
+    return request.url_rule.rule if request.url_rule else "(ukjent adresse)"
 
 
 def _rollback() -> None:

@@ -4,8 +4,6 @@ Tokens are random, sent once by e-mail, and stored only as their SHA-256, so a d
 gives no working links. Every token is single-use and expires.
 """
 
-import hashlib
-import secrets
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
@@ -20,6 +18,7 @@ from nettverk.mail.operations import queue_mail
 from nettverk.policy import ROLE_SCOPES, ROLES
 from nettverk.registry.models import CompetenceBase, Municipality, Service
 from nettverk.timeutil import utcnow
+from nettverk.tokens import hash_token, new_token
 
 INVITATION, PASSWORD_RESET = "invitation", "password_reset"
 MIN_PASSWORD_LENGTH = 10
@@ -45,9 +44,6 @@ def normalise_email(email: str, field: str = "email") -> str:
 def user_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == (email or "").strip().lower())).first()
 
-
-def _hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _check_password(password: str, user: User | None = None, field: str = "password") -> str:
@@ -94,8 +90,8 @@ def _issue_token(session: Session, user: User, purpose: str, lifetime: timedelta
                                                        AccountToken.used_at.is_(None))):
         old.used_at = utcnow()
         session.add(old)
-    token = secrets.token_urlsafe(32)
-    session.add(AccountToken(purpose=purpose, token_hash=_hash_token(token), user_id=user.id,
+    token, token_hash = new_token()
+    session.add(AccountToken(purpose=purpose, token_hash=token_hash, user_id=user.id,
                              expires_at=utcnow() + lifetime, created_by_id=created_by_id))
     session.flush()
     return token
@@ -103,7 +99,7 @@ def _issue_token(session: Session, user: User, purpose: str, lifetime: timedelta
 
 def token_user(session: Session, token: str, purpose: str) -> tuple[AccountToken, User]:
     """The unused, unexpired token and its user; 404 for unknown, 410 for used or expired."""
-    row = session.exec(select(AccountToken).where(AccountToken.token_hash == _hash_token(token or ""),
+    row = session.exec(select(AccountToken).where(AccountToken.token_hash == hash_token(token or ""),
                                                   AccountToken.purpose == purpose)).first()
     if row is None:
         raise OperationError("Lenken er ugyldig. Sjekk at du har kopiert hele lenken.", status=404)

@@ -85,7 +85,8 @@ def personal_scope(email: str, user_id: int | None, coordinated_base_ids: set[in
         parts.append(and_(PUBLIC, Event.network_id.in_(member_of)))
     if coordinated_base_ids:
         parts.append(and_(Event.status == DRAFT, of_bases(coordinated_base_ids)))
-    return Scope(f"person:{email}:{sorted(coordinated_base_ids)}", f"nettverk – {name}" if name else "nettverk",
+    # The name is in the key (as in the other scopes): it is the calendar's name, so a new name is a new ETag.
+    return Scope(f"person:{email}:{name}:{sorted(coordinated_base_ids)}", f"nettverk – {name}" if name else "nettverk",
                  "Dine påmeldinger og nettverksmøter i nettverk.", or_(*parts) if parts else false(),
                  alarm_minutes)
 

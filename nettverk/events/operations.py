@@ -9,8 +9,6 @@ REQUEST, a change of time or place a new REQUEST (higher SEQUENCE), and a cancel
 or of the seat a CANCEL, all with the event's UID. The waitlisted and the unconfirmed get none.
 """
 
-import hashlib
-import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -44,12 +42,10 @@ from nettverk.networks.models import Network, NetworkMember
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Unit
 from nettverk.registry.queries import with_predecessors
 from nettverk.timeutil import LocalTimeError, format_datetime, oslo_midnight, oslo_to_utc, utcnow
+from nettverk.tokens import hash_token, new_token
 
 LIVE = (UNCONFIRMED, CONFIRMED, WAITLISTED)
 
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # Events -------------------------------------------------------------------------------------------
@@ -337,15 +333,15 @@ def register(session: Session, event_id: int, registrant: Registrant,
         role=registrant.role.strip(), dietary=registrant.dietary.strip() if event.ask_dietary else "",
         lunch=registrant.lunch if event.ask_lunch else None, registered_by_id=by.id if by else None,
         status=UNCONFIRMED)
-    token = secrets.token_urlsafe(32)
+    token, token_hash = new_token()
     if registrant.user is None and by is None:
-        registration.confirm_token_hash = hash_token(token)
+        registration.confirm_token_hash = token_hash
         session.add(registration)
         session.flush()
         queue_mail(session, email, f"Bekreft påmeldingen: {event.title}", "registration_confirm",
                    event=event, registration=registration, token=token)
     else:
-        registration.cancel_token_hash = hash_token(token)
+        registration.cancel_token_hash = token_hash
         session.add(registration)
         session.flush()
         _take_seat_or_wait(session, event, registration, token)
@@ -395,8 +391,7 @@ def confirm_guest(session: Session, token: str) -> tuple[Registration, str]:
     reason = registration_open(event)
     if reason:
         raise OperationError(reason, status=409)
-    cancel_token = secrets.token_urlsafe(32)
-    registration.cancel_token_hash = hash_token(cancel_token)
+    cancel_token, registration.cancel_token_hash = new_token()
     _take_seat_or_wait(session, event, registration, cancel_token)
     return registration, cancel_token
 

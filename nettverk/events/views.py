@@ -280,9 +280,14 @@ def confirm_guest(token):
     event = load_event(registration.event_id)
     form = Form()
     if form.validate_on_submit():
+        from nettverk.calendars.operations import guest_token_after_confirmation
+
         with refusal_as_error_page():
             registration, _ = operations.confirm_guest(get_session(), token)
-        return render_template("events/registration_done.html", event=event, registration=registration)
+        # A new guest gets a personal calendar link, shown once on this page (so never stored by a cache).
+        calendar_token = guest_token_after_confirmation(get_session(), registration)
+        return render_template("events/registration_done.html", event=event, registration=registration,
+                               calendar_token=calendar_token), 200, {"Cache-Control": "no-store"}
     if registration.status != "unconfirmed":
         abort(410, "Påmeldingen er allerede bekreftet.")
     return render_template("events/confirm.html", form=form, event=event, registration=registration)

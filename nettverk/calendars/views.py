@@ -1,0 +1,293 @@
+"""Calendar feeds to subscribe to (a base, a network, a municipality, a person), one event as a
+.ics download, and the personal calendar link: make, replace, switch off, reminder.
+
+Feeds are polled by calendar programs, often every few minutes, so a poll that finds nothing new
+costs the fingerprint query and answers 304 without loading or rendering events; a changed feed is
+rendered once per worker and kept in a small LRU keyed by the feed and its ETag.
+"""
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from nettverk import policy
+from nettverk.calendars import operations, queries, render
+from nettverk.calendars.forms import NewLinkForm
+from nettverk.calendars.models import ALARM_CHOICES
+from nettverk.db import get_session
+from nettverk.errors import OperationError, refusal_as_error_page
+from nettverk.events import calendar
+from nettverk.events.models import DRAFT, Event
+from nettverk.networks.models import Network
+from nettverk.policy import requires
+from nettverk.registry.models import CompetenceBase, Municipality
+from nettverk.text import slugify
+
+bp = Blueprint("calendars", __name__)
+
+MIMETYPE = "text/calendar"  # werkzeug adds "; charset=utf-8" to text types
+PUBLIC_CACHE = "public, max-age=300"
+PRIVATE_CACHE = "private, max-age=300"
+CACHE_ENTRIES = 256
+CACHE_KEY = "nettverk.calendar_feeds"
+
+
+class RenderedFeeds:
+    """A bounded LRU of rendered feeds, one per app (so per worker process)."""
+
+    def __init__(self, size: int = CACHE_ENTRIES):
+        self.size = size
+        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: tuple) -> bytes | None:
+        with self._lock:
+            body = self._items.get(key)
+            if body is not None:
+                self._items.move_to_end(key)
+            return body
+
+    def put(self, key: tuple, body: bytes) -> None:
+        with self._lock:
+            self._items[key] = body
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+bp.record_once(lambda state: state.app.extensions.setdefault(CACHE_KEY, RenderedFeeds()))
+
+
+# Loading ------------------------------------------------------------------------------------------
+
+def load_base(slug: str) -> CompetenceBase:
+    return calendar.base_by_slug(get_session(), slug) or abort(404)
+
+
+def load_network(slug: str) -> Network:
+    return calendar.network_by_slug(get_session(), slug) or abort(404)
+
+
+def load_municipality(number: str) -> Municipality:
+    return calendar.municipality_by_number(get_session(), number) or abort(404)
+
+
+def load_event(event_id: int) -> Event:
+    return get_session().get(Event, event_id) or abort(404)
+
+
+# Feeds --------------------------------------------------------------------------------------------
+
+def _conditional(response: Response) -> Response:
+    """304 on If-None-Match (or, without it, If-Modified-Since). werkzeug also adds a Date header,
+    which every server writes itself: drop it, so the answer does not carry two."""
+    response.make_conditional(request)
+    response.headers.remove("Date")
+    return response
+
+
+def _feed(scope: queries.Scope, url: str, filename: str, cache_control: str) -> Response:
+    """The feed's answer: 304 from the fingerprint alone when the client has it already, otherwise
+    the rendered bytes (from the cache when this worker rendered the same feed and ETag before)."""
+    session = get_session()
+    etag, last_modified = queries.fingerprint(session, scope)
+    response = Response(mimetype=MIMETYPE)
+    response.set_etag(etag.strip('"'))
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = cache_control
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    _conditional(response)
+    if response.status_code == 304:
+        return response
+    cache: RenderedFeeds = current_app.extensions[CACHE_KEY]
+    key = (scope.key, url, etag)  # the URL is in the bytes (SOURCE), and a personal one changes with its token
+    body = cache.get(key)
+    if body is None:
+        entries = queries.entries(session, queries.events_of(session, scope))
+        body = render.feed(entries, name=scope.name, url=url, about=scope.about, alarm_minutes=scope.alarm_minutes,
+                           mail_from=current_app.config["MAIL_FROM"])
+        cache.put(key, body)
+    response.set_data(body)
+    return response
+
+
+@bp.get("/kalender/kompetansebaser/<slug>.ics")
+@requires("public", load=load_base)
+def base_feed(base, slug):
+    return _feed(queries.base_scope(base), queries.external_url("calendars.base_feed", slug=base.slug),
+                 f"{slugify(base.slug)}.ics", PUBLIC_CACHE)
+
+
+@bp.get("/kalender/nettverk/<slug>.ics")
+@requires("public", load=load_network)
+def network_feed(network, slug):
+    return _feed(queries.network_scope(network), queries.external_url("calendars.network_feed", slug=network.slug),
+                 f"{slugify(network.slug)}.ics", PUBLIC_CACHE)
+
+
+@bp.get("/kalender/kommuner/<number>.ics")
+@requires("public", load=load_municipality)
+def municipality_feed(municipality, number):
+    return _feed(queries.municipality_scope(get_session(), municipality),
+                 queries.external_url("calendars.municipality_feed", number=municipality.number),
+                 f"{slugify(municipality.name)}-{municipality.number}.ics", PUBLIC_CACHE)
+
+
+@bp.get("/kalender/personlig/<token>.ics")
+@requires("public")  # the token in the URL is the credential
+def personal_feed(token):
+    owner = operations.feed_owner(get_session(), token) or abort(404)
+    scope = queries.personal_scope(owner.email, owner.user_id, owner.coordinated_base_ids,
+                                   owner.token.alarm_minutes, owner.name)
+    return _feed(scope, queries.external_url("calendars.personal_feed", token=token), "min-kalender-nettverk.ics",
+                 PRIVATE_CACHE)
+
+
+@bp.get("/arrangementer/<int:event_id>/kalender.ics")
+@requires("event.view", load=load_event, hide=True)
+def event_ics(event, event_id):
+    entry = queries.entry(get_session(), event)
+    response = Response(render.single(entry, mail_from=current_app.config["MAIL_FROM"]), mimetype=MIMETYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{render.filename(entry)}"'
+    response.headers["Cache-Control"] = "private, no-store" if event.status == DRAFT else PUBLIC_CACHE
+    response.add_etag()
+    return _conditional(response)
+
+
+# Links for pages ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Subscription:
+    """A feed as the pages offer it: its address and the ways to subscribe to it."""
+    url: str  # on NETTVERK_BASE_URL (https in production)
+    name: str
+
+    @property
+    def webcal(self) -> str:
+        return "webcal://" + self.url.split("://", 1)[-1]
+
+    @property
+    def google(self) -> str:
+        return "https://calendar.google.com/calendar/r?cid=" + quote(self.webcal, safe="")
+
+    @property
+    def outlook(self) -> str:
+        return "https://outlook.office.com/calendar/0/addfromweb?" + urlencode(
+            {"url": self.url, "name": self.name}, quote_via=quote)
+
+
+def municipality_feed_name(municipality: Municipality) -> str:
+    return f"Samlinger for {municipality.name}"  # as queries.municipality_scope names it
+
+
+@bp.app_template_global()
+def calendar_feed(kind: str, target) -> Subscription:
+    """calendar_feed("base", base) -> the subscription of a base, network or municipality feed."""
+    if kind == "base":
+        return Subscription(queries.external_url("calendars.base_feed", slug=target.slug),
+                            queries.base_scope(target).name)
+    if kind == "network":
+        return Subscription(queries.external_url("calendars.network_feed", slug=target.slug),
+                            queries.network_scope(target).name)
+    if kind == "municipality":
+        return Subscription(queries.external_url("calendars.municipality_feed", number=target.number),
+                            municipality_feed_name(target))
+    raise ValueError(f"unknown feed kind {kind!r}")
+
+
+def personal_subscription(token: str, name: str = "Min kalender i nettverk") -> Subscription:
+    return Subscription(queries.external_url("calendars.personal_feed", token=token), name)
+
+
+@dataclass
+class PersonalCalendar:
+    token: object  # the live CalendarToken, or None
+    coordinator: bool
+    alarm_choices: dict
+
+
+@bp.app_template_global()
+def personal_calendar() -> PersonalCalendar | None:
+    """The logged-in user's calendar link (for «Min kalender» on their pages)."""
+    if not current_user.is_authenticated:
+        return None
+    return PersonalCalendar(operations.live_token_of_user(get_session(), current_user.id),
+                            bool(policy.scope_ids(current_user, "coordinator")), ALARM_CHOICES)
+
+
+bp.add_app_template_global(personal_subscription, "personal_subscription")
+
+
+# The user's own link ------------------------------------------------------------------------------
+
+BACK = {"profil": ("accounts.profile", "Min konto"), "pameldinger": ("events.my_registrations", "Mine påmeldinger")}
+
+
+def _back() -> tuple[str, str]:
+    endpoint, label = BACK.get(request.form.get("tilbake", ""), BACK["profil"])
+    return url_for(endpoint) + "#min-kalender", label
+
+
+@bp.post("/kalender/min-lenke")
+@requires("authenticated")
+def token_create():
+    """Make (or replace) the link and show it in this answer, once: only its hash is stored."""
+    with refusal_as_error_page():
+        link = operations.create_token(get_session(), current_user._get_current_object())
+    back, back_label = _back()
+    return render_template("calendars/personal_link.html", feed=personal_subscription(link.token),
+                           replaced=link.replaced, back=back, back_label=back_label)
+
+
+@bp.post("/kalender/min-lenke/slaa-av")
+@requires("authenticated")
+def token_revoke():
+    with refusal_as_error_page():
+        operations.revoke_token(get_session(), current_user._get_current_object())
+    flash("Kalenderlenken er slått av. Kalenderprogrammer som abonnerte på den, får ikke lenger nye oppdateringer.",
+          "success")
+    return redirect(_back()[0])
+
+
+def _alarm_choice(value: str) -> int | None:
+    if value == "":
+        return None
+    if not value.isdigit():
+        raise OperationError("Velg en påminnelse fra listen.", "alarm")
+    return int(value)
+
+
+@bp.post("/kalender/min-lenke/paaminnelse")
+@requires("authenticated")
+def token_alarm():
+    with refusal_as_error_page():
+        token = operations.set_alarm(get_session(), current_user._get_current_object(),
+                                     _alarm_choice(request.form.get("alarm", "").strip()))
+    flash(f"Påminnelsen er lagret: {ALARM_CHOICES[token.alarm_minutes].lower()}. Kalenderprogrammet ditt får "
+          "den neste gang det henter kalenderen.", "success")
+    return redirect(_back()[0])
+
+
+# Guests -------------------------------------------------------------------------------------------
+
+NEUTRAL_ANSWER = ("Hvis e-postadressen har en bekreftet påmelding hos oss, har vi sendt en ny kalenderlenke dit. "
+                  "Den gamle lenken virker ikke lenger. Kommer det ingen e-post, sjekk søppelposten, og at du "
+                  "skrev adressen du meldte deg på med.")
+
+
+@bp.route("/kalender/ny-lenke", methods=["GET", "POST"])
+@requires("public")
+def guest_new_link():
+    """A guest (no account) gets a new personal link by e-mail. The same answer whoever asks, so the
+    form does not reveal who has registered."""
+    form = NewLinkForm()
+    if form.validate_on_submit():
+        operations.mail_guest_link(get_session(), form.email.data)
+        flash(NEUTRAL_ANSWER, "success")
+        return redirect(url_for("calendars.guest_new_link"))
+    return render_template("calendars/new_link.html", form=form), 422 if form.errors else 200
