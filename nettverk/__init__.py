@@ -114,6 +114,8 @@ def _register_blueprints(app: Flask) -> None:
     from nettverk.events.views import bp as events_bp
     from nettverk.mail.views import bp as mail_bp
     from nettverk.networks.views import bp as networks_bp
+    from nettverk.referrals.statistics_views import bp as referral_statistics_bp
+    from nettverk.referrals.views import bp as referrals_bp
     from nettverk.registry.views import bp as registry_bp
 
     # Each module's blueprint, one per line.
@@ -126,6 +128,8 @@ def _register_blueprints(app: Flask) -> None:
         networks_bp,
         calendar_bp,
         calendars_bp,
+        referrals_bp,
+        referral_statistics_bp,
     ]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

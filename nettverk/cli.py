@@ -86,16 +86,21 @@ def demo():
     if current_app.config["NETTVERK_ENV"] == "production":
         raise click.ClickException("Demodata lages aldri i produksjon (NETTVERK_ENV=production).")
     from nettverk.events.demo import create_demo_events
+    from nettverk.referrals.demo import create_demo_referrals
 
     session = get_session()
     logins = load_demo(session)
     created = create_demo_events(session)
+    referrals = create_demo_referrals(session)
     session.commit()
     if created:
         click.echo(f"Demoarrangementer: {created}")
+    if referrals:
+        click.echo(f"Demohenvendelser: {referrals}")
     click.echo("\nDemobrukere (bare for utvikling):")
+    width = max((len(role) for role, _, _ in logins), default=0)
     for role, email, password in logins:
-        click.echo(f"  {role:<46} {email:<44} {password}")
+        click.echo(f"  {role:<{width}} {email:<44} {password}")
     click.echo("")
 
 
@@ -153,8 +158,29 @@ def mail_send():
     click.echo(f"Sendt: {counts['sent']}, feilet: {counts['failed']}.")
 
 
+@click.group("referrals")
+def referrals_group():
+    """Henvendelser (referrals)."""
+
+
+@referrals_group.command("erase-expired")
+@click.option("--months", type=click.IntRange(min=1), default=None,
+              help="Oppbevaringstid i måneder (standard: NETTVERK_REFERRAL_RETENTION_MONTHS, 12).")
+@with_appcontext
+def referrals_erase_expired(months):
+    """Erase the free text and case reference of referrals finished longer ago than the retention period."""
+    from nettverk.referrals.operations import erase_expired
+
+    months = months or current_app.config["REFERRAL_RETENTION_MONTHS"]
+    session = get_session()
+    count = erase_expired(session, months)
+    session.commit()
+    click.echo(f"Slettet innholdet i {count} henvendelse{'' if count == 1 else 'r'} som ble avsluttet, avslått "
+               f"eller trukket tilbake for mer enn {months} måneder siden. Tall og datoer er beholdt.")
+
+
 def register_commands(app: Flask) -> None:
-    for command in (db_group, seed, demo, create_admin, import_csv, mail_group):
+    for command in (db_group, seed, demo, create_admin, import_csv, mail_group, referrals_group):
         app.cli.add_command(command)
 
 

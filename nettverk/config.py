@@ -48,6 +48,9 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
     elif not secret:
         secret = DEV_SECRET
     production = mode == "production"
+    retention_months = _int(env, "NETTVERK_REFERRAL_RETENTION_MONTHS", 12)
+    if retention_months < 1:
+        raise ConfigError(f"NETTVERK_REFERRAL_RETENTION_MONTHS must be at least 1, got {retention_months}")
     return {
         "NETTVERK_ENV": mode,
         "SECRET_KEY": secret,
@@ -66,6 +69,8 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(env, "NETTVERK_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(env, "NETTVERK_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         "LOGIN_LOCKOUT_MINUTES": _int(env, "NETTVERK_LOGIN_LOCKOUT_MINUTES", 15),
+        # Closed, declined and withdrawn referrals lose their free text after this many months.
+        "REFERRAL_RETENTION_MONTHS": retention_months,
         "TRUST_PROXY": _bool(env.get("NETTVERK_TRUST_PROXY")),
         # Cookies: secure outside development, never readable from JavaScript.
         "SESSION_COOKIE_SECURE": production,

@@ -85,16 +85,25 @@ def lock_for_update(session: Session, model, row_id: int):
     from sqlmodel import select
 
     if session.get_bind().dialect.name == "sqlite":
-        if session.new or session.dirty or session.deleted or session.info.get("wrote"):
-            session.flush()  # a transaction that has written already holds SQLite's write lock
-        else:
-            if session.in_transaction():
-                session.commit()  # ends the read-only transaction the request began (e.g. loading the user)
-            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        begin_write(session)
         query = select(model).where(model.id == row_id)
     else:
         query = select(model).where(model.id == row_id).with_for_update()
     return session.exec(query.execution_options(populate_existing=True)).one()
+
+
+def begin_write(session: Session) -> None:
+    """Before a request that began as a read writes (an audit row in a GET, a lock): on SQLite take
+    the database's write lock now, since a read transaction that writes later fails at once when
+    another request wrote in between (SQLITE_BUSY_SNAPSHOT). PostgreSQL needs nothing."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if session.new or session.dirty or session.deleted or session.info.get("wrote"):
+        session.flush()  # a transaction that has written already holds SQLite's write lock
+        return
+    if session.in_transaction():
+        session.commit()  # ends the read-only transaction the request began (e.g. loading the user)
+    session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def finish_request(response):

@@ -164,7 +164,8 @@ RULES: dict[str, Callable] = {
     "referral.send": lambda user, target: bool(sending_service_ids(user)),
     "referral.list": lambda user, target: bool(sending_service_ids(user) or scope_ids(user, "provider")),
     "referral.view": lambda user, target: bool(referral_sides(user, target)),
-    "referral.audit": _leads,  # the leader of a service reads the audit log of its referrals
+    # The leader of a service reads the audit log of its referrals; nobody else, not even the admin.
+    "referral.audit": lambda user, service: service.id in scope_ids(user, "service_leader"),
     "referral.statistics": _sees_statistics,
     "users.invite": lambda user, target: any(
         r.role in ("admin", "coordinator", "service_leader") for r in roles_of(user)),

@@ -165,6 +165,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
         logins.append((label, email, password))
     session.flush()
     _seed_networks(session, data.get("networks", []), bases, municipalities, services, users)
+    _seed_interventions(session, data.get("interventions", []), bases, municipalities, services)
     return logins
 
 
@@ -202,6 +203,32 @@ def _seed_networks(session: Session, rows: list[dict], bases: dict, municipaliti
             unit = units[(services[member["unit"][0]].id, member["unit"][1])] if member.get("unit") else None
             session.add(NetworkMember(network_id=network.id, user_id=users[email].id, unit_id=unit.id if unit else None,
                                       kind=member["kind"], joined_on=date.fromisoformat(member["joined_on"])))
+    session.flush()
+
+
+def _seed_interventions(session: Session, rows: list[dict], bases: dict, municipalities: dict,
+                        services: dict) -> None:
+    """The demo catalog of shared tiltak, found by slug and made by the same operation as the form. The
+    municipalities that may request one are the base's members unless the row lists them."""
+    from nettverk.referrals.models import Intervention
+    from nettverk.referrals.operations import InterventionData, save_intervention
+
+    existing = set(session.exec(select(Intervention.slug)))
+    for row in rows:
+        if row["slug"] in existing:
+            continue
+        contact_name, contact_email = row.get("contact", ["", ""])
+        numbers = row.get("municipalities")
+        intervention = save_intervention(session, None, InterventionData(
+            name=row["name"], method=row["method"], base_id=bases[row["base"]].id,
+            provider_service_id=services[row["provider"]].id, description=row.get("description", ""),
+            age_from=row["age"][0], age_to=row["age"][1], bti_level=row["bti_level"], capacity=row["capacity"],
+            typical_weeks=row["typical_weeks"], contact_name=contact_name, contact_email=contact_email,
+            status=row.get("status", "active"),
+            municipality_ids={municipalities[n].id for n in numbers} if numbers else None))
+        intervention.slug = row["slug"]
+        session.add(intervention)
+        existing.add(row["slug"])
     session.flush()
 
 

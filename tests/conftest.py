@@ -24,6 +24,9 @@ USERS = {  # role in the permission matrix -> demo user (seeds/demo.json)
     "service_leader": "marit.hovdan@indrefosen.kommune.example",
     "provider": "eirik.skjelvik@levanger.kommune.example",
     "participant": "hanne.vikstrand@namsos.kommune.example",
+    "service_staff_namdal": "ragnhild.bjorgan@namsos.kommune.example",  # another barneverntjeneste
+    "service_leader_namdal": "svein.otterstad@namsos.kommune.example",
+    "provider_fosen": "jorid.fevag@indrefosen.kommune.example",  # the team of Familieråd in Fosen
 }
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 

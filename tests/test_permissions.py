@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.accounts.operations import INVITATION, PASSWORD_RESET, _issue_token
+from nettverk.calendars.operations import create_token as create_calendar_token
 from nettverk.db import get_session
 from nettverk.mail.operations import queue_mail
 from nettverk.registry.models import Contact, County, Municipality, Service, Unit
@@ -106,18 +107,51 @@ MATRIX = {
     "calendar.region_calendar": EVERYONE,
     "calendar.check_date": EVERYONE,
     "calendar.annual_wheel": EVERYONE,
+    # calendar feeds and personal calendar links
+    "calendars.base_feed": EVERYONE,
+    "calendars.network_feed": EVERYONE,
+    "calendars.municipality_feed": EVERYONE,
+    "calendars.personal_feed": EVERYONE,  # the token in the URL is the credential
+    "calendars.event_ics": EVERYONE,  # the URL names a published event
+    "calendars.token_create": LOGGED_IN,
+    "calendars.token_revoke": LOGGED_IN,
+    "calendars.token_alarm": LOGGED_IN,
+    "calendars.guest_new_link": EVERYONE,
     # api events routes
     "api.events": EVERYONE,
     "api.event": EVERYONE,
     "api.networks": EVERYONE,
     "api.registration": LOGGED_IN,
+    # shared tiltak and referrals; the URL names the demo tiltak PMTO in Fosen (delivered by Innherred
+    # barnevern's team) and a referral to it sent by Fosen barneverntjeneste (a draft for the edit page)
+    "referrals.catalog": LOGGED_IN,
+    "referrals.intervention_detail": LOGGED_IN,
+    "referrals.intervention_new": {"admin", "coordinator", "coordinator_fosen", "provider"},
+    "referrals.intervention_edit": {"admin", "coordinator_fosen", "provider"},
+    "referrals.referral_list": {"service_staff", "service_leader", "provider"},
+    "referrals.referral_new": {"service_staff", "service_leader"},
+    "referrals.referral_detail": {"service_staff", "service_leader", "provider"},
+    "referrals.referral_edit": {"service_staff", "service_leader"},
+    "referrals.referral_action": {"service_staff", "service_leader", "provider"},
+    "referrals.referral_message": {"service_staff", "service_leader", "provider"},
+    "referrals.service_audit_log": {"service_leader"},
+    "referral_statistics.statistics_page": FOSEN_MANAGERS,
+    "referral_statistics.statistics_csv": FOSEN_MANAGERS,
+    "api.interventions": LOGGED_IN,
+    "api.intervention": LOGGED_IN,
+    "api.referrals": {"service_staff", "service_leader", "provider"},
+    "api.referral": {"service_staff", "service_leader", "provider"},
 }
 
 
 TOKENS = {"accounts.accept_invitation": "invitation_token", "accounts.reset_password": "reset_token",
-          "events.confirm_guest": "confirm_token", "events.cancel_by_link": "cancel_token"}
-HIDDEN = {"events.cancel_own"}
-SLUGS = {"networks": "bti-nettverk-fosen"}  # other slugs in URLs name the base Fosen
+          "events.confirm_guest": "confirm_token", "events.cancel_by_link": "cancel_token",
+          "calendars.personal_feed": "calendar_token"}
+HIDDEN = {"events.cancel_own", "referrals.referral_detail", "referrals.referral_edit", "referrals.referral_action",
+          "referrals.referral_message", "api.referral"}
+SLUGS = {"networks": "bti-nettverk-fosen",  # by blueprint, or by endpoint; other slugs name the base Fosen
+         "calendars.network_feed": "bti-nettverk-fosen", "referrals": "pmto-foreldretrening",
+         "api.intervention": "pmto-foreldretrening"}
 
 
 def _routes(app):
@@ -157,8 +191,10 @@ def url_values(app):
                                      role="Deltaker", actor=participant).id,
             "invitation_token": _issue_token(session, invited, INVITATION, _days(30)),
             "reset_token": _issue_token(session, participant, PASSWORD_RESET, _days(1)),
+            "calendar_token": create_calendar_token(session, participant).token,
         }
         values.update(_event_values(session, participant))
+        values.update(_referral_values(session))
         session.commit()
     return values
 
@@ -183,6 +219,27 @@ def _event_values(session, participant) -> dict:
             "confirm_token": confirm_token}
 
 
+def _referral_values(session) -> dict:
+    """A referral sent from Fosen barneverntjeneste to PMTO, and a draft of another."""
+    from datetime import date
+
+    from nettverk.referrals import operations
+    from nettverk.referrals.models import Intervention
+
+    staff = session.exec(select(User).where(User.email == "per.lysvold@indrefosen.kommune.example")).one()
+    pmto = session.exec(select(Intervention).where(Intervention.slug == "pmto-foreldretrening")).one()
+    fosen = session.exec(select(Service).where(Service.slug == "fosen-barnevern")).one()
+    indre_fosen = session.exec(select(Municipality).where(Municipality.number == "5054")).one()
+
+    def make(send):
+        return operations.create_referral(session, staff.id, operations.ReferralData(
+            intervention_id=pmto.id, sending_service_id=fosen.id, family_municipality_id=indre_fosen.id,
+            children_count=1, child_birth_years=[2016], need="Veiledning i foreldrerollen.", consent_given=True,
+            consent_date=date.today(), consent_form="skriftlig"), send=send).public_id
+
+    return {"public_id": make(True), "draft_public_id": make(False)}
+
+
 def _days(n):
     from datetime import timedelta
 
@@ -193,7 +250,7 @@ def _url(rule, values):
     args = {}
     for name in rule.arguments:
         if name == "slug":
-            args[name] = SLUGS.get(rule.endpoint.split(".")[0], "fosen")
+            args[name] = SLUGS.get(rule.endpoint, SLUGS.get(rule.endpoint.split(".")[0], "fosen"))
             if "service" in rule.endpoint or "unit" in rule.endpoint:
                 args[name] = "fosen-barnevern"
             elif rule.endpoint in ("networks.coverage", "networks.network_list"):
@@ -202,6 +259,10 @@ def _url(rule, values):
             args[name] = "5054"
         elif name == "file_format":
             args[name] = "xlsx"
+        elif name == "public_id":
+            args[name] = values["draft_public_id" if rule.endpoint == "referrals.referral_edit" else "public_id"]
+        elif name == "name":
+            args[name] = "withdraw"
         elif name == "token":
             args[name] = values[TOKENS[rule.endpoint]]
         else:

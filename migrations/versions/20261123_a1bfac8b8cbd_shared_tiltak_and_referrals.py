@@ -63,6 +63,7 @@ def upgrade() -> None:
     sa.Column('sending_service_id', sa.Integer(), nullable=False),
     sa.Column('family_municipality_id', sa.Integer(), nullable=False),
     sa.Column('case_reference', sqlmodel.sql.sqltypes.AutoString(length=60), nullable=False),
+    sa.Column('family_key', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('need', sqlmodel.sql.sqltypes.AutoString(length=3000), nullable=False),
     sa.Column('decline_reason', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
     sa.Column('outcome_note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),

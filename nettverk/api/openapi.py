@@ -3,6 +3,15 @@
 from flask import current_app
 
 from nettverk.events.models import AUDIENCES, EVENT_KINDS, EVENT_STATUSES, REGISTRATION_STATUSES
+from nettverk.referrals.models import (
+    CONSENT_FORMS,
+    INTERVENTION_STATUSES,
+    METHODS,
+    OUTCOMES,
+    REFERRAL_STATUSES,
+    URGENCIES,
+)
+from nettverk.referrals.operations import ACTIONS
 
 
 def _ref(name: str) -> dict:
@@ -157,6 +166,68 @@ SCHEMAS = {
             "name": {"type": "string"}, "address": {"type": "string"}}}),
         "host_municipality": _nullable(_ref("MunicipalityName")),
         "member_count": {"type": "integer"}}},
+    "Intervention": {"type": "object", "required": [
+        "slug", "name", "method", "base", "provider", "status", "capacity", "load", "waiting", "free_places",
+        "estimated_waiting_weeks"], "properties": {
+        "slug": {"type": "string"}, "name": {"type": "string"},
+        "method": {"type": "string", "enum": list(METHODS)}, "method_label": {"type": "string"},
+        "description": {"type": "string"},
+        "base": _ref("NamedRef"),
+        "provider": {**_ref("NamedRef"), "description": "Tjenesten hvis team gir tiltaket"},
+        "age_from": {"type": "integer", "minimum": 0}, "age_to": {"type": "integer", "minimum": 0},
+        "bti_level": {"type": "integer", "minimum": 0, "maximum": 3},
+        "status": {"type": "string", "enum": list(INTERVENTION_STATUSES)}, "status_label": {"type": "string"},
+        "capacity": {"type": "integer", "minimum": 1, "description": "Antall familier samtidig"},
+        "typical_weeks": {"type": "integer", "minimum": 1, "description": "Vanlig varighet for én familie"},
+        "load": {"type": "integer", "minimum": 0, "description": "Familier i gang nå"},
+        "waiting": {"type": "integer", "minimum": 0, "description": "Godtatte henvendelser som venter på oppstart"},
+        "free_places": {"type": "integer", "minimum": 0},
+        "estimated_waiting_weeks": {"type": "integer", "minimum": 0,
+                                    "description": "Anslått ventetid i uker for en ny familie; 0 med ledig plass"},
+        "contact": _nullable({"type": "object", "properties": {
+            "name": {"type": "string"}, "email": {"type": "string"}}})}},
+    "InterventionDetail": {"allOf": [_ref("Intervention"), {"type": "object", "required": ["municipalities"],
+                                                            "properties": {
+        "municipalities": {"type": "array", "description": "Kommunene som kan be om tiltaket",
+                           "items": _ref("MunicipalityRef")}}}]},
+    "Referral": {"type": "object", "required": [
+        "public_id", "intervention", "sending_service", "family_municipality", "status", "urgency",
+        "children_count", "child_birth_years", "case_reference", "need", "content_erased", "created_at", "sent_at",
+        "my_sides", "allowed_actions"], "properties": {
+        "public_id": {"type": "string", "description": "Tilfeldig id, brukes i adresser"},
+        "intervention": _ref("NamedRef"), "sending_service": _ref("NamedRef"),
+        "family_municipality": _ref("MunicipalityRef"),
+        "status": {"type": "string", "enum": list(REFERRAL_STATUSES)}, "status_label": {"type": "string"},
+        "urgency": {"type": "string", "enum": list(URGENCIES)}, "urgency_label": {"type": "string"},
+        "children_count": {"type": "integer", "minimum": 1},
+        "child_birth_years": {"type": "array", "items": {"type": "integer"}},
+        "bti_level": {"type": ["integer", "null"], "minimum": 0, "maximum": 3},
+        "preferred_start": {"type": ["string", "null"], "format": "date"},
+        "case_reference": {"type": ["string", "null"],
+                           "description": "Avsenderens egen saksreferanse; null når innholdet er slettet"},
+        "need": {"type": ["string", "null"], "description": "Behovet; null når innholdet er slettet"},
+        "content_erased": {"type": "boolean", "description": "Innholdet er slettet etter oppbevaringstiden"},
+        "created_at": DATE_TIME, "sent_at": _nullable(DATE_TIME), "received_at": _nullable(DATE_TIME),
+        "accepted_at": _nullable(DATE_TIME), "started_at": _nullable(DATE_TIME), "finished_at": _nullable(DATE_TIME),
+        "my_sides": {"type": "array", "items": {"type": "string", "enum": ["provider", "sender"]},
+                     "description": "Hvilken side du står på: tjenesten som sender, tiltaksteamet, eller begge"},
+        "allowed_actions": {"type": "array", "items": {"type": "string", "enum": list(ACTIONS)},
+                            "description": "Handlingene du kan gjøre nå (på nettsidene)"}}},
+    "ReferralDetail": {"allOf": [_ref("Referral"), {"type": "object", "required": ["consent", "history"],
+                                                    "properties": {
+        "consent": {"type": "object", "required": ["given", "date", "form"], "properties": {
+            "given": {"type": "boolean"}, "date": {"type": ["string", "null"], "format": "date"},
+            "form": {"anyOf": [{"type": "string", "enum": list(CONSENT_FORMS)}, {"type": "null"}]},
+            "form_label": {"type": ["string", "null"]}}},
+        "decline_reason": {"type": ["string", "null"]},
+        "outcome": {"anyOf": [{"type": "string", "enum": list(OUTCOMES)}, {"type": "null"}]},
+        "outcome_label": {"type": ["string", "null"]},
+        "outcome_note": {"type": ["string", "null"]},
+        "history": {"type": "array", "items": {"type": "object", "required": ["from_status", "to_status", "at"],
+                                               "properties": {
+            "from_status": {"anyOf": [{"type": "string", "enum": list(REFERRAL_STATUSES)}, {"type": "null"}]},
+            "to_status": {"type": "string", "enum": list(REFERRAL_STATUSES)},
+            "at": DATE_TIME, "comment": {"type": ["string", "null"]}}}}}}]},
 }
 
 PATHS = {
@@ -240,6 +311,44 @@ PATHS = {
     "/api/v1/networks": {"get": {
         "summary": "Nettverk med kompetansebaser og møterytme", "operationId": "listNetworks",
         "tags": ["events"], "responses": {"200": _ok(_list_of("Network"))}}},
+    "/api/v1/interventions": {"get": {
+        "summary": "Katalogen over delte tiltak", "operationId": "listInterventions", "tags": ["referrals"],
+        "description": "Aktive tiltak og tiltak på pause i alle kompetansebaser (filtrer med base), med belastning, "
+                       "venteliste og anslått ventetid. Krever innlogging.",
+        "security": [{"session": []}],
+        "parameters": [
+            _query_param("base", "Kompetansebasens slug", {"type": "string"}),
+            _query_param("method", "Metode", {"type": "string", "enum": list(METHODS)}),
+            _query_param("q", "Søk i navn, beskrivelse og tjenesten som gir tiltaket", {"type": "string",
+                                                                                      "maxLength": 100}),
+        ],
+        "responses": {"200": _ok(_list_of("Intervention")), "400": PROBLEM_RESPONSE,
+                      "401": {**PROBLEM_RESPONSE, "description": "Ikke logget inn"}}}},
+    "/api/v1/interventions/{slug}": {"get": {
+        "summary": "Ett tiltak med kommunene som kan be om det", "operationId": "getIntervention",
+        "tags": ["referrals"], "security": [{"session": []}],
+        "parameters": [_path_param("slug", "Tiltakets slug")],
+        "responses": {"200": _ok(_ref("InterventionDetail")),
+                      "401": {**PROBLEM_RESPONSE, "description": "Ikke logget inn"}, "404": PROBLEM_RESPONSE}}},
+    "/api/v1/referrals": {"get": {
+        "summary": "Henvendelsene du kan se", "operationId": "listReferrals", "tags": ["referrals"],
+        "description": "De samme som på siden Henvendelser: sendt fra tjenestene du jobber i, og (ikke utkast) til "
+                       "tiltak teamet ditt gir. Nyeste endring først. Hver henvendelse i lista logges som lest.",
+        "security": [{"session": []}],
+        "parameters": [_query_param("status", "Bare henvendelser med denne statusen",
+                                    {"type": "string", "enum": list(REFERRAL_STATUSES)})],
+        "responses": {"200": _ok(_list_of("Referral")), "400": PROBLEM_RESPONSE,
+                      "401": {**PROBLEM_RESPONSE, "description": "Ikke logget inn"},
+                      "403": {**PROBLEM_RESPONSE, "description": "Du sender ikke henvendelser og er ikke i et "
+                                                                 "tiltaksteam (koordinatorer ser bare statistikk)"}}}},
+    "/api/v1/referrals/{public_id}": {"get": {
+        "summary": "Én henvendelse", "operationId": "getReferral", "tags": ["referrals"],
+        "description": "Bare for tjenesten som sendte den og teamet som gir tiltaket. Lesingen logges.",
+        "security": [{"session": []}],
+        "parameters": [_path_param("public_id", "Henvendelsens tilfeldige id")],
+        "responses": {"200": _ok(_ref("ReferralDetail")),
+                      "404": {**PROBLEM_RESPONSE, "description": "Finnes ikke, eller er ikke din å se (også uten "
+                                                                 "innlogging): svaret er det samme"}}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "Dette dokumentet", "operationId": "getOpenAPI", "tags": ["meta"],
         "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}},
@@ -251,7 +360,8 @@ def document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "nettverk API", "version": "1",
                  "description": "Registeret over kommuner, kompetansebaser og tjenester, arrangementer og "
-                                "nettverk, og påmelding for innlogget bruker. Feil svarer med "
+                                "nettverk, påmelding for innlogget bruker, katalogen over delte tiltak og "
+                                "henvendelsene du har tilgang til. Feil svarer med "
                                 "application/problem+json (RFC 9457). Tider er ISO 8601 i Europe/Oslo."},
         "servers": [{"url": current_app.config["BASE_URL"]}],
         "paths": PATHS,

@@ -1,5 +1,6 @@
 """JSON API v1: the registry, read-only and public (here), and gatherings, networks and the user's own
-registration (events.py, on the same blueprint). Described in openapi.py; a test keeps the two in step."""
+registration (events.py), the catalog of tiltak and referrals (referrals.py), all on the same
+blueprint. Described in openapi.py; a test keeps the two in step."""
 
 from flask import Blueprint, abort, jsonify, request
 from sqlmodel import select
@@ -122,5 +123,6 @@ def service(service, slug):
     })
 
 
-# The events API adds its routes to this blueprint; imported last, as it imports `bp` from here.
+# The events and referrals APIs add their routes to this blueprint; imported last, as they import `bp` from here.
 from nettverk.api import events as _events  # noqa: E402, F401
+from nettverk.api import referrals as _referrals  # noqa: E402, F401

@@ -82,6 +82,10 @@ class Referral(SQLModel, table=True):
     need: str = Field(default="", max_length=3000)
     decline_reason: str = Field(default="", max_length=1000)
     outcome_note: str = Field(default="", max_length=1000)
+    # A keyed hash of the sending service and its case reference: the same family referred twice counts
+    # once in the statistics, also after the reference itself is erased. Without the app's secret key it
+    # cannot be turned back into the reference, and it says nothing about the family.
+    family_key: str = Field(default="", max_length=32)
     # Facts kept for statistics.
     children_count: int = 1
     child_birth_years: str = Field(default="", max_length=100)  # "2015,2018"

@@ -7,17 +7,20 @@ action from any other state is refused with 409 and changes nothing. Free text i
 E-mail about referrals carries no content, only a link: the reader must log in (and is audited).
 """
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import event as sa_event
 from sqlalchemy import update
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.activity import record
-from nettverk.db import lock_for_update
+from nettverk.db import begin_write, lock_for_update
 from nettverk.errors import OperationError
 from nettverk.mail.operations import queue_mail
 from nettverk.policy import PROVIDER, SENDER
@@ -135,10 +138,13 @@ def save_intervention(session: Session, actor_id: int | None, data: Intervention
     return intervention
 
 
+RESERVED_SLUGS = {"ny"}  # /tiltak/ny is the form for a new tiltak
+
+
 def _unique_slug(session: Session, name: str) -> str:
     base = slugify(name)[:100]
     slug, n = base, 2
-    while session.exec(select(Intervention.id).where(Intervention.slug == slug)).first() is not None:
+    while slug in RESERVED_SLUGS or session.exec(select(Intervention.id).where(Intervention.slug == slug)).first():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -217,11 +223,21 @@ def _require_consent(given: bool, on: date | None, form: str) -> None:
         raise OperationError("Velg hvordan samtykket er gitt.", "consent_form")
 
 
+def family_key(service_id: int, case_reference: str) -> str:
+    """'' without a case reference (the referral then counts as a family of its own)."""
+    reference = " ".join(case_reference.lower().split())
+    if not reference:
+        return ""
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, f"{service_id}:{reference}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def _apply(referral: Referral, data: ReferralData) -> None:
     for attr in ("intervention_id", "sending_service_id", "family_municipality_id", "children_count", "urgency",
                  "preferred_start", "bti_level", "consent_given", "consent_date", "consent_form"):
         setattr(referral, attr, getattr(data, attr))
     referral.case_reference, referral.need = data.case_reference.strip(), data.need.strip()
+    referral.family_key = family_key(referral.sending_service_id, referral.case_reference)
     referral.child_birth_years = ",".join(str(year) for year in sorted(data.child_birth_years))
     referral.updated_at = utcnow()
 
@@ -334,6 +350,8 @@ def _notify(session: Session, referral: Referral, intervention: Intervention, to
     """Tell the other side that something happened, with a link and no content."""
     if to_status == SENT:
         recipients = _provider_emails(session, intervention.provider_service_id)
+    elif to_status == WITHDRAWN and referral.sent_at is not None:  # the team had it: tell them it is gone
+        recipients = _provider_emails(session, intervention.provider_service_id)
     elif to_status in (RECEIVED, ACCEPTED, DECLINED, IN_PROGRESS, CLOSED) and referral.created_by_id:
         creator = session.get(User, referral.created_by_id)
         recipients = [creator.email] if creator is not None and creator.is_active else []
@@ -370,6 +388,7 @@ def add_message(session: Session, actor_id: int, sides: set[str], referral: Refe
 
 def record_read(session: Session, user, sides: set[str], referral: Referral, action: str = "viewed") -> None:
     """Every read is audited, from the side the reader stands on."""
+    begin_write(session)  # a read that writes its audit row
     service_id = referral.sending_service_id
     if SENDER not in sides:
         service_id = session.get(Intervention, referral.intervention_id).provider_service_id

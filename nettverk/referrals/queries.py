@@ -13,6 +13,7 @@ from nettverk.referrals.models import (
     ACCEPTED,
     DRAFT,
     IN_PROGRESS,
+    METHODS,
     Intervention,
     InterventionMunicipality,
     Referral,
@@ -74,9 +75,12 @@ def catalog(session: Session, base_ids: set[int] | None = None, search: str = ""
         query = query.where(Intervention.method == method)
     if search := search.strip():
         pattern = f"%{search.lower()}%"
+        # The method is stored as a key ("cos"); a search for its name ("Circle of Security") finds it too.
+        methods = [key for key, label in METHODS.items() if search.lower() in label.lower()]
         query = query.where(or_(func.lower(Intervention.name).like(pattern),
                                 func.lower(Intervention.description).like(pattern),
-                                func.lower(Service.name).like(pattern)))
+                                func.lower(Service.name).like(pattern),
+                                Intervention.method.in_(methods or [""])))
     rows = list(session.exec(query))
     counts = load_counts(session, [i.id for i, _, _ in rows])
     result = [CatalogRow(i, b, s, *counts.get(i.id, (0, 0))) for i, b, s in rows]
@@ -88,6 +92,24 @@ def bases_of_user_services(session: Session, service_ids: set[int], municipality
     served = select(ServiceArea.municipality_id).where(ServiceArea.service_id.in_(service_ids or {0}))
     return set(session.exec(select(BaseMembership.base_id).where(
         or_(BaseMembership.municipality_id.in_(served), BaseMembership.municipality_id.in_(municipality_ids or {0})))))
+
+
+def served_municipality_ids(session: Session, service_ids: set[int]) -> set[int]:
+    """The municipalities these services serve."""
+    if not service_ids:
+        return set()
+    return set(session.exec(select(ServiceArea.municipality_id).where(ServiceArea.service_id.in_(service_ids))))
+
+
+def sendable_interventions(session: Session, service_ids: set[int]) -> list[Intervention]:
+    """Active tiltak that may be requested for a family in a municipality one of these services serves."""
+    if not service_ids:
+        return []
+    served = select(ServiceArea.municipality_id).where(ServiceArea.service_id.in_(service_ids))
+    allowed = select(InterventionMunicipality.intervention_id).where(
+        InterventionMunicipality.municipality_id.in_(served))
+    rows = session.exec(select(Intervention).where(Intervention.status == "active", Intervention.id.in_(allowed)))
+    return sorted(rows, key=lambda i: norwegian_key(i.name))
 
 
 def allowed_municipalities(session: Session, intervention_id: int) -> list[Municipality]:

@@ -1,0 +1,193 @@
+"""JSON API v1: the catalog of shared tiltak, and henvendelser (referrals) scoped exactly like the pages.
+
+Routes on the same `api` blueprint as the registry (views.py), described in openapi.py.
+- /interventions: anyone logged in (rule catalog.view); the whole catalog unless filtered by base.
+- /referrals: rule referral.list (staff and leaders of a sending service, providing teams); everyone
+  else gets a 403 problem. The list is queries.referrals_for, as on the page: the referrals sent from
+  the caller's services, and those (not drafts) to the tiltak their teams deliver. Each listed referral
+  is a read of its content and gets an audit row ("listed").
+- /referrals/{public_id}: rule referral.view with hide, so everyone else gets the same 404 problem as
+  for an id that does not exist. Audited as "viewed".
+Coordinators and the admin never get referral content here: they hold neither side of a referral.
+Times are ISO 8601 in Europe/Oslo with the offset.
+"""
+
+from datetime import datetime
+
+from flask import abort, jsonify, request
+from flask_login import current_user
+from sqlmodel import select
+
+from nettverk import policy
+from nettverk.api.views import bp
+from nettverk.db import get_session
+from nettverk.policy import requires
+from nettverk.referrals import operations, queries
+from nettverk.referrals.models import (
+    CONSENT_FORMS,
+    INTERVENTION_STATUSES,
+    METHODS,
+    OUTCOMES,
+    REFERRAL_STATUSES,
+    URGENCIES,
+    Intervention,
+    Referral,
+    ReferralTransition,
+)
+from nettverk.registry.models import CompetenceBase, Municipality, Service
+from nettverk.timeutil import to_oslo
+
+MAX_SEARCH = 100
+
+
+def _time(value: datetime | None) -> str | None:
+    return to_oslo(value).isoformat() if value else None
+
+
+def _named(obj) -> dict:
+    return {"slug": obj.slug, "name": obj.name}
+
+
+# Catalog ------------------------------------------------------------------------------------------
+
+def _intervention(row: queries.CatalogRow) -> dict:
+    i = row.intervention
+    return {
+        "slug": i.slug,
+        "name": i.name,
+        "method": i.method,
+        "method_label": METHODS.get(i.method, i.method),
+        "description": i.description,
+        "base": _named(row.base),
+        "provider": _named(row.provider),
+        "age_from": i.age_from,
+        "age_to": i.age_to,
+        "bti_level": i.bti_level,
+        "status": i.status,
+        "status_label": INTERVENTION_STATUSES.get(i.status, i.status),
+        "capacity": i.capacity,
+        "typical_weeks": i.typical_weeks,
+        "load": row.load,
+        "waiting": row.waiting,
+        "free_places": row.free,
+        "estimated_waiting_weeks": row.waiting_weeks,
+        "contact": {"name": i.contact_name, "email": i.contact_email} if i.contact_name or i.contact_email else None,
+    }
+
+
+@bp.get("/interventions")
+@requires("catalog.view")
+def interventions():
+    session = get_session()
+    base_ids = None
+    slug = request.args.get("base") or None
+    if slug is not None:
+        base = session.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first()
+        if base is None:
+            abort(400, f"Ukjent kompetansebase «{slug}». Gyldige verdier står i /api/v1/bases.")
+        base_ids = {base.id}
+    method = request.args.get("method") or ""
+    if method and method not in METHODS:
+        abort(400, f"Ukjent metode «{method}». Gyldige verdier: {', '.join(METHODS)}.")
+    search = request.args.get("q", "").strip()
+    if len(search) > MAX_SEARCH:
+        abort(400, f"«q» kan ha høyst {MAX_SEARCH} tegn.")
+    rows = queries.catalog(session, base_ids, search=search, method=method)
+    return jsonify({"items": [_intervention(row) for row in rows]})
+
+
+def _load_intervention(slug: str) -> Intervention:
+    return get_session().exec(select(Intervention).where(Intervention.slug == slug)).first() or abort(404)
+
+
+@bp.get("/interventions/<slug>")
+@requires("catalog.view", load=_load_intervention)
+def intervention(intervention, slug):
+    session = get_session()
+    load, waiting = queries.load_counts(session, [intervention.id]).get(intervention.id, (0, 0))
+    row = queries.CatalogRow(intervention, session.get(CompetenceBase, intervention.base_id),
+                             session.get(Service, intervention.provider_service_id), load, waiting)
+    return jsonify({**_intervention(row), "municipalities": [
+        {"number": m.number, "name": m.name} for m in queries.allowed_municipalities(session, intervention.id)]})
+
+
+# Referrals ----------------------------------------------------------------------------------------
+
+def _referral(referral: Referral, intervention: Intervention, sender: Service, municipality: Municipality,
+              sides: set[str]) -> dict:
+    """One referral as its reader may see it. Only called for a caller on one of its sides; the content
+    (case reference, need) is null once erased after the retention period."""
+    erased = referral.content_erased_at is not None
+    content = bool(sides) and not erased
+    return {
+        "public_id": referral.public_id,
+        "intervention": _named(intervention),
+        "sending_service": _named(sender),
+        "family_municipality": {"number": municipality.number, "name": municipality.name},
+        "status": referral.status,
+        "status_label": REFERRAL_STATUSES.get(referral.status, referral.status),
+        "urgency": referral.urgency,
+        "urgency_label": URGENCIES.get(referral.urgency, referral.urgency),
+        "children_count": referral.children_count,
+        "child_birth_years": [int(year) for year in referral.child_birth_years.split(",") if year.strip()],
+        "bti_level": referral.bti_level,
+        "preferred_start": referral.preferred_start.isoformat() if referral.preferred_start else None,
+        "case_reference": referral.case_reference if content else None,
+        "need": referral.need if content else None,
+        "content_erased": erased,
+        "created_at": _time(referral.created_at),
+        "sent_at": _time(referral.sent_at),
+        "received_at": _time(referral.received_at),
+        "accepted_at": _time(referral.accepted_at),
+        "started_at": _time(referral.started_at),
+        "finished_at": _time(referral.finished_at),
+        "my_sides": sorted(sides),
+        "allowed_actions": operations.available_actions(referral, sides),
+    }
+
+
+@bp.get("/referrals")
+@requires("referral.list")
+def referrals():
+    session = get_session()
+    status = request.args.get("status") or ""
+    if status and status not in REFERRAL_STATUSES:
+        abort(400, f"Ukjent status «{status}». Gyldige verdier: {', '.join(REFERRAL_STATUSES)}.")
+    rows = queries.referrals_for(session, policy.sending_service_ids(current_user),
+                                 policy.scope_ids(current_user, "provider"), status)
+    items = []
+    for row in rows:
+        sides = policy.referral_sides(current_user, row.referral)
+        operations.record_read(session, current_user, sides, row.referral, action="listed")
+        items.append(_referral(row.referral, row.intervention, row.sender, row.municipality, sides))
+    return jsonify({"items": items})
+
+
+def _load_referral(public_id: str) -> Referral:
+    return get_session().exec(select(Referral).where(Referral.public_id == public_id)).first() or abort(404)
+
+
+@bp.get("/referrals/<public_id>")
+@requires("referral.view", load=_load_referral, hide=True)
+def referral(referral, public_id):
+    session = get_session()
+    sides = policy.referral_sides(current_user, referral)
+    operations.record_read(session, current_user, sides, referral)
+    intervention = session.get(Intervention, referral.intervention_id)
+    history = session.exec(select(ReferralTransition).where(ReferralTransition.referral_id == referral.id)
+                           .order_by(ReferralTransition.at, ReferralTransition.id))
+    content = referral.content_erased_at is None
+    return jsonify({
+        **_referral(referral, intervention, session.get(Service, referral.sending_service_id),
+                    session.get(Municipality, referral.family_municipality_id), sides),
+        "consent": {"given": referral.consent_given,
+                    "date": referral.consent_date.isoformat() if referral.consent_date else None,
+                    "form": referral.consent_form or None,
+                    "form_label": CONSENT_FORMS.get(referral.consent_form) if referral.consent_form else None},
+        "decline_reason": (referral.decline_reason or None) if content else None,
+        "outcome": referral.outcome or None,
+        "outcome_label": OUTCOMES.get(referral.outcome) if referral.outcome else None,
+        "outcome_note": (referral.outcome_note or None) if content else None,
+        "history": [{"from_status": t.from_status or None, "to_status": t.to_status, "at": _time(t.at),
+                     "comment": (t.comment or None) if content else None} for t in history],
+    })

@@ -1,0 +1,368 @@
+"""Referral statistics of a base: counts and medians per family municipality and per tiltak, masked so
+that no family in a small municipality can be recognised.
+
+Read side only. A fixed number of queries whatever the data size (eight): the base's members and the
+municipality history (to find referrals about merged municipalities under their successor), the
+base's tiltak, three grouped counts (per municipality, per tiltak, the whole base), the waiting list
+now, and the dates from which the medians are taken. Nothing here selects a case reference, a need or
+any other free text; families are counted by `Referral.family_key`, a keyed hash that never leaves
+the database.
+
+What is counted (a referral counts in a period by when it was sent; drafts never count):
+- henvendelser: referrals sent in the period;
+- familier: distinct families among them. A referral is about one family; the same family may be
+  referred to several tiltak, and the sender marks it with its own case reference, so referrals from
+  the same service with the same case reference (the same `family_key`, kept when the reference itself
+  is erased after the retention period) are one family. A referral without one counts as a family of
+  its own;
+- barn: the children of those families (per family the largest `children_count` among its referrals);
+- godtatt / avslått / trukket tilbake: referrals sent in the period that were accepted (at any time,
+  also those that went straight to started), that are declined, that are withdrawn;
+- medians: whole days (Oslo calendar days) from sent to accepted, and from accepted to started;
+- på venteliste nå: referrals accepted and waiting to start today, whatever the period.
+
+Masking (`mask`): see the rules in its docstring.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from statistics import median
+
+from sqlalchemy import String, case, cast, func, literal
+from sqlmodel import Session, select
+
+from nettverk.referrals.models import (
+    ACCEPTED,
+    DECLINED,
+    INTERVENTION_STATUSES,
+    WITHDRAWN,
+    Intervention,
+    Referral,
+)
+from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, MunicipalityChange
+from nettverk.text import norwegian_key
+from nettverk.timeutil import oslo_midnight, to_oslo
+
+THRESHOLD = 3  # counts below this (but above 0) are shown as "<3"; medians need this many referrals
+SMALL_TEXT, HIDDEN_TEXT, NO_MEDIAN = "<3", "skjult", "–"
+COUNTS = {
+    "referrals": "Henvendelser",
+    "families": "Familier",
+    "children": "Barn",
+    "accepted": "Godtatt",
+    "declined": "Avslått",
+    "withdrawn": "Trukket tilbake",
+    "waiting": "På venteliste nå",
+}
+MEDIANS = {
+    "days_to_accept": "Median dager fra sendt til godtatt",
+    "days_to_start": "Median dager fra godtatt til oppstart",
+}
+OTHER = 0  # the row of family municipalities that are not members of the base
+OTHER_LABEL = "Kommuner utenfor basen"
+TOTAL_LABEL = "Hele basen"
+FIRST_YEAR, LAST_YEAR = 2000, 2100
+
+
+# Periods ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Period:
+    """Whole Oslo days, both included."""
+    first: date
+    last: date
+
+    @property
+    def starts_at(self):
+        return oslo_midnight(self.first)
+
+    @property
+    def ends_at(self):  # exclusive
+        return oslo_midnight(self.last + timedelta(days=1))
+
+
+def _year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def default_period(today: date) -> Period:
+    """The last 12 months: from the day after the same date a year ago, to today."""
+    return Period(_year_earlier(today) + timedelta(days=1), today)
+
+
+def quick_periods(today: date) -> list[tuple[str, Period]]:
+    return [("Siste 12 måneder", default_period(today)),
+            (f"I år ({today.year})", Period(date(today.year, 1, 1), date(today.year, 12, 31))),
+            (f"I fjor ({today.year - 1})", Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)))]
+
+
+# The numbers --------------------------------------------------------------------------------------
+
+@dataclass
+class Row:
+    key: int
+    label: str
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+    days_to_accept: list[int] = field(default_factory=list)
+    days_to_start: list[int] = field(default_factory=list)
+    municipality: Municipality | None = None
+    intervention: Intervention | None = None
+    note: str = ""
+
+
+@dataclass
+class Breakdown:
+    rows: list[Row]
+    total: Row
+
+
+@dataclass
+class Statistics:
+    base: CompetenceBase
+    period: Period
+    by_municipality: Breakdown
+    by_intervention: Breakdown
+
+
+def _municipality_groups(session: Session, base_id: int) -> tuple[list[Municipality], dict[int, int]]:
+    """The base's members, and {municipality id: the member it is counted under}: each member and the
+    municipalities merged into it (in steps too). A predecessor split between two members counts
+    under the first of them by name."""
+    members = sorted(session.exec(select(Municipality).join(
+        BaseMembership, BaseMembership.municipality_id == Municipality.id).where(BaseMembership.base_id == base_id)),
+        key=lambda m: norwegian_key(m.name))
+    edges = defaultdict(list)
+    for predecessor_id, successor_id in session.exec(select(MunicipalityChange.predecessor_id,
+                                                            MunicipalityChange.successor_id)):
+        edges[successor_id].append(predecessor_id)
+    groups = {m.id: m.id for m in members}
+    for member in members:
+        todo = [member.id]
+        while todo:
+            for predecessor_id in edges[todo.pop()]:
+                if predecessor_id not in groups:
+                    groups[predecessor_id] = member.id
+                    todo.append(predecessor_id)
+    return members, groups
+
+
+def _municipality_group(groups: dict[int, int]):
+    """SQL: the member a referral's family municipality counts under, OTHER for the rest."""
+    if not groups:
+        return literal(OTHER)
+    return case(groups, value=Referral.family_municipality_id, else_=OTHER)
+
+
+def _family_key():
+    """SQL: one value per family (see the module's docstring). Never leaves the database."""
+    return case((Referral.family_key != "", Referral.family_key), else_=literal("#") + cast(Referral.id, String))
+
+
+def _in_base_and_period(query, base_id: int, period: Period):
+    return (query.join(Intervention, Intervention.id == Referral.intervention_id)
+            .where(Intervention.base_id == base_id, Referral.sent_at.is_not(None),
+                   Referral.sent_at >= period.starts_at, Referral.sent_at < period.ends_at))
+
+
+def _grouped_counts(session: Session, base_id: int, period: Period, group) -> dict[int, dict[str, int]]:
+    """{group: counts} in one query. The group and family expressions are labelled in a subquery
+    first, so the outer GROUP BY names columns (PostgreSQL cannot match parameterised expressions)."""
+    facts = _in_base_and_period(select(
+        group.label("g"), _family_key().label("family"), Referral.children_count.label("children"),
+        case((Referral.accepted_at.is_not(None), 1), else_=0).label("accepted"),
+        case((Referral.status == DECLINED, 1), else_=0).label("declined"),
+        case((Referral.status == WITHDRAWN, 1), else_=0).label("withdrawn")), base_id, period).subquery()
+    families = (select(facts.c.g, func.count().label("referrals"), func.max(facts.c.children).label("children"),
+                       func.sum(facts.c.accepted).label("accepted"), func.sum(facts.c.declined).label("declined"),
+                       func.sum(facts.c.withdrawn).label("withdrawn"))
+                .group_by(facts.c.g, facts.c.family).subquery())
+    rows = session.exec(select(families.c.g, func.sum(families.c.referrals), func.count(),
+                               func.sum(families.c.children), func.sum(families.c.accepted),
+                               func.sum(families.c.declined), func.sum(families.c.withdrawn))
+                        .group_by(families.c.g))
+    names = ("referrals", "families", "children", "accepted", "declined", "withdrawn")
+    return {int(g): {name: int(value or 0) for name, value in zip(names, values, strict=True)}
+            for g, *values in rows}
+
+
+def _days(later, earlier) -> int:
+    return (to_oslo(later).date() - to_oslo(earlier).date()).days
+
+
+def base_statistics(session: Session, base: CompetenceBase, period: Period) -> Statistics:
+    members, groups = _municipality_groups(session, base.id)
+    municipality = _municipality_group(groups)
+    interventions = sorted(session.exec(select(Intervention).where(Intervention.base_id == base.id)),
+                           key=lambda i: norwegian_key(i.name))
+
+    by_municipality = {m.id: Row(m.id, m.display_name, municipality=m) for m in members}
+    by_municipality[OTHER] = Row(OTHER, OTHER_LABEL)
+    by_intervention = {i.id: Row(i.id, i.name, intervention=i,
+                                 note="" if i.status == "active" else INTERVENTION_STATUSES.get(i.status, i.status))
+                       for i in interventions}
+    total = Row(0, TOTAL_LABEL)
+
+    for rows, group in ((by_municipality, municipality), (by_intervention, Referral.intervention_id)):
+        for key, counts in _grouped_counts(session, base.id, period, group).items():
+            rows[key].counts.update(counts)
+    for counts in _grouped_counts(session, base.id, period, literal(0)).values():
+        total.counts.update(counts)
+
+    # The waiting list now, whatever the period: one grouped query, added up per row.
+    waiting = (select(municipality.label("g"), Referral.intervention_id.label("intervention_id"))
+               .join(Intervention, Intervention.id == Referral.intervention_id)
+               .where(Intervention.base_id == base.id, Referral.status == ACCEPTED).subquery())
+    for g, intervention_id, n in session.exec(select(waiting.c.g, waiting.c.intervention_id, func.count())
+                                              .group_by(waiting.c.g, waiting.c.intervention_id)):
+        for row in (by_municipality[int(g)], by_intervention[intervention_id], total):
+            row.counts["waiting"] += int(n)
+
+    # Medians need the single durations: their dates only, one query.
+    dates = session.exec(_in_base_and_period(
+        select(municipality, Referral.intervention_id, Referral.sent_at, Referral.accepted_at, Referral.started_at),
+        base.id, period).where(Referral.accepted_at.is_not(None)))
+    for g, intervention_id, sent_at, accepted_at, started_at in dates:
+        for row in (by_municipality[int(g)], by_intervention[intervention_id], total):
+            row.days_to_accept.append(_days(accepted_at, sent_at))
+            if started_at is not None:
+                row.days_to_start.append(_days(started_at, accepted_at))
+
+    municipality_rows = [by_municipality[m.id] for m in members]
+    other = by_municipality[OTHER]
+    if any(other.counts.values()):
+        municipality_rows.append(other)
+    return Statistics(base, period, Breakdown(municipality_rows, total),
+                      Breakdown([by_intervention[i.id] for i in interventions], total))
+
+
+# Masking ------------------------------------------------------------------------------------------
+
+SHOWN, SMALL, HIDDEN = "shown", "small", "hidden"
+
+
+@dataclass
+class Cell:
+    text: str
+    value: int | None  # the number when it is shown (for the bar); None when masked
+    kind: str  # SHOWN, SMALL ("<3") or HIDDEN ("skjult")
+
+
+@dataclass
+class MaskedRow:
+    label: str
+    cells: dict[str, Cell]
+    medians: dict[str, str]
+    municipality: Municipality | None = None
+    intervention: Intervention | None = None
+    note: str = ""
+
+
+@dataclass
+class MaskedTable:
+    rows: list[MaskedRow]
+    total: MaskedRow
+
+    def chart(self, column: str = "referrals") -> list[tuple[MaskedRow, Cell, int]]:
+        """(row, cell, bar width in percent, in steps of 5) for a bar chart of one column; a masked
+        cell or 0 gets no bar."""
+        shown = [row.cells[column].value or 0 for row in self.rows]
+        top = max(shown, default=0)
+        return [(row, row.cells[column], max(5, round(value / top * 20) * 5) if value and top else 0)
+                for row, value in zip(self.rows, shown, strict=True)]
+
+
+def _safe(values: list[int], marks: list[str], total: int, total_mark: str) -> bool:
+    """Can no "<3" cell of this column be worked out from the total, for someone who knows that "<3"
+    is 1 or 2, that "skjult" is at least 3 and that 0 is shown? (True when the total is hidden.)"""
+    small = sum(mark == SMALL for mark in marks)
+    hidden = sum(mark == HIDDEN for mark in marks)
+    if small == 0 or total_mark == HIDDEN:
+        return True
+    if total_mark == SMALL:  # all non-zero cells are "<3" and sum to 1 or 2: two of them must both be 1
+        return small == 1
+    masked_sum = sum(value for value, mark in zip(values, marks, strict=True) if mark != SHOWN)
+    if hidden:  # each "<3" can be 1 or 2 unless the sum is the least it could be
+        return masked_sum >= small + 1 + THRESHOLD * hidden
+    return small + 1 <= masked_sum <= 2 * small - 1  # neither all ones nor all twos
+
+
+def _mask_column(values: list[int], total: int) -> tuple[list[str], str, bool]:
+    """Marks for one column of one table and its total: (cell marks, total mark, whether the total had
+    to be hidden because no cell was left to hide)."""
+    marks = [SMALL if 0 < value < THRESHOLD else SHOWN for value in values]
+    total_mark = SMALL if 0 < total < THRESHOLD else SHOWN
+    while not _safe(values, marks, total, total_mark):
+        candidates = [i for i, mark in enumerate(marks) if mark == SHOWN and values[i] >= THRESHOLD]
+        if not candidates:
+            return marks, HIDDEN, True
+        marks[min(candidates, key=lambda i: (values[i], i))] = HIDDEN
+    return marks, total_mark, False
+
+
+def _cell(value: int, mark: str) -> Cell:
+    if mark == SMALL:
+        return Cell(SMALL_TEXT, None, SMALL)
+    if mark == HIDDEN:
+        return Cell(HIDDEN_TEXT, None, HIDDEN)
+    return Cell(str(value), value, SHOWN)
+
+
+def format_days(days: list[int]) -> str:
+    """The median of whole days ("4", "4,5"), or "–" when it rests on fewer than THRESHOLD referrals."""
+    if len(days) < THRESHOLD:
+        return NO_MEDIAN
+    value = median(days)
+    return str(int(value)) if value == int(value) else f"{value:.1f}".replace(".", ",")
+
+
+def mask(statistics: Statistics) -> tuple[MaskedTable, MaskedTable]:
+    """The two tables (per municipality, per tiltak) with every count masked. The rules:
+
+    1. A count of 1 or 2 is shown as "<3"; 0 stays 0. Totals are counted from the unmasked numbers,
+       and a total of 1 or 2 is "<3" too. A median is shown only when it rests on at least 3
+       referrals, otherwise "–".
+    2. No "<3" may be worked out by subtracting the shown cells of its column from the column's total.
+       Someone who knows that "<3" means 1 or 2 could do that when exactly one cell is masked, and also
+       when the masked cells are all ones or all twos (two "<3" that make 2 are both 1). Then the
+       smallest cell of at least 3 in that column is hidden as well ("skjult"), and again until the
+       masked cells can no longer be split in only one way. We hide a cell rather than the total,
+       so that the base's own totals stay visible.
+    3. Only if no cell is left to hide (e.g. three "<3" under a total of 3) is the total hidden. The
+       total is the same number in both tables, so it is then hidden in both, and in the other table
+       every non-zero cell of that column is hidden too, so the total cannot be added up from it.
+    4. Rows have no totals: the columns count different things (a family, a child, an acceptance)
+       that do not add up, so a row gives nothing to subtract from.
+    Families and children per tiltak do not add up to the total (one family can be referred to two
+    tiltak); they are masked by the same rules, which is then stricter than needed.
+    """
+    tables = (statistics.by_municipality, statistics.by_intervention)
+    marks: list[dict[str, tuple[list[str], str]]] = [{}, {}]
+    for column in COUNTS:
+        results = [_mask_column([row.counts[column] for row in table.rows], table.total.counts[column])
+                   for table in tables]
+        if any(total_hidden for _, _, total_hidden in results):
+            for i, (cell_marks, _, total_hidden) in enumerate(results):
+                if not total_hidden:
+                    cell_marks = [HIDDEN if row.counts[column] else SHOWN for row in tables[i].rows]
+                results[i] = (cell_marks, HIDDEN, True)
+        for i, (cell_marks, total_mark, _) in enumerate(results):
+            marks[i][column] = (cell_marks, total_mark)
+
+    masked = []
+    for i, table in enumerate(tables):
+        def masked_row(row: Row, position: int | None, i=i) -> MaskedRow:
+            cells = {}
+            for column in COUNTS:
+                cell_marks, total_mark = marks[i][column]
+                cells[column] = _cell(row.counts[column], total_mark if position is None else cell_marks[position])
+            medians = {"days_to_accept": format_days(row.days_to_accept),
+                       "days_to_start": format_days(row.days_to_start)}
+            return MaskedRow(row.label, cells, medians, row.municipality, row.intervention, row.note)
+
+        masked.append(MaskedTable([masked_row(row, n) for n, row in enumerate(table.rows)],
+                                  masked_row(table.total, None)))
+    return masked[0], masked[1]

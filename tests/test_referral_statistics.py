@@ -1,0 +1,552 @@
+"""Referral statistics of a base: the numbers for constructed data (the material's «7 weeks, 18
+henvendelser, 7 families (9 children)» too), small counts masked with no recovery by subtraction, the CSV
+equal to the page, who may see it, and that it never shows a case reference or a need."""
+
+import csv
+import io
+import itertools
+import random
+import re
+from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+from conftest import USERS
+from sqlalchemy import event, update
+from sqlmodel import select
+from werkzeug.security import generate_password_hash
+
+from nettverk.accounts.models import RoleAssignment, User
+from nettverk.policy import PROVIDER, SENDER
+from nettverk.referrals import operations, statistics
+from nettverk.referrals.models import Referral
+from nettverk.referrals.statistics import HIDDEN, SHOWN, SMALL, Period, _mask_column
+from nettverk.registry.models import CompetenceBase, Municipality, Service
+from nettverk.timeutil import to_oslo, utcnow
+
+NEED = "Foreldrene trenger hjelp med rutiner og samspill i hverdagen"
+PAGE = "/kompetansebaser/{slug}/henvendelsesstatistikk"
+MATERIAL = Period(date(2026, 1, 5), date(2026, 2, 22))  # seven weeks, Monday to Sunday
+
+
+# Setting up -----------------------------------------------------------------------------------------
+
+def one(db, model, **where):
+    column, value = next(iter(where.items()))
+    return db.exec(select(model).where(getattr(model, column) == value)).one()
+
+
+def municipality_id(db, number):
+    return one(db, Municipality, number=number).id
+
+
+def user_with_role(db, key, role, service_slug):
+    """The demo user of `key` in conftest.USERS, or (if that key is not there yet) a user made here with
+    the role in that service and the demo password."""
+    email = USERS.get(key, f"{key.replace('_', '.')}@test.example")
+    user = db.exec(select(User).where(User.email == email)).first()
+    if user is None:
+        user = User(email=email, name=key, password_hash=generate_password_hash("demo-passord-2026",
+                                                                                "pbkdf2:sha256:1000"))
+        db.add(user)
+        db.flush()
+        db.add(RoleAssignment(user_id=user.id, role=role, service_id=one(db, Service, slug=service_slug).id))
+        db.commit()
+    return user
+
+
+class Clock:
+    """operations.utcnow, moved by the test: referrals sent, accepted and started on chosen days. The
+    operations queue e-mail, which is rendered in the app's context."""
+
+    def __init__(self, app):
+        self.app = app
+        self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def clock(app, monkeypatch):
+    clock = Clock(app)
+    monkeypatch.setattr(operations, "utcnow", lambda: clock.now)
+    return clock
+
+
+def make_tiltak(db, name, base="namdalen", provider="innherred-barnevern", capacity=4, status="active"):
+    intervention = operations.save_intervention(db, None, operations.InterventionData(
+        name=name, method="foreldreveiledning", base_id=one(db, CompetenceBase, slug=base).id,
+        provider_service_id=one(db, Service, slug=provider).id, capacity=capacity, status=status))
+    db.commit()
+    return intervention
+
+
+class Referrals:
+    """Referrals made by the real operations, at the clock's time, from one sending service."""
+
+    def __init__(self, db, clock, sender_key="service_staff_namdal", service="barnevern-midtre-namdal"):
+        self.db, self.clock = db, clock
+        self.service_id = one(db, Service, slug=service).id
+        self.actor_id = user_with_role(db, sender_key, "service_staff", service).id
+
+    def send(self, tiltak, number, at, case_reference="BV-1", children=1, need=NEED, send=True):
+        self.clock.now = at
+        data = operations.ReferralData(
+            intervention_id=tiltak.id, sending_service_id=self.service_id,
+            family_municipality_id=municipality_id(self.db, number), case_reference=case_reference,
+            children_count=children, child_birth_years=[2016 + n for n in range(children)], need=need,
+            consent_given=True, consent_date=at.date() - timedelta(days=1), consent_form="skriftlig")
+        with self.clock.app.app_context():
+            referral = operations.create_referral(self.db, self.actor_id, data, send=send)
+        self.db.commit()
+        return referral
+
+    def act(self, referral, name, at, **fields):
+        self.clock.now = at
+        side = SENDER if name == "withdraw" else PROVIDER
+        with self.clock.app.app_context():
+            operations.take_action(self.db, self.actor_id, {side}, referral, name, **fields)
+        self.db.commit()
+
+    def accept(self, referral, after_days, start_after_days=None):
+        """Received and accepted `after_days` days after it was sent; started later if asked."""
+        accepted = referral.sent_at + timedelta(days=after_days)
+        self.act(referral, "receive", referral.sent_at + timedelta(hours=1))
+        self.act(referral, "accept", accepted)
+        if start_after_days is not None:
+            self.act(referral, "start", accepted + timedelta(days=start_after_days))
+
+
+def at(day: date, hour=10) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def material_dataset(db, clock):
+    """Seven weeks in Namdalen: 18 henvendelser about 7 families with 9 children, from the barneverntjeneste
+    in Midtre Namdal to three tiltak. Families 1-4 go to all three tiltak, families 5-7 to two."""
+    tiltak = [make_tiltak(db, name) for name in (
+        "Testtiltak A foreldreveiledning", "Testtiltak B fosterhjem", "Testtiltak C foreldre uten omsorg")]
+    families = [  # case reference, municipality, children
+        ("BV-2026-001", "5007", 2), ("BV-2026-002", "5007", 2), ("BV-2026-003", "5007", 1),
+        ("BV-2026-004", "5047", 1), ("BV-2026-005", "5047", 1), ("BV-2026-006", "5049", 1),
+        ("BV-2026-007", "5046", 1)]
+    referrals = Referrals(db, clock)
+    made = []
+    day = MATERIAL.first
+    for n, (reference, number, children) in enumerate(families):
+        for target in tiltak[:3 if n < 4 else 2]:
+            made.append(referrals.send(target, number, at(day), reference, children))
+            day += timedelta(days=2)
+    assert day <= MATERIAL.last + timedelta(days=2)
+    return tiltak, made, referrals
+
+
+# Reading the page -----------------------------------------------------------------------------------
+
+class Tables(HTMLParser):
+    """{table id: [[cell text, …] per row]}, and the bar charts {figure: [(label, value, has a bar)]}."""
+
+    def __init__(self, html):
+        super().__init__()
+        self.tables, self.table, self.row, self.cell = {}, None, None, None
+        self.charts, self.chart, self.item, self.spans = {}, None, None, []
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "table" and attrs.get("id"):
+            self.table = self.tables.setdefault(attrs["id"], [])
+        elif tag == "tr" and self.table is not None:
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = []
+        elif tag == "figure":
+            self.chart = self.charts.setdefault(attrs.get("aria-labelledby"), [])
+        elif tag == "li" and self.chart is not None:
+            self.item = {"bar-label": [], "bar-value": [], "bar": False}
+        elif tag == "span" and self.item is not None:
+            classes = (attrs.get("class") or "").split()
+            self.spans.append(classes)
+            self.item["bar"] = self.item["bar"] or "bar" in classes
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self.cell is not None:
+            self.row.append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.table.append(self.row)
+            self.row = None
+        elif tag == "table":
+            self.table = None
+        elif tag == "span" and self.spans:
+            self.spans.pop()
+        elif tag == "li" and self.item is not None:
+            self.chart.append((" ".join("".join(self.item["bar-label"]).split()),
+                               "".join(self.item["bar-value"]).strip(), self.item["bar"]))
+            self.item = None
+        elif tag == "figure":
+            self.chart = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+        if self.item is not None:
+            for part in ("bar-label", "bar-value"):
+                if any(part in classes for classes in self.spans):
+                    self.item[part].append(data)
+
+
+def page_tables(response):
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    parsed = Tables(response.get_data(as_text=True))
+    return parsed.tables, parsed.charts
+
+
+def rows_by_label(table):
+    """{row label: {column header: text}} for a parsed table (header row first)."""
+    header = table[0]
+    return {row[0]: dict(zip(header[1:], row[1:], strict=True)) for row in table[1:]}
+
+
+def stats_url(slug="namdalen", period=MATERIAL, suffix=""):
+    return PAGE.format(slug=slug) + suffix + f"?fra={period.first.isoformat()}&til={period.last.isoformat()}"
+
+
+# The numbers ----------------------------------------------------------------------------------------
+
+def test_the_materials_example_seven_weeks_18_referrals_7_families_9_children(db, clock, as_role):
+    material_dataset(db, clock)
+    stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"), MATERIAL)
+    total = stats.by_municipality.total.counts
+    assert (total["referrals"], total["families"], total["children"]) == (18, 7, 9)
+    by_name = {row.label: row.counts for row in stats.by_municipality.rows}
+    assert (by_name["Namsos"]["referrals"], by_name["Namsos"]["families"], by_name["Namsos"]["children"]) == (9, 3, 5)
+    assert (by_name["Overhalla"]["referrals"], by_name["Overhalla"]["families"]) == (5, 2)
+    assert (by_name["Flatanger"]["referrals"], by_name["Høylandet"]["referrals"]) == (2, 2)
+    by_tiltak = {row.label: row.counts for row in stats.by_intervention.rows}
+    assert (by_tiltak["Testtiltak C foreldre uten omsorg"]["referrals"],
+            by_tiltak["Testtiltak C foreldre uten omsorg"]["families"],
+            by_tiltak["Testtiltak C foreldre uten omsorg"]["children"]) == (4, 4, 6)
+
+    tables, _ = page_tables(as_role("coordinator").get(stats_url()))
+    municipalities = rows_by_label(tables["kommune-tall"])
+    whole = municipalities["Hele basen"]
+    assert (whole["Henvendelser"], whole["Familier"], whole["Barn"]) == ("18", "7", "9")
+    assert (municipalities["Namsos"]["Familier"], municipalities["Namsos"]["Barn"]) == ("3", "5")
+    assert municipalities["Flatanger"]["Henvendelser"] == "<3"
+    assert municipalities["Høylandet"]["Henvendelser"] == "<3"
+    # Flatanger and Høylandet have 2 each: two "<3" that make 18 − 9 − 5 = 4 would both be 2, so the
+    # smallest shown cell (Overhalla's 5) is hidden too.
+    assert municipalities["Overhalla"]["Henvendelser"] == "skjult"
+    assert municipalities["Namsos"]["Henvendelser"] == "9"
+    assert municipalities["Lierne (Lïerne)"]["Henvendelser"] == "0"
+    tiltak = rows_by_label(tables["tiltak-tall"])
+    assert (tiltak["Hele basen"]["Henvendelser"], tiltak["Hele basen"]["Familier"], tiltak["Hele basen"]["Barn"]) == (
+        "18", "7", "9")
+    assert tiltak["Testtiltak A foreldreveiledning"]["Henvendelser"] == "7"
+
+
+def test_counts_medians_and_statuses_for_a_constructed_dataset(db, clock):
+    tiltak = make_tiltak(db, "Testtiltak medianer")
+    other_base = make_tiltak(db, "Testtiltak Fosen", base="fosen")
+    referrals = Referrals(db, clock)
+    first = date(2026, 3, 2)
+    period = Period(first, date(2026, 3, 31))
+    r = [referrals.send(tiltak, "5007", at(first + timedelta(days=n)), f"N-{n}", children)
+         for n, children in enumerate((1, 2, 1, 1, 3, 1))]
+    referrals.accept(r[0], 2, start_after_days=3)
+    referrals.accept(r[1], 4, start_after_days=5)
+    referrals.accept(r[2], 9)  # waits
+    referrals.act(r[3], "receive", at(first + timedelta(days=4)))
+    referrals.act(r[3], "decline", at(first + timedelta(days=5)), reason="Passer ikke for tiltaket")
+    referrals.act(r[4], "withdraw", at(first + timedelta(days=6)))
+    referrals.act(r[5], "receive", at(first + timedelta(days=6)))
+    referrals.act(r[5], "start", at(first + timedelta(days=11)))  # accepted and started in one step: 6 days, 0 days
+    overhalla = [referrals.send(tiltak, "5047", at(first + timedelta(days=n)), f"O-{n}") for n in (10, 11)]
+    for referral in overhalla:
+        referrals.accept(referral, 1)
+    # Not counted: a draft, one sent before the period, one to another base's tiltak (Osen is not Namdalen's).
+    referrals.send(tiltak, "5007", at(first + timedelta(days=3)), "D-1", send=False)
+    referrals.send(tiltak, "5007", at(first - timedelta(days=1)), "B-1")
+    Referrals(db, clock, "service_staff", "fosen-barnevern").send(other_base, "5054", at(first), "F-1")
+
+    stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"), period)
+    total = stats.by_municipality.total
+    assert total.counts == {"referrals": 8, "families": 8, "children": 11, "accepted": 6, "declined": 1,
+                            "withdrawn": 1, "waiting": 3}
+    assert sorted(total.days_to_accept) == [1, 1, 2, 4, 6, 9]
+    assert sorted(total.days_to_start) == [0, 3, 5]
+    namsos = next(row for row in stats.by_municipality.rows if row.label == "Namsos")
+    assert namsos.counts == {"referrals": 6, "families": 6, "children": 9, "accepted": 4, "declined": 1,
+                             "withdrawn": 1, "waiting": 1}
+    assert statistics.format_days(namsos.days_to_accept) == "5"  # 2, 4, 6, 9
+    assert statistics.format_days(total.days_to_accept) == "3"  # 1, 1, 2, 4, 6, 9
+    assert statistics.format_days(total.days_to_start) == "3"  # 0, 3, 5
+    overhalla_row = next(row for row in stats.by_municipality.rows if row.label == "Overhalla")
+    assert statistics.format_days(overhalla_row.days_to_accept) == "–"  # only two
+    assert statistics.format_days([1, 2, 5, 6]) == "3,5"
+    row = next(row for row in stats.by_intervention.rows if row.label == "Testtiltak medianer")
+    assert row.counts["referrals"] == 8
+    assert stats.by_intervention.total.counts == total.counts
+
+
+def test_same_family_referred_to_two_tiltak_is_one_family_with_its_children_once(db, clock):
+    a, b = make_tiltak(db, "Testtiltak en"), make_tiltak(db, "Testtiltak to")
+    referrals = Referrals(db, clock)
+    period = Period(date(2026, 4, 1), date(2026, 4, 30))
+    referrals.send(a, "5007", at(date(2026, 4, 2)), "SAK 17", children=3)
+    referrals.send(b, "5007", at(date(2026, 4, 3)), "sak 17", children=3)  # the same case, the same family
+    referrals.send(b, "5007", at(date(2026, 4, 4)), "SAK 18", children=1)
+    referrals.send(b, "5007", at(date(2026, 4, 5)), "", children=2)  # no reference: a family of its own
+    stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"), period)
+    total = stats.by_municipality.total.counts
+    assert (total["referrals"], total["families"], total["children"]) == (4, 3, 6)
+    rows = {row.label: row.counts for row in stats.by_intervention.rows}
+    assert (rows["Testtiltak to"]["referrals"], rows["Testtiltak to"]["families"]) == (3, 3)
+
+
+def test_a_referral_about_a_merged_municipality_counts_under_its_successor(db, clock):
+    tiltak = make_tiltak(db, "Testtiltak sammenslåing")
+    referrals = Referrals(db, clock)
+    made = [referrals.send(tiltak, "5007", at(date(2026, 5, 4) + timedelta(days=n)), f"M-{n}") for n in range(3)]
+    # As if it had been sent before Namdalseid became part of Namsos.
+    db.execute(update(Referral).where(Referral.id == made[0].id)
+               .values(family_municipality_id=municipality_id(db, "5040")))
+    db.commit()
+    stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"), Period(date(2026, 5, 1),
+                                                                                              date(2026, 5, 31)))
+    namsos = next(row for row in stats.by_municipality.rows if row.label == "Namsos")
+    assert namsos.counts["referrals"] == 3
+    assert statistics.OTHER_LABEL not in {row.label for row in stats.by_municipality.rows}
+
+
+def test_statistics_take_a_fixed_number_of_queries(app, db, clock):
+    """Whatever the number of referrals: the same queries, grouped in the database."""
+    tiltak = make_tiltak(db, "Testtiltak spørringer")
+    referrals = Referrals(db, clock)
+    base = one(db, CompetenceBase, slug="namdalen")
+    period = Period(date(2026, 6, 1), date(2026, 6, 30))
+    engine = app.extensions["nettverk.engine"]
+    counted = []
+
+    def count(*_args):
+        counted[-1] += 1
+
+    def queries():
+        counted.append(0)
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            db.expire_all()
+            statistics.base_statistics(db, base, period)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return counted[-1]
+
+    referral = referrals.send(tiltak, "5007", at(date(2026, 6, 2)), "Q-0")
+    referrals.accept(referral, 2)
+    few = queries()
+    for n in range(1, 25):
+        referral = referrals.send(tiltak, ("5007", "5047", "5049")[n % 3], at(date(2026, 6, 2) + timedelta(hours=n)),
+                                  f"Q-{n}")
+        if n % 2:
+            referrals.accept(referral, 3, start_after_days=1)
+    assert queries() == few <= 10
+
+
+# Masking --------------------------------------------------------------------------------------------
+
+def _feasible(values, marks, total, total_mark, bound):
+    """Every assignment of the masked cells consistent with what is shown: "<3" is 1 or 2, "skjult" is
+    at least 3 (up to `bound`), shown cells are exact, and the cells add up to the total when it is shown
+    (to 1 or 2 when it is "<3")."""
+    options = [[v] if m == SHOWN else ([1, 2] if m == SMALL else range(3, bound + 1))
+               for v, m in zip(values, marks, strict=True)]
+    for combination in itertools.product(*options):
+        if total_mark == SHOWN and sum(combination) != total:
+            continue
+        if total_mark == SMALL and sum(combination) not in (1, 2):
+            continue
+        yield combination
+
+
+def _recoverable(values, marks, total, total_mark):
+    """The masked "<3" cells whose exact value can be worked out from the rest."""
+    seen = [set() for _ in values]
+    bound = total if total_mark == SHOWN else total + 3
+    for combination in _feasible(values, marks, total, total_mark, bound):
+        for i, value in enumerate(combination):
+            seen[i].add(value)
+    return [i for i, mark in enumerate(marks) if mark == SMALL and len(seen[i]) < 2]
+
+
+@pytest.mark.parametrize(("values", "expected", "total_mark"), [
+    ([0, 4, 7], [SHOWN, SHOWN, SHOWN], SHOWN),  # nothing small
+    ([1, 5, 0], [SMALL, HIDDEN, SHOWN], SHOWN),  # one "<3" under a shown total: a second cell is hidden
+    ([1, 2, 9], [SMALL, SMALL, SHOWN], SHOWN),  # 12 − 9 = 3 is 1 + 2 or 2 + 1: safe
+    ([2, 2, 9], [SMALL, SMALL, HIDDEN], SHOWN),  # 13 − 9 = 4 would be 2 + 2
+    ([1, 1, 4, 6], [SMALL, SMALL, HIDDEN, SHOWN], SHOWN),  # 12 − 4 − 6 = 2 would be 1 + 1; hiding 4 is enough
+    ([1, 3, 8], [SMALL, HIDDEN, HIDDEN], SHOWN),  # hiding 3 is not enough (1 + 3 = 4 is the least)
+    ([2], [SMALL], SMALL),  # the total is "<3" too
+    ([1, 3], [SMALL, HIDDEN], HIDDEN),  # nothing left to hide: the total is hidden
+    ([1, 1, 1], [SMALL, SMALL, SMALL], HIDDEN),  # three "<3" under a total of 3 are all 1
+    ([1, 1], [SMALL, SMALL], HIDDEN),  # two "<3" under a "<3" total are both 1
+])
+def test_small_counts_are_masked_and_cannot_be_subtracted_from_the_total(values, expected, total_mark):
+    marks, shown_total, _ = _mask_column(values, sum(values))
+    assert (marks, shown_total) == (expected, total_mark)
+    assert _recoverable(values, marks, sum(values), shown_total) == []
+
+
+def test_no_column_of_small_numbers_lets_a_masked_cell_be_recovered():
+    rng = random.Random(20261123)
+    for _ in range(300):
+        values = [rng.choice([0, 0, 1, 1, 2, 2, 3, 4, 5]) for _ in range(rng.randint(1, 4))]
+        marks, total_mark, _ = _mask_column(values, sum(values))
+        assert all((m == SMALL) == (0 < v < 3) for v, m in zip(values, marks, strict=True)), values
+        assert _recoverable(values, marks, sum(values), total_mark) == [], values
+        assert total_mark != HIDDEN or not any(m == SHOWN and v >= 3 for v, m in zip(values, marks, strict=True))
+
+
+def test_a_hidden_total_is_hidden_in_both_tables_with_the_other_tables_cells(db, clock):
+    """Three families, one in each of three municipalities, to one tiltak: the per-municipality column
+    (three "<3" under a total of 3) can only be protected by hiding the total, and then the per-tiltak
+    table must not give it away (its one cell would be the total)."""
+    tiltak = make_tiltak(db, "Testtiltak tre kommuner")
+    referrals = Referrals(db, clock)
+    for n, number in enumerate(("5007", "5047", "5049")):
+        referrals.send(tiltak, number, at(date(2026, 7, 6) + timedelta(days=n)), f"T-{n}")
+    stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"),
+                                       Period(date(2026, 7, 1), date(2026, 7, 31)))
+    by_municipality, by_intervention = statistics.mask(stats)
+    assert by_municipality.total.cells["referrals"].text == "skjult"
+    assert by_intervention.total.cells["referrals"].text == "skjult"
+    row = next(row for row in by_intervention.rows if row.label == "Testtiltak tre kommuner")
+    assert row.cells["referrals"].text == "skjult"
+    assert [r.cells["referrals"].text for r in by_municipality.rows if r.label in ("Namsos", "Overhalla")] == [
+        "<3", "<3"]
+
+
+def test_page_and_csv_never_show_1_or_2_and_csv_equals_the_page(db, clock, as_role):
+    tiltak, made, referrals = material_dataset(db, clock)
+    referrals.accept(made[0], 3, start_after_days=2)
+    referrals.accept(made[1], 5)
+    browser = as_role("coordinator")
+    tables, charts = page_tables(browser.get(stats_url()))
+    counts = list(statistics.COUNTS.values())
+    for table_id in ("kommune-tall", "tiltak-tall"):
+        for label, row in rows_by_label(tables[table_id]).items():
+            for column in counts:
+                assert row[column] not in ("1", "2"), (table_id, label, column)
+    for chart in charts.values():
+        for label, value, has_bar in chart:
+            assert value not in ("1", "2")
+            assert has_bar == (value not in ("<3", "skjult", "0")), (label, value)
+
+    response = browser.get(stats_url(suffix=".csv"))
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.data.startswith(b"\xef\xbb\xbf")
+    assert "henvendelsesstatistikk-namdalen-2026-01-05-2026-02-22.csv" in response.headers["Content-Disposition"]
+    lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
+    header, rows = lines[0], lines[1:]
+    assert header[2:] == [*counts, *statistics.MEDIANS.values()]
+    page_rows = [["Kommune", *row] for row in tables["kommune-tall"][1:]] + [
+        ["Tiltak", *row] for row in tables["tiltak-tall"][1:]]
+    assert [row[2:] for row in rows] == [row[2:] for row in page_rows]
+    for csv_row, page_row in zip(rows, page_rows, strict=True):
+        assert csv_row[0] == page_row[0]
+        assert page_row[1].startswith(re.sub(r" \(.*\)$", "", csv_row[1]))
+    assert ["Kommune", "Hele basen", "18", "7", "9"] == rows[[r[1] for r in rows].index("Hele basen")][:5]
+
+
+def test_medians_from_fewer_than_3_referrals_are_not_shown(db, clock, as_role):
+    tiltak = make_tiltak(db, "Testtiltak median")
+    referrals = Referrals(db, clock)
+    made = [referrals.send(tiltak, "5007", at(date(2026, 8, 3) + timedelta(days=n)), f"MD-{n}") for n in range(4)]
+    for n, referral in enumerate(made[:2]):
+        referrals.accept(referral, 2 + n)
+    period = Period(date(2026, 8, 1), date(2026, 8, 31))
+    tables, _ = page_tables(as_role("coordinator").get(stats_url(period=period)))
+    row = rows_by_label(tables["tiltak-tall"])["Testtiltak median"]
+    assert row["Henvendelser"] == "4"
+    assert row["Median dager fra sendt til godtatt"] == "–"
+    referrals.accept(made[2], 9)
+    tables, _ = page_tables(as_role("coordinator").get(stats_url(period=period)))
+    assert rows_by_label(tables["tiltak-tall"])["Testtiltak median"]["Median dager fra sendt til godtatt"] == "3"
+
+
+# The page ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("role", "status"), [
+    ("coordinator", 200), ("admin", 200), ("coordinator_fosen", 403), ("service_staff", 403),
+    ("service_leader", 403), ("provider", 403), ("participant", 403), ("municipality_contact", 403),
+])
+@pytest.mark.parametrize("suffix", ["", ".csv"])
+def test_only_the_bases_coordinators_and_the_admin_see_the_statistics(as_role, role, status, suffix):
+    response = as_role(role).get(PAGE.format(slug="namdalen") + suffix)
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize("suffix", ["", ".csv"])
+def test_anonymous_visitors_are_sent_to_login(as_role, suffix):
+    response = as_role(None).get(PAGE.format(slug="namdalen") + suffix)
+    assert response.status_code == 302
+    assert "/logg-inn" in response.headers["Location"]
+
+
+def test_unknown_base_is_404(as_role):
+    assert as_role("admin").get(PAGE.format(slug="finnes-ikke")).status_code == 404
+
+
+def test_the_base_page_links_to_the_statistics_for_its_coordinator_only(as_role):
+    link = PAGE.format(slug="namdalen")
+    assert link in as_role("coordinator").get("/kompetansebaser/namdalen").get_data(as_text=True)
+    assert link not in as_role("coordinator_fosen").get("/kompetansebaser/namdalen").get_data(as_text=True)
+    assert link not in as_role("participant").get("/kompetansebaser/namdalen").get_data(as_text=True)
+
+
+def test_no_content_reaches_the_statistics(db, clock, as_role):
+    tiltak, made, referrals = material_dataset(db, clock)
+    referrals.act(made[2], "receive", at(date(2026, 2, 1)))
+    referrals.act(made[2], "decline", at(date(2026, 2, 2)), reason="Avslagsgrunn som er fritekst")
+    for role in ("coordinator", "admin"):
+        browser = as_role(role)
+        for suffix in ("", ".csv"):
+            body = browser.get(stats_url(suffix=suffix)).get_data(as_text=True)
+            assert "Hele basen" in body
+            for secret in (NEED, "BV-2026-00", "Avslagsgrunn", *(r.public_id for r in made)):
+                assert secret not in body, (role, suffix, secret)
+
+
+def test_default_period_is_the_last_12_months_with_quick_choices(db, clock, as_role):
+    tiltak = make_tiltak(db, "Testtiltak periode")
+    referrals = Referrals(db, clock)
+    now = utcnow().replace(microsecond=0)
+    for n, days in enumerate((10, 20, 30, 400)):  # three in the last 12 months, one before
+        referrals.send(tiltak, "5007", now - timedelta(days=days), f"P-{n}")
+    response = as_role("coordinator").get(PAGE.format(slug="namdalen"))
+    tables, _ = page_tables(response)
+    assert rows_by_label(tables["tiltak-tall"])["Testtiltak periode"]["Henvendelser"] == "3"
+    html = response.get_data(as_text=True)
+    today = to_oslo(utcnow()).date()
+    assert f"fra={today.year}-01-01&amp;til={today.year}-12-31" in html
+    assert f"fra={today.year - 1}-01-01&amp;til={today.year - 1}-12-31" in html
+    assert "Siste 12 måneder" in html
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("fra=2026-13-01", "Skriv datoen som år-måned-dag"),
+    ("fra=2026-05-01&til=2026-04-01", "Til-datoen kan ikke være før fra-datoen."),
+    ("til=1850-01-01", "Velg en dato mellom år 2000 og 2100."),
+])
+def test_a_bad_period_is_explained_next_to_the_field(as_role, query, message):
+    browser = as_role("coordinator")
+    response = browser.get(PAGE.format(slug="namdalen") + "?" + query)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert 'aria-invalid="true"' in response.get_data(as_text=True)
+    assert browser.get(PAGE.format(slug="namdalen") + ".csv?" + query).status_code == 400
+
+
+def test_a_tiltak_name_that_looks_like_a_formula_stays_text_in_the_csv(db, as_role):
+    make_tiltak(db, "=HYPERLINK(\"http://example.invalid\")")
+    body = as_role("coordinator").get(PAGE.format(slug="namdalen") + ".csv").data.decode("utf-8-sig")
+    assert "'=HYPERLINK" in body
