@@ -179,8 +179,44 @@ def referrals_erase_expired(months):
                f"eller trukket tilbake for mer enn {months} måneder siden. Tall og datoer er beholdt.")
 
 
+@click.group("scheduler", invoke_without_command=True)
+@click.pass_context
+def scheduler_group(ctx):
+    """Run the scheduler: timed jobs, one process at a time (the others wait for the lease)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import logging
+    import signal
+    import threading
+
+    from nettverk.scheduler.runner import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    click.echo("Planleggeren starter (stopp med Ctrl+C).")
+    serve(current_app._get_current_object(), stop)
+
+
+@scheduler_group.command("run")
+@click.argument("job")
+@with_appcontext
+def scheduler_run(job):
+    """Run one job now (as the scheduler would) and print its result."""
+    from nettverk.scheduler.runner import JOBS_BY_NAME, run_job
+
+    if job not in JOBS_BY_NAME:
+        raise click.ClickException(f"Ukjent jobb «{job}». Jobbene er: {', '.join(JOBS_BY_NAME)}.")
+    run = run_job(job, app=current_app._get_current_object())
+    click.echo(f"{JOBS_BY_NAME[job].label}: {run.status}, sendt/utført {run.sent}, hoppet over {run.skipped}, "
+               f"feilet {run.failed}{'. ' + run.message if run.message else ''}")
+    if run.status != "ok":
+        raise SystemExit(1)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (db_group, seed, demo, create_admin, import_csv, mail_group, referrals_group):
+    for command in (db_group, seed, demo, create_admin, import_csv, mail_group, referrals_group, scheduler_group):
         app.cli.add_command(command)
 
 

@@ -25,9 +25,10 @@ from nettverk.registry.models import (
     ServiceArea,
     Unit,
 )
+from nettverk.scheduler.models import JobRun, Notification, NotificationSetting, SchedulerLease
 
 __all__ = ["AccountToken", "ActivityLog", "BaseMembership", "CalendarToken", "CompetenceBase", "Contact", "County",
            "Event", "Intervention", "InterventionMunicipality", "LoginAttempt", "Municipality", "MunicipalityChange",
            "Network", "NetworkBase", "NetworkMember", "OutboxMessage", "ProgrammeItem", "Referral", "ReferralAudit",
            "ReferralMessage", "ReferralTransition", "Registration", "RoleAssignment", "Service", "ServiceArea", "Unit",
-           "User"]
+           "User", "JobRun", "Notification", "NotificationSetting", "SchedulerLease"]

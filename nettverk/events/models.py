@@ -51,6 +51,7 @@ class Event(SQLModel, table=True):
     registration_closes_at: datetime | None = None
     ask_dietary: bool = False
     ask_lunch: bool = False
+    reminder_days: str = Field(default="7,1", max_length=40)  # days before the start; "" for none
     status: str = Field(default=DRAFT, max_length=10, index=True)
     sequence: int = 0
     created_at: datetime = Field(default_factory=utcnow)
