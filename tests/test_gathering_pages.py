@@ -437,3 +437,34 @@ def test_the_database_refuses_two_meetings_for_one_cadence_date(db):
     db.commit()
     db.expire_all()
     assert len(db.exec(select(Event).where(Event.network_id == network_id)).all()) == 3
+
+
+# Reminders per event ------------------------------------------------------------------------------
+
+def test_the_coordinator_chooses_the_reminder_days_of_an_event(as_role, db):
+    coordinator = as_role("coordinator_fosen")
+    event_id = create_event(coordinator, db, plain_weekday(), reminder_days="14; 2, 14")
+    db.expire_all()
+    assert db.get(Event, event_id).reminder_days == "14,2"
+    assert 'value="14, 2"' in text(coordinator.get(f"/arrangementer/{event_id}/rediger"))
+    form = event_form(db, plain_weekday(), reminder_days="")
+    assert coordinator.post(f"/arrangementer/{event_id}/rediger", form).status_code == 302
+    db.expire_all()
+    assert db.get(Event, event_id).reminder_days == ""
+
+
+@pytest.mark.parametrize("value", ["en uke", "0", "61", "7, -1"])
+def test_unreadable_reminder_days_are_refused_and_nothing_is_saved(as_role, db, value):
+    before = count(db, Event)
+    response = as_role("coordinator_fosen").post("/arrangementer/nytt", event_form(db, plain_weekday(),
+                                                                                    reminder_days=value))
+    assert response.status_code == 422
+    assert "dager før arrangementet" in text(response)
+    assert count(db, Event) == before
+
+
+def test_a_meeting_link_with_a_line_break_is_refused(as_role, db):
+    response = as_role("coordinator_fosen").post("/arrangementer/nytt", event_form(
+        db, plain_weekday(), online_url="https://meet.example/x\nX-INJECT:1"))
+    assert response.status_code == 422
+    assert "kan ikke ha mellomrom" in text(response)

@@ -60,6 +60,9 @@ class EventForm(Form):
                                                 format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     ask_dietary = BooleanField("Spør om allergier og spesialkost")
     ask_lunch = BooleanField("Spør om deltakeren blir med på lunsj")
+    reminder_days = StringField("Påminnelse til de påmeldte, dager før", default="7, 1",
+                                validators=[Optional(), Length(max=40)],
+                                description="Antall dager før start, skilt med komma. Tomt betyr ingen påminnelse.")
 
 
 def parse_programme(text: str) -> tuple[list[tuple[str, str, str]], list[int]]:

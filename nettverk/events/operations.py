@@ -76,6 +76,7 @@ class EventData:
     registration_closes_at: datetime | None = None
     ask_dietary: bool = False
     ask_lunch: bool = False
+    reminder_days: str = "7,1"
     programme: list[tuple[str, str, str]] = field(default_factory=list)  # (starts "09.00", title, speaker)
     series_date: date | None = None
 
@@ -102,6 +103,17 @@ def _times(data: EventData) -> tuple[datetime, datetime]:
     return starts_at, ends_at
 
 
+MAX_REMINDER_DAYS = 60
+
+
+def parse_reminder_days(text: str) -> list[int] | None:
+    """'7, 1' -> [7, 1] (largest first, no repeats); '' -> []; None when it cannot be read."""
+    parts = [part.strip() for part in (text or "").replace(";", ",").split(",") if part.strip()]
+    if not all(part.isdigit() and 1 <= int(part) <= MAX_REMINDER_DAYS for part in parts):
+        return None
+    return sorted({int(part) for part in parts}, reverse=True)
+
+
 def _validate(session: Session, data: EventData, event: Event | None) -> tuple[datetime, datetime]:
     if data.kind not in EVENT_KINDS:
         raise OperationError("Velg type arrangement.", "kind")
@@ -123,8 +135,13 @@ def _validate(session: Session, data: EventData, event: Event | None) -> tuple[d
         value = getattr(data, name)
         if value is not None and session.get(Municipality, value) is None:
             raise OperationError("Velg en kommune som finnes.", name)
-    if data.online_url and not data.online_url.startswith(("https://", "http://")):
-        raise OperationError("Lenken til digitalt møte må begynne med https://.", "online_url")
+    if data.online_url and (not data.online_url.startswith(("https://", "http://"))
+                            or any(c.isspace() for c in data.online_url)):
+        raise OperationError("Lenken til digitalt møte må begynne med https:// og kan ikke ha mellomrom.",
+                             "online_url")
+    if parse_reminder_days(data.reminder_days) is None:
+        raise OperationError("Skriv antall dager før arrangementet, skilt med komma (for eksempel 7, 1), "
+                             "hvert mellom 1 og 60, eller la feltet stå tomt for ingen påminnelser.", "reminder_days")
     starts_at, ends_at = _times(data)
     if data.capacity is not None:
         if data.capacity < 1:
@@ -162,6 +179,7 @@ def save_event(session: Session, actor_id: int | None, data: EventData, event: E
                  "registration_opens_at", "registration_closes_at", "ask_dietary", "ask_lunch", "all_day"):
         setattr(event, name, getattr(data, name))
     event.title = data.title.strip()
+    event.reminder_days = ",".join(map(str, parse_reminder_days(data.reminder_days)))
     if data.series_date is not None:
         event.series_date = data.series_date
     event.starts_at, event.ends_at, event.updated_at = starts_at, ends_at, utcnow()

@@ -68,6 +68,7 @@ def _event_form(event: Event | None = None) -> EventForm:
             end -= timedelta(days=1)
         form.start_date.data, form.end_date.data = start.date(), end.date()
         form.start_time.data, form.end_time.data = (None, None) if event.all_day else (start.time(), end.time())
+        form.reminder_days.data = event.reminder_days.replace(",", ", ")
         for name in ("registration_opens_at", "registration_closes_at"):
             value = getattr(event, name)
             getattr(form, name).data = to_oslo(value).replace(tzinfo=None) if value else None
@@ -117,6 +118,7 @@ def _event_data(form: EventForm) -> operations.EventData:
         host_municipality_id=form.host_municipality_id.data, capacity=form.capacity.data,
         quota_per_municipality=form.quota_per_municipality.data, registration_opens_at=opens,
         registration_closes_at=closes, ask_dietary=form.ask_dietary.data, ask_lunch=form.ask_lunch.data,
+        reminder_days=form.reminder_days.data or "",
         programme=programme)
 
 
