@@ -20,7 +20,10 @@ run: setup
 	$(DEV_ENV) $(BIN)/nettverk db upgrade
 	$(DEV_ENV) $(BIN)/nettverk seed
 	$(DEV_ENV) $(BIN)/nettverk demo
-	@echo "nettverk kjører på http://127.0.0.1:5000 (stopp med Ctrl+C)"
+	@echo "nettverk kjører på http://127.0.0.1:5000, planleggeren ved siden av (stopp begge med Ctrl+C)"
+	@# The scheduler runs in the background and is stopped (and its lease released) when the server stops.
+	@$(DEV_ENV) $(BIN)/nettverk scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/flask --app nettverk run --host 127.0.0.1 --port 5000
 
 test: setup

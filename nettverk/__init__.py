@@ -117,6 +117,7 @@ def _register_blueprints(app: Flask) -> None:
     from nettverk.referrals.statistics_views import bp as referral_statistics_bp
     from nettverk.referrals.views import bp as referrals_bp
     from nettverk.registry.views import bp as registry_bp
+    from nettverk.scheduler.views import bp as scheduler_bp
 
     # Each module's blueprint, one per line.
     blueprints = [
@@ -130,6 +131,7 @@ def _register_blueprints(app: Flask) -> None:
         calendars_bp,
         referrals_bp,
         referral_statistics_bp,
+        scheduler_bp,
     ]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

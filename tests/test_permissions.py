@@ -141,6 +141,10 @@ MATRIX = {
     "api.intervention": LOGGED_IN,
     "api.referrals": {"service_staff", "service_leader", "provider"},
     "api.referral": {"service_staff", "service_leader", "provider"},
+    # the scheduler's operator page, «Kjør nå» (the job is a form field; none given answers 400), notice settings
+    "scheduler.jobs": ADMIN,
+    "scheduler.run_now": ADMIN,
+    "scheduler.notice_settings": LOGGED_IN,
 }
 
 

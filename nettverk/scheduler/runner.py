@@ -126,6 +126,10 @@ def try_lease(engine, holder: str, now: datetime | None = None) -> bool:
     """Take or renew the lease: succeeds if it is free, expired, or already ours (one UPDATE)."""
     now = now or utcnow()
     with Session(engine) as session:
+        if engine.dialect.name == "sqlite":
+            # Take the write lock before reading: a read transaction that writes later fails at once with
+            # "database is locked" when another connection wrote in between (SQLITE_BUSY_SNAPSHOT).
+            session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         if session.get(SchedulerLease, LEASE_NAME) is None:
             try:
                 session.add(SchedulerLease(name=LEASE_NAME, holder="", expires_at=now - LEASE))
