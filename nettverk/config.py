@@ -51,6 +51,12 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
     retention_months = _int(env, "NETTVERK_REFERRAL_RETENTION_MONTHS", 12)
     if retention_months < 1:
         raise ConfigError(f"NETTVERK_REFERRAL_RETENTION_MONTHS must be at least 1, got {retention_months}")
+    horizon_months = _int(env, "NETTVERK_PLANNING_HORIZON_MONTHS", 6)
+    if not 1 <= horizon_months <= 36:  # networks.operations.plan_meetings plans at most three years ahead
+        raise ConfigError(f"NETTVERK_PLANNING_HORIZON_MONTHS must be between 1 and 36, got {horizon_months}")
+    follow_up_days = _int(env, "NETTVERK_REFERRAL_FOLLOW_UP_DAYS", 3)
+    if follow_up_days < 1:
+        raise ConfigError(f"NETTVERK_REFERRAL_FOLLOW_UP_DAYS must be at least 1, got {follow_up_days}")
     return {
         "NETTVERK_ENV": mode,
         "SECRET_KEY": secret,
@@ -71,6 +77,10 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
         "LOGIN_LOCKOUT_MINUTES": _int(env, "NETTVERK_LOGIN_LOCKOUT_MINUTES", 15),
         # Closed, declined and withdrawn referrals lose their free text after this many months.
         "REFERRAL_RETENTION_MONTHS": retention_months,
+        # The scheduler keeps each network's cadence planned as drafts this many months ahead.
+        "PLANNING_HORIZON_MONTHS": horizon_months,
+        # A sent referral not received within this many working days reminds the team (twice as many: its leader).
+        "REFERRAL_FOLLOW_UP_DAYS": follow_up_days,
         "TRUST_PROXY": _bool(env.get("NETTVERK_TRUST_PROXY")),
         # Cookies: secure outside development, never readable from JavaScript.
         "SESSION_COOKIE_SECURE": production,

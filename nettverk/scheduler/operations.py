@@ -52,6 +52,7 @@ def notify_once(session: Session, counts: Counts, *, job: str, key: str, email: 
     """Queue one notice unless it was sent before under `key` or the recipient turned `kind` off."""
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
+    key = key[:200]  # the column's length; keys are built short, this only keeps the lookup and insert equal
     if not is_enabled(session, user_id, kind):
         counts.skipped += 1
         return False
@@ -60,7 +61,7 @@ def notify_once(session: Session, counts: Counts, *, job: str, key: str, email: 
         return False
     try:
         with session.begin_nested():
-            notification = Notification(key=key[:200], job=job, recipient=email)
+            notification = Notification(key=key, job=job, recipient=email)
             session.add(notification)
             session.flush()  # the unique key is taken here, or IntegrityError
             message = queue_mail(session, email, subject, template, calendar=calendar, notice_kind=kind,

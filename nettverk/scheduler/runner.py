@@ -56,7 +56,7 @@ JOBS = [
     JobSpec("reminders", "Påminnelser før arrangementer", "nettverk.scheduler.jobs:reminders",
             CronTrigger(minute=5, timezone=OSLO)),
     JobSpec("registration_closed", "Oppsummering når påmeldingen stenger",
-            "nettverk.scheduler.jobs:registration_closed", CronTrigger(hour=6, minute=30, timezone=OSLO)),
+            "nettverk.scheduler.jobs:registration_closed", CronTrigger(minute=35, timezone=OSLO)),
     JobSpec("network_planning", "Møteutkast fra nettverkenes møterytme", "nettverk.scheduler.jobs:network_planning",
             CronTrigger(hour=5, minute=0, timezone=OSLO)),
     JobSpec("referral_follow_up", "Oppfølging av henvendelser som ikke er mottatt",
