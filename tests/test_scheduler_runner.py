@@ -226,12 +226,15 @@ def test_the_second_scheduler_takes_over_when_the_first_dies(app, engine, monkey
 
 # Missed runs ---------------------------------------------------------------------------------------------
 
-def test_runs_missed_while_down_are_made_up_once(app, engine, monkeypatch, fast_lease):
-    use_jobs(monkeypatch, spec("tick", "tick", IntervalTrigger(minutes=10, timezone=OSLO)))
+@pytest.mark.parametrize(("period", "down"), [(timedelta(minutes=10), timedelta(minutes=35)),
+                                             (timedelta(days=7), timedelta(days=3))],
+                         ids=["several missed runs", "one run missed by days"])
+def test_runs_missed_while_down_are_made_up_once(app, engine, monkeypatch, fast_lease, period, down):
+    use_jobs(monkeypatch, spec("tick", "tick", IntervalTrigger(seconds=period.total_seconds(), timezone=OSLO)))
     runner.build_scheduler(engine).shutdown()  # stores the job, as a first start does; nothing is due yet
-    # The scheduler was down for 35 minutes: three and a half periods passed without a run. The job store
-    # keeps the next run time twice, in its column and in the pickled job; both are moved back.
-    missed = utcnow() - timedelta(minutes=35)
+    # The scheduler was down: many periods passed without a run. The job store keeps the next run time
+    # twice, in its column and in the pickled job; both are moved back.
+    missed = utcnow() - down
     with engine.begin() as connection:
         state = pickle.loads(connection.execute(select(apscheduler_jobs.c.job_state)).scalar_one())  # noqa: S301
         assert state["next_run_time"] > utcnow()
@@ -244,7 +247,7 @@ def test_runs_missed_while_down_are_made_up_once(app, engine, monkeypatch, fast_
     assert len(job_runs(engine, "tick")) == 1
     with engine.connect() as connection:
         next_run = connection.execute(select(apscheduler_jobs.c.next_run_time)).scalar_one()
-    assert utcnow().timestamp() < next_run <= (utcnow() + timedelta(minutes=10)).timestamp()
+    assert utcnow().timestamp() < next_run <= (utcnow() + period).timestamp()
 
 
 # A job that fails halfway ---------------------------------------------------------------------------------

@@ -39,7 +39,9 @@ log = logging.getLogger("nettverk.scheduler")
 LEASE_NAME = "scheduler"
 LEASE = timedelta(seconds=60)
 RENEW = 20  # seconds between renewals (and between tries while waiting)
-MISFIRE_GRACE = 24 * 3600  # a run missed by less than a day is made up once on start
+# A missed run is made up once on start however late: every job does "what is due and not yet done",
+# so running it late is always right (None: no limit, in APScheduler 3).
+MISFIRE_GRACE = None
 
 
 @dataclass(frozen=True)
