@@ -684,3 +684,17 @@ def test_jobs_read_the_settings(app):
     assert app.config["PLANNING_HORIZON_MONTHS"] == 6
     assert app.config["REFERRAL_FOLLOW_UP_DAYS"] == 3
 
+
+
+def test_a_guest_without_an_account_is_not_sent_to_account_settings(app, db):
+    start = oslo(date(YEAR, 5, 11), 9)
+    event = make_event(db, start)
+    register(db, event, "kari.gjest@example.no", "Kari Gjest", by=COORDINATOR_FOSEN)
+    register(db, event, PARTICIPANT)
+    clear_outbox(db)
+    assert sent(app, "reminders", start - timedelta(days=1) + timedelta(minutes=5)) == (2, 0)
+    [guest_mail] = notices(db, "Påminnelse", "kari.gjest@example.no")
+    assert "/konto/varsler" not in guest_mail.body_text and "/konto/varsler" not in guest_mail.body_html
+    assert guest_mail.body_text.rstrip().endswith(
+        "Du får denne e-posten fordi du er påmeldt med denne adressen. Melder du deg av, får du ingen flere.")
+    assert_footer(notices(db, "Påminnelse", PARTICIPANT)[0])  # an account holder still gets the settings link

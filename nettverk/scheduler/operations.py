@@ -65,7 +65,7 @@ def notify_once(session: Session, counts: Counts, *, job: str, key: str, email: 
             session.add(notification)
             session.flush()  # the unique key is taken here, or IntegrityError
             message = queue_mail(session, email, subject, template, calendar=calendar, notice_kind=kind,
-                                 **context)
+                                 has_account=user_id is not None, **context)
             notification.outbox_message_id = message.id
             session.add(notification)
     except IntegrityError:  # another run took the key between our check and our insert
