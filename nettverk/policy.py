@@ -62,6 +62,11 @@ def scope_ids(user, role: str) -> set[int]:
     return {getattr(r, field) for r in roles_of(user) if r.role == role}
 
 
+def coordinated_base_ids(user) -> set[int] | None:
+    """The bases the user plans for: None for the admin (every base), else those they coordinate."""
+    return None if is_admin(user) else scope_ids(user, "coordinator")
+
+
 def _coordinates(user, base: CompetenceBase) -> bool:
     return is_admin(user) or base.id in scope_ids(user, "coordinator")
 

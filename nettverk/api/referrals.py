@@ -34,6 +34,7 @@ from nettverk.referrals.models import (
     Referral,
     ReferralTransition,
 )
+from nettverk.referrals.views import load_referral
 from nettverk.registry.models import CompetenceBase, Municipality, Service
 from nettverk.timeutil import to_oslo
 
@@ -163,12 +164,8 @@ def referrals():
     return jsonify({"items": items})
 
 
-def _load_referral(public_id: str) -> Referral:
-    return get_session().exec(select(Referral).where(Referral.public_id == public_id)).first() or abort(404)
-
-
 @bp.get("/referrals/<public_id>")
-@requires("referral.view", load=_load_referral, hide=True)
+@requires("referral.view", load=load_referral, hide=True)
 def referral(referral, public_id):
     session = get_session()
     sides = policy.referral_sides(current_user, referral)

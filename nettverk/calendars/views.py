@@ -20,11 +20,12 @@ from nettverk.calendars.forms import NewLinkForm
 from nettverk.calendars.models import ALARM_CHOICES
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
-from nettverk.events import calendar
-from nettverk.events.models import DRAFT, Event
-from nettverk.networks.models import Network
+from nettverk.events.models import DRAFT
+from nettverk.events.views import load_event
+from nettverk.networks.views import load_network
 from nettverk.policy import requires
-from nettverk.registry.models import CompetenceBase, Municipality
+from nettverk.registry.models import Municipality
+from nettverk.registry.views import load_base, load_municipality
 from nettverk.text import slugify
 
 bp = Blueprint("calendars", __name__)
@@ -63,22 +64,6 @@ bp.record_once(lambda state: state.app.extensions.setdefault(CACHE_KEY, Rendered
 
 
 # Loading ------------------------------------------------------------------------------------------
-
-def load_base(slug: str) -> CompetenceBase:
-    return calendar.base_by_slug(get_session(), slug) or abort(404)
-
-
-def load_network(slug: str) -> Network:
-    return calendar.network_by_slug(get_session(), slug) or abort(404)
-
-
-def load_municipality(number: str) -> Municipality:
-    return calendar.municipality_by_number(get_session(), number) or abort(404)
-
-
-def load_event(event_id: int) -> Event:
-    return get_session().get(Event, event_id) or abort(404)
-
 
 # Feeds --------------------------------------------------------------------------------------------
 

@@ -51,10 +51,6 @@ def base_by_slug(session: Session, slug: str) -> CompetenceBase | None:
     return session.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first()
 
 
-def network_by_slug(session: Session, slug: str) -> Network | None:
-    return session.exec(select(Network).where(Network.slug == slug)).first()
-
-
 def municipality_by_number(session: Session, number: str) -> Municipality | None:
     return session.exec(select(Municipality).where(Municipality.number == number)).first()
 

@@ -11,8 +11,9 @@ from nettverk import policy
 from nettverk.db import get_session
 from nettverk.events import calendar
 from nettverk.events.models import EVENT_KINDS
+from nettverk.networks.queries import network_by_slug
 from nettverk.policy import requires
-from nettverk.registry.models import CompetenceBase
+from nettverk.registry.views import load_base
 from nettverk.timeutil import to_oslo, utcnow
 
 bp = Blueprint("calendar", __name__)
@@ -22,13 +23,9 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 FILTER_ARGS = ("base", "nettverk", "type", "kommune")
 
 
-def load_base(slug: str) -> CompetenceBase:
-    return calendar.base_by_slug(get_session(), slug) or abort(404)
-
-
 def _manager_base_ids() -> set[int] | None:
     """The bases whose drafts the viewer sees: None for the admin (all), their coordinated bases, or none."""
-    return None if policy.is_admin(current_user) else policy.scope_ids(current_user, "coordinator")
+    return policy.coordinated_base_ids(current_user)
 
 
 def _today() -> date:
@@ -72,7 +69,7 @@ def _filters(session, errors: dict[str, str]) -> calendar.Filters:
         if filters.base is None:
             errors["base"] = "Vi fant ikke den kompetansebasen. Velg en fra listen."
     if slug := args.get("nettverk", "").strip():
-        filters.network = calendar.network_by_slug(session, slug)
+        filters.network = network_by_slug(session, slug)
         if filters.network is None:
             errors["nettverk"] = "Vi fant ikke det nettverket. Velg et fra listen."
     if kind := args.get("type", "").strip():

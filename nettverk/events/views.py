@@ -44,7 +44,7 @@ def _event_of_registration(event_id: int, registration_id: int) -> Event:
 
 
 def _planner_base_ids() -> set[int] | None:
-    return None if policy.is_admin(current_user) else policy.scope_ids(current_user, "coordinator")
+    return policy.coordinated_base_ids(current_user)
 
 
 def _municipality_choices(empty: str):
@@ -206,7 +206,8 @@ def _planning_warnings(event: Event) -> list[str]:
     days = [first + timedelta(days=n) for n in range(min((last - first).days + 1, MAX_WARNING_DAYS))]
     base_ids = policy.event_base_ids(event)
     # A shared network's meeting spans other bases too: their drafts are not this coordinator's to see.
-    drafts = True if policy.is_admin(current_user) else policy.scope_ids(current_user, "coordinator")
+    mine = policy.coordinated_base_ids(current_user)
+    drafts = True if mine is None else mine
     return [warning for day in days for warning in calendar.planning_warnings(
         get_session(), day, base_ids, exclude_event_id=event.id, include_drafts=drafts)]
 

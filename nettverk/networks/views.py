@@ -18,6 +18,7 @@ from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS, Network
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
 from nettverk.registry.models import CompetenceBase, Municipality
+from nettverk.registry.views import load_base
 from nettverk.timeutil import format_date, to_oslo
 
 bp = Blueprint("networks", __name__)
@@ -27,13 +28,9 @@ def load_network(slug: str) -> Network:
     return queries.network_by_slug(get_session(), slug) or abort(404)
 
 
-def load_base(slug: str) -> CompetenceBase:
-    return get_session().exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first() or abort(404)
-
-
 def _coordinated_base_ids() -> set[int] | None:
     """The bases the user may put networks in (None: all, for the admin)."""
-    return None if policy.is_admin(current_user) else policy.scope_ids(current_user, "coordinator")
+    return policy.coordinated_base_ids(current_user)
 
 
 def _bases(ids: set[int] | None) -> list[CompetenceBase]:

@@ -10,21 +10,16 @@ import io
 from datetime import date
 
 from flask import Blueprint, Response, abort, render_template, request
-from sqlmodel import select
 
 from nettverk.db import get_session
 from nettverk.events.exports import CSV_MIMETYPE, safe_text
 from nettverk.policy import requires
 from nettverk.referrals import statistics
 from nettverk.referrals.statistics import COUNTS, FIRST_YEAR, LAST_YEAR, MEDIANS, MaskedTable, Period
-from nettverk.registry.models import CompetenceBase
+from nettverk.registry.views import load_base
 from nettverk.timeutil import to_oslo, utcnow
 
 bp = Blueprint("referral_statistics", __name__)
-
-
-def load_base(slug: str) -> CompetenceBase:
-    return get_session().exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first() or abort(404)
 
 
 def _today() -> date:
