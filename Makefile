@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEV_ENV := NETTVERK_ENV=development
 
-.PHONY: setup run test lint clean
+.PHONY: setup run test e2e bench lint clean
 
 setup: $(STAMP)
 
@@ -26,8 +26,19 @@ run: setup
 	trap 'kill $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/flask --app nettverk run --host 127.0.0.1 --port 5000
 
+# Two workers (pytest-xdist), one database each: the suite is bound by the CPU, and CI has two cores.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
+
+# The benchmark (docs/PERFORMANCE.md): national dataset (cached in instance/bench/), pages on SQLite,
+# feed polling under gunicorn on PostgreSQL (database nettverk_bench). BENCH_ARGS=--no-gunicorn skips the latter.
+bench: setup
+	$(BIN)/python -m nettverk.scale.bench $(BENCH_ARGS)
+
+# Browser journeys and axe in Debian's chromium; screenshots and axe-report.txt go to build/e2e/<time>/.
+e2e: setup
+	scripts/install-browser
+	$(BIN)/python -m pytest tests/e2e
 
 lint: setup
 	$(BIN)/ruff check .

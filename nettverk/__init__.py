@@ -110,9 +110,12 @@ def _register_blueprints(app: Flask) -> None:
     from nettverk.accounts.views import bp as accounts_bp
     from nettverk.api.views import bp as api_bp
     from nettverk.calendars.views import bp as calendars_bp
+    from nettverk.competence.views import bp as competence_bp
+    from nettverk.evaluations.views import bp as evaluations_bp
     from nettverk.events.calendar_views import bp as calendar_bp
     from nettverk.events.views import bp as events_bp
     from nettverk.mail.views import bp as mail_bp
+    from nettverk.materials.views import bp as materials_bp
     from nettverk.networks.views import bp as networks_bp
     from nettverk.referrals.statistics_views import bp as referral_statistics_bp
     from nettverk.referrals.views import bp as referrals_bp
@@ -132,6 +135,9 @@ def _register_blueprints(app: Flask) -> None:
         referrals_bp,
         referral_statistics_bp,
         scheduler_bp,
+        materials_bp,
+        evaluations_bp,
+        competence_bp,
     ]
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
@@ -204,9 +210,16 @@ def _register_templates(app: Flask) -> None:
     from nettverk.events.models import AUDIENCES, EVENT_KINDS, EVENT_STATUSES, REGISTRATION_STATUSES
     from nettverk.registry.models import SERVICE_KINDS
 
+    # Dates in templates only through these (Norwegian, Oslo time): dato «tirsdag 11. mars 2025»,
+    # datotid «tirsdag 11. mars 2025 kl. 09.00», klokke «09.00», kortdato «11. mars 2025», maaned «mars 2025»,
+    # tidsrom (an event) «tirsdag 11. mars 2025 kl. 09.00–15.30», iso for <time datetime="…">.
     app.jinja_env.filters["dato"] = timeutil.format_date
     app.jinja_env.filters["datotid"] = timeutil.format_datetime
     app.jinja_env.filters["klokke"] = timeutil.format_time
+    app.jinja_env.filters["kortdato"] = timeutil.format_short_date
+    app.jinja_env.filters["maaned"] = timeutil.format_month
+    app.jinja_env.filters["tidsrom"] = lambda event: timeutil.format_span(event.starts_at, event.ends_at, event.all_day)
+    app.jinja_env.filters["iso"] = timeutil.iso
     app.jinja_env.filters["markdown"] = text.render_markdown
     app.jinja_env.globals.update(
         can=policy.can, ROLES=policy.ROLES, SERVICE_KINDS=SERVICE_KINDS, EVENT_KINDS=EVENT_KINDS,

@@ -24,7 +24,7 @@ def alembic_config(database_url: str):
     return config
 
 
-def upgrade_database(database_url: str, revision: str = "head") -> None:
+def upgrade_database(database_url: str, revision: str = "heads") -> None:
     from alembic import command
 
     if database_url.startswith("sqlite:///"):
@@ -38,7 +38,7 @@ def db_group():
 
 
 @db_group.command("upgrade")
-@click.argument("revision", default="head")
+@click.argument("revision", default="heads")
 @with_appcontext
 def db_upgrade(revision):
     """Bring the schema up to REVISION (default: the newest)."""
@@ -78,13 +78,27 @@ def seed():
 
 
 @click.command("demo")
+@click.option("--scale", type=click.Choice(["tiny", "small", "national"]), default=None,
+              help="Lag i tillegg et syntetisk datasett i denne størrelsen (national: hele landet, ti år).")
+@click.option("--seed", type=int, default=1, show_default=True, help="Frø for det syntetiske datasettet.")
 @with_appcontext
-def demo():
-    """Load demo services, units, contacts and one user per role (development only)."""
+def demo(scale, seed):
+    """Load demo services, units, contacts and one user per role (development only); with --scale a
+    reproducible synthetic dataset on top (nettverk/scale/national.py)."""
     from nettverk.seeding import load_demo
 
     if current_app.config["NETTVERK_ENV"] == "production":
         raise click.ClickException("Demodata lages aldri i produksjon (NETTVERK_ENV=production).")
+    if scale:
+        from nettverk.scale.national import PASSWORD, describe, generate
+
+        try:
+            counts = generate(get_session(), scale, seed, progress=click.echo)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from error
+        click.echo(f"Syntetisk datasett «{scale}» (frø {seed}): {describe(counts)}.")
+        click.echo(f"Alle syntetiske brukere (…@scale.example) har passordet {PASSWORD}.")
+        return
     from nettverk.events.demo import create_demo_events
     from nettverk.referrals.demo import create_demo_referrals
 
@@ -92,11 +106,21 @@ def demo():
     logins = load_demo(session)
     created = create_demo_events(session)
     referrals = create_demo_referrals(session)
+    from nettverk.materials.demo import create_demo_materials
+
+    materials = create_demo_materials(session)
+    from nettverk.competence.demo import create_demo_competence
+
+    competence = create_demo_competence(session)
     session.commit()
     if created:
         click.echo(f"Demoarrangementer: {created}")
     if referrals:
         click.echo(f"Demohenvendelser: {referrals}")
+    if materials:
+        click.echo(f"Demomateriell: {materials}")
+    if competence:
+        click.echo(f"Demokompetanse: {competence} registreringer")
     click.echo("\nDemobrukere (bare for utvikling):")
     width = max((len(role) for role, _, _ in logins), default=0)
     for role, email, password in logins:
@@ -215,8 +239,18 @@ def scheduler_run(job):
         raise SystemExit(1)
 
 
+@click.command("bench", context_settings={"ignore_unknown_options": True, "help_option_names": []})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def bench(args):
+    """Benchmark on the national dataset (see docs/PERFORMANCE.md; --help for its options)."""
+    from nettverk.scale.bench import main as run_bench
+
+    raise SystemExit(run_bench(list(args)))
+
+
 def register_commands(app: Flask) -> None:
-    for command in (db_group, seed, demo, create_admin, import_csv, mail_group, referrals_group, scheduler_group):
+    for command in (db_group, seed, demo, create_admin, import_csv, mail_group, referrals_group, scheduler_group,
+                    bench):
         app.cli.add_command(command)
 
 

@@ -57,6 +57,12 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
     follow_up_days = _int(env, "NETTVERK_REFERRAL_FOLLOW_UP_DAYS", 3)
     if follow_up_days < 1:
         raise ConfigError(f"NETTVERK_REFERRAL_FOLLOW_UP_DAYS must be at least 1, got {follow_up_days}")
+    materials_max_mb = _int(env, "NETTVERK_MATERIALS_MAX_MB", 50)
+    if materials_max_mb < 1:
+        raise ConfigError(f"NETTVERK_MATERIALS_MAX_MB must be at least 1, got {materials_max_mb}")
+    evaluation_days = _int(env, "NETTVERK_EVALUATION_DAYS", 14)
+    if evaluation_days < 1:
+        raise ConfigError(f"NETTVERK_EVALUATION_DAYS must be at least 1, got {evaluation_days}")
     return {
         "NETTVERK_ENV": mode,
         "SECRET_KEY": secret,
@@ -81,6 +87,8 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
         "PLANNING_HORIZON_MONTHS": horizon_months,
         # A sent referral not received within this many working days reminds the team (twice as many: its leader).
         "REFERRAL_FOLLOW_UP_DAYS": follow_up_days,
+        # Participants may answer the evaluation of a fagdag or kurs until this many days after its end.
+        "EVALUATION_DAYS": evaluation_days,
         "TRUST_PROXY": _bool(env.get("NETTVERK_TRUST_PROXY")),
         # Cookies: secure outside development, never readable from JavaScript.
         "SESSION_COOKIE_SECURE": production,
@@ -90,7 +98,11 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
-        "MAX_CONTENT_LENGTH": _int(env, "NETTVERK_MAX_UPLOAD_MB", 50) * 1024 * 1024,
+        # The whole request: the largest upload, plus room for the other fields of a multipart form.
+        "MAX_CONTENT_LENGTH": (max(_int(env, "NETTVERK_MAX_UPLOAD_MB", 50), materials_max_mb) + 1) * 1024 * 1024,
+        # The materials library (kompetansebank): files outside the database, in a folder all workers share.
+        "MATERIALS_DIR": env.get("NETTVERK_MATERIALS_DIR") or str(instance / "materials"),
+        "MATERIALS_MAX_BYTES": materials_max_mb * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": 8 * 3600,
         "WTF_I18N_ENABLED": False,  # forms take bokmål messages from WTForms itself (nettverk.forms.Form)
     }

@@ -6,6 +6,7 @@ the object named in the URL (missing -> 404), then checks the rule (anonymous ->
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from inspect import signature
 
@@ -152,6 +153,83 @@ def _sees_statistics(user, base) -> bool:
     return is_admin(user) or base.id in scope_ids(user, "coordinator")
 
 
+# Materials library: who belongs to a base, and who sees a material.
+
+def member_base_ids(user) -> set[int]:
+    """The bases a person belongs to: the ones they coordinate; the ones of the municipality they keep
+    contacts for, of the municipalities their services serve, of the municipality their competence profile
+    names; and the bases of the networks they are a member of."""
+    from nettverk.competence.models import CompetenceProfile
+    from nettverk.networks.models import NetworkBase, NetworkMember
+    from nettverk.registry.models import ServiceArea
+
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    cache = g.setdefault("member_bases_by_user", {})
+    if user.id not in cache:
+        session = get_session()
+        municipalities = scope_ids(user, "municipality_contact")
+        services = sending_service_ids(user) | scope_ids(user, "provider")
+        if services:
+            municipalities |= set(session.exec(select(ServiceArea.municipality_id)
+                                               .where(ServiceArea.service_id.in_(services))))
+            municipalities |= set(session.exec(select(Service.host_municipality_id).where(Service.id.in_(services))))
+        profile = session.get(CompetenceProfile, user.id)
+        if profile is not None and profile.municipality_id is not None:
+            municipalities.add(profile.municipality_id)
+        ids = scope_ids(user, "coordinator")
+        if municipalities:
+            ids |= set(session.exec(select(BaseMembership.base_id)
+                                    .where(BaseMembership.municipality_id.in_(municipalities))))
+        ids |= set(session.exec(select(NetworkBase.base_id).join(
+            NetworkMember, NetworkMember.network_id == NetworkBase.network_id).where(NetworkMember.user_id == user.id)))
+        cache[user.id] = ids
+    return cache[user.id]
+
+
+@dataclass(frozen=True)
+class MaterialAccess:
+    """What a person may see in the materials library (materials.queries turns it into SQL)."""
+
+    everything: bool  # the admin
+    user_id: int | None  # owners see their own materials
+    kept: frozenset[int]  # bases whose coordinator the person is: every material of them
+    member_of: frozenset[int]  # bases whose «members of the base» materials the person sees
+    networks: frozenset[int]  # networks whose «members of the network» materials the person sees
+
+
+def material_access(user) -> MaterialAccess:
+    from nettverk.networks.models import NetworkBase, NetworkMember
+
+    if not getattr(user, "is_authenticated", False):
+        return MaterialAccess(False, None, frozenset(), frozenset(), frozenset())
+    if is_admin(user):
+        return MaterialAccess(True, user.id, frozenset(), frozenset(), frozenset())
+    session = get_session()
+    kept = scope_ids(user, "coordinator")
+    networks = set(session.exec(select(NetworkMember.network_id).where(NetworkMember.user_id == user.id)))
+    if kept:  # a network's coordinators are those of its bases
+        networks |= set(session.exec(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(kept))))
+    return MaterialAccess(False, user.id, frozenset(kept), frozenset(member_base_ids(user)), frozenset(networks))
+
+
+def sees_material(user, material) -> bool:
+    """Audience: «everyone» is everyone logged in; «base» the members of the material's base; «network» the
+    members of its network. The base's coordinators, the admin and the owner always see it."""
+    from nettverk.materials.models import BASE, EVERYONE, NETWORK
+
+    access = material_access(user)
+    return (access.everything or material.base_id in access.kept
+            or (access.user_id is not None and material.owner_id == access.user_id)
+            or material.audience == EVERYONE
+            or (material.audience == BASE and material.base_id in access.member_of)
+            or (material.audience == NETWORK and material.network_id in access.networks))
+
+
+def _keeps_material(user, material) -> bool:
+    return is_admin(user) or material.base_id in scope_ids(user, "coordinator")
+
+
 RULES: dict[str, Callable] = {
     "public": lambda user, target: True,
     "authenticated": lambda user, target: user.is_authenticated,
@@ -172,6 +250,15 @@ RULES: dict[str, Callable] = {
     # The leader of a service reads the audit log of its referrals; nobody else, not even the admin.
     "referral.audit": lambda user, service: service.id in scope_ids(user, "service_leader"),
     "referral.statistics": _sees_statistics,
+    # The materials library: coordinators of a base upload and keep its materials; the audience sees them.
+    "material.upload": _coordinates,
+    "material.view": lambda user, material: sees_material(user, material),
+    "material.manage": _keeps_material,
+    # The evaluation results of a gathering: the coordinators of its bases (policy.event_base_ids).
+    "evaluation.results": _manages_event,
+    # Competence: coordinators keep the catalogue of areas (shared by every base); a record is its owner's.
+    "competence.catalog": lambda user, target: is_admin(user) or has_role(user, "coordinator"),
+    "competence.own_record": lambda user, record: record.user_id == user.id,
     "users.invite": lambda user, target: any(
         r.role in ("admin", "coordinator", "service_leader") for r in roles_of(user)),
 }

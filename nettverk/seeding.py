@@ -101,6 +101,9 @@ def seed_reference(session: Session) -> dict[str, int]:
                                        is_demo=True))
             created["memberships"] += 1
     session.flush()
+    from nettverk.competence.catalogue import seed_areas
+
+    created["competence_areas"] = seed_areas(session)
     return created
 
 

@@ -64,14 +64,55 @@ def format_time(value: datetime | None) -> str:
     return f"{to_oslo(value):%H.%M}" if value else ""
 
 
+def format_short_date(value: date | datetime | None) -> str:
+    """'11. mars 2025' (for tables and lists where the weekday is noise)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_oslo(value)
+    return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
+
+
+def format_month(value: date | datetime | None) -> str:
+    """'mars 2025'."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = to_oslo(value)
+    return f"{MONTHS[value.month - 1]} {value.year}"
+
+
+def iso(value: date | datetime | None) -> str:
+    """The machine-readable value of a <time datetime="…">: a date, or an Oslo time with its offset."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return to_oslo(value).isoformat(timespec="minutes")
+    return value.isoformat()
+
+
+def _day_range(first: date, last: date) -> str:
+    """'tirsdag 11.–torsdag 13. mars 2025', 'mandag 31. mars – onsdag 2. april 2025', or with both years."""
+    if first.year != last.year:
+        return f"{format_date(first)} – {format_date(last)}"
+    if first.month != last.month:
+        return f"{WEEKDAYS[first.weekday()]} {first.day}. {MONTHS[first.month - 1]} – {format_date(last)}"
+    return f"{WEEKDAYS[first.weekday()]} {first.day}.–{format_date(last)}"
+
+
 def format_span(starts_at: datetime, ends_at: datetime, all_day: bool = False) -> str:
-    """'tirsdag 11. mars 2025 kl. 09.00–15.30', or the days of an all-day or multi-day event."""
+    """When an event happens, in Oslo time, saying each thing once:
+    'tirsdag 11. mars 2025 kl. 09.00–15.30' (one day), 'tirsdag 11.–onsdag 12. mars 2025' (all-day, several
+    days), 'tirsdag 11. mars kl. 09.00 – onsdag 12. mars 2025 kl. 15.00' (several days with times)."""
     start, end = to_oslo(starts_at), to_oslo(ends_at)
     if all_day:
         last = (end - timedelta(days=1)).date()
-        if last == start.date():
-            return format_date(last)
-        return f"{format_date(start.date())} – {format_date(last)}"
+        if last <= start.date():
+            return format_date(start.date())
+        return _day_range(start.date(), last)
     if start.date() == end.date():
         return f"{format_datetime(starts_at)}–{end:%H.%M}"
+    if start.year == end.year:
+        first = f"{WEEKDAYS[start.weekday()]} {start.day}. {MONTHS[start.month - 1]}"
+        return f"{first} kl. {start:%H.%M} – {format_datetime(ends_at)}"
     return f"{format_datetime(starts_at)} – {format_datetime(ends_at)}"

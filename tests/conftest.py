@@ -35,6 +35,7 @@ CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 def database_url():
     url = os.environ.get("NETTVERK_TEST_DATABASE_URL")
     if url:
+        url = _database_of_this_worker(url)
         engine = create_engine(url)
         with engine.begin() as connection:
             connection.execute(text("DROP SCHEMA public CASCADE"))
@@ -47,6 +48,22 @@ def database_url():
         url = f"sqlite:///{Path(folder) / 'test.db'}"
         upgrade_database(url)
         yield url
+
+
+def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own (nettverk_test_gw0, ...), created when missing."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base, _, name = url.rpartition("/")
+    own_name = f"{name}_{worker}"
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": own_name}).first()
+        if not exists:
+            connection.execute(text(f'CREATE DATABASE "{own_name}"'))
+    admin.dispose()
+    return f"{base}/{own_name}"
 
 
 def _empty_all_tables(engine) -> None:
@@ -67,11 +84,12 @@ def make_app(database_url: str, **config):
 
 
 @pytest.fixture
-def app(database_url):
-    """An app on an empty database holding the reference data and the demo users."""
+def app(database_url, tmp_path):
+    """An app on an empty database holding the reference data and the demo users (uploaded materials go to
+    the test's own folder)."""
     from nettverk.seeding import load_demo
 
-    app = make_app(database_url)
+    app = make_app(database_url, MATERIALS_DIR=str(tmp_path / "materials"))
     _empty_all_tables(app.extensions["nettverk.engine"])
     with app.app_context():
         load_demo(get_session())

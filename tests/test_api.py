@@ -19,6 +19,8 @@ EXAMPLE_PARAMS = {
     # hidden); test_api_referrals.py checks their 200 answers logged in, with real values.
     "/api/v1/interventions/{slug}": {"slug": "ukjent-tiltak"},
     "/api/v1/referrals/{public_id}": {"public_id": "ukjent-henvendelse"},
+    "/api/v1/materials/{material_id}": {"material_id": 999999},
+    "/api/v1/bases/{slug}/competence-matrix": {"slug": "fosen"},
 }
 PROBLEM_FIELDS = {"type", "title", "status", "detail"}
 

@@ -286,9 +286,13 @@ def test_one_tiltak_lists_the_municipalities_that_may_request_it(world, login):
 
 # The OpenAPI document, logged in --------------------------------------------------------------------
 
-def test_every_operation_that_needs_a_login_answers_200_as_documented(world, login):
+def test_every_operation_that_needs_a_login_answers_200_as_documented(app, db, world, login):
     """The half of test_api.py's checks that needs a login: each such read, by someone who may make it."""
+    from test_materials import make_material
+
     examples = {
+        "/api/v1/materials": ("participant", {}),
+        "/api/v1/materials/{material_id}": ("participant", {"material_id": make_material(app, db, "Lysark")}),
         "/api/v1/interventions": ("participant", {}),
         "/api/v1/interventions/{slug}": ("participant", {"slug": world["tiltak"]["fosen"].slug}),
         "/api/v1/referrals": ("provider", {}),

@@ -21,6 +21,9 @@ FOSEN_MANAGERS = {"admin", "coordinator_fosen"}  # the URL names base `fosen`
 INDRE_FOSEN_CONTACTS = {"admin", "municipality_contact"}  # the URL names municipality 5054
 COORDINATORS = {"admin", "coordinator", "coordinator_fosen"}
 INVITERS = {"admin", "coordinator", "coordinator_fosen", "service_leader"}
+# Members of the base Fosen (policy.member_base_ids): its coordinator, Indre Fosen's contact, Fosen
+# barneverntjeneste's staff and leader; and the admin.
+FOSEN_MEMBERS = {"admin", "coordinator_fosen", "municipality_contact", "service_staff", "service_leader"}
 
 ROLES = [None, "participant", "coordinator", "coordinator_fosen", "municipality_contact", "service_staff",
          "service_leader", "provider", "admin"]
@@ -145,17 +148,53 @@ MATRIX = {
     "scheduler.jobs": ADMIN,
     "scheduler.run_now": ADMIN,
     "scheduler.notice_settings": LOGGED_IN,
+    # the materials library: a base's library (anyone logged in sees what is for them), upload (the base's
+    # coordinators); the URL's material is Fosen's, for the members of the base (hidden from everyone else)
+    "materials.library": LOGGED_IN,
+    "materials.material_new": FOSEN_MANAGERS,
+    "materials.material_detail": FOSEN_MEMBERS,
+    "materials.download": FOSEN_MEMBERS,
+    "materials.material_edit": FOSEN_MANAGERS,
+    "materials.material_delete": FOSEN_MANAGERS,
+    "materials.version_new": FOSEN_MANAGERS,
+    "api.materials": LOGGED_IN,
+    "api.material": FOSEN_MEMBERS,
+    # competence: one's own page and records (the URL's record is the participant's), the catalogue (kept by
+    # coordinators; the URL names the area PMTO), the base matrix and its files (counts only, anyone logged
+    # in), recording for people of the base and the expiring list (the base's coordinators), the API
+    "competence.home": LOGGED_IN,
+    "competence.profile": LOGGED_IN,
+    "competence.record_new": LOGGED_IN,
+    "competence.record_edit": {"participant"},
+    "competence.record_delete": {"participant"},
+    "competence.own_export": LOGGED_IN,
+    "competence.search": LOGGED_IN,
+    "competence.areas": EVERYONE,
+    "competence.area_new": COORDINATORS,
+    "competence.area_edit": COORDINATORS,
+    "competence.matrix": LOGGED_IN,
+    "competence.matrix_export": LOGGED_IN,
+    "competence.record_for_person": FOSEN_MANAGERS,
+    "competence.expiring": FOSEN_MANAGERS,
+    "api.competence_areas": EVERYONE,
+    "api.competence_matrix": LOGGED_IN,
+    # evaluation after a gathering: the form behind the personal link (the token is the credential), and
+    # the results for the coordinators of the event's base (the URL names the Fosen fagdag)
+    "evaluations.answer": EVERYONE,
+    "evaluations.results": FOSEN_MANAGERS,
 }
 
 
 TOKENS = {"accounts.accept_invitation": "invitation_token", "accounts.reset_password": "reset_token",
           "events.confirm_guest": "confirm_token", "events.cancel_by_link": "cancel_token",
-          "calendars.personal_feed": "calendar_token"}
+          "calendars.personal_feed": "calendar_token", "evaluations.answer": "evaluation_token"}
 HIDDEN = {"events.cancel_own", "referrals.referral_detail", "referrals.referral_edit", "referrals.referral_action",
-          "referrals.referral_message", "api.referral"}
+          "referrals.referral_message", "api.referral", "competence.record_edit", "competence.record_delete"}
+HIDDEN |= {"materials.material_detail", "materials.download", "materials.material_edit", "materials.material_delete",
+           "materials.version_new", "api.material"}  # a material not for you answers as one that does not exist
 SLUGS = {"networks": "bti-nettverk-fosen",  # by blueprint, or by endpoint; other slugs name the base Fosen
          "calendars.network_feed": "bti-nettverk-fosen", "referrals": "pmto-foreldretrening",
-         "api.intervention": "pmto-foreldretrening"}
+         "api.intervention": "pmto-foreldretrening", "competence.area_edit": "pmto"}
 
 
 def _routes(app):
@@ -176,7 +215,11 @@ def test_every_view_declares_its_rule(app):
 
 @pytest.fixture
 def url_values(app):
-    """Real objects for every URL argument, so an allowed request can succeed."""
+    return make_url_values(app)
+
+
+def make_url_values(app) -> dict:
+    """Real objects for every URL argument, so an allowed request can succeed (also used by the e2e crawl)."""
     with app.app_context():
         session = get_session()
         participant = session.exec(select(User).where(User.email == "hanne.vikstrand@namsos.kommune.example")).one()
@@ -199,6 +242,8 @@ def url_values(app):
         }
         values.update(_event_values(session, participant))
         values.update(_referral_values(session))
+        values.update(_material_values(session))
+        values.update(_competence_values(session, participant))
         session.commit()
     return values
 
@@ -219,8 +264,10 @@ def _event_values(session, participant) -> dict:
     registration, cancel_token = events.register(session, event.id, events.Registrant(
         name=participant.name, email=participant.email, user=participant))
     _, confirm_token = events.register(session, event.id, events.Registrant(name="Gjest", email="gjest@example.no"))
+    from nettverk.evaluations.operations import invite
+
     return {"event_id": event.id, "registration_id": registration.id, "cancel_token": cancel_token,
-            "confirm_token": confirm_token}
+            "confirm_token": confirm_token, "evaluation_token": invite(session, registration)}
 
 
 def _referral_values(session) -> dict:
@@ -242,6 +289,35 @@ def _referral_values(session) -> dict:
             consent_date=date.today(), consent_form="skriftlig"), send=send).public_id
 
     return {"public_id": make(True), "draft_public_id": make(False)}
+
+
+def _competence_values(session, participant) -> dict:
+    """A competence record of the participant's own."""
+    from datetime import date
+
+    from nettverk.competence import operations as competence
+    from nettverk.competence.models import CompetenceArea
+
+    pmto = session.exec(select(CompetenceArea).where(CompetenceArea.slug == "pmto")).one()
+    row = competence.add_record(session, participant.id, participant.id, competence.RecordData(
+        area_id=pmto.id, level="trained", achieved_on=date(2024, 1, 15)))
+    return {"record_id": row.id}
+
+
+def _material_values(session) -> dict:
+    """A material of Fosen for the members of the base, with one version (its file in the test's folder)."""
+    import io
+    from datetime import date
+
+    from nettverk.materials.demo import pdf_document
+    from nettverk.materials.operations import MaterialData, Upload, create_material
+    from nettverk.registry.models import CompetenceBase
+
+    fosen = session.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
+    material = create_material(session, None, fosen, MaterialData(
+        title="Handlingsveileder", published_on=date.today(), audience="base"),
+        Upload(io.BytesIO(pdf_document("Handlingsveileder", ["Nivå 0"])), "handlingsveileder.pdf"))
+    return {"material_id": material.id, "version": 1}
 
 
 def _days(n):

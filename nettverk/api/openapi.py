@@ -2,7 +2,11 @@
 
 from flask import current_app
 
+from nettverk.competence.models import AREA_KINDS
+from nettverk.competence.models import LEVELS as COMPETENCE_LEVELS
 from nettverk.events.models import AUDIENCES, EVENT_KINDS, EVENT_STATUSES, REGISTRATION_STATUSES
+from nettverk.materials.models import MATERIAL_AUDIENCES
+from nettverk.materials.storage import KINDS as MATERIAL_FILE_KINDS
 from nettverk.referrals.models import (
     CONSENT_FORMS,
     INTERVENTION_STATUSES,
@@ -12,6 +16,7 @@ from nettverk.referrals.models import (
     URGENCIES,
 )
 from nettverk.referrals.operations import ACTIONS
+from nettverk.registry.models import SERVICE_KINDS
 
 
 def _ref(name: str) -> dict:
@@ -20,6 +25,14 @@ def _ref(name: str) -> dict:
 
 def _list_of(name: str) -> dict:
     return {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": _ref(name)}}}
+
+
+def _page_of(name: str) -> dict:
+    """One page of a long list: the items, the page number, the page size and how many there are in all."""
+    return {"type": "object", "required": ["items", "page", "per_page", "total"],
+            "properties": {"items": {"type": "array", "items": _ref(name)},
+                           "page": {"type": "integer", "minimum": 1}, "per_page": {"type": "integer", "minimum": 1},
+                           "total": {"type": "integer", "minimum": 0}}}
 
 
 def _ok(schema: dict, description: str = "OK") -> dict:
@@ -228,7 +241,56 @@ SCHEMAS = {
             "from_status": {"anyOf": [{"type": "string", "enum": list(REFERRAL_STATUSES)}, {"type": "null"}]},
             "to_status": {"type": "string", "enum": list(REFERRAL_STATUSES)},
             "at": DATE_TIME, "comment": {"type": ["string", "null"]}}}}}}]},
+    "MaterialVersion": {"type": "object", "required": [
+        "number", "file_name", "kind", "content_type", "size", "sha256", "uploaded_at", "download_url"], "properties": {
+        "number": {"type": "integer", "minimum": 1}, "file_name": {"type": "string"},
+        "kind": {"type": "string", "enum": list(MATERIAL_FILE_KINDS)},
+        "content_type": {"type": "string", "description": "Typen lest fra innholdet i filen"},
+        "size": {"type": "integer", "minimum": 1, "description": "Byte"},
+        "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"}, "note": {"type": "string"},
+        "uploaded_at": DATE_TIME,
+        "download_url": {"type": "string", "description": "Nedlasting (som vedlegg) for en innlogget bruker"}}},
+    "Material": {"type": "object", "required": [
+        "id", "title", "base", "published_on", "audience", "areas", "events", "current_version", "url"], "properties": {
+        "id": {"type": "integer"}, "title": {"type": "string"}, "description": {"type": "string"},
+        "author": {"type": "string"}, "base": _ref("NamedRef"), "published_on": {"type": "string", "format": "date"},
+        "audience": {"type": "string", "enum": list(MATERIAL_AUDIENCES)}, "audience_label": {"type": "string"},
+        "network": _nullable(_ref("NamedRef")),
+        "areas": {"type": "array", "items": _ref("NamedRef")},
+        "events": {"type": "array", "items": {"type": "object", "required": ["id", "title", "starts_at"],
+                                              "properties": {"id": {"type": "integer"}, "title": {"type": "string"},
+                                                             "starts_at": DATE_TIME}}},
+        "current_version": _nullable(_ref("MaterialVersion")),
+        "url": {"type": "string", "description": "Siden for materiellet"}}},
+    "MaterialDetail": {"allOf": [_ref("Material"), {"type": "object", "required": ["versions"], "properties": {
+        "versions": {"type": "array", "items": _ref("MaterialVersion"),
+                     "description": "Alle versjoner, nyeste først"}}}]},
 }
+
+# Competence (api/competence.py): the catalogue of areas and a base's matrix, counts only.
+SCHEMAS.update({
+    "CompetenceArea": {"type": "object", "required": ["slug", "name", "kind", "kind_label", "expires_after_months"],
+                       "properties": {
+        "slug": {"type": "string"}, "name": {"type": "string"},
+        "kind": {"type": "string", "enum": list(AREA_KINDS)}, "kind_label": {"type": "string"},
+        "description": {"type": "string"}, "target_group": {"type": "string"},
+        "expires_after_months": {**_nullable({"type": "integer", "minimum": 1}),
+                                 "description": "Sertifiseringen utløper etter så mange måneder; null: utløper ikke"}}},
+    "CompetenceMatrix": {"type": "object", "required": ["base", "valid_on", "filters", "areas", "municipalities",
+                                                        "totals"], "properties": {
+        "base": _ref("NamedRef"), "valid_on": {"type": "string", "format": "date"},
+        "filters": {"type": "object", "required": ["service_kind", "area_kind", "min_level"], "properties": {
+            "service_kind": _nullable({"type": "string", "enum": list(SERVICE_KINDS)}),
+            "area_kind": _nullable({"type": "string", "enum": list(AREA_KINDS)}),
+            "min_level": {"type": "string", "enum": list(COMPETENCE_LEVELS)}}},
+        "areas": {"type": "array", "items": _ref("CompetenceArea")},
+        "municipalities": {"type": "array", "items": {"type": "object", "required": ["number", "name", "counts"],
+                                                      "properties": {
+            "number": {"type": "string"}, "name": {"type": "string"},
+            "counts": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0},
+                       "description": "Antall personer med gyldig kompetanse, per kompetanseområdets slug"}}}},
+        "totals": {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}}}},
+})
 
 PATHS = {
     "/api/v1/counties": {"get": {"summary": "Fylker", "operationId": "listCounties", "tags": ["registry"],
@@ -274,8 +336,10 @@ PATHS = {
                          {"type": "string", "format": "date"}),
             _query_param("to", "Siste dag (Oslo): arrangementer som starter senest denne dagen",
                          {"type": "string", "format": "date"}),
+            _query_param("page", "Side (fra 1); 200 arrangementer per side, total sier hvor mange i alt",
+                         {"type": "integer", "minimum": 1, "default": 1}),
         ],
-        "responses": {"200": _ok(_list_of("Event")), "400": PROBLEM_RESPONSE}}},
+        "responses": {"200": _ok(_page_of("Event")), "400": PROBLEM_RESPONSE}}},
     "/api/v1/events/{event_id}": {"get": {
         "summary": "Ett arrangement med program og antall påmeldte", "operationId": "getEvent",
         "tags": ["events"], "parameters": [EVENT_ID],
@@ -333,11 +397,13 @@ PATHS = {
     "/api/v1/referrals": {"get": {
         "summary": "Henvendelsene du kan se", "operationId": "listReferrals", "tags": ["referrals"],
         "description": "De samme som på siden Henvendelser: sendt fra tjenestene du jobber i, og (ikke utkast) til "
-                       "tiltak teamet ditt gir. Nyeste endring først. Hver henvendelse i lista logges som lest.",
+                       "tiltak teamet ditt gir. Nyeste endring først, 50 per side (total sier hvor mange i alt). "
+                       "Hver henvendelse i lista logges som lest.",
         "security": [{"session": []}],
         "parameters": [_query_param("status", "Bare henvendelser med denne statusen",
-                                    {"type": "string", "enum": list(REFERRAL_STATUSES)})],
-        "responses": {"200": _ok(_list_of("Referral")), "400": PROBLEM_RESPONSE,
+                                    {"type": "string", "enum": list(REFERRAL_STATUSES)}),
+                       _query_param("page", "Side (fra 1)", {"type": "integer", "minimum": 1, "default": 1})],
+        "responses": {"200": _ok(_page_of("Referral")), "400": PROBLEM_RESPONSE,
                       "401": {**PROBLEM_RESPONSE, "description": "Ikke logget inn"},
                       "403": {**PROBLEM_RESPONSE, "description": "Du sender ikke henvendelser og er ikke i et "
                                                                  "tiltaksteam (koordinatorer ser bare statistikk)"}}}},
@@ -349,6 +415,50 @@ PATHS = {
         "responses": {"200": _ok(_ref("ReferralDetail")),
                       "404": {**PROBLEM_RESPONSE, "description": "Finnes ikke, eller er ikke din å se (også uten "
                                                                  "innlogging): svaret er det samme"}}}},
+    "/api/v1/materials": {"get": {
+        "summary": "Materiell (kompetansebank) du kan se", "operationId": "listMaterials", "tags": ["materials"],
+        "description": "Presentasjoner, handlingsveiledere, maler og rapporter fra kompetansebasene, nyeste først: "
+                       "for alle innloggede, for medlemmene i basen eller i et nettverk. Bare opplysningene; filene "
+                       "lastes ned fra download_url. Krever innlogging.",
+        "security": [{"session": []}],
+        "parameters": [
+            _query_param("base", "Kompetansebasens slug", {"type": "string"}),
+            _query_param("q", "Søk i tittelen", {"type": "string", "maxLength": 100}),
+            _query_param("area", "Kompetanseområdets slug, for eksempel pmto", {"type": "string"}),
+            _query_param("event", "Id-en til samlingen materiellet er fra", {"type": "integer", "minimum": 1}),
+        ],
+        "responses": {"200": _ok(_list_of("Material")), "400": PROBLEM_RESPONSE,
+                      "401": {**PROBLEM_RESPONSE, "description": "Ikke logget inn"}}}},
+    "/api/v1/materials/{material_id}": {"get": {
+        "summary": "Ett materiell med alle versjoner", "operationId": "getMaterial", "tags": ["materials"],
+        "security": [{"session": []}],
+        "parameters": [{"name": "material_id", "in": "path", "required": True, "description": "Materiellets id",
+                        "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {"200": _ok(_ref("MaterialDetail")),
+                      "404": {**PROBLEM_RESPONSE, "description": "Finnes ikke, eller er ikke for deg (også uten "
+                                                                 "innlogging): svaret er det samme"}}}},
+    "/api/v1/competence-areas": {"get": {
+        "summary": "Kompetanseområder (metoder, programmer og verktøy)", "operationId": "listCompetenceAreas",
+        "tags": ["competence"],
+        "parameters": [_query_param("kind", "Type kompetanseområde", {"type": "string", "enum": list(AREA_KINDS)})],
+        "responses": {"200": _ok(_list_of("CompetenceArea")), "400": PROBLEM_RESPONSE}}},
+    "/api/v1/bases/{slug}/competence-matrix": {"get": {
+        "summary": "Kompetansematrisen for en kompetansebase: kommuner × kompetanseområder, bare antall",
+        "operationId": "getCompetenceMatrix", "tags": ["competence"],
+        "description": "Antall personer som jobber i hver kommune og har gyldig (ikke utløpt) kompetanse på minst "
+                       "valgt nivå. Aldri navn. Krever innlogging.",
+        "security": [{"session": []}],
+        "parameters": [
+            _path_param("slug", "Kompetansebasens slug, for eksempel fosen"),
+            _query_param("service_kind", "Bare personer i tjenester av denne typen",
+                         {"type": "string", "enum": list(SERVICE_KINDS)}),
+            _query_param("area_kind", "Bare kompetanseområder av denne typen",
+                         {"type": "string", "enum": list(AREA_KINDS)}),
+            _query_param("min_level", "Laveste nivå som telles (standard trained)",
+                         {"type": "string", "enum": list(COMPETENCE_LEVELS)}),
+        ],
+        "responses": {"200": _ok(_ref("CompetenceMatrix")), "400": PROBLEM_RESPONSE,
+                      "401": {**PROBLEM_RESPONSE, "description": "Ikke logget inn"}, "404": PROBLEM_RESPONSE}}},
     "/api/v1/openapi.json": {"get": {
         "summary": "Dette dokumentet", "operationId": "getOpenAPI", "tags": ["meta"],
         "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {}}}}}},

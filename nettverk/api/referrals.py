@@ -154,14 +154,17 @@ def referrals():
     status = request.args.get("status") or ""
     if status and status not in REFERRAL_STATUSES:
         abort(400, f"Ukjent status «{status}». Gyldige verdier: {', '.join(REFERRAL_STATUSES)}.")
-    rows = queries.referrals_for(session, policy.sending_service_ids(current_user),
-                                 policy.scope_ids(current_user, "provider"), status)
-    items = []
-    for row in rows:
-        sides = policy.referral_sides(current_user, row.referral)
-        operations.record_read(session, current_user, sides, row.referral, action="listed")
-        items.append(_referral(row.referral, row.intervention, row.sender, row.municipality, sides))
-    return jsonify({"items": items})
+    page = request.args.get("page") or "1"
+    if not page.isdigit() or not 0 < int(page) < 100_000:
+        abort(400, f"«page» må være et helt tall fra 1 og oppover, ikke «{page}».")
+    sending, providing = policy.sending_service_ids(current_user), policy.scope_ids(current_user, "provider")
+    rows = queries.referrals_for(session, sending, providing, status, int(page))
+    reads = [(policy.referral_sides(current_user, row.referral), row) for row in rows]
+    operations.record_reads(session, current_user, [(sides, row.referral) for sides, row in reads])
+    return jsonify({"items": [_referral(row.referral, row.intervention, row.sender, row.municipality, sides)
+                              for sides, row in reads],
+                    "page": int(page), "per_page": queries.PER_PAGE,
+                    "total": queries.count_referrals_for(session, sending, providing, status)})
 
 
 @bp.get("/referrals/<public_id>")

@@ -124,5 +124,7 @@ def service(service, slug):
 
 
 # The events and referrals APIs add their routes to this blueprint; imported last, as they import `bp` from here.
+from nettverk.api import competence as _competence  # noqa: E402, F401
 from nettverk.api import events as _events  # noqa: E402, F401
+from nettverk.api import materials as _materials  # noqa: E402, F401
 from nettverk.api import referrals as _referrals  # noqa: E402, F401

@@ -61,30 +61,44 @@ def _values(row: Row) -> list:
 
 def participants_csv(rows: list[Row]) -> bytes:
     """The participant list as CSV for Excel: UTF-8 with BOM, semicolon-separated, CRLF lines."""
+    return table_csv(COLUMNS, [_values(row) for row in rows])
+
+
+def table_csv(columns: list[str], rows: list[list]) -> bytes:
+    """Any table as CSV for Excel: UTF-8 with BOM, semicolon-separated, CRLF lines; texts made safe,
+    date-times as Oslo wall-clock, numbers as they are."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    for row in rows:
-        writer.writerow([value.strftime(DATE_FORMAT) if isinstance(value, datetime) else safe_text(value)
-                         for value in _values(row)])
+    writer.writerow([safe_text(name) for name in columns])
+    for values in rows:
+        writer.writerow([value.strftime(DATE_FORMAT) if isinstance(value, datetime)
+                         else value if isinstance(value, int | float) else safe_text(value)
+                         for value in values])
     return out.getvalue().encode("utf-8-sig")
 
 
 def participants_xlsx(rows: list[Row]) -> bytes:
-    """The participant list as an Excel workbook: bold, frozen header row with a filter, columns wide
-    enough for their content, the registration time as a real date-time cell."""
+    """The participant list as an Excel workbook (see table_xlsx)."""
+    return table_xlsx("Deltakere", COLUMNS, [_values(row) for row in rows])
+
+
+def table_xlsx(title: str, columns: list[str], rows: list[list]) -> bytes:
+    """Any table as an Excel workbook: bold, frozen header row with a filter, columns wide enough for
+    their content, date-times as real date-time cells, numbers as numbers, texts made safe."""
     workbook = Workbook()
     sheet = workbook.active
-    sheet.title = "Deltakere"
-    sheet.append(COLUMNS)
+    sheet.title = title
+    sheet.append([safe_text(name) for name in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    widths = [len(name) for name in COLUMNS]
+    widths = [len(name) for name in columns]
     for row in rows:
         values = []
-        for index, value in enumerate(_values(row)):
+        for index, value in enumerate(row):
             if isinstance(value, datetime):
                 widths[index] = max(widths[index], len(XLSX_DATE_FORMAT))
+            elif isinstance(value, int | float):
+                widths[index] = max(widths[index], len(str(value)))
             else:
                 # Control characters are not allowed in the file format (openpyxl refuses them). After
                 # safe_text no text starts with "=", so openpyxl stores every text as text, not a formula.
@@ -98,7 +112,7 @@ def participants_xlsx(rows: list[Row]) -> bytes:
     for index, width in enumerate(widths, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = min(width + 2, MAX_COLUMN_WIDTH)
     sheet.freeze_panes = "A2"
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(sheet.max_row, 1)}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(sheet.max_row, 1)}"
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()

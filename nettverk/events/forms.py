@@ -31,6 +31,9 @@ class EventForm(Form):
     network_id = SelectField("Nettverk", coerce=optional_id, validate_choice=False,
                              description="For nettverksmøter. Koordinatorene i nettverkets kompetansebaser "
                                          "planlegger det.")
+    competence_area_id = SelectField("Kompetanseområde", coerce=optional_id, validate_choice=False,
+                                     description="Bare for kurs/opplæring: de som møter, får opplæringen registrert "
+                                                 "i sin kompetanseoversikt når oppmøtet føres.")
     audience = SelectField("Åpent for", choices=[SelectChoice(k, v) for k, v in AUDIENCES.items()],
                            validators=[DataRequired("Velg hvem arrangementet er åpent for.")])
     start_date = DateField("Startdato", validators=[DataRequired("Skriv startdatoen.")])

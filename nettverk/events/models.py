@@ -54,6 +54,8 @@ class Event(SQLModel, table=True):
     reminder_days: str = Field(default="7,1", max_length=40)  # days before the start; "" for none
     status: str = Field(default=DRAFT, max_length=10, index=True)
     sequence: int = 0
+    # A kurs linked to a competence area: marking attendance gives each attendee a training record.
+    competence_area_id: int | None = Field(default=None, foreign_key="competence_area.id", index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -73,6 +75,9 @@ class Registration(SQLModel, table=True):
         # One live registration per person and event (cancelled ones may repeat).
         Index("uq_registration_live_email", "event_id", "email", unique=True,
               sqlite_where=text("status != 'cancelled'"), postgresql_where=text("status != 'cancelled'")),
+        # A person's registrations (personal feed, «mine påmeldinger»): with the status in the index, SQLite
+        # picks it over the status index even without statistics (migration 6f3b9c14e2a7).
+        Index("ix_registration_email_status", "email", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)

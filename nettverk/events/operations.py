@@ -79,6 +79,7 @@ class EventData:
     reminder_days: str = "7,1"
     programme: list[tuple[str, str, str]] = field(default_factory=list)  # (starts "09.00", title, speaker)
     series_date: date | None = None
+    competence_area_id: int | None = None  # a kurs may give its attendees a training record in this area
 
 
 def _times(data: EventData) -> tuple[datetime, datetime]:
@@ -127,6 +128,13 @@ def _validate(session: Session, data: EventData, event: Event | None) -> tuple[d
         raise OperationError("Velg et nettverk som finnes.", "network_id")
     if data.audience not in AUDIENCES:
         raise OperationError("Velg hvem arrangementet er åpent for.", "audience")
+    if data.competence_area_id is not None:
+        from nettverk.competence.models import CompetenceArea
+
+        if data.kind != "kurs":
+            raise OperationError("Bare kurs/opplæring kan knyttes til et kompetanseområde.", "competence_area_id")
+        if session.get(CompetenceArea, data.competence_area_id) is None:
+            raise OperationError("Velg et kompetanseområde fra listen.", "competence_area_id")
     if data.audience == "base" and data.base_id is None:
         raise OperationError("Velg kompetansebasen når arrangementet bare er for kommunene i den.", "audience")
     if data.audience == "network" and data.network_id is None:
@@ -176,7 +184,8 @@ def save_event(session: Session, actor_id: int | None, data: EventData, event: E
     old_capacity = event.capacity
     for name in ("kind", "description", "base_id", "network_id", "audience", "venue_name", "venue_address",
                  "venue_municipality_id", "online_url", "host_municipality_id", "capacity", "quota_per_municipality",
-                 "registration_opens_at", "registration_closes_at", "ask_dietary", "ask_lunch", "all_day"):
+                 "registration_opens_at", "registration_closes_at", "ask_dietary", "ask_lunch", "all_day",
+                 "competence_area_id"):
         setattr(event, name, getattr(data, name))
     event.title = data.title.strip()
     event.reminder_days = ",".join(map(str, parse_reminder_days(data.reminder_days)))
@@ -481,8 +490,18 @@ def mark_attendance(session: Session, actor_id: int, event: Event, attended_ids:
         raise OperationError("Oppmøte kan registreres når arrangementet har startet.", status=409)
     rows = session.exec(select(Registration).where(Registration.event_id == event.id,
                                                    Registration.status == CONFIRMED)).all()
+    newly_attended, unattended = [], []
     for registration in rows:
-        registration.attended = registration.id in attended_ids
+        attended = registration.id in attended_ids
+        if attended and registration.attended is not True:
+            newly_attended.append(registration)
+        elif not attended and registration.attended is True:
+            unattended.append(registration)
+        registration.attended = attended
         session.add(registration)
     record(session, actor_id, "event.attendance", event, f"{len(attended_ids)} møtte på {event.title}")
+    # A kurs linked to a competence area gives each attendee a training record (no double entry).
+    from nettverk.competence.operations import sync_attendance
+
+    sync_attendance(session, actor_id, event, newly_attended, unattended)
     return len(rows)

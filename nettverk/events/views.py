@@ -62,6 +62,10 @@ def _event_form(event: Event | None = None) -> EventForm:
     form.network_id.choices = [("", "Ingen"), *((n.id, n.name) for n in queries.plannable_networks(session, base_ids))]
     form.venue_municipality_id.choices = _municipality_choices("Ikke oppgitt")
     form.host_municipality_id.choices = _municipality_choices("Ikke oppgitt")
+    from nettverk.competence.queries import area_choices
+
+    form.competence_area_id.choices = [("", "Ingen"),
+                                       *area_choices(session, event.competence_area_id if event else None)]
     if event is not None and request.method == "GET":
         start, end = to_oslo(event.starts_at), to_oslo(event.ends_at)
         if event.all_day:  # stored end is the midnight after the last day
@@ -119,7 +123,7 @@ def _event_data(form: EventForm) -> operations.EventData:
         quota_per_municipality=form.quota_per_municipality.data, registration_opens_at=opens,
         registration_closes_at=closes, ask_dietary=form.ask_dietary.data, ask_lunch=form.ask_lunch.data,
         reminder_days=form.reminder_days.data or "",
-        programme=programme)
+        programme=programme, competence_area_id=form.competence_area_id.data)
 
 
 def _save(form: EventForm, event: Event | None):
@@ -221,7 +225,17 @@ def event_detail(event, event_id):
     return render_template("events/event.html", page=queries.event_page(session, event), mine=mine,
                            closed_reason=operations.registration_open(event),
                            form=_registration_form(RegistrationForm, event), manage=manage,
-                           warnings=_planning_warnings(event) if manage else [])
+                           warnings=_planning_warnings(event) if manage else [], materials=_materials(event))
+
+
+def _materials(event: Event) -> list:
+    """The materials of the gathering the person may see, listed once it has ended."""
+    from nettverk.materials.queries import of_event
+    from nettverk.timeutil import utcnow
+
+    if not current_user.is_authenticated or event.ends_at > utcnow():
+        return []
+    return of_event(get_session(), event, policy.material_access(current_user))
 
 
 def _registrant(form, user=None) -> operations.Registrant:

@@ -388,11 +388,19 @@ def add_message(session: Session, actor_id: int, sides: set[str], referral: Refe
 
 def record_read(session: Session, user, sides: set[str], referral: Referral, action: str = "viewed") -> None:
     """Every read is audited, from the side the reader stands on."""
-    begin_write(session)  # a read that writes its audit row
-    service_id = referral.sending_service_id
-    if SENDER not in sides:
-        service_id = session.get(Intervention, referral.intervention_id).provider_service_id
-    audit(session, user.id, service_id, referral, action)
+    record_reads(session, user, [(sides, referral)], action)
+
+
+def record_reads(session: Session, user, reads: list[tuple[set[str], Referral]], action: str = "listed") -> None:
+    """The reads of a list page, (sides, referral) each: one audit row per referral, written together."""
+    if not reads:
+        return
+    begin_write(session)  # a read that writes its audit rows (once, not per row: that would flush each)
+    for sides, referral in reads:
+        service_id = referral.sending_service_id
+        if SENDER not in sides:
+            service_id = session.get(Intervention, referral.intervention_id).provider_service_id
+        audit(session, user.id, service_id, referral, action)
 
 
 # Retention ----------------------------------------------------------------------------------------

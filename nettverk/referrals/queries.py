@@ -136,21 +136,40 @@ class ReferralRow:
     municipality: Municipality
 
 
+PER_PAGE = 50  # a service sends hundreds of referrals a year: the list is read a page at a time
+
+
+def _visible_referrals(sending_ids: set[int], provider_ids: set[int], status: str):
+    """The condition: sent from the reader's services, or (not drafts) to tiltak their teams deliver."""
+    condition = or_(Referral.sending_service_id.in_(sending_ids or {0}),
+                    Referral.intervention_id.in_(select(Intervention.id).where(
+                        Intervention.provider_service_id.in_(provider_ids or {0}))) & (Referral.status != DRAFT))
+    return condition & (Referral.status == status) if status else condition
+
+
 def referrals_for(session: Session, sending_ids: set[int], provider_ids: set[int],
-                  status: str = "") -> list[ReferralRow]:
-    """Referrals sent from the reader's services, and (not drafts) those to tiltak their teams deliver."""
+                  status: str = "", page: int = 1, per_page: int | None = PER_PAGE) -> list[ReferralRow]:
+    """Referrals sent from the reader's services, and (not drafts) those to tiltak their teams deliver,
+    newest change first: one page of them (all with per_page=None)."""
     if not sending_ids and not provider_ids:
         return []
     query = (select(Referral, Intervention, Service, Municipality)
              .join(Intervention, Intervention.id == Referral.intervention_id)
              .join(Service, Service.id == Referral.sending_service_id)
              .join(Municipality, Municipality.id == Referral.family_municipality_id)
-             .where(or_(Referral.sending_service_id.in_(sending_ids or {0}),
-                        (Intervention.provider_service_id.in_(provider_ids or {0})) & (Referral.status != DRAFT))))
-    if status:
-        query = query.where(Referral.status == status)
-    query = query.order_by(Referral.updated_at.desc(), Referral.id.desc())
+             .where(_visible_referrals(sending_ids, provider_ids, status))
+             .order_by(Referral.updated_at.desc(), Referral.id.desc()))
+    if per_page is not None:
+        query = query.limit(per_page).offset((max(page, 1) - 1) * per_page)
     return [ReferralRow(*row) for row in session.exec(query)]
+
+
+def count_referrals_for(session: Session, sending_ids: set[int], provider_ids: set[int], status: str = "") -> int:
+    """How many referrals referrals_for would list over all its pages (one query)."""
+    if not sending_ids and not provider_ids:
+        return 0
+    return session.exec(select(func.count()).select_from(Referral).where(
+        _visible_referrals(sending_ids, provider_ids, status))).one()
 
 
 @dataclass

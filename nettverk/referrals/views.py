@@ -237,15 +237,21 @@ def referral_list():
     error = None
     if status and status not in REFERRAL_STATUSES:
         error, status = "Velg en status fra listen.", ""
+    page_text = request.args.get("side", "1").strip() or "1"
+    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) < 100_000 else 1
+    if page_text != str(page) and not error:
+        error = "Sidetallet må være et helt tall fra 1 og oppover."
     sending = policy.sending_service_ids(current_user)
     providing = policy.scope_ids(current_user, "provider")
-    rows = queries.referrals_for(session, sending, providing, status)
-    for row in rows:  # being shown in a list is a read too
-        operations.record_read(session, current_user, _sides(row.referral), row.referral, action="listed")
+    rows = queries.referrals_for(session, sending, providing, status, page)
+    total = queries.count_referrals_for(session, sending, providing, status)
+    # Being shown in a list is a read too.
+    operations.record_reads(session, current_user, [(_sides(row.referral), row.referral) for row in rows])
     led = [s for s in (session.get(Service, sid) for sid in sorted(policy.scope_ids(current_user, "service_leader")))
            if s is not None]
     return render_template("referrals/list.html", rows=rows, status=status, error=error, sending=sending,
-                           may_send=bool(sending), led_services=led), 400 if error else 200
+                           may_send=bool(sending), led_services=led, page=page, total=total,
+                           pages=max(1, -(-total // queries.PER_PAGE))), 400 if error else 200
 
 
 # New referral and draft editing -------------------------------------------------------------------

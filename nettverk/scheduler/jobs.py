@@ -27,6 +27,7 @@ from nettverk.accounts.models import RoleAssignment, User
 from nettverk.calendars import queries as calendar_queries
 from nettverk.calendars.render import REQUEST
 from nettverk.errors import OperationError
+from nettverk.evaluations.operations import send_invitations
 from nettverk.events.calendar import holiday_name
 from nettverk.events.models import CONFIRMED, DRAFT, HELD, PUBLISHED, WAITLISTED, Event, Registration
 from nettverk.events.operations import MAX_REMINDER_DAYS, _invitation
@@ -63,6 +64,11 @@ def deliver_mail(session: Session, now: datetime) -> Counts:
     session.commit()  # deliver claims each message in its own transaction
     result = deliver_due(session)
     return Counts(sent=result["sent"], failed=result["failed"])
+
+
+def evaluations(session: Session, now: datetime) -> Counts:
+    """The participants of a fagdag or kurs that has ended get their link to its evaluation, once."""
+    return send_invitations(session, _aware(now))
 
 
 def retention(session: Session, now: datetime) -> Counts:

@@ -24,6 +24,8 @@ KINDS = {
     "referral_follow_up": "Påminnelse om henvendelser som ikke er bekreftet mottatt",
     "coverage": "Månedlig oversikt over enheter med færre enn to ressurspersoner",
     "digest": "Ukentlig oversikt for koordinatorer",
+    "competence_expiry": "Beskjed om sertifiseringer og annen kompetanse som snart utløper",
+    "evaluation": "Lenke til evaluering etter en fagdag eller et kurs du var med på",
 }
 
 

@@ -70,6 +70,10 @@ JOBS = [
             CronTrigger(hour=1, minute=30, timezone=OSLO)),
     JobSpec("weekly_digest", "Ukentlig oversikt til koordinatorer", "nettverk.scheduler.jobs:weekly_digest",
             CronTrigger(day_of_week="mon", hour=7, minute=0, timezone=OSLO)),
+    JobSpec("competence_expiry", "Kompetanse som utløper innen seks måneder",
+            "nettverk.competence.jobs:competence_expiry", CronTrigger(day=1, hour=7, minute=15, timezone=OSLO)),
+    JobSpec("evaluations", "Evaluering etter fagdager og kurs", "nettverk.scheduler.jobs:evaluations",
+            CronTrigger(hour=17, minute=0, timezone=OSLO)),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 

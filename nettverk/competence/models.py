@@ -1,0 +1,79 @@
+"""Competence areas (methods, programmes, tools) and people's competence records.
+
+A record belongs to a person; it always counts in aggregates (the base matrix), but the person's name
+and contact are shown to others only when their `CompetenceProfile.contactable` is on (opt-in).
+A record made from course attendance (`source == "attendance"`) carries the event: one attendance
+gives at most one record (unique user + event), whoever marks it and however often.
+"""
+
+from datetime import date, datetime
+
+from sqlalchemy import Index
+from sqlmodel import Field, SQLModel
+
+from nettverk.timeutil import utcnow
+
+AREA_KINDS = {
+    "screening": "Kartleggingsverktøy",
+    "parent_programme": "Foreldreprogram",
+    "guidance": "Veiledningsmetode",
+    "cooperation": "Samarbeidsmodell",
+    "course": "Kurs",
+}
+LEVELS = {
+    "awareness": "Kjennskap",
+    "trained": "Opplært",
+    "certified": "Sertifisert",
+    "instructor": "Veileder/instruktør",
+}
+# Who may guide others in an area (the search "who can guide in X").
+GUIDING_LEVELS = ("certified", "instructor")
+SOURCES = {"self": "Registrert selv", "coordinator": "Registrert av koordinator", "attendance": "Fra kursdeltakelse"}
+
+
+class CompetenceArea(SQLModel, table=True):
+    __tablename__ = "competence_area"
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(max_length=80, unique=True)
+    name: str = Field(max_length=120, unique=True)
+    kind: str = Field(max_length=20, index=True)
+    description: str = Field(default="", max_length=2000)
+    target_group: str = Field(default="", max_length=300)
+    # Certification in this area must be renewed after so many months; None: it does not expire.
+    expires_after_months: int | None = None
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CompetenceRecord(SQLModel, table=True):
+    __tablename__ = "competence_record"
+    __table_args__ = (
+        # One record per attendance: marking a course attended twice (or by two coordinators at once)
+        # cannot give a second record. NULL event ids (records typed in) never collide.
+        Index("uq_competence_record_user_event", "user_id", "event_id", unique=True),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    area_id: int = Field(foreign_key="competence_area.id", index=True)
+    level: str = Field(max_length=20)
+    achieved_on: date
+    issued_by: str = Field(default="", max_length=200)
+    expires_on: date | None = Field(default=None, index=True)
+    source: str = Field(default="self", max_length=12)
+    event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
+    recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CompetenceProfile(SQLModel, table=True):
+    """A person's choices about their competence: where they work (for the matrix) and whether others
+    may find them by name ("kan kontaktes for veiledning / som foredragsholder")."""
+
+    __tablename__ = "competence_profile"
+    user_id: int = Field(foreign_key="user_account.id", primary_key=True)
+    contactable: bool = False
+    municipality_id: int | None = Field(default=None, foreign_key="municipality.id", index=True)
+    service_id: int | None = Field(default=None, foreign_key="service.id", index=True)
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,42 @@
+"""Evaluations after a gathering: the personal link each participant gets, and their one answer.
+
+The link's secret is stored only as a hash (tokens.py). An answer belongs to one invitation (a unique
+rule), so a person answers once; the results pages never show which answer is whose.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from nettverk.timeutil import utcnow
+
+# The kinds of gathering (events.models.EVENT_KINDS) whose participants are asked to evaluate it.
+EVALUATED_KINDS = ("fagdag", "kurs")
+SCORES = range(1, 6)  # 1 (svært dårlig) to 5 (svært bra)
+MAX_COMMENT = 2000
+
+
+class EvaluationInvitation(SQLModel, table=True):
+    """One registration's link to the evaluation of its event (made when the link is mailed)."""
+    __tablename__ = "evaluation_invitation"
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    registration_id: int = Field(foreign_key="registration.id", unique=True)
+    token_hash: str = Field(max_length=64, unique=True)  # SHA-256 hex of the link's secret
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Evaluation(SQLModel, table=True):
+    """An answer. `invitation_id` is unique: one answer per participant, also when two arrive at once."""
+    __table_args__ = (
+        CheckConstraint("overall BETWEEN 1 AND 5", name="ck_evaluation_overall"),
+        CheckConstraint("usefulness BETWEEN 1 AND 5", name="ck_evaluation_usefulness"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: int = Field(foreign_key="event.id", index=True)
+    invitation_id: int = Field(foreign_key="evaluation_invitation.id", unique=True)
+    overall: int
+    usefulness: int
+    comment: str = Field(default="", max_length=MAX_COMMENT)
+    created_at: datetime = Field(default_factory=utcnow)
