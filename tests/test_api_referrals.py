@@ -293,6 +293,7 @@ def test_every_operation_that_needs_a_login_answers_200_as_documented(app, db, w
     examples = {
         "/api/v1/materials": ("participant", {}),
         "/api/v1/materials/{material_id}": ("participant", {"material_id": make_material(app, db, "Lysark")}),
+        "/api/v1/bases/{slug}/competence-matrix": ("participant", {"slug": "fosen"}),
         "/api/v1/interventions": ("participant", {}),
         "/api/v1/interventions/{slug}": ("participant", {"slug": world["tiltak"]["fosen"].slug}),
         "/api/v1/referrals": ("provider", {}),

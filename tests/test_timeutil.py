@@ -2,8 +2,15 @@
 
 from datetime import UTC, date, datetime
 
-from nettverk.timeutil import (format_date, format_datetime, format_month, format_short_date, format_span, iso,
-                               oslo_midnight)
+from nettverk.timeutil import (
+    format_date,
+    format_datetime,
+    format_month,
+    format_short_date,
+    format_span,
+    iso,
+    oslo_midnight,
+)
 
 
 def utc(*args):

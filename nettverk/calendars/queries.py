@@ -10,14 +10,17 @@ renders nothing.
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, false, func, or_
+from sqlalchemy import and_, case, false, func, or_, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from nettverk.calendars.render import Entry, ProgrammeLine
+from nettverk.calendars.models import CalendarDataVersion, CalendarFingerprint, RenderedEvent
+from nettverk.calendars.render import RENDER_VERSION, Entry, ProgrammeLine, component_digest, feed_component
+from nettverk.db import get_engine
 from nettverk.events.calendar import of_bases
 from nettverk.events.models import CANCELLED, CONFIRMED, DRAFT, EVENT_KINDS, Event, ProgrammeItem, Registration
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
@@ -26,8 +29,8 @@ from nettverk.registry.queries import with_predecessors
 from nettverk.timeutil import utcnow
 
 PAST = timedelta(days=365)  # a feed holds the last year and everything ahead
+STORE_WAIT_MS = 200  # how long storing rendered events waits for SQLite's write lock
 CANCELLED_KEPT = timedelta(days=60)  # a cancelled event stays (as CANCELLED) so clients remove it
-RENDER_VERSION = "1"  # raise when the renderer's output changes, so clients fetch the new bytes
 
 
 @dataclass
@@ -93,15 +96,57 @@ def personal_scope(email: str, user_id: int | None, coordinated_base_ids: set[in
 
 def fingerprint(session: Session, scope: Scope, now: datetime | None = None) -> tuple[str, datetime | None]:
     """(ETag, Last-Modified) of the feed, from one aggregate query."""
+    return timed_fingerprint(session, scope, now)[:2]
+
+
+def _aware(value) -> datetime | None:
+    if isinstance(value, str):  # SQLite hands back text from an aggregate
+        value = datetime.fromisoformat(value)
+    if value is not None and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+def timed_fingerprint(session: Session, scope: Scope, now: datetime | None = None) \
+        -> tuple[str, datetime | None, datetime | None]:
+    """(ETag, Last-Modified, valid until): the fingerprint, and the first moment at which time alone (no
+    change of data) could change it, when the first of its events leaves the window (None: never)."""
     now = now or utcnow()
-    count, id_sum, latest = session.exec(
-        select(func.count(Event.id), func.coalesce(func.sum(Event.id), 0), func.max(Event.updated_at))
+    ended_cancelled = and_(Event.status == CANCELLED, Event.ends_at < now)
+    count, id_sum, latest, first_end, cancelled_ahead, cancelled_at = session.exec(
+        select(func.count(Event.id), func.coalesce(func.sum(Event.id), 0), func.max(Event.updated_at),
+               func.min(Event.ends_at),
+               func.min(case((and_(Event.status == CANCELLED, Event.ends_at >= now), Event.ends_at))),
+               func.min(case((ended_cancelled, Event.updated_at))))
         .where(scope.condition, _in_window(now))).one()
     if isinstance(latest, str):  # SQLite hands back text from an aggregate
         latest = datetime.fromisoformat(latest)
     parts = f"{RENDER_VERSION}|{scope.key}|{scope.alarm_minutes}|{count}|{id_sum}|{latest}"
     digest = hashlib.sha256(parts.encode()).hexdigest()[:32]
-    return f'"{digest}"', latest
+    # An event leaves a year after it ended; a cancelled one ahead not before it ends, a cancelled one that
+    # has ended CANCELLED_KEPT after its cancellation (its updated_at). Each bound is at or before the event
+    # really leaves, so the fingerprint holds until the earliest of them.
+    bounds = [_aware(first_end) and _aware(first_end) + PAST, _aware(cancelled_ahead),
+              _aware(cancelled_at) and _aware(cancelled_at) + CANCELLED_KEPT]
+    bounds = [b for b in bounds if b is not None]
+    return f'"{digest}"', latest, min(bounds) if bounds else None
+
+
+# A kept fingerprint is recomputed after this even if the data version stood still: on PostgreSQL a poll can
+# see a writer's new version a moment before its commit (see migration 7a4c0d25f3b8), so this bounds how long
+# such a poll's fingerprint could be one change behind (less than the feeds' Cache-Control max-age of 5 min
+# plus one poll).
+FINGERPRINT_TTL = timedelta(minutes=10)
+
+
+def data_version(session: Session) -> int | None:
+    """A number that moves on every change of the tables a fingerprint reads (triggers of migration
+    7a4c0d25f3b8): while it stands still, a fingerprint computed before still holds, except for the
+    window of a feed moving with time, hence FINGERPRINT_TTL. None when unknown (then always recompute)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return session.exec(text("SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END "
+                                 "FROM calendar_data_version_seq")).scalar()
+    return session.exec(select(CalendarDataVersion.version).where(CalendarDataVersion.id == 1)).first()
 
 
 def events_of(session: Session, scope: Scope, now: datetime | None = None) -> list[Event]:
@@ -109,30 +154,36 @@ def events_of(session: Session, scope: Scope, now: datetime | None = None) -> li
                              .order_by(Event.starts_at, Event.id)))
 
 
+def _adapter():
+    base = urlsplit(current_app.config["BASE_URL"])
+    return current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
+
+
 def external_url(endpoint: str, **values) -> str:
     """An absolute URL on the public address (NETTVERK_BASE_URL), also outside a request."""
-    base = urlsplit(current_app.config["BASE_URL"])
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme)
-    return adapter.build(endpoint, values, force_external=True)
+    return _adapter().build(endpoint, values, force_external=True)
 
 
-def entries(session: Session, events: list[Event]) -> list[Entry]:
-    """The renderer's view of these events: two queries (names, programme), none per event."""
-    if not events:
-        return []
+def _names():
+    """The outer joins to the names an entry shows, and their columns."""
+    columns = (CompetenceBase.name.label("base_name"), Network.name.label("network_name"),
+               Municipality.name.label("venue_municipality"))
+    return columns, lambda query: (query.join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
+                                   .join(Network, Network.id == Event.network_id, isouter=True)
+                                   .join(Municipality, Municipality.id == Event.venue_municipality_id, isouter=True))
+
+
+def _build(session: Session, events: list, names: dict[int, tuple[str, str, str]]) -> list[Entry]:
+    """Entries of events (Event objects or rows with the same attributes), with the programme (one query)."""
     ids = [e.id for e in events]
-    names = {}
-    rows = session.exec(select(Event.id, CompetenceBase.name, Network.name, Municipality.name)
-                        .join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
-                        .join(Network, Network.id == Event.network_id, isouter=True)
-                        .join(Municipality, Municipality.id == Event.venue_municipality_id, isouter=True)
-                        .where(Event.id.in_(ids)))
-    for event_id, base_name, network_name, venue_name in rows:
-        names[event_id] = (base_name or "", network_name or "", venue_name or "")
     programme: dict[int, list[ProgrammeLine]] = {}
-    for item in session.exec(select(ProgrammeItem).where(ProgrammeItem.event_id.in_(ids))
-                             .order_by(ProgrammeItem.event_id, ProgrammeItem.position)):
-        programme.setdefault(item.event_id, []).append(ProgrammeLine(item.starts, item.title, item.speaker))
+    for start in range(0, len(ids), 5000):  # well under SQLite's limit of bound parameters
+        for event_id, starts, title, speaker in session.exec(
+                select(ProgrammeItem.event_id, ProgrammeItem.starts, ProgrammeItem.title, ProgrammeItem.speaker)
+                .where(ProgrammeItem.event_id.in_(ids[start:start + 5000]))
+                .order_by(ProgrammeItem.event_id, ProgrammeItem.position)):
+            programme.setdefault(event_id, []).append(ProgrammeLine(starts, title, speaker))
+    adapter = _adapter()
     result = []
     for event in events:
         base_name, network_name, venue_municipality = names.get(event.id, ("", "", ""))
@@ -141,13 +192,122 @@ def entries(session: Session, events: list[Event]) -> list[Entry]:
             uid=event.uid, sequence=event.sequence, status=event.status, title=event.title,
             starts_at=event.starts_at, ends_at=event.ends_at, all_day=event.all_day,
             created_at=event.created_at, updated_at=event.updated_at,
-            url=external_url("events.event_detail", event_id=event.id), description=event.description,
-            programme=tuple(programme.get(event.id, ())), venue_name=event.venue_name,
-            venue_address=event.venue_address, venue_municipality=venue_municipality,
+            url=adapter.build("events.event_detail", {"event_id": event.id}, force_external=True),
+            description=event.description, programme=tuple(programme.get(event.id, ())),
+            venue_name=event.venue_name, venue_address=event.venue_address, venue_municipality=venue_municipality,
             online_url=event.online_url, organizer_name=network_name or base_name, kind_label=kind,
             categories=tuple(c for c in (kind, base_name or network_name) if c)))
     return result
 
 
+def entries(session: Session, events: list[Event]) -> list[Entry]:
+    """The renderer's view of these events: two queries (names, programme), none per event."""
+    if not events:
+        return []
+    columns, joined = _names()
+    rows = session.exec(joined(select(Event.id, *columns)).where(Event.id.in_([e.id for e in events])))
+    names = {event_id: (base or "", network or "", venue or "") for event_id, base, network, venue in rows}
+    return _build(session, events, names)
+
+
+ENTRY_COLUMNS = (Event.id, Event.uid, Event.sequence, Event.status, Event.title, Event.starts_at, Event.ends_at,
+                 Event.all_day, Event.created_at, Event.updated_at, Event.description, Event.venue_name,
+                 Event.venue_address, Event.online_url, Event.kind)
+
+
+def feed_entries(session: Session, scope: Scope, now: datetime | None = None) -> tuple[list[int], list[Entry]]:
+    """(event ids, entries) of the feed in its order, in two queries: the events with their names as plain
+    rows (no ORM objects: a national feed holds a thousand), and the programme."""
+    columns, joined = _names()
+    rows = session.exec(joined(select(*ENTRY_COLUMNS, *columns)).where(scope.condition, _in_window(now or utcnow()))
+                        .order_by(Event.starts_at, Event.id)).all()
+    names = {row.id: (row.base_name or "", row.network_name or "", row.venue_municipality or "") for row in rows}
+    return [row.id for row in rows], _build(session, rows, names)
+
+
 def entry(session: Session, event: Event) -> Entry:
     return entries(session, [event])[0]
+
+
+def components(session: Session, entries: list[Entry], event_ids: list[int], *, mail_from: str,
+               alarm_minutes: int | None) -> list[bytes]:
+    """The feed's VEVENTs, from the table of rendered events where the entry has not changed since (one
+    query), rendered and stored (one statement) for the rest."""
+    if not entries:
+        return []
+    alarm = alarm_minutes or 0
+    stored = {}
+    for start in range(0, len(event_ids), 5000):  # well under SQLite's limit of bound parameters
+        rows = session.exec(select(RenderedEvent.event_id, RenderedEvent.digest, RenderedEvent.body).where(
+            RenderedEvent.alarm_minutes == alarm, RenderedEvent.event_id.in_(event_ids[start:start + 5000])))
+        stored.update({event_id: (digest, body) for event_id, digest, body in rows})
+    result, fresh = [], []
+    for event_id, item in zip(event_ids, entries, strict=True):
+        digest = component_digest(item, mail_from=mail_from, alarm_minutes=alarm_minutes)
+        found = stored.get(event_id)
+        if found is not None and found[0] == digest:
+            result.append(found[1].encode())
+            continue
+        body = feed_component(item, mail_from=mail_from, alarm_minutes=alarm_minutes)
+        result.append(body)
+        fresh.append({"event_id": event_id, "alarm_minutes": alarm, "digest": digest, "body": body.decode()})
+    if fresh:
+        _store(fresh)
+    return result
+
+
+def _store(rows: list[dict]) -> None:
+    _upsert(RenderedEvent.__table__, rows, ["event_id", "alarm_minutes"])
+
+
+def _upsert(table, rows: list[dict], keys: list[str]) -> None:
+    """Insert or replace cache rows, on a connection of its own (a feed request only reads; its session is
+    left alone). A cache: when the database is busy with a writer, the rows are simply not stored this time
+    (SQLite waits at most STORE_WAIT_MS for the lock)."""
+    engine = get_engine()
+    if engine.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=keys, set_={c: statement.excluded[c] for c in rows[0] if c not in keys})
+    try:
+        with engine.connect() as connection:
+            sqlite = engine.dialect.name == "sqlite"
+            if sqlite:  # on the driver's connection: a statement through SQLAlchemy would begin a transaction
+                connection.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={STORE_WAIT_MS}")
+            try:
+                with connection.begin():
+                    connection.execute(statement, rows)
+            finally:
+                if sqlite:
+                    connection.connection.dbapi_connection.execute("PRAGMA busy_timeout=15000")
+    except OperationalError as error:  # locked or busy: the next poll stores them
+        current_app.logger.info("feed cache not stored: %s", error)
+
+
+def kept_fingerprint(session: Session, scope: Scope, version: int | None, now: datetime) -> tuple | None:
+    """(version, computed at, valid until, ETag, Last-Modified) that any worker stored for this feed, if it
+    still holds: computed at the same data version, not yet at a time that could change it, within
+    FINGERPRINT_TTL."""
+    if version is None:
+        return None
+    kept = session.get(CalendarFingerprint, _fingerprint_key(scope))
+    if kept is None or kept.version != version or not kept.computed_at <= now < kept.computed_at + FINGERPRINT_TTL:
+        return None
+    if kept.valid_until is not None and now >= kept.valid_until:
+        return None
+    return kept.version, kept.computed_at, kept.valid_until, kept.etag, kept.last_modified
+
+
+def keep_fingerprint(scope: Scope, version: int | None, now: datetime, etag: str, last_modified: datetime | None,
+                     valid_until: datetime | None) -> None:
+    if version is not None:
+        _upsert(CalendarFingerprint.__table__,
+                [{"key": _fingerprint_key(scope), "version": version, "computed_at": now, "valid_until": valid_until,
+                  "etag": etag, "last_modified": last_modified}], ["key"])
+
+
+def _fingerprint_key(scope: Scope) -> str:
+    return hashlib.sha256(f"{scope.key}|{scope.alarm_minutes}".encode()).hexdigest()

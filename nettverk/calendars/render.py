@@ -7,10 +7,12 @@ same entries always give the same bytes (DTSTAMP is the event's last change, not
 request), which is what lets a feed be cached and answered with 304 by its ETag.
 """
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from functools import lru_cache
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vText
 
@@ -25,6 +27,7 @@ STATUS = {"draft": "TENTATIVE", "published": "CONFIRMED", "held": "CONFIRMED", "
 # Control characters other than newline and tab have no meaning in a calendar text and some clients
 # choke on them; newlines are escaped by icalendar, so a title can never start a property of its own.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+RENDER_VERSION = "1"  # raise when the output of `vevent` changes: cached components are then rendered again
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ def description(entry: Entry) -> str:
     return "\n\n".join(blocks)
 
 
+@lru_cache(maxsize=16)  # one sender for every event of a feed; parseaddr is not free
 def _address(mail_from: str) -> str:
     return parseaddr(mail_from)[1] or "ikke-svar@nettverk.localhost"
 
@@ -177,9 +181,27 @@ def _calendar(method: str) -> Calendar:
     return calendar
 
 
+END_CALENDAR = b"END:VCALENDAR\r\n"
+
+
+def feed_component(entry: Entry, *, mail_from: str, alarm_minutes: int | None = None) -> bytes:
+    """The VEVENT of one event as a feed shows it: `feed` is the calendar's lines around these."""
+    return vevent(entry, mail_from=mail_from, alarm_minutes=alarm_minutes).to_ical()
+
+
+def component_digest(entry: Entry, *, mail_from: str, alarm_minutes: int | None = None) -> str:
+    """Changes whenever `feed_component` of the entry could: it covers every field of the entry (its
+    repr), the sender, the reminder and the renderer's version (raise RENDER_VERSION on a change of code)."""
+    key = f"{RENDER_VERSION}|{mail_from}|{alarm_minutes}|{entry!r}"
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def feed(entries: list[Entry], *, name: str, url: str, mail_from: str, about: str = "",
-         alarm_minutes: int | None = None) -> bytes:
-    """A subscribable calendar (METHOD:PUBLISH) with its name, refresh interval and source."""
+         alarm_minutes: int | None = None, components: list[bytes] | None = None) -> bytes:
+    """A subscribable calendar (METHOD:PUBLISH) with its name, refresh interval and source.
+
+    `components`, when given, are the entries' VEVENTs rendered before (`feed_component`, in the same
+    order): the result is the same bytes, without rendering each event again."""
     calendar = _calendar(PUBLISH)
     # icalendar writes a property it has no type for (NAME, X-WR-*) as it is, unescaped: a line break in
     # a name would stop the rendering (or, under -O, start a property of its own). They are TEXT.
@@ -193,9 +215,11 @@ def feed(entries: list[Entry], *, name: str, url: str, mail_from: str, about: st
     calendar.add("x-published-ttl", "PT1H")  # Outlook's name for the same interval
     calendar.add("source", url, parameters={"VALUE": "URI"})
     calendar.add("url", url, parameters={"VALUE": "URI"})
-    for entry in entries:
-        calendar.add_component(vevent(entry, mail_from=mail_from, alarm_minutes=alarm_minutes))
-    return calendar.to_ical()
+    if components is None:
+        components = [feed_component(entry, mail_from=mail_from, alarm_minutes=alarm_minutes) for entry in entries]
+    # icalendar writes a calendar as its own lines, then each subcomponent's, then END:VCALENDAR.
+    head = calendar.to_ical()
+    return head[:-len(END_CALENDAR)] + b"".join(components) + END_CALENDAR
 
 
 def single(entry: Entry, *, mail_from: str) -> bytes:

@@ -27,6 +27,7 @@ from nettverk.policy import requires
 from nettverk.registry.models import Municipality
 from nettverk.registry.views import load_base, load_municipality
 from nettverk.text import slugify
+from nettverk.timeutil import utcnow
 
 bp = Blueprint("calendars", __name__)
 
@@ -38,21 +39,21 @@ CACHE_KEY = "nettverk.calendar_feeds"
 
 
 class RenderedFeeds:
-    """A bounded LRU of rendered feeds, one per app (so per worker process)."""
+    """A bounded LRU of rendered feeds (or of other values), one per app (so per worker process)."""
 
     def __init__(self, size: int = CACHE_ENTRIES):
         self.size = size
-        self._items: OrderedDict[tuple, bytes] = OrderedDict()
+        self._items: OrderedDict[tuple, object] = OrderedDict()
         self._lock = Lock()
 
-    def get(self, key: tuple) -> bytes | None:
+    def get(self, key: tuple):
         with self._lock:
             body = self._items.get(key)
             if body is not None:
                 self._items.move_to_end(key)
             return body
 
-    def put(self, key: tuple, body: bytes) -> None:
+    def put(self, key: tuple, body) -> None:
         with self._lock:
             self._items[key] = body
             self._items.move_to_end(key)
@@ -60,7 +61,17 @@ class RenderedFeeds:
                 self._items.popitem(last=False)
 
 
-bp.record_once(lambda state: state.app.extensions.setdefault(CACHE_KEY, RenderedFeeds()))
+FingerprintCache = RenderedFeeds  # the same bounded LRU: (data version, computed at, valid until, ETag, Last-Modified)
+FINGERPRINTS_KEY = "nettverk.calendar_fingerprints"
+FINGERPRINT_ENTRIES = 8192  # every base, network and municipality feed, and thousands of personal ones
+
+
+def _caches(state) -> None:
+    state.app.extensions.setdefault(CACHE_KEY, RenderedFeeds())
+    state.app.extensions.setdefault(FINGERPRINTS_KEY, FingerprintCache(FINGERPRINT_ENTRIES))
+
+
+bp.record_once(_caches)
 
 
 # Loading ------------------------------------------------------------------------------------------
@@ -75,11 +86,37 @@ def _conditional(response: Response) -> Response:
     return response
 
 
+def _fingerprint(session, scope: queries.Scope) -> tuple[str, object]:
+    """The feed's fingerprint, kept while the data version stands still, until time alone could change it
+    (an event leaving the window) and for at most FINGERPRINT_TTL: in this worker (a poll then costs one
+    tiny query) and in the database for the other workers (one more), instead of the aggregate over the
+    feed's events. The version is read first, so a change committed in between only makes a kept value
+    look older."""
+    version = queries.data_version(session)
+    now = utcnow()
+    key = (scope.key, scope.alarm_minutes)
+    kept: FingerprintCache = current_app.extensions[FINGERPRINTS_KEY]
+    found = kept.get(key) if version is not None else None
+    if found is not None:
+        kept_version, computed_at, valid_until, etag, last_modified = found
+        if (kept_version == version and computed_at <= now < computed_at + queries.FINGERPRINT_TTL
+                and (valid_until is None or now < valid_until)):
+            return etag, last_modified
+    if (shared := queries.kept_fingerprint(session, scope, version, now)) is not None:
+        kept.put(key, shared)
+        return shared[3], shared[4]
+    etag, last_modified, valid_until = queries.timed_fingerprint(session, scope, now)
+    if version is not None:
+        kept.put(key, (version, now, valid_until, etag, last_modified))
+        queries.keep_fingerprint(scope, version, now, etag, last_modified, valid_until)
+    return etag, last_modified
+
+
 def _feed(scope: queries.Scope, url: str, filename: str, cache_control: str) -> Response:
     """The feed's answer: 304 from the fingerprint alone when the client has it already, otherwise
     the rendered bytes (from the cache when this worker rendered the same feed and ETag before)."""
     session = get_session()
-    etag, last_modified = queries.fingerprint(session, scope)
+    etag, last_modified = _fingerprint(session, scope)
     response = Response(mimetype=MIMETYPE)
     response.set_etag(etag.strip('"'))
     if last_modified is not None:
@@ -93,9 +130,12 @@ def _feed(scope: queries.Scope, url: str, filename: str, cache_control: str) -> 
     key = (scope.key, url, etag)  # the URL is in the bytes (SOURCE), and a personal one changes with its token
     body = cache.get(key)
     if body is None:
-        entries = queries.entries(session, queries.events_of(session, scope))
+        event_ids, entries = queries.feed_entries(session, scope)
+        mail_from = current_app.config["MAIL_FROM"]
+        components = queries.components(session, entries, event_ids, mail_from=mail_from,
+                                        alarm_minutes=scope.alarm_minutes)
         body = render.feed(entries, name=scope.name, url=url, about=scope.about, alarm_minutes=scope.alarm_minutes,
-                           mail_from=current_app.config["MAIL_FROM"])
+                           mail_from=mail_from, components=components)
         cache.put(key, body)
     response.set_data(body)
     return response

@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays
-from sqlalchemy import and_, false, or_, true
+from sqlalchemy import and_, false, func, or_, true
 from sqlmodel import Session, select
 
 from nettverk.events.models import CANCELLED, DRAFT, Event
@@ -157,14 +157,23 @@ def _filtered(filters: Filters | None):
 def entries_between(session: Session, start: datetime, end: datetime, manager_base_ids: set[int] | None,
                     filters: Filters | None = None, *conditions) -> list[CalendarEntry]:
     """Every visible event that overlaps [start, end) (aware datetimes), in start order. One query."""
-    query = (select(Event, CompetenceBase, Network, Municipality)
-             .join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
-             .join(Network, Network.id == Event.network_id, isouter=True)
-             .join(Municipality, Municipality.id == Event.venue_municipality_id, isouter=True)
-             .where(Event.starts_at < end, Event.ends_at > start, _visible(manager_base_ids),
-                    *_filtered(filters), *conditions)
-             .order_by(Event.starts_at, Event.id))
-    return [CalendarEntry.of(*row) for row in session.exec(query)]
+    return [CalendarEntry.of(*row) for row in session.exec(_between(start, end, manager_base_ids, filters,
+                                                                    *conditions))]
+
+
+def _overlapping(start: datetime, end: datetime, manager_base_ids: set[int] | None, filters: Filters | None,
+                 *conditions) -> list:
+    return [Event.starts_at < end, Event.ends_at > start, _visible(manager_base_ids), *_filtered(filters),
+            *conditions]
+
+
+def _between(*args):
+    return (select(Event, CompetenceBase, Network, Municipality)
+            .join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
+            .join(Network, Network.id == Event.network_id, isouter=True)
+            .join(Municipality, Municipality.id == Event.venue_municipality_id, isouter=True)
+            .where(*_overlapping(*args))
+            .order_by(Event.starts_at, Event.id))
 
 
 # Month view ---------------------------------------------------------------------------------------
@@ -239,13 +248,32 @@ class MonthGroup:
         return f"{MONTHS[self.first.month - 1]} {self.first.year}"
 
 
+LIST_PER_PAGE = 50  # a page of the list view: at national scale the next year holds ~1,000 events
+
+
+@dataclass
+class Upcoming:
+    groups: list[MonthGroup]
+    page: int
+    total: int  # events in the whole list
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // LIST_PER_PAGE))
+
+
 def upcoming(session: Session, now: datetime, manager_base_ids: set[int] | None, filters: Filters | None = None,
-             days: int = 366) -> list[MonthGroup]:
-    """Events that have not ended, starting within `days`, grouped by the month they start in."""
+             days: int = 366, page: int = 1) -> Upcoming:
+    """Events that have not ended, starting within `days`, grouped by the month they start in; one page
+    of LIST_PER_PAGE of them (two queries: the page and the count)."""
+    window = (now, now + timedelta(days=days), manager_base_ids, filters)
+    total = session.exec(select(func.count(Event.id)).where(*_overlapping(*window))).one()
+    query = _between(*window)
     groups: dict[date, list[CalendarEntry]] = {}
-    for entry in entries_between(session, now, now + timedelta(days=days), manager_base_ids, filters):
+    for row in session.exec(query.limit(LIST_PER_PAGE).offset((page - 1) * LIST_PER_PAGE)):
+        entry = CalendarEntry.of(*row)
         groups.setdefault(entry.first_day.replace(day=1), []).append(entry)
-    return [MonthGroup(first, entries) for first, entries in groups.items()]
+    return Upcoming([MonthGroup(first, entries) for first, entries in groups.items()], page, total)
 
 
 # Annual wheel -------------------------------------------------------------------------------------

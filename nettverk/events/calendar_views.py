@@ -101,20 +101,28 @@ def region_calendar():
             first = _parse_month(request.args.get("maaned"))
         except ValueError as error:
             errors["maaned"] = str(error)
+    page = 1
+    if view == "liste":
+        page_text = request.args.get("side", "1").strip() or "1"
+        if page_text.isdigit() and 0 < int(page_text) < 100_000:
+            page = int(page_text)
+        else:
+            errors["side"] = "Sidetallet må være et helt tall fra 1 og oppover."
     filters = _filters(session, errors)
-    month = groups = None
+    month = listing = None
     if not errors:
         if view == "liste":
-            groups = calendar.upcoming(session, utcnow(), _manager_base_ids(), filters)
+            listing = calendar.upcoming(session, utcnow(), _manager_base_ids(), filters, page=page)
         else:
             month = calendar.month_view(session, first, _manager_base_ids(), filters)
     # The filters to keep in the links to other months and views.
     query = {name: request.args[name].strip() for name in FILTER_ARGS
              if request.args.get(name, "").strip() and name not in errors}
-    page = render_template("calendar/region.html", view=view, first=first, month=month, groups=groups,
-                           filters=filters, choices=calendar.filter_choices(session), errors=errors,
-                           today=_today(), args=request.args, query=query)
-    return page, 400 if errors else 200
+    html = render_template("calendar/region.html", view=view, first=first, month=month, listing=listing,
+                           groups=listing.groups if listing else None, LIST_PER_PAGE=calendar.LIST_PER_PAGE,
+                           filters=filters, choices=calendar.filter_choices(session), errors=errors, today=_today(),
+                           args=request.args, query=query)
+    return html, 400 if errors else 200
 
 
 @bp.get("/kalender/sjekk-dato")

@@ -6,7 +6,10 @@ document.documentElement.classList.add("js");
 document.addEventListener("DOMContentLoaded", function () {
   // Move focus to the error summary so screen reader and keyboard users hear what to fix first.
   var summary = document.querySelector("[data-error-summary]");
-  if (summary) { summary.focus(); }
+  if (summary) {
+    summary.focus();
+    if (document.title.indexOf("Feil: ") !== 0) { document.title = "Feil: " + document.title; }
+  }
 
   // A link in the summary moves focus into the field and shows its label (the browser alone would scroll
   // the control to the very top, above its label and message).

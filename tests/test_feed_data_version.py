@@ -1,0 +1,104 @@
+"""The feed caches of issue 8 (migration 7a4c0d25f3b8): the data version that tells a worker when a kept
+fingerprint must be recomputed, and the stored VEVENT of each event that cold feeds are assembled from."""
+
+import importlib
+from datetime import date, time, timedelta
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import text
+from sqlmodel import SQLModel, select
+
+import nettverk.models  # noqa: F401 - every table in the metadata
+
+from nettverk.calendars import queries
+from nettverk.calendars.models import RenderedEvent
+from nettverk.events import operations as events
+from nettverk.events.models import Registration
+from nettverk.registry.models import CompetenceBase
+
+MIGRATION = importlib.import_module("migrations.versions.20261123_7a4c0d25f3b8_rendered_event_cache")
+FEED = "/kalender/kompetansebaser/fosen.ics"
+
+
+def make_event(db, title: str, days: int = 30):
+    db.expire_all()
+    day = date.today() + timedelta(days=days)
+    base_id = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one().id
+    event = events.save_event(db, None, events.EventData(kind="fagdag", title=title, start_date=day, end_date=day,
+                                                         start_time=time(9), end_time=time(15), base_id=base_id,
+                                                         capacity=30))
+    events.publish_event(db, None, event)
+    db.commit()
+    return event
+
+
+def version(db):
+    db.expire_all()
+    return queries.data_version(db)
+
+
+def test_a_change_of_every_table_a_fingerprint_reads_moves_the_data_version(db):
+    event = make_event(db, "Fagdag om BTI")
+    before = version(db)
+    db.add(Registration(event_id=event.id, name="Kari Nordmann", email="kari@example.no", status="confirmed"))
+    db.commit()
+    assert version(db) > before
+    for table in MIGRATION.TABLES:
+        before = version(db)
+        assert before is not None
+        key = next(iter(SQLModel.metadata.tables[table].primary_key.columns)).name
+        touched = db.exec(text(f"UPDATE {table} SET {key} = {key} WHERE {key} = (SELECT min({key}) FROM {table})"))
+        db.commit()
+        assert touched.rowcount >= 1, f"no row in {table} to change"
+        assert version(db) > before, f"a change of {table} did not move the data version"
+
+
+def test_a_poll_that_finds_nothing_changed_skips_the_fingerprint_until_the_data_changes(app, db, browser):
+    make_event(db, "Fagdag om BTI")
+    statements = []
+    sa_event.listen(app.extensions["nettverk.engine"], "before_cursor_execute",
+                    lambda _c, _cur, sql, *_a: statements.append(sql))
+    etag = browser.get(FEED).headers["ETag"]
+
+    statements.clear()
+    assert browser.get(FEED, headers={"If-None-Match": etag}).status_code == 304
+    assert not any("sum(event.id)" in s for s in statements), "the kept fingerprint was not used"
+
+    # Another worker (here: this one with its own cache emptied) finds the fingerprint stored in the database.
+    app.extensions["nettverk.calendar_fingerprints"].__init__()
+    statements.clear()
+    assert browser.get(FEED, headers={"If-None-Match": etag}).status_code == 304
+    assert not any("sum(event.id)" in s for s in statements), "the stored fingerprint was not used"
+    assert any("calendar_fingerprint" in s for s in statements)
+
+    make_event(db, "Enda en fagdag", days=40)
+    statements.clear()
+    changed = browser.get(FEED, headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert any("sum(event.id)" in s for s in statements)
+    assert b"Enda en fagdag" in changed.data
+
+
+def test_a_cold_feed_is_assembled_from_the_stored_vevents_and_a_changed_event_is_rendered_again(app, db, browser):
+    event = make_event(db, "Fagdag om BTI")
+    first = browser.get(FEED)
+    db.expire_all()
+    stored = db.exec(select(RenderedEvent).where(RenderedEvent.event_id == event.id)).one()
+    assert stored.body.encode() in first.data and stored.alarm_minutes == 0
+
+    # The stored bytes are what the next worker uses (here: a new app's empty rendered-feed cache) ...
+    db.exec(text("UPDATE calendar_rendered_event SET body = replace(body, 'Fagdag om BTI', 'Fra lageret') "
+                 "WHERE event_id = :id"), params={"id": event.id})
+    db.commit()
+    app.extensions["nettverk.calendar_feeds"].__init__()
+    assert b"SUMMARY:Fra lageret" in browser.get(FEED).data
+
+    # ... until the event changes: its entry's digest no longer matches, so it is rendered and stored again.
+    db.expire_all()
+    event = db.get(type(event), event.id)
+    event.title = "Fagdag om BTI og stafettlogg"
+    event.updated_at = event.updated_at + timedelta(seconds=1)
+    db.add(event)
+    db.commit()
+    again = browser.get(FEED).data
+    assert b"SUMMARY:Fagdag om BTI og stafettlogg" in again and b"Fra lageret" not in again
