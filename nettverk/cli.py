@@ -24,7 +24,7 @@ def alembic_config(database_url: str):
     return config
 
 
-def upgrade_database(database_url: str, revision: str = "heads") -> None:
+def upgrade_database(database_url: str, revision: str = "head") -> None:
     from alembic import command
 
     if database_url.startswith("sqlite:///"):
@@ -38,7 +38,7 @@ def db_group():
 
 
 @db_group.command("upgrade")
-@click.argument("revision", default="heads")
+@click.argument("revision", default="head")
 @with_appcontext
 def db_upgrade(revision):
     """Bring the schema up to REVISION (default: the newest)."""

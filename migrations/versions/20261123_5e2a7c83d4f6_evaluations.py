@@ -1,7 +1,7 @@
 """evaluations after a gathering: personal links and answers
 
 Revision ID: 5e2a7c83d4f6
-Revises: 8aeaad8b38bc
+Revises: 4d1f8b62c3e5
 Create Date: 2026-11-23 18:00:00.000000
 """
 
@@ -10,7 +10,7 @@ import sqlmodel
 from alembic import op
 
 revision = '5e2a7c83d4f6'
-down_revision = '8aeaad8b38bc'
+down_revision = '4d1f8b62c3e5'
 branch_labels = None
 depends_on = None
 

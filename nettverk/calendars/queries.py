@@ -5,7 +5,10 @@ A feed is a `Scope`: a SQL condition on events plus a name. Its fingerprint is o
 over the same condition (count, sum of ids, latest change): every change the renderer shows moves
 `Event.updated_at` (operations set it on every change of an event), an event that enters or leaves
 the feed changes the count or the sum, and so a poll that finds nothing changed costs one query and
-renders nothing.
+renders nothing. The fingerprint itself is kept (per worker and in `calendar_fingerprint`) while the
+data version (triggers, migration 7a4c0d25f3b8) stands still, so a poll usually costs not even that
+aggregate; and each event's rendered VEVENT is kept in `calendar_rendered_event`, so a cold feed renders
+only the events that changed (issue 8, docs/PERFORMANCE.md).
 """
 
 import hashlib

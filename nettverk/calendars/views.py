@@ -2,8 +2,9 @@
 .ics download, and the personal calendar link: make, replace, switch off, reminder.
 
 Feeds are polled by calendar programs, often every few minutes, so a poll that finds nothing new
-costs the fingerprint query and answers 304 without loading or rendering events; a changed feed is
-rendered once per worker and kept in a small LRU keyed by the feed and its ETag.
+costs the data version and the kept fingerprint and answers 304 without loading or rendering events; a
+changed feed is assembled from the stored VEVENTs of its events once per worker and kept in a small LRU
+keyed by the feed and its ETag.
 """
 
 from collections import OrderedDict
