@@ -565,6 +565,16 @@ def test_granting_a_scoped_role_without_scope_is_refused(admin, db):
     assert [r.role for r in roles(db, person.email)] == ["participant"]
 
 
+def test_the_role_form_starts_with_no_role_chosen_and_refuses_an_empty_one(admin, db):
+    person = user(db, USERS["participant"])
+    page = text(admin.get(f"/admin/brukere/{person.id}"))
+    assert '<option selected value="">Velg rolle</option>' in page or '<option value="">Velg rolle</option>' in page
+    response = admin.post(f"/admin/brukere/{person.id}", {"role": ""})
+    assert response.status_code == 422
+    assert "Velg en rolle." in text(response)
+    assert [r.role for r in roles(db, person.email)] == ["participant"]
+
+
 def test_admin_revokes_a_role(admin, db):
     person = user(db, USERS["participant"])
     [role] = roles(db, person.email)

@@ -146,7 +146,8 @@ def profile():
 
 def _fill_role_choices(form: RoleForm, roles: list[str]) -> None:
     session = get_session()
-    form.role.choices = [(r, policy.ROLES[r]) for r in roles]
+    # An empty first choice: pressing the button without choosing must not grant the first role (admin).
+    form.role.choices = [("", "Velg rolle"), *((r, policy.ROLES[r]) for r in roles)]
     form.base_id.choices = [("", "Ingen"), *queries.base_choices(session)]
     form.municipality_id.choices = [("", "Ingen"), *queries.current_municipality_choices(session)]
     form.service_id.choices = [("", "Ingen"), *queries.service_choices(session)]

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.activity import ActivityLog, record
 from nettverk.calendars.models import ALARM_CHOICES, CalendarToken
-from nettverk.calendars.queries import external_url
+from nettverk.calendars.queries import GUEST_CALENDAR_NAME, external_url
 from nettverk.db import lock_for_update
 from nettverk.errors import OperationError
 from nettverk.events.models import CONFIRMED, Registration
@@ -110,9 +110,6 @@ class FeedOwner:
     user_id: int | None
     name: str
     coordinated_base_ids: set[int] = field(default_factory=set)
-
-
-GUEST_CALENDAR_NAME = "mine påmeldinger"
 
 
 def feed_owner(session: Session, token: str) -> FeedOwner | None:

@@ -17,11 +17,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, case, false, func, or_, text
+from sqlalchemy import and_, case, false, func, literal_column, or_, table, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
-from nettverk.calendars.models import CalendarDataVersion, CalendarFingerprint, RenderedEvent
+from nettverk.accounts.models import RoleAssignment, User
+from nettverk.calendars.models import CalendarDataVersion, CalendarFingerprint, CalendarToken, RenderedEvent
 from nettverk.calendars.render import RENDER_VERSION, Entry, ProgrammeLine, component_digest, feed_component
 from nettverk.db import get_engine
 from nettverk.events.calendar import of_bases
@@ -30,6 +31,7 @@ from nettverk.networks.models import Network, NetworkBase, NetworkMember
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality
 from nettverk.registry.queries import with_predecessors
 from nettverk.timeutil import utcnow
+from nettverk.tokens import hash_token
 
 PAST = timedelta(days=365)  # a feed holds the last year and everything ahead
 STORE_WAIT_MS = 200  # how long storing rendered events waits for SQLite's write lock
@@ -55,14 +57,36 @@ def _in_window(now: datetime):
 PUBLIC = Event.status != DRAFT
 
 
+GUEST_CALENDAR_NAME = "mine påmeldinger"
+
+
+# The scope keys, also built by poll_state from plain columns.
+
+def _base_key(base_id: int, name: str) -> str:
+    return f"base:{base_id}:{name}"
+
+
+def _network_key(network_id: int, name: str) -> str:
+    return f"network:{network_id}:{name}"
+
+
+def _municipality_key(municipality_id: int, name: str) -> str:
+    return f"municipality:{municipality_id}:{name}"
+
+
+def _person_key(email: str, name: str, coordinated_base_ids: set[int]) -> str:
+    # The name is in the key (as in the other scopes): it is the calendar's name, so a new name is a new ETag.
+    return f"person:{email}:{name}:{sorted(coordinated_base_ids)}"
+
+
 def base_scope(base: CompetenceBase) -> Scope:
-    return Scope(f"base:{base.id}:{base.name}", f"{base.name} – samlinger",
+    return Scope(_base_key(base.id, base.name), f"{base.name} – samlinger",
                  f"Fagdager, samlinger, kurs og nettverksmøter i {base.name}.",
                  and_(PUBLIC, of_bases({base.id})))
 
 
 def network_scope(network: Network) -> Scope:
-    return Scope(f"network:{network.id}:{network.name}", network.name, f"Møtene i {network.name}.",
+    return Scope(_network_key(network.id, network.name), network.name, f"Møtene i {network.name}.",
                  and_(PUBLIC, Event.network_id == network.id))
 
 
@@ -75,7 +99,7 @@ def municipality_scope(session: Session, municipality: Municipality) -> Scope:
                       or_(Event.base_id.in_(base_ids),
                           Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(base_ids)))))
     there = or_(Event.host_municipality_id.in_(ids), Event.venue_municipality_id.in_(ids))
-    return Scope(f"municipality:{municipality.id}:{municipality.name}", f"Samlinger for {municipality.name}",
+    return Scope(_municipality_key(municipality.id, municipality.name), f"Samlinger for {municipality.name}",
                  f"Samlinger i og for {municipality.name}.", and_(PUBLIC, or_(there, open_to_it)))
 
 
@@ -91,8 +115,7 @@ def personal_scope(email: str, user_id: int | None, coordinated_base_ids: set[in
         parts.append(and_(PUBLIC, Event.network_id.in_(member_of)))
     if coordinated_base_ids:
         parts.append(and_(Event.status == DRAFT, of_bases(coordinated_base_ids)))
-    # The name is in the key (as in the other scopes): it is the calendar's name, so a new name is a new ETag.
-    return Scope(f"person:{email}:{name}:{sorted(coordinated_base_ids)}", f"nettverk – {name}" if name else "nettverk",
+    return Scope(_person_key(email, name, coordinated_base_ids), f"nettverk – {name}" if name else "nettverk",
                  "Dine påmeldinger og nettverksmøter i nettverk.", or_(*parts) if parts else false(),
                  alarm_minutes)
 
@@ -150,6 +173,60 @@ def data_version(session: Session) -> int | None:
         return session.exec(text("SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END "
                                  "FROM calendar_data_version_seq")).scalar()
     return session.exec(select(CalendarDataVersion.version).where(CalendarDataVersion.id == 1)).first()
+
+
+def _version_column(dialect: str):
+    """data_version as a scalar subquery, to be read in the same statement as other columns."""
+    if dialect == "postgresql":
+        return (select(literal_column("last_value + CASE WHEN is_called THEN 1 ELSE 0 END"))
+                .select_from(table("calendar_data_version_seq")).scalar_subquery())
+    return select(CalendarDataVersion.version).where(CalendarDataVersion.id == 1).scalar_subquery()
+
+
+@dataclass(frozen=True)
+class PollState:
+    version: int
+    key: str  # the feed's scope key, as base_scope etc. make it
+    alarm_minutes: int | None
+    name: str  # the base's, network's or municipality's name (the person's calendar name)
+
+
+def poll_state(connection, kind: str, value: str) -> PollState | None:
+    """The data version and the feed's scope key in one statement of plain columns, no ORM objects, for a
+    poll that may be answered from a kept fingerprint before the feed's object is loaded: for a base,
+    network or municipality its id and name; for a personal feed the live token and its reminder, and the
+    owner's e-mail, name, active flag and coordinator roles, as operations.feed_owner reads them. None when
+    the feed does not exist, the token is revoked or replaced, its user deactivated, or the version is
+    unknown: then the poll takes the ordinary way (which answers 404 where it should)."""
+    version = _version_column(connection.dialect.name)
+    if kind == "base":
+        query = select(version, CompetenceBase.id, CompetenceBase.name).where(CompetenceBase.slug == value)
+    elif kind == "network":
+        query = select(version, Network.id, Network.name).where(Network.slug == value)
+    elif kind == "municipality":
+        query = select(version, Municipality.id, Municipality.name).where(Municipality.number == value)
+    else:
+        query = (select(version, CalendarToken.user_id, CalendarToken.alarm_minutes, CalendarToken.guest_email,
+                        User.email, User.name, User.is_active, RoleAssignment.base_id)
+                 .join(User, User.id == CalendarToken.user_id, isouter=True)
+                 .join(RoleAssignment, and_(RoleAssignment.user_id == CalendarToken.user_id,
+                                            RoleAssignment.role == "coordinator"), isouter=True)
+                 .where(CalendarToken.token_hash == hash_token(value), CalendarToken.revoked_at.is_(None)))
+    rows = connection.execute(query).all()
+    if not rows or rows[0][0] is None:
+        return None
+    if kind != "person":
+        _, row_id, name = rows[0]
+        make_key = {"base": _base_key, "network": _network_key, "municipality": _municipality_key}[kind]
+        return PollState(rows[0][0], make_key(row_id, name), None, name)
+    _, user_id, alarm, guest_email, email, name, active, _ = rows[0]
+    if user_id is None:
+        return PollState(rows[0][0], _person_key(guest_email, GUEST_CALENDAR_NAME, set()), alarm, GUEST_CALENDAR_NAME)
+    if email is None or not active:
+        return None
+    name = name or email
+    bases = {row[-1] for row in rows if row[-1] is not None}
+    return PollState(rows[0][0], _person_key(email, name, bases), alarm, name)
 
 
 def events_of(session: Session, scope: Scope, now: datetime | None = None) -> list[Event]:
@@ -290,7 +367,7 @@ def _upsert(table, rows: list[dict], keys: list[str]) -> None:
         current_app.logger.info("feed cache not stored: %s", error)
 
 
-def kept_fingerprint(session: Session, scope: Scope, version: int | None, now: datetime) -> tuple | None:
+def kept_fingerprint(session: Session, scope: Scope | tuple, version: int | None, now: datetime) -> tuple | None:
     """(version, computed at, valid until, ETag, Last-Modified) that any worker stored for this feed, if it
     still holds: computed at the same data version, not yet at a time that could change it, within
     FINGERPRINT_TTL."""
@@ -312,5 +389,6 @@ def keep_fingerprint(scope: Scope, version: int | None, now: datetime, etag: str
                   "etag": etag, "last_modified": last_modified}], ["key"])
 
 
-def _fingerprint_key(scope: Scope) -> str:
-    return hashlib.sha256(f"{scope.key}|{scope.alarm_minutes}".encode()).hexdigest()
+def _fingerprint_key(scope: Scope | tuple) -> str:
+    key, alarm_minutes = scope if isinstance(scope, tuple) else (scope.key, scope.alarm_minutes)
+    return hashlib.sha256(f"{key}|{alarm_minutes}".encode()).hexdigest()

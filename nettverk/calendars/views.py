@@ -19,7 +19,7 @@ from nettverk import policy
 from nettverk.calendars import operations, queries, render
 from nettverk.calendars.forms import NewLinkForm
 from nettverk.calendars.models import ALARM_CHOICES
-from nettverk.db import get_session
+from nettverk.db import get_engine, get_session
 from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.events.models import DRAFT
 from nettverk.events.views import load_event
@@ -87,6 +87,27 @@ def _conditional(response: Response) -> Response:
     return response
 
 
+def _kept(session, key: tuple, version: int | None, now) -> tuple | None:
+    """(data version, computed at, valid until, ETag, Last-Modified) kept for the feed (key: scope key, reminder)
+    in this worker or, from another worker, in the database, if it still holds at this data version.
+    `session` may be get_session itself: the session is then opened only when the database is asked."""
+    if version is None:
+        return None
+    kept: FingerprintCache = current_app.extensions[FINGERPRINTS_KEY]
+    found = kept.get(key)
+    if found is not None:
+        kept_version, computed_at, valid_until, _, _ = found
+        if (kept_version == version and computed_at <= now < computed_at + queries.FINGERPRINT_TTL
+                and (valid_until is None or now < valid_until)):
+            return found
+    if callable(session):
+        session = session()
+    if (shared := queries.kept_fingerprint(session, key, version, now)) is not None:
+        kept.put(key, shared)
+        return shared
+    return None
+
+
 def _fingerprint(session, scope: queries.Scope) -> tuple[str, object]:
     """The feed's fingerprint, kept while the data version stands still, until time alone could change it
     (an event leaving the window) and for at most FINGERPRINT_TTL: in this worker (a poll then costs one
@@ -96,21 +117,62 @@ def _fingerprint(session, scope: queries.Scope) -> tuple[str, object]:
     version = queries.data_version(session)
     now = utcnow()
     key = (scope.key, scope.alarm_minutes)
-    kept: FingerprintCache = current_app.extensions[FINGERPRINTS_KEY]
-    found = kept.get(key) if version is not None else None
-    if found is not None:
-        kept_version, computed_at, valid_until, etag, last_modified = found
-        if (kept_version == version and computed_at <= now < computed_at + queries.FINGERPRINT_TTL
-                and (valid_until is None or now < valid_until)):
-            return etag, last_modified
-    if (shared := queries.kept_fingerprint(session, scope, version, now)) is not None:
-        kept.put(key, shared)
-        return shared[3], shared[4]
+    if (found := _kept(session, key, version, now)) is not None:
+        return found[3], found[4]
     etag, last_modified, valid_until = queries.timed_fingerprint(session, scope, now)
     if version is not None:
-        kept.put(key, (version, now, valid_until, etag, last_modified))
+        current_app.extensions[FINGERPRINTS_KEY].put(key, (version, now, valid_until, etag, last_modified))
         queries.keep_fingerprint(scope, version, now, etag, last_modified, valid_until)
     return etag, last_modified
+
+
+# The feeds' endpoints: the kind of feed and the URL argument that names it.
+POLLED = {"calendars.base_feed": ("base", "slug"), "calendars.network_feed": ("network", "slug"),
+          "calendars.municipality_feed": ("municipality", "number"), "calendars.personal_feed": ("person", "token")}
+
+
+def _filename(kind: str, value: str, name: str) -> str:
+    if kind == "person":
+        return "min-kalender-nettverk.ics"
+    if kind == "municipality":
+        return f"{slugify(name)}-{value}.ics"
+    return f"{slugify(value)}.ics"  # a base's or network's slug
+
+
+@bp.before_request
+def _known_poll():
+    """A poll with If-None-Match whose feed has a kept fingerprint at the current data version (in this worker
+    or stored by another) gets its 304 here: queries.poll_state reads the version and the feed's scope key in
+    one statement of plain columns, before the base, network, municipality or token is loaded as an object.
+    Anything else (nothing kept, the data changed, a renamed base, a revoked or replaced token, another
+    ETag) takes the ordinary way."""
+    polled = POLLED.get(request.endpoint)
+    if polled is None or not request.if_none_match:
+        return None
+    kind, value = polled[0], request.view_args[polled[1]]
+    engine = get_engine()
+    if engine.dialect.name == "postgresql":  # one statement, no BEGIN/COMMIT around it: one round trip, not three
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            state = queries.poll_state(connection, kind, value)
+    else:
+        state = queries.poll_state(get_session().connection(), kind, value)
+    found = _kept(get_session, (state.key, state.alarm_minutes), state.version, utcnow()) if state else None
+    if found is None:
+        return None
+    response = _head(found[3], found[4], PRIVATE_CACHE if kind == "person" else PUBLIC_CACHE,
+                     _filename(kind, value, state.name))
+    return response if response.status_code == 304 else None
+
+
+def _head(etag: str, last_modified, cache_control: str, filename: str) -> Response:
+    """The feed's answer without its body, made conditional: a 304 when the client holds this ETag."""
+    response = Response(mimetype=MIMETYPE)
+    response.set_etag(etag.strip('"'))
+    if last_modified is not None:
+        response.last_modified = last_modified
+    response.headers["Cache-Control"] = cache_control
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return _conditional(response)
 
 
 def _feed(scope: queries.Scope, url: str, filename: str, cache_control: str) -> Response:
@@ -118,13 +180,7 @@ def _feed(scope: queries.Scope, url: str, filename: str, cache_control: str) -> 
     the rendered bytes (from the cache when this worker rendered the same feed and ETag before)."""
     session = get_session()
     etag, last_modified = _fingerprint(session, scope)
-    response = Response(mimetype=MIMETYPE)
-    response.set_etag(etag.strip('"'))
-    if last_modified is not None:
-        response.last_modified = last_modified
-    response.headers["Cache-Control"] = cache_control
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    _conditional(response)
+    response = _head(etag, last_modified, cache_control, filename)
     if response.status_code == 304:
         return response
     cache: RenderedFeeds = current_app.extensions[CACHE_KEY]
@@ -146,14 +202,14 @@ def _feed(scope: queries.Scope, url: str, filename: str, cache_control: str) -> 
 @requires("public", load=load_base)
 def base_feed(base, slug):
     return _feed(queries.base_scope(base), queries.external_url("calendars.base_feed", slug=base.slug),
-                 f"{slugify(base.slug)}.ics", PUBLIC_CACHE)
+                 _filename("base", base.slug, base.name), PUBLIC_CACHE)
 
 
 @bp.get("/kalender/nettverk/<slug>.ics")
 @requires("public", load=load_network)
 def network_feed(network, slug):
     return _feed(queries.network_scope(network), queries.external_url("calendars.network_feed", slug=network.slug),
-                 f"{slugify(network.slug)}.ics", PUBLIC_CACHE)
+                 _filename("network", network.slug, network.name), PUBLIC_CACHE)
 
 
 @bp.get("/kalender/kommuner/<number>.ics")
@@ -161,7 +217,7 @@ def network_feed(network, slug):
 def municipality_feed(municipality, number):
     return _feed(queries.municipality_scope(get_session(), municipality),
                  queries.external_url("calendars.municipality_feed", number=municipality.number),
-                 f"{slugify(municipality.name)}-{municipality.number}.ics", PUBLIC_CACHE)
+                 _filename("municipality", municipality.number, municipality.name), PUBLIC_CACHE)
 
 
 @bp.get("/kalender/personlig/<token>.ics")
@@ -170,8 +226,8 @@ def personal_feed(token):
     owner = operations.feed_owner(get_session(), token) or abort(404)
     scope = queries.personal_scope(owner.email, owner.user_id, owner.coordinated_base_ids,
                                    owner.token.alarm_minutes, owner.name)
-    return _feed(scope, queries.external_url("calendars.personal_feed", token=token), "min-kalender-nettverk.ics",
-                 PRIVATE_CACHE)
+    return _feed(scope, queries.external_url("calendars.personal_feed", token=token),
+                 _filename("person", token, owner.name), PRIVATE_CACHE)
 
 
 @bp.get("/arrangementer/<int:event_id>/kalender.ics")

@@ -6,7 +6,7 @@ Names: a person's own page shows their records; anything else that names people 
 opted in (queries.guides, queries.expiring); the matrix and its files hold counts only.
 """
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlmodel import select
 
@@ -16,6 +16,7 @@ from nettverk.competence.forms import AreaForm, CoordinatorRecordForm, ProfileFo
 from nettverk.competence.models import AREA_KINDS, LEVELS, SOURCES, CompetenceArea, CompetenceProfile, CompetenceRecord
 from nettverk.db import get_session
 from nettverk.errors import OperationError
+from nettverk.events.exports import attachment
 from nettverk.forms import show_error
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
@@ -141,14 +142,7 @@ def record_delete(row, record_id):
 @requires("authenticated")
 def own_export():
     rows = queries.own_records(get_session(), current_user.id, operations.today())
-    return _download(exports.own_records_csv(rows), exports.CSV_MIMETYPE, "min-kompetanse.csv")
-
-
-def _download(content: bytes, mimetype: str, filename: str) -> Response:
-    response = Response(content, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(exports.own_records_csv(rows), exports.CSV_MIMETYPE, "min-kompetanse.csv")
 
 
 # The catalogue ------------------------------------------------------------------------------------
@@ -238,7 +232,7 @@ def matrix_export(base, slug, file_format):
     today = operations.today()
     render, mimetype = MATRIX_FORMATS[file_format]
     table = queries.matrix(get_session(), base, today, chosen)
-    return _download(render(table), mimetype, f"kompetanse-{base.slug}-{today.isoformat()}.{file_format}")
+    return attachment(render(table), mimetype, f"kompetanse-{base.slug}-{today.isoformat()}.{file_format}")
 
 
 # Coordinators: record for a person of the base, expiring certifications ---------------------------

@@ -10,6 +10,7 @@ import csv
 import io
 from datetime import datetime
 
+from flask import Response
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
@@ -116,6 +117,15 @@ def table_xlsx(title: str, columns: list[str], rows: list[list]) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def attachment(content: bytes, mimetype: str, filename: str) -> Response:
+    """A file download (an ASCII `filename`): saved, never shown inline, and never kept in a cache,
+    since these files hold names or counts for the people allowed to see them."""
+    response = Response(content, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def export_filename(event: Event, extension: str) -> str:

@@ -3,7 +3,7 @@ participant lists, waitlist and attendance (coordinators)."""
 
 from datetime import timedelta
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nettverk import policy
@@ -377,10 +377,7 @@ def participants_export(event, event_id, file_format):
     rows = queries.participants(session, event.id)
     if request.method != "HEAD":  # a HEAD hands out no names
         record(session, current_user.id, "event.participants_exported", event, f"{file_format}, {len(rows)} rader")
-    response = Response(render(rows), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{exports.export_filename(event, file_format)}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return exports.attachment(render(rows), mimetype, exports.export_filename(event, file_format))
 
 
 @bp.post("/arrangementer/<int:event_id>/deltakere/ny")

@@ -9,10 +9,10 @@ import csv
 import io
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 from nettverk.db import get_session
-from nettverk.events.exports import CSV_MIMETYPE, safe_text
+from nettverk.events.exports import CSV_MIMETYPE, attachment, safe_text
 from nettverk.policy import requires
 from nettverk.referrals import statistics
 from nettverk.referrals.statistics import COUNTS, FIRST_YEAR, LAST_YEAR, MEDIANS, MaskedTable, Period
@@ -96,8 +96,5 @@ def statistics_csv(base, slug):
     if errors:
         abort(400, " ".join(errors.values()))
     tables = statistics.mask(statistics.base_statistics(get_session(), base, period))
-    response = Response(statistics_csv_bytes(*tables), mimetype=CSV_MIMETYPE)
     filename = f"henvendelsesstatistikk-{base.slug}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(statistics_csv_bytes(*tables), CSV_MIMETYPE, filename)
