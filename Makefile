@@ -35,10 +35,10 @@ test: setup
 bench: setup
 	$(BIN)/python -m nettverk.scale.bench $(BENCH_ARGS)
 
-# Browser journeys and axe in Debian's chromium; screenshots and axe-report.txt go to build/e2e/<time>/.
+# Browser journeys and axe in Debian's chromium, on two workers; screenshots and axe-report.txt go to build/e2e/<time>/.
 e2e: setup
 	scripts/install-browser
-	$(BIN)/python -m pytest tests/e2e
+	$(BIN)/python -m pytest -n 2 tests/e2e
 
 lint: setup
 	$(BIN)/ruff check .

@@ -410,6 +410,20 @@ def test_expiring_certifications_name_only_people_who_opted_in(as_role, db, app)
     assert len(outbox(db)) == len(mails)
 
 
+def test_the_tables_of_the_search_and_the_expiring_list_are_named_for_screen_readers(as_role, db):
+    """The scrolling region around each table is named by what it holds (a screen reader's landmark list),
+    not by template code: the e2e journey found «om {{ area.name }}» read out literally."""
+    give(db, LEADER, "marte-meo", level="instructor", number="5054", contactable=True,
+          expires_on=TODAY + relativedelta(months=2))
+    coordinator = as_role("coordinator_fosen")
+    page = coordinator.get("/kompetanse/sok?omrade=marte-meo&base=fosen").get_data(as_text=True)
+    assert 'role="region" aria-label="Personer som kan kontaktes om Marte Meo"' in page
+    assert "{{" not in page
+    page = coordinator.get("/kompetansebaser/fosen/kompetanse/utloper").get_data(as_text=True)
+    assert 'role="region" aria-label="Kompetanse som utløper de neste 6 månedene"' in page
+    assert "{{" not in page
+
+
 def test_pages_and_api_never_name_people_who_did_not_opt_in(as_role, db):
     give(db, STAFF, "pmto", number="5054", contactable=False)
     staff = user(db, STAFF)

@@ -181,8 +181,12 @@ def pages(t: dict) -> list[tuple[str, str | None, str, dict]]:
         ("Tjenestens henvendelser", t["leader"], "/henvendelser", {}),
         ("Henvendelsesstatistikk for basen", t["coordinator"], f"/kompetansebaser/{t['base']}/henvendelsesstatistikk",
          {}),
+        ("Kompetansematrise for basen (koordinator)", t["coordinator"], f"/kompetansebaser/{t['base']}/kompetanse",
+         {}),
+        ("Materiell i basen (koordinator)", t["coordinator"], f"/kompetansebaser/{t['base']}/materiell", {}),
         ("API: arrangementer", None, "/api/v1/events", {}),
         ("API: henvendelser", t["leader"], "/api/v1/referrals", {}),
+        ("API: kompetansematrise", t["coordinator"], f"/api/v1/bases/{t['base']}/competence-matrix", {}),
     ]
 
 

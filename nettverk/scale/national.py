@@ -4,8 +4,8 @@ On top of the real reference data (Trøndelag, its mergers and bases) and the de
 of Norway as synthetic but Norwegian-looking data: counties, municipalities, kompetansebaser with
 overlapping memberships, services, units, users with roles, BTI and leader networks with their
 ressurspersoner, shared tiltak, ten years of events (fagdager, samlinger, kurs and the networks'
-twice-yearly meetings) with their registrations, and referrals in every state with their transitions,
-messages and audit rows.
+twice-yearly meetings) with their registrations, referrals in every state with their transitions,
+messages and audit rows, competence profiles and records, and the bases' materials (version rows, no files).
 
 Speed: rows are made in Python and written with SQLAlchemy Core executemany in batches (no ORM object per
 row), with the ids given here (so nothing is read back), one password hash for every user, one
@@ -30,6 +30,7 @@ from sqlmodel import Session
 
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.calendars.models import CalendarToken
+from nettverk.competence.models import CompetenceArea, CompetenceProfile, CompetenceRecord
 from nettverk.events.models import (
     CANCELLED,
     CONFIRMED,
@@ -42,6 +43,7 @@ from nettverk.events.models import (
     ProgrammeItem,
     Registration,
 )
+from nettverk.materials.models import BASE, EVERYONE, NETWORK, Material, MaterialArea, MaterialEvent, MaterialVersion
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
 from nettverk.referrals.models import (
     Intervention,
@@ -56,7 +58,7 @@ from nettverk.text import slugify
 from nettverk.timeutil import oslo_to_utc
 from nettverk.tokens import hash_token
 
-GENERATOR_VERSION = "1"  # raise when the rows made for a seed change (the benchmark caches by it)
+GENERATOR_VERSION = "2"  # raise when the rows made for a seed change (the benchmark caches by it)
 PASSWORD = "demo-passord-2026"  # noqa: S105 - every synthetic user's password, as for the demo users
 BATCH = 5000
 
@@ -73,15 +75,18 @@ class Scale:
     events: int
     registrations: int
     referrals: int
+    competence_records: int = 0  # over the 17 areas, by people with a competence profile
+    materials: int = 0  # in the bases' libraries, with one or two versions each (rows only, no files)
 
 
 SCALES = {
     "tiny": Scale(municipalities=48, counties=4, bases=8, services=40, units=150, users=600, years=2,
-                  events=160, registrations=3000, referrals=300),
+                  events=160, registrations=3000, referrals=300, competence_records=600, materials=24),
     "small": Scale(municipalities=90, counties=6, bases=14, services=100, units=500, users=2500, years=3,
-                   events=600, registrations=15000, referrals=2000),
+                   events=600, registrations=15000, referrals=2000, competence_records=2500, materials=60),
     "national": Scale(municipalities=357, counties=15, bases=60, services=600, units=5000, users=30000, years=10,
-                      events=10000, registrations=400000, referrals=90000),
+                      events=10000, registrations=400000, referrals=90000, competence_records=30000,
+                      materials=360),
 }
 
 # The counties since 2024 (the reference data holds 15, 18 and 50).
@@ -231,6 +236,8 @@ class _Builder:
         self.events()
         self.registrations()
         self.referrals()
+        self.competence()
+        self.materials()
 
     # Registry -------------------------------------------------------------------------------------
 
@@ -637,6 +644,7 @@ class _Builder:
         # The benchmark's event: the flagship fagdag of the first base, with exactly 200 registrations.
         flagship = next((e for e, pool, _ in self.event_pool if e["kind"] == "fagdag" and e["status"] == HELD
                          and len(pool) >= 200), None)
+        made = {}  # registrations per fagdag of a base: which one the benchmark measures (bench.targets)
         for event, pool, weight in self.event_pool:
             if not pool:
                 continue
@@ -644,6 +652,8 @@ class _Builder:
             if event["capacity"]:
                 wanted = min(wanted, event["capacity"] + event["capacity"] // 5) if event is not flagship else wanted
             people = rng.sample(pool, min(wanted, len(pool)))
+            if event["kind"] == "fagdag" and event["base_id"] and people:
+                made[event["id"]] = len(people)
             held = event["status"] == HELD
             for position, person in enumerate(people):
                 status = CONFIRMED
@@ -667,6 +677,10 @@ class _Builder:
                 w.step(f"  påmeldinger: {w.counts['registration']}")
                 rows = []
         w.insert(Registration, rows)
+        # As bench.targets finds it: the first fagdag with exactly 200 registrations, else the one with most.
+        exact = [i for i, n in made.items() if n == 200]
+        measured = min(exact) if exact else min(made, key=lambda i: (-made[i], i), default=None)
+        self.measured_event = next((e for e in self.event_rows if e["id"] == measured), None)
 
     # Referrals ------------------------------------------------------------------------------------
 
@@ -760,6 +774,105 @@ class _Builder:
         w.step(f"  henvendelser: {w.counts['referral']} (revisjonsrader {w.counts['referral_audit']})")
         for rows in (referrals, transitions, messages, audits):
             rows.clear()
+
+
+    # Competence and materials -------------------------------------------------------------------
+
+    def competence(self) -> None:
+        """Profiles for every coordinator and two other users in five (where they work, a third of them
+        findable by name) and records
+        over the areas of the catalogue; a certification in an area that expires runs out after its months,
+        some other records carry an expiry too, so some records have expired."""
+        w, rng, spec = self.w, self.rng, self.spec
+        w.step("Kompetanseprofiler og kompetanse")
+        areas = [tuple(r) for r in self.c.execute(select(CompetenceArea.id, CompetenceArea.expires_after_months)
+                                                  .order_by(CompetenceArea.id))]
+        if not areas or not spec.competence_records:
+            return
+        service_of_unit = {u["id"]: u["service_id"] for u in self.units}
+        coordinators = {u["id"] for u in self.coordinators.values()}
+        profiled = [u for u in self.users if u["id"] in coordinators or rng.random() < 0.4]
+        profiles = [{"user_id": u["id"], "contactable": rng.random() < 0.3, "municipality_id": u["municipality_id"],
+                     "service_id": service_of_unit.get(u["unit_id"]), "updated_at": self.now} for u in profiled]
+        w.insert(CompetenceProfile, profiles, "kompetanseprofiler")
+        if not profiled:
+            return
+        levels = [("awareness", 25), ("trained", 45), ("certified", 22), ("instructor", 8)]
+        today, span = self.now.date(), 365 * spec.years
+        rows = []
+        for _ in range(spec.competence_records):
+            person = rng.choice(profiled)
+            area_id, months = rng.choice(areas)
+            achieved = today - timedelta(days=rng.randrange(span))
+            expires = None
+            if months:
+                expires = achieved + timedelta(days=months * 365 // 12)
+            elif rng.random() < 0.1:
+                expires = achieved + timedelta(days=365 * rng.choice((1, 2, 3)))
+            source = "coordinator" if rng.random() < 0.2 else "self"
+            bases = self.bases_of.get(person["municipality_id"])
+            recorder = self.coordinators[bases[0]]["id"] if source == "coordinator" and bases else person["id"]
+            at = datetime.combine(achieved, time(12), tzinfo=UTC)
+            rows.append({"id": w.new_id(CompetenceRecord), "user_id": person["id"], "area_id": area_id,
+                         "level": _weighted(rng, levels), "achieved_on": achieved, "issued_by": "",
+                         "expires_on": expires, "source": source, "event_id": None, "recorded_by_id": recorder,
+                         "created_at": at, "updated_at": at})
+        w.insert(CompetenceRecord, rows, "kompetanse")
+
+    def materials(self) -> None:
+        """Materials of the bases' libraries, each with one or two versions, some about an area or from a
+        gathering of the base (the first one from the fagdag the benchmark measures). Version rows only: no
+        file is written (the lists do not read files; a download of a synthetic version answers 404)."""
+        w, rng, spec = self.w, self.rng, self.spec
+        w.step("Materiell")
+        area_ids = list(self.c.execute(select(CompetenceArea.id).order_by(CompetenceArea.id)).scalars())
+        networks_of = defaultdict(list)
+        for network, shared in self.networks:
+            for base_id in shared:
+                networks_of[base_id].append(network["id"])
+        events_of = defaultdict(list)
+        for event in self.event_rows:
+            if event["base_id"] and event["status"] not in (DRAFT, CANCELLED):
+                events_of[event["base_id"]].append(event["id"])
+        kinds = [("pdf", "application/pdf", 60),
+                 ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", 20),
+                 ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", 20)]
+        materials, versions, area_links, event_links = [], [], [], []
+        flagship = getattr(self, "measured_event", None)
+        for n in range(spec.materials):
+            base = next(b for b in self.bases if b["id"] == flagship["base_id"]) if flagship and n == 0 \
+                else rng.choice(self.bases)
+            topic = rng.choice(TOPICS)
+            audience = _weighted(rng, [(EVERYONE, 60), (BASE, 30), (NETWORK, 10 if networks_of[base["id"]] else 0)])
+            published = (self.now - timedelta(days=rng.randrange(365 * spec.years))).date()
+            count = 2 if rng.random() < 0.3 else 1
+            material = {"id": w.new_id(Material), "base_id": base["id"],
+                        "title": f"{rng.choice(('Presentasjon', 'Veileder', 'Mal', 'Rapport'))}: {topic}",
+                        "description": "Syntetisk materiell (skaleringsdata).", "author": base["name"],
+                        "owner_id": self.coordinators[base["id"]]["id"], "published_on": published,
+                        "audience": audience,
+                        "network_id": rng.choice(networks_of[base["id"]]) if audience == NETWORK else None,
+                        "current_version": count,
+                        "created_at": datetime.combine(published, time(12), tzinfo=UTC), "updated_at": self.now}
+            materials.append(material)
+            kind, content_type, _ = rng.choices(kinds, weights=[k[2] for k in kinds])[0]
+            for number in range(1, count + 1):
+                versions.append({"id": w.new_id(MaterialVersion), "material_id": material["id"], "number": number,
+                                 "original_name": f"{slugify(topic)}-v{number}.{kind}",
+                                 "stored_name": f"{rng.getrandbits(128):032x}.{kind}", "kind": kind,
+                                 "content_type": content_type, "size": rng.randint(20_000, 4_000_000),
+                                 "sha256": f"{rng.getrandbits(256):064x}", "note": "" if number == 1 else "Oppdatert",
+                                 "uploaded_by_id": material["owner_id"], "uploaded_at": material["created_at"]})
+            area_links += [{"material_id": material["id"], "area_id": a}
+                           for a in rng.sample(area_ids, min(len(area_ids), rng.choice((0, 1, 1, 2))))]
+            if flagship and n == 0:
+                event_links.append({"material_id": material["id"], "event_id": flagship["id"]})
+            elif events_of[base["id"]] and rng.random() < 0.4:
+                event_links.append({"material_id": material["id"], "event_id": rng.choice(events_of[base["id"]])})
+        w.insert(Material, materials)
+        w.insert(MaterialVersion, versions)
+        w.insert(MaterialArea, area_links)
+        w.insert(MaterialEvent, event_links)
 
 
 def describe(counts: dict[str, int]) -> str:

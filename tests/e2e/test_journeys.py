@@ -3,9 +3,10 @@ typing into the forms. Each journey runs three ways: on a desktop screen, on a p
 a desktop with the keyboard alone (Tab, typing, arrow keys, Space and Enter: no clicks at all). axe checks
 every page the journey visits; screenshots of the key pages go to the run folder."""
 
+import io
 import re
 from contextlib import nullcontext
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from conftest import USERS
@@ -519,3 +520,150 @@ def test_admin_merges_two_municipalities_and_the_history_shows(way, person, live
     changes = db.exec(select(MunicipalityChange).where(MunicipalityChange.successor_id == successor.id)).all()
     assert sorted(db.get(Municipality, c.predecessor_id).number for c in changes) == ["5043", "5044"]
     assert all(c.effective_date == effective for c in changes)
+
+
+# 6 -------------------------------------------------------------------------------------------------
+
+PAST_FAGDAG = "Fagdag Namdalen: Traumebevisst omsorg i praksis"
+SLIDES = "Lysark: Traumebevisst omsorg i praksis"
+TEMPLATE = "Mal for samarbeidsmøte med foreldre"
+
+
+def _past_fagdag_with_materials(live_server, folder) -> None:
+    """A fagdag in Namdalen half a year ago (held) with the speakers' slides, and a template from no gathering:
+    what the coordinator looks for in the library (made directly, the journey is the finding)."""
+    from nettverk.accounts.models import User
+    from nettverk.events.operations import EventData, mark_held, publish_event, save_event
+    from nettverk.materials.demo import docx_document, pdf_document
+    from nettverk.materials.operations import MaterialData, Upload, create_material
+    from nettverk.registry.models import CompetenceBase
+
+    live_server.app.config["MATERIALS_DIR"] = str(folder)  # the test's own folder, not the instance folder
+    db = live_server.db
+    base = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "namdalen")).one()
+    coordinator = db.exec(select(User).where(User.email == USERS["coordinator"])).one()
+    day = date.today() - timedelta(days=180)
+    with live_server.app.app_context():
+        fagdag = save_event(db, coordinator.id, EventData(kind="fagdag", title=PAST_FAGDAG, start_date=day,
+                                                          end_date=day, start_time=time(9), end_time=time(15),
+                                                          base_id=base.id, venue_name="Namsos kulturhus"))
+        publish_event(db, coordinator.id, fagdag)
+        mark_held(db, coordinator.id, fagdag)
+        for title, name, content, events in (
+                (SLIDES, "Traumebevisst omsorg.pdf", pdf_document(SLIDES, ["1. Hva er traumebevisst omsorg?"]),
+                 [fagdag.id]),
+                (TEMPLATE, "Samarbeidsmøte.docx", docx_document(TEMPLATE, ["Dagsorden", "Hvem gjør hva"]), [])):
+            create_material(db, coordinator.id, base, MaterialData(title=title, published_on=day, event_ids=events),
+                            Upload(io.BytesIO(content), name, "Første versjon."))
+        db.commit()
+
+
+def _cell(table, row_header: str, column: str) -> str:
+    """The text of a matrix cell, found by its row and column headers."""
+    columns = [text.strip() for text in table.locator("thead th").all_inner_texts()]
+    row = table.get_by_role("row").filter(has=table.page.get_by_role("rowheader", name=row_header, exact=True))
+    return row.locator("td").nth(columns.index(column) - 1).inner_text().strip()
+
+
+@pytest.mark.parametrize("way", ["desktop", "phone"])
+def test_course_attendance_becomes_competence_and_the_base_sees_it(way, person, live_server, tmp_path):
+    """Desktop and phone only: the keyboard way through the event form is walked in journey 1."""
+    from nettverk.accounts.models import User
+    from nettverk.competence.models import CompetenceRecord
+
+    _past_fagdag_with_materials(live_server, tmp_path / "materials")
+    course = f"Kurs: Marte Meo grunnkurs ({way})"
+    held_on = date.today() - timedelta(days=7)
+
+    # The coordinator plans last week's kurs, linked to Marte Meo, and marks who came.
+    coordinator = person(way, "coordinator")
+    coordinator.menu("Kompetansebaser")
+    coordinator.look("kompetansebaser")
+    coordinator.follow("Namdalen")
+    coordinator.look("kompetansebase")
+    coordinator.follow("Planlegg arrangement")
+    coordinator.look("nytt-kurs")
+    coordinator.choose("Type", "Kurs/opplæring")
+    coordinator.fill("Tittel", course)
+    coordinator.choose("Kompetanseområde", "Marte Meo")
+    coordinator.fill_date("Startdato", held_on)
+    coordinator.fill_time("Starter kl.", 9)
+    coordinator.fill_date("Sluttdato", held_on)
+    coordinator.fill_time("Slutter kl.", 15)
+    coordinator.fill("Sted", "Namsos rådhus")
+    assert coordinator.press("Lagre utkast") == 200
+    coordinator.look("kurs-utkast")
+    assert coordinator.press("Publiser") == 200
+    coordinator.sees("publisert")
+    coordinator.look("kurs-publisert")
+    coordinator.follow(re.compile("^Deltakere"), within=coordinator.page.get_by_role("main"), exact=False)
+    coordinator.look("kurs-deltakere")
+    coordinator.fill("Fullt navn", "Hanne Vikstrand")
+    coordinator.fill("E-post", USERS["participant"])
+    coordinator.choose("Kommunen du jobber i", "Namsos")
+    assert coordinator.press("Meld på") == 200
+    coordinator.sees("Hanne Vikstrand er påmeldt")
+    coordinator.look("kurs-deltaker-pameldt")
+    coordinator.tick("Hanne Vikstrand møtte")
+    assert coordinator.press("Lagre oppmøte") == 200
+    coordinator.sees("Oppmøtet er lagret")
+    assert coordinator.field("Hanne Vikstrand møtte").is_checked()
+    coordinator.look("kurs-oppmote", screenshot=True)
+
+    # Hanne finds the course under her competence without typing it.
+    participant = person(way, "participant")
+    participant.menu("Kompetanse")
+    assert participant.heading() == "Min kompetanse"
+    records = participant.page.get_by_role("region", name="Din kompetanse")
+    marte_meo = participant.page.get_by_role("rowheader", name=re.compile("^Marte Meo"))
+    row = records.get_by_role("row").filter(has=marte_meo)
+    assert "Opplært" in row.inner_text() and f"Fra kursdeltakelse: {course}" in row.inner_text()
+    assert norwegian_date(held_on) in row.inner_text()
+    participant.look("min-kompetanse-fra-kurs", screenshot=True)
+    db = live_server.db
+    db.expire_all()
+    hanne = db.exec(select(User).where(User.email == USERS["participant"])).one()
+    made = db.exec(select(CompetenceRecord).where(CompetenceRecord.user_id == hanne.id,
+                                                  CompetenceRecord.source == "attendance")).all()
+    assert len(made) == 1 and made[0].achieved_on == held_on
+
+    # The coordinator sees where Namdalen is thin: Marte Meo rests on Hanne alone, nobody knows EPDS.
+    coordinator.menu("Kompetansebaser")
+    coordinator.follow("Namdalen")
+    coordinator.follow("Kompetanse: hvem kan hva i kommunene")
+    coordinator.look("kompetansematrise", screenshot=True)
+    matrix = coordinator.page.get_by_role("table")
+    assert _cell(matrix, "Namsos", "Marte Meo") == "1 (sårbar)"
+    assert _cell(matrix, "Namsos", "EPDS") == "0 (ingen)"
+    assert _cell(matrix, "Namsos", "ASQ/ASQ-SE") == "2"  # Hanne and Solveig; Solveig is never named
+    assert _cell(matrix, "Hele Namdalen", "Marte Meo") == "1 (sårbar)"
+
+    # Who in the region can guide in Familieråd? Svein said yes to being contacted, Jorid did not.
+    coordinator.follow("Finn noen som kan veilede i en metode")
+    coordinator.look("finn-veileder-skjema")
+    coordinator.choose("Kompetanseområde", "Familieråd")
+    coordinator.choose("Hvor", "Hele regionen")
+    assert coordinator.press("Søk") == 200
+    found = coordinator.page.get_by_role("region", name="Personer som kan kontaktes om Familieråd")
+    assert "Svein Otterstad" in found.inner_text()
+    main = coordinator.page.get_by_role("main").inner_text()
+    assert "Jorid" not in main and "fevag" not in main
+    coordinator.sees("1 person til har kompetansen")
+    coordinator.look("finn-veileder", screenshot=True)
+
+    # And the slides from the fagdag half a year ago are in the library, found by the gathering.
+    coordinator.menu("Kompetansebaser")
+    coordinator.follow("Namdalen")
+    coordinator.follow("Materiell: presentasjoner, handlingsveiledere og maler")
+    coordinator.sees(TEMPLATE)
+    coordinator.look("materiell")
+    coordinator.choose("Samling", PAST_FAGDAG)
+    assert coordinator.press("Søk") == 200
+    coordinator.sees("1 materiell funnet")
+    coordinator.sees(SLIDES)
+    assert TEMPLATE not in coordinator.page.get_by_role("main").inner_text()
+    coordinator.look("materiell-fra-samling", screenshot=True)
+    coordinator.follow(PAST_FAGDAG, within=coordinator.page.get_by_role("main"))
+    materials = coordinator.page.get_by_role("region", name="Materiell fra samlingen")
+    assert materials.get_by_role("link", name=SLIDES, exact=True).count() == 1
+    coordinator.look("samling-med-materiell")
