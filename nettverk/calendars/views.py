@@ -19,7 +19,7 @@ from nettverk import policy
 from nettverk.calendars import operations, queries, render
 from nettverk.calendars.forms import NewLinkForm
 from nettverk.calendars.models import ALARM_CHOICES
-from nettverk.db import get_engine, get_session
+from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.events.models import DRAFT
 from nettverk.events.views import load_event
@@ -89,8 +89,7 @@ def _conditional(response: Response) -> Response:
 
 def _kept(session, key: tuple, version: int | None, now) -> tuple | None:
     """(data version, computed at, valid until, ETag, Last-Modified) kept for the feed (key: scope key, reminder)
-    in this worker or, from another worker, in the database, if it still holds at this data version.
-    `session` may be get_session itself: the session is then opened only when the database is asked."""
+    in this worker or, from another worker, in the database, if it still holds at this data version."""
     if version is None:
         return None
     kept: FingerprintCache = current_app.extensions[FINGERPRINTS_KEY]
@@ -100,8 +99,6 @@ def _kept(session, key: tuple, version: int | None, now) -> tuple | None:
         if (kept_version == version and computed_at <= now < computed_at + queries.FINGERPRINT_TTL
                 and (valid_until is None or now < valid_until)):
             return found
-    if callable(session):
-        session = session()
     if (shared := queries.kept_fingerprint(session, key, version, now)) is not None:
         kept.put(key, shared)
         return shared
@@ -150,13 +147,9 @@ def _known_poll():
     if polled is None or not request.if_none_match:
         return None
     kind, value = polled[0], request.view_args[polled[1]]
-    engine = get_engine()
-    if engine.dialect.name == "postgresql":  # one statement, no BEGIN/COMMIT around it: one round trip, not three
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            state = queries.poll_state(connection, kind, value)
-    else:
-        state = queries.poll_state(get_session().connection(), kind, value)
-    found = _kept(get_session, (state.key, state.alarm_minutes), state.version, utcnow()) if state else None
+    session = get_session()
+    state = queries.poll_state(session.connection(), kind, value)
+    found = _kept(session, (state.key, state.alarm_minutes), state.version, utcnow()) if state else None
     if found is None:
         return None
     response = _head(found[3], found[4], PRIVATE_CACHE if kind == "person" else PUBLIC_CACHE,
