@@ -21,12 +21,16 @@ def to_oslo(value: datetime) -> datetime:
     return value.astimezone(OSLO)
 
 
+def _oslo_day(value: date | datetime) -> date | datetime:
+    """A stored UTC time as Oslo time; a date as it is."""
+    return to_oslo(value) if isinstance(value, datetime) else value
+
+
 def format_date(value: date | datetime | None) -> str:
     """'tirsdag 11. mars 2025'."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = to_oslo(value)
+    value = _oslo_day(value)
     return f"{WEEKDAYS[value.weekday()]} {value.day}. {MONTHS[value.month - 1]} {value.year}"
 
 
@@ -68,8 +72,7 @@ def format_short_date(value: date | datetime | None) -> str:
     """'11. mars 2025' (for tables and lists where the weekday is noise)."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = to_oslo(value)
+    value = _oslo_day(value)
     return f"{value.day}. {MONTHS[value.month - 1]} {value.year}"
 
 
@@ -77,8 +80,7 @@ def format_month(value: date | datetime | None) -> str:
     """'mars 2025'."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        value = to_oslo(value)
+    value = _oslo_day(value)
     return f"{MONTHS[value.month - 1]} {value.year}"
 
 

@@ -113,7 +113,9 @@ def _zip_kind(path: Path) -> FileKind | None:
                 if part in members and main_type in content_types:
                     return KINDS[key]
     except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, KeyError, ValueError):
-        return None  # damaged, encrypted or otherwise unreadable archives are refused
+        # Refused: damaged or encrypted archives, and compression methods zipfile cannot read (it raises
+        # NotImplementedError for those).
+        return None
     return None
 
 
