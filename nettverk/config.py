@@ -89,6 +89,10 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
         "REFERRAL_FOLLOW_UP_DAYS": follow_up_days,
         # Participants may answer the evaluation of a fagdag or kurs until this many days after its end.
         "EVALUATION_DAYS": evaluation_days,
+        # A worker answers a feed poll it has seen from memory while the data version stands still, and reads
+        # the version again after this many milliseconds: a change reaches every worker's answers within it.
+        # The tests read it on every poll (0), unless a test sets it.
+        "FEED_VERSION_MS": _int(env, "NETTVERK_FEED_VERSION_MS", 0 if mode == "test" else 1000),
         "TRUST_PROXY": _bool(env.get("NETTVERK_TRUST_PROXY")),
         # Cookies: secure outside development, never readable from JavaScript.
         "SESSION_COOKIE_SECURE": production,

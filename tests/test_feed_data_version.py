@@ -9,13 +9,14 @@ from sqlalchemy import text
 from sqlmodel import SQLModel, select
 
 import nettverk.models  # noqa: F401 - every table in the metadata
-from nettverk.calendars import queries
-from nettverk.calendars.models import RenderedEvent
+from nettverk.calendars import cache, queries
+from nettverk.calendars.models import CalendarToken, RenderedEvent
 from nettverk.events import operations as events
 from nettverk.events.models import Registration
 from nettverk.registry.models import CompetenceBase
 
 MIGRATION = importlib.import_module("migrations.versions.20261123_7a4c0d25f3b8_rendered_event_cache")
+IDENTITY = importlib.import_module("migrations.versions.20261123_8c6e2f47a5d9_feed_identity_moves_data_version")
 FEED = "/kalender/kompetansebaser/fosen.ics"
 
 
@@ -42,7 +43,11 @@ def test_a_change_of_every_table_a_fingerprint_reads_moves_the_data_version(db):
     db.add(Registration(event_id=event.id, name="Kari Nordmann", email="kari@example.no", status="confirmed"))
     db.commit()
     assert version(db) > before
-    for table in MIGRATION.TABLES:
+    before = version(db)
+    db.add(CalendarToken(guest_email="kari@example.no", token_hash="0" * 64))
+    db.commit()
+    assert version(db) > before
+    for table in (*MIGRATION.TABLES, *IDENTITY.TABLES):
         before = version(db)
         assert before is not None
         key = next(iter(SQLModel.metadata.tables[table].primary_key.columns)).name
@@ -50,6 +55,20 @@ def test_a_change_of_every_table_a_fingerprint_reads_moves_the_data_version(db):
         db.commit()
         assert touched.rowcount >= 1, f"no row in {table} to change"
         assert version(db) > before, f"a change of {table} did not move the data version"
+
+
+def test_a_user_s_name_moves_the_data_version_and_a_login_does_not(db):
+    def change(column, value):
+        before = version(db)
+        db.exec(text(f"UPDATE user_account SET {column} = :value WHERE id = (SELECT min(id) FROM user_account)"),  # noqa: S608
+                params={"value": value})
+        db.commit()
+        return version(db) > before
+
+    assert change("name", "Nytt Navn")
+    assert change("email", "ny.adresse@example.no")
+    assert change("is_active", False)
+    assert not change("last_login_at", "2026-11-23 08:00:00")
 
 
 def test_a_poll_that_finds_nothing_changed_skips_the_fingerprint_until_the_data_changes(app, db, browser):
@@ -64,7 +83,7 @@ def test_a_poll_that_finds_nothing_changed_skips_the_fingerprint_until_the_data_
     assert not any("sum(event.id)" in s for s in statements), "the kept fingerprint was not used"
 
     # Another worker (here: this one with its own cache emptied) finds the fingerprint stored in the database.
-    app.extensions["nettverk.calendar_fingerprints"].__init__()
+    cache.forget(app)
     statements.clear()
     assert browser.get(FEED, headers={"If-None-Match": etag}).status_code == 304
     assert not any("sum(event.id)" in s for s in statements), "the stored fingerprint was not used"

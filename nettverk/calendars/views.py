@@ -1,22 +1,19 @@
 """Calendar feeds to subscribe to (a base, a network, a municipality, a person), one event as a
 .ics download, and the personal calendar link: make, replace, switch off, reminder.
 
-Feeds are polled by calendar programs, often every few minutes, so a poll that finds nothing new
-costs the data version and the kept fingerprint and answers 304 without loading or rendering events; a
-changed feed is assembled from the stored VEVENTs of its events once per worker and kept in a small LRU
-keyed by the feed and its ETag.
+Feeds are polled by calendar programs, often every few minutes, so a poll that finds nothing new is
+answered 304 from what the worker keeps (calendars/cache.py), without loading or rendering events; a changed
+feed is assembled from the stored VEVENTs of its events once per worker and kept keyed by its ETag.
 """
 
-from collections import OrderedDict
 from dataclasses import dataclass
-from threading import Lock
 from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from nettverk import policy
-from nettverk.calendars import operations, queries, render
+from nettverk.calendars import cache, operations, queries, render
 from nettverk.calendars.forms import NewLinkForm
 from nettverk.calendars.models import ALARM_CHOICES
 from nettverk.db import get_session
@@ -28,54 +25,15 @@ from nettverk.policy import requires
 from nettverk.registry.models import Municipality
 from nettverk.registry.views import load_base, load_municipality
 from nettverk.text import slugify
-from nettverk.timeutil import utcnow
+from nettverk.tokens import hash_token
 
 bp = Blueprint("calendars", __name__)
+bp.record_once(lambda state: cache.init_app(state.app))
 
 MIMETYPE = "text/calendar"  # werkzeug adds "; charset=utf-8" to text types
 PUBLIC_CACHE = "public, max-age=300"
 PRIVATE_CACHE = "private, max-age=300"
-CACHE_ENTRIES = 256
-CACHE_KEY = "nettverk.calendar_feeds"
 
-
-class RenderedFeeds:
-    """A bounded LRU of rendered feeds (or of other values), one per app (so per worker process)."""
-
-    def __init__(self, size: int = CACHE_ENTRIES):
-        self.size = size
-        self._items: OrderedDict[tuple, object] = OrderedDict()
-        self._lock = Lock()
-
-    def get(self, key: tuple):
-        with self._lock:
-            body = self._items.get(key)
-            if body is not None:
-                self._items.move_to_end(key)
-            return body
-
-    def put(self, key: tuple, body) -> None:
-        with self._lock:
-            self._items[key] = body
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-
-FingerprintCache = RenderedFeeds  # the same bounded LRU: (data version, computed at, valid until, ETag, Last-Modified)
-FINGERPRINTS_KEY = "nettverk.calendar_fingerprints"
-FINGERPRINT_ENTRIES = 8192  # every base, network and municipality feed, and thousands of personal ones
-
-
-def _caches(state) -> None:
-    state.app.extensions.setdefault(CACHE_KEY, RenderedFeeds())
-    state.app.extensions.setdefault(FINGERPRINTS_KEY, FingerprintCache(FINGERPRINT_ENTRIES))
-
-
-bp.record_once(_caches)
-
-
-# Loading ------------------------------------------------------------------------------------------
 
 # Feeds --------------------------------------------------------------------------------------------
 
@@ -87,45 +45,14 @@ def _conditional(response: Response) -> Response:
     return response
 
 
-def _kept(session, key: tuple, version: int | None, now) -> tuple | None:
-    """(data version, computed at, valid until, ETag, Last-Modified) kept for the feed (key: scope key, reminder)
-    in this worker or, from another worker, in the database, if it still holds at this data version."""
-    if version is None:
-        return None
-    kept: FingerprintCache = current_app.extensions[FINGERPRINTS_KEY]
-    found = kept.get(key)
-    if found is not None:
-        kept_version, computed_at, valid_until, _, _ = found
-        if (kept_version == version and computed_at <= now < computed_at + queries.FINGERPRINT_TTL
-                and (valid_until is None or now < valid_until)):
-            return found
-    if (shared := queries.kept_fingerprint(session, key, version, now)) is not None:
-        kept.put(key, shared)
-        return shared
-    return None
-
-
-def _fingerprint(session, scope: queries.Scope) -> tuple[str, object]:
-    """The feed's fingerprint, kept while the data version stands still, until time alone could change it
-    (an event leaving the window) and for at most FINGERPRINT_TTL: in this worker (a poll then costs one
-    tiny query) and in the database for the other workers (one more), instead of the aggregate over the
-    feed's events. The version is read first, so a change committed in between only makes a kept value
-    look older."""
-    version = queries.data_version(session)
-    now = utcnow()
-    key = (scope.key, scope.alarm_minutes)
-    if (found := _kept(session, key, version, now)) is not None:
-        return found[3], found[4]
-    etag, last_modified, valid_until = queries.timed_fingerprint(session, scope, now)
-    if version is not None:
-        current_app.extensions[FINGERPRINTS_KEY].put(key, (version, now, valid_until, etag, last_modified))
-        queries.keep_fingerprint(scope, version, now, etag, last_modified, valid_until)
-    return etag, last_modified
-
-
 # The feeds' endpoints: the kind of feed and the URL argument that names it.
 POLLED = {"calendars.base_feed": ("base", "slug"), "calendars.network_feed": ("network", "slug"),
           "calendars.municipality_feed": ("municipality", "number"), "calendars.personal_feed": ("person", "token")}
+
+
+def _address(kind: str, value: str) -> tuple:
+    """How a worker remembers a feed's address: a personal feed's token only as its hash."""
+    return kind, hash_token(value) if kind == "person" else value
 
 
 def _filename(kind: str, value: str, name: str) -> str:
@@ -138,47 +65,58 @@ def _filename(kind: str, value: str, name: str) -> str:
 
 @bp.before_request
 def _known_poll():
-    """A poll with If-None-Match whose feed has a kept fingerprint at the current data version (in this worker
-    or stored by another) gets its 304 here: queries.poll_state reads the version and the feed's scope key in
-    one statement of plain columns, before the base, network, municipality or token is loaded as an object.
-    Anything else (nothing kept, the data changed, a renamed base, a revoked or replaced token, another
-    ETag) takes the ordinary way."""
+    """A poll with If-None-Match gets its 304 here, before the base, network, municipality or token is loaded,
+    when the ETag is the feed's kept fingerprint at the current data version: from this worker's memory of
+    the address (no statement while the version it read is younger than FEED_VERSION_MS), or else from one
+    statement of plain columns (queries.poll_state: the version and the feed's scope key) and the fingerprint
+    kept here or by another worker. Anything else (nothing kept, the data changed, a renamed base, a revoked
+    or replaced token, another ETag) takes the ordinary way."""
     polled = POLLED.get(request.endpoint)
     if polled is None or not request.if_none_match:
         return None
     kind, value = polled[0], request.view_args[polled[1]]
+    address = _address(kind, value)
+    if (known := cache.known_poll(address)) is not None:
+        response = _head(known.kept, kind, known.filename)
+        return response if response.status_code == 304 else None
     session = get_session()
     state = queries.poll_state(session.connection(), kind, value)
-    found = _kept(session, (state.key, state.alarm_minutes), state.version, utcnow()) if state else None
-    if found is None:
+    if state is None:
         return None
-    response = _head(found[3], found[4], PRIVATE_CACHE if kind == "person" else PUBLIC_CACHE,
-                     _filename(kind, value, state.name))
+    cache.observe_version(state.version)
+    kept = cache.kept_fingerprint(session, (state.key, state.alarm_minutes), state.version)
+    if kept is None:
+        return None
+    filename = _filename(kind, value, state.name)
+    cache.remember_poll(address, kept, filename)
+    response = _head(kept, kind, filename)
     return response if response.status_code == 304 else None
 
 
-def _head(etag: str, last_modified, cache_control: str, filename: str) -> Response:
+def _head(kept: cache.Kept, kind: str, filename: str) -> Response:
     """The feed's answer without its body, made conditional: a 304 when the client holds this ETag."""
     response = Response(mimetype=MIMETYPE)
-    response.set_etag(etag.strip('"'))
-    if last_modified is not None:
-        response.last_modified = last_modified
-    response.headers["Cache-Control"] = cache_control
+    response.set_etag(kept.etag.strip('"'))
+    if kept.last_modified is not None:
+        response.last_modified = kept.last_modified
+    response.headers["Cache-Control"] = PRIVATE_CACHE if kind == "person" else PUBLIC_CACHE
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     return _conditional(response)
 
 
-def _feed(scope: queries.Scope, url: str, filename: str, cache_control: str) -> Response:
+def _feed(kind: str, value: str, scope: queries.Scope, url: str, name: str) -> Response:
     """The feed's answer: 304 from the fingerprint alone when the client has it already, otherwise
     the rendered bytes (from the cache when this worker rendered the same feed and ETag before)."""
     session = get_session()
-    etag, last_modified = _fingerprint(session, scope)
-    response = _head(etag, last_modified, cache_control, filename)
+    kept = cache.fingerprint(session, scope)
+    filename = _filename(kind, value, name)
+    cache.remember_poll(_address(kind, value), kept, filename)
+    response = _head(kept, kind, filename)
     if response.status_code == 304:
         return response
-    cache: RenderedFeeds = current_app.extensions[CACHE_KEY]
-    key = (scope.key, url, etag)  # the URL is in the bytes (SOURCE), and a personal one changes with its token
-    body = cache.get(key)
+    rendered = cache.rendered()
+    key = (scope.key, url, kept.etag)  # the URL is in the bytes (SOURCE), and a personal one changes with its token
+    body = rendered.get(key)
     if body is None:
         event_ids, entries = queries.feed_entries(session, scope)
         mail_from = current_app.config["MAIL_FROM"]
@@ -186,7 +124,7 @@ def _feed(scope: queries.Scope, url: str, filename: str, cache_control: str) -> 
                                         alarm_minutes=scope.alarm_minutes)
         body = render.feed(entries, name=scope.name, url=url, about=scope.about, alarm_minutes=scope.alarm_minutes,
                            mail_from=mail_from, components=components)
-        cache.put(key, body)
+        rendered.put(key, body)
     response.set_data(body)
     return response
 
@@ -194,23 +132,22 @@ def _feed(scope: queries.Scope, url: str, filename: str, cache_control: str) -> 
 @bp.get("/kalender/kompetansebaser/<slug>.ics")
 @requires("public", load=load_base)
 def base_feed(base, slug):
-    return _feed(queries.base_scope(base), queries.external_url("calendars.base_feed", slug=base.slug),
-                 _filename("base", base.slug, base.name), PUBLIC_CACHE)
+    return _feed("base", slug, queries.base_scope(base), queries.external_url("calendars.base_feed", slug=base.slug),
+                 base.name)
 
 
 @bp.get("/kalender/nettverk/<slug>.ics")
 @requires("public", load=load_network)
 def network_feed(network, slug):
-    return _feed(queries.network_scope(network), queries.external_url("calendars.network_feed", slug=network.slug),
-                 _filename("network", network.slug, network.name), PUBLIC_CACHE)
+    return _feed("network", slug, queries.network_scope(network),
+                 queries.external_url("calendars.network_feed", slug=network.slug), network.name)
 
 
 @bp.get("/kalender/kommuner/<number>.ics")
 @requires("public", load=load_municipality)
 def municipality_feed(municipality, number):
-    return _feed(queries.municipality_scope(get_session(), municipality),
-                 queries.external_url("calendars.municipality_feed", number=municipality.number),
-                 _filename("municipality", municipality.number, municipality.name), PUBLIC_CACHE)
+    return _feed("municipality", number, queries.municipality_scope(get_session(), municipality),
+                 queries.external_url("calendars.municipality_feed", number=municipality.number), municipality.name)
 
 
 @bp.get("/kalender/personlig/<token>.ics")
@@ -219,8 +156,7 @@ def personal_feed(token):
     owner = operations.feed_owner(get_session(), token) or abort(404)
     scope = queries.personal_scope(owner.email, owner.user_id, owner.coordinated_base_ids,
                                    owner.token.alarm_minutes, owner.name)
-    return _feed(scope, queries.external_url("calendars.personal_feed", token=token),
-                 _filename("person", token, owner.name), PRIVATE_CACHE)
+    return _feed("person", token, scope, queries.external_url("calendars.personal_feed", token=token), owner.name)
 
 
 @bp.get("/arrangementer/<int:event_id>/kalender.ics")
