@@ -32,9 +32,10 @@ def make_event(db, title: str, days: int = 30):
     return event
 
 
-def version(db):
+def version(db, personal: bool = True):
+    """The number a feed's kept answer is checked against; a personal feed's moves with every table."""
     db.expire_all()
-    return queries.data_version(db)
+    return queries.data_version(db).of(personal)
 
 
 def test_a_change_of_every_table_a_fingerprint_reads_moves_the_data_version(db):
@@ -47,7 +48,7 @@ def test_a_change_of_every_table_a_fingerprint_reads_moves_the_data_version(db):
     db.add(CalendarToken(guest_email="kari@example.no", token_hash="0" * 64))
     db.commit()
     assert version(db) > before
-    for table in (*MIGRATION.TABLES, *IDENTITY.TABLES):
+    for table in (*MIGRATION.TABLES, *IDENTITY.SHARED, *IDENTITY.PERSONAL):
         before = version(db)
         assert before is not None
         key = next(iter(SQLModel.metadata.tables[table].primary_key.columns)).name
@@ -55,6 +56,28 @@ def test_a_change_of_every_table_a_fingerprint_reads_moves_the_data_version(db):
         db.commit()
         assert touched.rowcount >= 1, f"no row in {table} to change"
         assert version(db) > before, f"a change of {table} did not move the data version"
+
+
+def test_a_registration_moves_only_what_personal_feeds_depend_on_and_a_public_feed_stays_known(app, db, browser):
+    event = make_event(db, "Fagdag om BTI")
+    etag = browser.get(FEED).headers["ETag"]
+    shared, personal = version(db, personal=False), version(db)
+    db.add(Registration(event_id=event.id, name="Kari Nordmann", email="kari@example.no", status="confirmed"))
+    db.commit()
+    assert version(db, personal=False) == shared and version(db) > personal
+
+    statements = []
+    sa_event.listen(app.extensions["nettverk.engine"], "before_cursor_execute",
+                    lambda _c, _cur, sql, *_a: statements.append(sql))
+    assert browser.get(FEED, headers={"If-None-Match": etag}).status_code == 304
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1 and "calendar_data_version" in selects[0], selects  # from memory
+
+    for table in ("event", "competence_base", "network", "municipality"):
+        before = version(db, personal=False)
+        db.exec(text(f"UPDATE {table} SET id = id WHERE id = (SELECT min(id) FROM {table})"))  # noqa: S608
+        db.commit()
+        assert version(db, personal=False) > before, table
 
 
 def test_a_user_s_name_moves_the_data_version_and_a_login_does_not(db):
@@ -120,3 +143,32 @@ def test_a_cold_feed_is_assembled_from_the_stored_vevents_and_a_changed_event_is
     db.commit()
     again = browser.get(FEED).data
     assert b"SUMMARY:Fagdag om BTI og stafettlogg" in again and b"Fra lageret" not in again
+
+
+def test_the_nightly_job_deletes_what_no_feed_can_use_and_keeps_the_rest(app, db, browser):
+    from nettverk.calendars.models import CalendarFingerprint
+    from nettverk.scheduler.runner import run_job
+
+    kept_event = make_event(db, "Fagdag om BTI")
+    gone_event = make_event(db, "Fagdag som avlyses og slettes", days=50)
+    assert browser.get(FEED).status_code == 200
+    db.expire_all()
+    assert {r.event_id for r in db.exec(select(RenderedEvent))} == {kept_event.id, gone_event.id}
+    db.exec(text("DELETE FROM event WHERE id = :id"), params={"id": gone_event.id})
+    old = db.exec(select(CalendarFingerprint)).one()
+    stale = CalendarFingerprint(key="f" * 64, version=old.version, computed_at=old.computed_at - timedelta(hours=1),
+                                etag='"stale"')
+    db.add(stale)
+    db.commit()
+
+    result = run_job("feed_cache", now=old.computed_at + timedelta(minutes=1), app=app)
+    assert result.status == "ok" and result.sent == 2, result.message
+    db.expire_all()
+    assert [r.event_id for r in db.exec(select(RenderedEvent))] == [kept_event.id]
+    assert [f.key for f in db.exec(select(CalendarFingerprint))] == [old.key]
+
+    # A year after the event, no feed shows it: its VEVENT goes too.
+    later = kept_event.ends_at + queries.PAST + timedelta(days=1)
+    assert run_job("feed_cache", now=later, app=app).sent == 2
+    db.expire_all()
+    assert db.exec(select(RenderedEvent)).all() == [] and db.exec(select(CalendarFingerprint)).all() == []

@@ -5,7 +5,8 @@ Calendar programs poll feeds every few minutes, and almost every poll finds noth
 - the rendered bytes of feeds it answered (`RenderedFeeds`, by feed, URL and ETag);
 - each feed's fingerprint (ETag, Last-Modified) with the data version it was computed at and until when time
   alone could change it, here and in `calendar_fingerprint` for the other workers (`fingerprint`);
-- the data version itself, read again when older than FEED_VERSION_MS (`VersionClock`);
+- the data version itself (two numbers: what public feeds show, what only personal ones show), read again
+  when older than FEED_VERSION_MS (`VersionClock`);
 - the answer to each feed address it has seen polled (`KnownPolls`): while the version stands still, a poll
   with that ETag gets its 304 from memory, without a database round trip.
 
@@ -84,17 +85,17 @@ class VersionClock:
 
     def __init__(self, seconds: float):
         self.seconds = seconds
-        self._value: int | None = None
+        self._value: queries.DataVersion | None = None
         self._read_at = float("-inf")
         self._lock = Lock()
 
-    def current(self) -> int | None:
+    def current(self) -> queries.DataVersion | None:
         with self._lock:
             if time.monotonic() - self._read_at < self.seconds:
                 return self._value
         return self.observe(queries.data_version(get_session()))
 
-    def observe(self, version: int | None) -> int | None:
+    def observe(self, version: queries.DataVersion | None) -> queries.DataVersion | None:
         """A version just read from the database (by this clock or by a fingerprint's computation)."""
         with self._lock:
             self._value, self._read_at = version, time.monotonic()
@@ -114,9 +115,13 @@ def rendered() -> RenderedFeeds:
 
 # Fingerprints -------------------------------------------------------------------------------------
 
+def _of(versions: queries.DataVersion | None, personal: bool) -> int | None:
+    return None if versions is None else versions.of(personal)
+
+
 def kept_fingerprint(session: Session, key: tuple, version: int | None, now: datetime | None = None) -> Kept | None:
     """The fingerprint kept for the feed (key: scope key, reminder) in this worker or, from another worker,
-    in the database, if it still holds at this data version."""
+    in the database, if it still holds at this data version (the feed's number of it: DataVersion.of)."""
     if version is None:
         return None
     now = now or utcnow()
@@ -135,7 +140,8 @@ def fingerprint(session: Session, scope: queries.Scope) -> Kept:
     """The feed's fingerprint: kept while the data version stands still, until time alone could change it and
     for at most FINGERPRINT_TTL, instead of the aggregate over the feed's events. The version is read first,
     so a change committed in between only makes a kept value look older."""
-    version = current_app.extensions[VERSION_KEY].observe(queries.data_version(session))
+    versions = current_app.extensions[VERSION_KEY].observe(queries.data_version(session))
+    version = _of(versions, scope.personal)
     now = utcnow()
     key = (scope.key, scope.alarm_minutes)
     if (found := kept_fingerprint(session, key, version, now)) is not None:
@@ -161,12 +167,12 @@ def known_poll(address: tuple) -> KnownPoll | None:
     known = current_app.extensions[POLLS_KEY].get(address)
     if known is None:
         return None
-    version = current_app.extensions[VERSION_KEY].current()
+    version = _of(current_app.extensions[VERSION_KEY].current(), personal=address[0] == "person")
     return known if known.kept.holds(version, utcnow()) else None
 
 
-def observe_version(version: int | None) -> None:
-    current_app.extensions[VERSION_KEY].observe(version)
+def observe_version(versions: queries.DataVersion) -> None:
+    current_app.extensions[VERSION_KEY].observe(versions)
 
 
 def forget(app) -> None:

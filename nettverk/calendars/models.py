@@ -36,8 +36,10 @@ class RenderedEvent(SQLModel, table=True):
 
 
 class CalendarDataVersion(SQLModel, table=True):
-    """SQLite: one row whose `version` triggers raise on every change of a table a feed's fingerprint reads
-    (migration 7a4c0d25f3b8). PostgreSQL uses the sequence calendar_data_version_seq instead."""
+    """SQLite: two rows whose `version` triggers raise on every change of a table a feed's fingerprint reads
+    (migrations 7a4c0d25f3b8, 8c6e2f47a5d9): 1 for what public feeds show, 2 for what only personal feeds show
+    (queries.DataVersion). PostgreSQL uses the sequences calendar_data_version_seq and
+    calendar_people_version_seq instead."""
     __tablename__ = "calendar_data_version"
     id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     version: int = 0

@@ -9,16 +9,16 @@ and a revoked link answers 404 at once. The token itself is never logged or writ
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import and_
+from sqlalchemy import and_, delete
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.activity import ActivityLog, record
-from nettverk.calendars.models import ALARM_CHOICES, CalendarToken
-from nettverk.calendars.queries import GUEST_CALENDAR_NAME, external_url
+from nettverk.calendars.models import ALARM_CHOICES, CalendarFingerprint, CalendarToken, RenderedEvent
+from nettverk.calendars.queries import FINGERPRINT_TTL, GUEST_CALENDAR_NAME, external_url, in_window
 from nettverk.db import lock_for_update
 from nettverk.errors import OperationError
-from nettverk.events.models import CONFIRMED, Registration
+from nettverk.events.models import CONFIRMED, Event, Registration
 from nettverk.mail.operations import queue_mail
 from nettverk.timeutil import utcnow
 from nettverk.tokens import hash_token, new_token
@@ -202,3 +202,15 @@ def mail_guest_link(session: Session, email: str) -> bool:
                name=name, feed_url=external_url("calendars.personal_feed", token=link.token))
     record(session, None, GUEST_LINK_MAILED, link.row, "Ny kalenderlenke sendt på e-post")
     return True
+
+
+# What the feeds keep in the database -------------------------------------------------------------
+
+def prune_stored(session: Session, now) -> int:
+    """Delete the stored VEVENTs of events no feed shows any more (deleted, or out of every feed's window) and
+    the fingerprints older than FINGERPRINT_TTL, which no poll uses. Returns how many rows went."""
+    shown = select(Event.id).where(in_window(now))
+    events = session.exec(delete(RenderedEvent).where(RenderedEvent.event_id.not_in(shown)))
+    fingerprints = session.exec(delete(CalendarFingerprint)
+                                .where(CalendarFingerprint.computed_at < now - FINGERPRINT_TTL))
+    return events.rowcount + fingerprints.rowcount

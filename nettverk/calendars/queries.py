@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import and_, case, false, func, literal_column, or_, table, text
+from sqlalchemy import and_, case, false, func, literal_column, or_, table
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
@@ -46,8 +46,12 @@ class Scope:
     condition: object  # SQL condition on Event
     alarm_minutes: int | None = None
 
+    @property
+    def personal(self) -> bool:
+        return self.key.startswith("person:")
 
-def _in_window(now: datetime):
+
+def in_window(now: datetime):
     """The last year and the future; a cancelled event only while it is ahead or was cancelled
     within the last 60 days (its updated_at is the cancellation)."""
     return and_(Event.ends_at >= now - PAST,
@@ -144,7 +148,7 @@ def timed_fingerprint(session: Session, scope: Scope, now: datetime | None = Non
                func.min(Event.ends_at),
                func.min(case((and_(Event.status == CANCELLED, Event.ends_at >= now), Event.ends_at))),
                func.min(case((ended_cancelled, Event.updated_at))))
-        .where(scope.condition, _in_window(now))).one()
+        .where(scope.condition, in_window(now))).one()
     if isinstance(latest, str):  # SQLite hands back text from an aggregate
         latest = datetime.fromisoformat(latest)
     parts = f"{RENDER_VERSION}|{scope.key}|{scope.alarm_minutes}|{count}|{id_sum}|{latest}"
@@ -165,27 +169,47 @@ def timed_fingerprint(session: Session, scope: Scope, now: datetime | None = Non
 FINGERPRINT_TTL = timedelta(minutes=10)
 
 
-def data_version(session: Session) -> int | None:
-    """A number that moves on every change of the tables a fingerprint reads (triggers of migration
-    7a4c0d25f3b8): while it stands still, a fingerprint computed before still holds, except for the
-    window of a feed moving with time, hence FINGERPRINT_TTL. None when unknown (then always recompute)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return session.exec(text("SELECT last_value + CASE WHEN is_called THEN 1 ELSE 0 END "
-                                 "FROM calendar_data_version_seq")).scalar()
-    return session.exec(select(CalendarDataVersion.version).where(CalendarDataVersion.id == 1)).first()
+@dataclass(frozen=True)
+class DataVersion:
+    """Numbers that move on every change of the tables a fingerprint reads (triggers of migrations 7a4c0d25f3b8
+    and 8c6e2f47a5d9): while the ones a feed depends on stand still, a fingerprint computed before still holds,
+    except for the window of a feed moving with time, hence FINGERPRINT_TTL. `shared` moves with what public
+    feeds show (events, memberships, names), `people` with what only personal feeds show or check
+    (registrations, network members, calendar tokens, roles, users), so a registration leaves every public
+    feed's kept answer standing."""
+    shared: int
+    people: int
+
+    def of(self, personal: bool) -> int:
+        # Both only grow, so their sum moves whenever either does.
+        return self.shared + self.people if personal else self.shared
 
 
-def _version_column(dialect: str):
-    """data_version as a scalar subquery, to be read in the same statement as other columns."""
+def data_version(session: Session) -> DataVersion | None:
+    """None when unknown (then always recompute)."""
+    shared, people = session.exec(select(*_version_columns(session.get_bind().dialect.name))).one()
+    return None if shared is None else DataVersion(shared, people)
+
+
+def _version_columns(dialect: str) -> tuple:
+    """data_version as two scalar subqueries, to be read in the same statement as other columns."""
     if dialect == "postgresql":
-        return (select(literal_column("last_value + CASE WHEN is_called THEN 1 ELSE 0 END"))
-                .select_from(table("calendar_data_version_seq")).scalar_subquery())
-    return select(CalendarDataVersion.version).where(CalendarDataVersion.id == 1).scalar_subquery()
+        def sequence(name):
+            return (select(literal_column("last_value + CASE WHEN is_called THEN 1 ELSE 0 END"))
+                    .select_from(table(name)).scalar_subquery())
+
+        return sequence("calendar_data_version_seq"), sequence("calendar_people_version_seq")
+
+    def row(row_id):
+        return select(CalendarDataVersion.version).where(CalendarDataVersion.id == row_id).scalar_subquery()
+
+    # Row 2 is made by the first change of its tables after the counters were emptied (the tests do).
+    return row(1), func.coalesce(row(2), 0)
 
 
 @dataclass(frozen=True)
 class PollState:
-    version: int
+    version: DataVersion
     key: str  # the feed's scope key, as base_scope etc. make it
     alarm_minutes: int | None
     name: str  # the base's, network's or municipality's name (the person's calendar name)
@@ -198,15 +222,15 @@ def poll_state(connection, kind: str, value: str) -> PollState | None:
     owner's e-mail, name, active flag and coordinator roles, as operations.feed_owner reads them. None when
     the feed does not exist, the token is revoked or replaced, its user deactivated, or the version is
     unknown: then the poll takes the ordinary way (which answers 404 where it should)."""
-    version = _version_column(connection.dialect.name)
+    versions = _version_columns(connection.dialect.name)
     if kind == "base":
-        query = select(version, CompetenceBase.id, CompetenceBase.name).where(CompetenceBase.slug == value)
+        query = select(*versions, CompetenceBase.id, CompetenceBase.name).where(CompetenceBase.slug == value)
     elif kind == "network":
-        query = select(version, Network.id, Network.name).where(Network.slug == value)
+        query = select(*versions, Network.id, Network.name).where(Network.slug == value)
     elif kind == "municipality":
-        query = select(version, Municipality.id, Municipality.name).where(Municipality.number == value)
+        query = select(*versions, Municipality.id, Municipality.name).where(Municipality.number == value)
     else:
-        query = (select(version, CalendarToken.user_id, CalendarToken.alarm_minutes, CalendarToken.guest_email,
+        query = (select(*versions, CalendarToken.user_id, CalendarToken.alarm_minutes, CalendarToken.guest_email,
                         User.email, User.name, User.is_active, RoleAssignment.base_id)
                  .join(User, User.id == CalendarToken.user_id, isouter=True)
                  .join(RoleAssignment, and_(RoleAssignment.user_id == CalendarToken.user_id,
@@ -215,22 +239,23 @@ def poll_state(connection, kind: str, value: str) -> PollState | None:
     rows = connection.execute(query).all()
     if not rows or rows[0][0] is None:
         return None
+    version = DataVersion(rows[0][0], rows[0][1])
     if kind != "person":
-        _, row_id, name = rows[0]
+        _, _, row_id, name = rows[0]
         make_key = {"base": _base_key, "network": _network_key, "municipality": _municipality_key}[kind]
-        return PollState(rows[0][0], make_key(row_id, name), None, name)
-    _, user_id, alarm, guest_email, email, name, active, _ = rows[0]
+        return PollState(version, make_key(row_id, name), None, name)
+    _, _, user_id, alarm, guest_email, email, name, active, _ = rows[0]
     if user_id is None:
-        return PollState(rows[0][0], _person_key(guest_email, GUEST_CALENDAR_NAME, set()), alarm, GUEST_CALENDAR_NAME)
+        return PollState(version, _person_key(guest_email, GUEST_CALENDAR_NAME, set()), alarm, GUEST_CALENDAR_NAME)
     if email is None or not active:
         return None
     name = name or email
     bases = {row[-1] for row in rows if row[-1] is not None}
-    return PollState(rows[0][0], _person_key(email, name, bases), alarm, name)
+    return PollState(version, _person_key(email, name, bases), alarm, name)
 
 
 def events_of(session: Session, scope: Scope, now: datetime | None = None) -> list[Event]:
-    return list(session.exec(select(Event).where(scope.condition, _in_window(now or utcnow()))
+    return list(session.exec(select(Event).where(scope.condition, in_window(now or utcnow()))
                              .order_by(Event.starts_at, Event.id)))
 
 
@@ -299,7 +324,7 @@ def feed_entries(session: Session, scope: Scope, now: datetime | None = None) ->
     """(event ids, entries) of the feed in its order, in two queries: the events with their names as plain
     rows (no ORM objects: a national feed holds a thousand), and the programme."""
     columns, joined = _names()
-    rows = session.exec(joined(select(*ENTRY_COLUMNS, *columns)).where(scope.condition, _in_window(now or utcnow()))
+    rows = session.exec(joined(select(*ENTRY_COLUMNS, *columns)).where(scope.condition, in_window(now or utcnow()))
                         .order_by(Event.starts_at, Event.id)).all()
     names = {row.id: (row.base_name or "", row.network_name or "", row.venue_municipality or "") for row in rows}
     return [row.id for row in rows], _build(session, rows, names)

@@ -84,7 +84,7 @@ def _known_poll():
     if state is None:
         return None
     cache.observe_version(state.version)
-    kept = cache.kept_fingerprint(session, (state.key, state.alarm_minutes), state.version)
+    kept = cache.kept_fingerprint(session, (state.key, state.alarm_minutes), state.version.of(kind == "person"))
     if kept is None:
         return None
     filename = _filename(kind, value, state.name)

@@ -4,10 +4,14 @@
    generator version and anchor month) and measures each key page and API call with Flask's test client,
    logged in as the user who would open it: median and p95 latency, and the number of SQL statements
    (a before_cursor_execute listener). Feeds are measured cold (this worker's rendered-feed cache emptied
-   before each request) and with a matching ETag (304). A feed of 1,000 events is rendered cold too.
-2. Under gunicorn (several workers) on PostgreSQL (database nettverk_bench, loaded with the same
-   dataset): requests per second of feed polls with If-None-Match from many simulated subscribers, and of
-   a static file from the same server in the same run (the ceiling); the peak RSS of a worker.
+   before each request) and with a matching ETag (304), in a worker that has not seen the feed polled and
+   in one that has. A feed of 1,000 events is rendered cold too. The loaded objects are frozen for the
+   garbage collector first, as nettverk/gunicorn_conf.py does in each worker.
+2. Under gunicorn (several workers, nettverk/gunicorn_conf.py) on PostgreSQL (database nettverk_bench, loaded
+   with the same dataset): requests per second of feed polls with If-None-Match from many simulated
+   subscribers (a first round in which each worker meets each feed, then steady, then with a registration
+   or an event changing every second), and of a static file from the same server in the same run (the
+   ceiling); the peak RSS of a worker.
 
 Prints one table and writes the results as JSON to instance/bench/<timestamp>.json.
 """
@@ -259,7 +263,7 @@ def feed_of_many(app, counter: StatementCounter, count: int, runs: int, first_re
 
     with app.app_context():
         session = get_session()
-        ids = list(session.exec(select(Event.id).where(Event.status != DRAFT, queries._in_window(queries.utcnow()))
+        ids = list(session.exec(select(Event.id).where(Event.status != DRAFT, queries.in_window(queries.utcnow()))
                                 .order_by(Event.starts_at.desc()).limit(count)))
     scope = queries.Scope("bench", "Benchmark", "", Event.id.in_(ids))
     mail_from = app.config["MAIL_FROM"]
@@ -440,6 +444,32 @@ def load(port: int, requests: list[tuple[str, dict]], expect: int, threads: int,
             "rps": round(sum(done) / elapsed, 1)}
 
 
+@contextmanager
+def changes_elsewhere(database_url: str, table: str, every: float = 1.0):
+    """While inside: a change every `every` seconds that no polled feed shows (a row of `table` written
+    unchanged), as registrations and edits elsewhere in the country move the data version: every worker then
+    checks again, on its next poll, each feed that depends on that table (a registration: the personal feeds;
+    an event: all)."""
+    from sqlalchemy import create_engine
+
+    engine = create_engine(database_url)
+    stop = threading.Event()
+
+    def change():
+        while not stop.wait(every):
+            with engine.begin() as connection:
+                connection.execute(text(f"UPDATE {table} SET id = id WHERE id = (SELECT min(id) FROM {table})"))  # noqa: S608
+
+    thread = threading.Thread(target=change)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        engine.dispose()
+
+
 def under_gunicorn(database_url: str, seed: int, workers: int, threads: int, seconds: float) -> dict:
     """Feed polls with If-None-Match from many subscribers (every base, network and municipality feed
     and personal feeds) against a static file, same server, same run."""
@@ -487,11 +517,16 @@ def under_gunicorn(database_url: str, seed: int, workers: int, threads: int, sec
         learning = load(port, subscriptions, 304, threads, 6 * seconds, 2 * workers * len(subscriptions))
         static = load(port, [("/static/nettverk.css", {})], 200, threads, seconds, limit)
         feeds = load(port, subscriptions, 304, threads, seconds, limit)
+        changing = {}
+        for table in ("registration", "event"):
+            with changes_elsewhere(database_url, table):
+                changing[table] = load(port, subscriptions, 304, threads, seconds, limit)
         static_again = load(port, [("/static/nettverk.css", {})], 200, threads, seconds, limit)
         peaks = worker_peak_rss_kb(master)
     ceiling = max(static["rps"], static_again["rps"])
     return {"workers": workers, "client_threads": threads, "subscribers": len(subscriptions),
             "static": static, "static_again": static_again, "feed_304_first_round": learning, "feed_304": feeds,
+            "feed_304_changing": changing,
             "ratio": round(feeds["rps"] / ceiling, 3) if ceiling else None,
             "worker_peak_rss_mb": round(max(peaks) / 1024, 1) if peaks else None}
 
@@ -535,6 +570,10 @@ def table(rows: list[dict], served: dict | None) -> str:
                   f"  feed-poll med ETag, 304: {served['feed_304']['rps']:>8.0f} forespørsler/s "
                   f"({served['ratio'] * 100:.0f} % av den statiske filen; mål ≥ 50 %)",
                   f"    første runde (hver arbeider møter hver feed): {served['feed_304_first_round']['rps']:.0f} "
+                  "forespørsler/s",
+                  f"    med en ny påmelding hvert sekund: {served['feed_304_changing']['registration']['rps']:.0f} "
+                  "forespørsler/s",
+                  f"    med en endret samling hvert sekund: {served['feed_304_changing']['event']['rps']:.0f} "
                   "forespørsler/s",
                   f"  høyeste minnebruk (RSS) i en arbeider: {served['worker_peak_rss_mb']} MB"]
     return "\n".join(lines)

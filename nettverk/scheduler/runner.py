@@ -74,6 +74,8 @@ JOBS = [
             "nettverk.competence.jobs:competence_expiry", CronTrigger(day=1, hour=7, minute=15, timezone=OSLO)),
     JobSpec("evaluations", "Evaluering etter fagdager og kurs", "nettverk.scheduler.jobs:evaluations",
             CronTrigger(hour=17, minute=0, timezone=OSLO)),
+    JobSpec("feed_cache", "Opprydding i kalenderfeedenes lager", "nettverk.calendars.jobs:prune_feed_cache",
+            CronTrigger(hour=1, minute=45, timezone=OSLO)),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 
