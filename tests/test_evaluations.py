@@ -9,10 +9,11 @@ from functools import wraps
 
 import pytest
 from conftest import USERS, link_in, make_app, outbox
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import inspect
 from sqlmodel import delete, select
 
 from nettverk.accounts.models import User
+from nettverk.errors import OperationError
 from nettverk.evaluations import operations as evaluations
 from nettverk.evaluations.models import Evaluation, EvaluationInvitation
 from nettverk.events import operations as events
@@ -227,18 +228,38 @@ def test_an_answer_is_stored_once_and_a_second_is_refused(app, db, browser, as_r
 
 
 def test_the_database_keeps_one_answer_per_invitation(app, db):
-    """Two answers through the same link at the same moment: the unique rule stops the second."""
+    """Two answers through the same link at the same moment: each claims the invitation with one conditional
+    UPDATE, and the one that comes second (having read it unanswered) finds it taken."""
     event = end(db, make_event(db))
     [token] = invited(db, event, 1)
     with APP.app_context():
         evaluations.answer(db, token, 4, 4)
         db.commit()
     invitation = db.exec(select(EvaluationInvitation).where(EvaluationInvitation.event_id == event.id)).one()
-    db.add(Evaluation(event_id=event.id, invitation_id=invitation.id, overall=2, usefulness=2))
-    with pytest.raises(IntegrityError):
-        db.flush()
+    assert invitation.answered
+    with APP.app_context(), pytest.raises(OperationError) as refused:
+        evaluations.claim(db, invitation.id)
+    assert refused.value.status == 409
     db.rollback()
     assert len(evaluations_of(db, event)) == 1
+
+
+def test_an_answer_cannot_be_traced_to_its_invitation_or_person(app, db):
+    """The answer names its event only, and the invitation only that it was answered, with no time to match
+    against the answer's."""
+    event = end(db, make_event(db))
+    tokens = invited(db, event, 2)
+    with APP.app_context():
+        evaluations.answer(db, tokens[0], 5, 4, "Nyttig dag")
+        db.commit()
+    columns = {c["name"] for c in inspect(db.get_bind()).get_columns("evaluation")}
+    assert columns == {"id", "event_id", "overall", "usefulness", "comment", "created_at"}
+    foreign = {fk["referred_table"] for fk in inspect(db.get_bind()).get_foreign_keys("evaluation")}
+    assert foreign == {"event"}
+    invitation_columns = {c["name"] for c in inspect(db.get_bind()).get_columns("evaluation_invitation")}
+    assert invitation_columns == {"id", "event_id", "registration_id", "token_hash", "created_at", "answered"}
+    answered = db.exec(select(EvaluationInvitation.answered).where(EvaluationInvitation.event_id == event.id))
+    assert sorted(answered) == [False, True]
 
 
 def test_no_answer_after_the_deadline(app, db, browser):

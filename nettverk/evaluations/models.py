@@ -1,7 +1,9 @@
 """Evaluations after a gathering: the personal link each participant gets, and their one answer.
 
-The link's secret is stored only as a hash (tokens.py). An answer belongs to one invitation (a unique
-rule), so a person answers once; the results pages never show which answer is whose.
+The link's secret is stored only as a hash (tokens.py). An answer is anonymous in the database too: it names
+its event, not the invitation or the person it came through. The invitation only records that it has been
+answered (operations.claim sets the flag with one conditional UPDATE), which keeps one answer per participant,
+also when two arrive at once.
 """
 
 from datetime import datetime
@@ -25,17 +27,17 @@ class EvaluationInvitation(SQLModel, table=True):
     registration_id: int = Field(foreign_key="registration.id", unique=True)
     token_hash: str = Field(max_length=64, unique=True)  # SHA-256 hex of the link's secret
     created_at: datetime = Field(default_factory=utcnow)
+    answered: bool = False  # no time: it would tell which answer (by its created_at) was whose
 
 
 class Evaluation(SQLModel, table=True):
-    """An answer. `invitation_id` is unique: one answer per participant, also when two arrive at once."""
+    """An answer, linked to nothing but its event."""
     __table_args__ = (
         CheckConstraint("overall BETWEEN 1 AND 5", name="ck_evaluation_overall"),
         CheckConstraint("usefulness BETWEEN 1 AND 5", name="ck_evaluation_usefulness"),
     )
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)
-    invitation_id: int = Field(foreign_key="evaluation_invitation.id", unique=True)
     overall: int
     usefulness: int
     comment: str = Field(default="", max_length=MAX_COMMENT)

@@ -4,14 +4,14 @@ the one answer each participant may give before the deadline.
 Who is asked: the confirmed registrations of a published or held fagdag/kurs that has ended; when a
 coordinator has marked attendance, only those who came. The deadline is the event's end plus
 NETTVERK_EVALUATION_DAYS (default 14); the job asks nobody after it. Each link is sent once
-(`notify_once`, key evaluation:<event>:<registration>), and the answer is stored without the person's
-name; the change log names neither the person nor what they answered.
+(`notify_once`, key evaluation:<event>:<registration>), and the answer is stored linked to its event only,
+not to the invitation or the person; the change log names neither the person nor what they answered.
 """
 
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import User
@@ -102,7 +102,7 @@ def open_invitation(session: Session, token: str, now: datetime | None = None) -
     if invitation is None:
         raise OperationError("Lenken er ugyldig. Sjekk at du har kopiert hele lenken fra e-posten.", status=404)
     event = session.get(Event, invitation.event_id)
-    if session.exec(select(Evaluation.id).where(Evaluation.invitation_id == invitation.id)).first() is not None:
+    if invitation.answered:
         raise OperationError(ANSWERED, status=409)
     if event.status not in (PUBLISHED, HELD):
         raise OperationError("Arrangementet ble avlyst, så det kan ikke evalueres.", status=410)
@@ -129,13 +129,20 @@ def answer(session: Session, token: str, overall, usefulness, comment: str = "",
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise OperationError(f"Skriv høyst {MAX_COMMENT} tegn (du skrev {len(comment)}).", "comment")
-    evaluation = Evaluation(event_id=event.id, invitation_id=invitation.id, overall=overall,
-                            usefulness=usefulness, comment=comment)
-    try:
-        with session.begin_nested():
-            session.add(evaluation)
-            session.flush()
-    except IntegrityError as error:  # the same link answered at the same moment in another request
-        raise OperationError(ANSWERED, status=409) from error
+    claim(session, invitation.id)
+    evaluation = Evaluation(event_id=event.id, overall=overall, usefulness=usefulness, comment=comment)
+    session.add(evaluation)
+    session.flush()
     record(session, None, "evaluation.answered", event, event.title)
     return evaluation
+
+
+def claim(session: Session, invitation_id: int) -> None:
+    """Mark the invitation answered, or refuse (409) if it already is: one conditional UPDATE, so of two
+    answers through the same link at the same moment only one finds it unanswered (PostgreSQL re-checks the
+    condition after waiting for the other's row lock; SQLite has one writer)."""
+    claimed = session.exec(update(EvaluationInvitation)
+                           .where(EvaluationInvitation.id == invitation_id, EvaluationInvitation.answered.is_(False))
+                           .values(answered=True))
+    if claimed.rowcount != 1:
+        raise OperationError(ANSWERED, status=409)
