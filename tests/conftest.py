@@ -4,6 +4,7 @@ set), emptied and re-seeded before every test; an HTTP client that handles CSRF 
 import os
 import re
 import tempfile
+from functools import wraps
 from pathlib import Path
 
 import pytest
@@ -89,13 +90,29 @@ def app(database_url, tmp_path):
     the test's own folder)."""
     from nettverk.seeding import load_demo
 
+    global _current_app
     app = make_app(database_url, MATERIALS_DIR=str(tmp_path / "materials"))
     _empty_all_tables(app.extensions["nettverk.engine"])
     with app.app_context():
         load_demo(get_session())
         get_session().commit()
+    _current_app = app
     yield app
+    _current_app = None
     app.extensions["nettverk.engine"].dispose()
+
+
+_current_app = None  # the running test's app (one test at a time per process)
+
+
+def in_app(helper):
+    """A set-up helper that calls operations directly (they render mail, read settings and build links) runs in
+    an app context of its own, not one for the whole test, which the test's requests would share."""
+    @wraps(helper)
+    def wrapped(*args, **kwargs):
+        with _current_app.app_context():
+            return helper(*args, **kwargs)
+    return wrapped
 
 
 class CheckSession(Session):

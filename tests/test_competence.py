@@ -6,10 +6,9 @@ who has not opted in never appears by name anywhere: pages, search, exports, API
 import csv
 import io
 from datetime import date, datetime, time, timedelta
-from functools import wraps
 
 import pytest
-from conftest import USERS, outbox
+from conftest import USERS, in_app, outbox
 from dateutil.relativedelta import relativedelta
 from openpyxl import load_workbook
 from sqlalchemy.exc import IntegrityError
@@ -29,25 +28,6 @@ TODAY = datetime.now(OSLO).date()
 
 
 # Set-up -------------------------------------------------------------------------------------------
-
-APP = None
-
-
-@pytest.fixture(autouse=True)
-def _the_app(app):
-    """Set-up that calls operations (which render mail and build links) runs in an app context of its own."""
-    global APP
-    APP = app
-    yield
-
-
-def in_app(helper):
-    @wraps(helper)
-    def wrapped(*args, **kwargs):
-        with APP.app_context():
-            return helper(*args, **kwargs)
-    return wrapped
-
 
 def user(db, email: str) -> User:
     return db.exec(select(User).where(User.email == email)).one()

@@ -5,10 +5,9 @@ the deadline, bad scores and too long texts refused beside the field, and the re
 and shown only to the coordinators of the event's bases."""
 
 from datetime import time, timedelta
-from functools import wraps
 
 import pytest
-from conftest import USERS, link_in, make_app, outbox
+from conftest import USERS, in_app, link_in, make_app, outbox
 from sqlalchemy import inspect
 from sqlmodel import delete, select
 
@@ -27,26 +26,6 @@ from nettverk.timeutil import utcnow
 PARTICIPANT, STAFF, COORDINATOR_FOSEN = USERS["participant"], USERS["service_staff"], USERS["coordinator_fosen"]
 GUEST = "kari.gjest@example.no"
 SUBJECT = "Hva syntes du om"
-
-
-@pytest.fixture(autouse=True)
-def _the_app(app):
-    """The set-up calls the operations directly (as the job does), which render mail and read settings: each
-    helper runs in an app context of its own (not one for the whole test, which the requests would share)."""
-    global APP
-    APP = app
-    yield
-
-
-APP = None
-
-
-def in_app(helper):
-    @wraps(helper)
-    def wrapped(*args, **kwargs):
-        with APP.app_context():
-            return helper(*args, **kwargs)
-    return wrapped
 
 
 # Set-up -------------------------------------------------------------------------------------------
@@ -133,7 +112,7 @@ def test_the_job_mails_each_confirmed_participant_once_after_the_event(app, db, 
     register(db, event, GUEST, "Kari Gjest")
     register(db, event, STAFF)  # full: on the waitlist, not a participant
     withdrawn = register(db, make_event(db, title="Annen fagdag"), USERS["provider"])
-    with APP.app_context():
+    with app.app_context():
         events.cancel_registration(db, db.get(Registration, withdrawn.id), None)
         db.commit()
     clear_outbox(db)
@@ -167,7 +146,7 @@ def test_only_fagdag_and_kurs_are_evaluated_and_not_when_cancelled(app, db):
     cancelled = make_event(db, title="Avlyst fagdag")
     for event in [*kinds.values(), cancelled]:
         register(db, event, PARTICIPANT)
-    with APP.app_context():
+    with app.app_context():
         events.cancel_event(db, None, db.get(Event, cancelled.id))
         db.commit()
     for event in [*kinds.values(), cancelled]:
@@ -232,12 +211,12 @@ def test_the_database_keeps_one_answer_per_invitation(app, db):
     UPDATE, and the one that comes second (having read it unanswered) finds it taken."""
     event = end(db, make_event(db))
     [token] = invited(db, event, 1)
-    with APP.app_context():
+    with app.app_context():
         evaluations.answer(db, token, 4, 4)
         db.commit()
     invitation = db.exec(select(EvaluationInvitation).where(EvaluationInvitation.event_id == event.id)).one()
     assert invitation.answered
-    with APP.app_context(), pytest.raises(OperationError) as refused:
+    with app.app_context(), pytest.raises(OperationError) as refused:
         evaluations.claim(db, invitation.id)
     assert refused.value.status == 409
     db.rollback()
@@ -249,7 +228,7 @@ def test_an_answer_cannot_be_traced_to_its_invitation_or_person(app, db):
     against the answer's."""
     event = end(db, make_event(db))
     tokens = invited(db, event, 2)
-    with APP.app_context():
+    with app.app_context():
         evaluations.answer(db, tokens[0], 5, 4, "Nyttig dag")
         db.commit()
     columns = {c["name"] for c in inspect(db.get_bind()).get_columns("evaluation")}
@@ -331,7 +310,7 @@ def test_the_operation_refuses_what_the_form_would(app, db):
     [token] = invited(db, event, 1)
     for overall, usefulness, field in ((0, 3, "overall"), (3, 6, "usefulness"), (None, 3, "overall"),
                                        (True, 3, "overall")):
-        with APP.app_context(), pytest.raises(OperationError) as refused:
+        with app.app_context(), pytest.raises(OperationError) as refused:
             evaluations.answer(db, token, overall, usefulness)
         assert refused.value.field == field and refused.value.status == 422
     db.rollback()
