@@ -7,12 +7,13 @@ import html
 import re
 from contextlib import contextmanager
 from datetime import date, time, timedelta
+from email.utils import parsedate_to_datetime
 
 import pytest
 from conftest import USERS, Browser, link_in, outbox
 from icalendar import Calendar
 from sqlalchemy import event as sa_event
-from sqlmodel import select
+from sqlmodel import delete, select
 
 from nettverk.accounts.models import User
 from nettverk.activity import ActivityLog
@@ -20,7 +21,7 @@ from nettverk.calendars.models import CalendarToken
 from nettverk.events import operations as events
 from nettverk.events.models import Event
 from nettverk.networks.models import Network, NetworkMember
-from nettverk.registry.models import CompetenceBase, Municipality
+from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality
 
 SOON = date.today() + timedelta(days=30)
 FEED_URL = re.compile(r'value="(http://nettverk\.test/kalender/personlig/[A-Za-z0-9_-]+\.ics)"')
@@ -186,6 +187,27 @@ def test_etag_answers_304_with_an_empty_body_and_head_works(db, browser):
     assert head.status_code == 200 and head.data == b""
     assert head.headers["ETag"] == etag and head.headers["Content-Type"] == "text/calendar; charset=utf-8"
     assert browser.client.head(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_a_feed_an_event_left_without_changing_says_it_was_modified_also_to_if_modified_since(db, browser):
+    """A municipality leaves its base: the base's events leave the municipality's feed, though none of them
+    changed. A client that sends only If-Modified-Since must get the new feed, not 304."""
+    make_event(db, "Fagdag i Fosen")
+    url = "/kalender/kommuner/5054.ics"
+    first = browser.get(url)
+    assert "Fagdag i Fosen" in statuses(first)
+    last_modified = first.headers["Last-Modified"]
+    assert browser.get(url, headers={"If-Modified-Since": last_modified}).status_code == 304
+
+    db.expire_all()
+    db.exec(delete(BaseMembership).where(BaseMembership.base_id == base_id(db, "fosen"),
+                                         BaseMembership.municipality_id == municipality_id(db, "5054")))
+    db.commit()
+    later = browser.get(url, headers={"If-Modified-Since": last_modified})
+    assert later.status_code == 200 and statuses(later) == {}
+    assert parsedate_to_datetime(later.headers["Last-Modified"]) > parsedate_to_datetime(last_modified)
+    # ... and stays so: a later poll from the same state is 304 against the new date, not the old one.
+    assert browser.get(url, headers={"If-Modified-Since": later.headers["Last-Modified"]}).status_code == 304
 
 
 def test_a_change_of_the_event_changes_the_etag(db, as_role, browser):

@@ -156,7 +156,7 @@ def test_the_nightly_job_deletes_what_no_feed_can_use_and_keeps_the_rest(app, db
     assert {r.event_id for r in db.exec(select(RenderedEvent))} == {kept_event.id, gone_event.id}
     db.exec(text("DELETE FROM event WHERE id = :id"), params={"id": gone_event.id})
     old = db.exec(select(CalendarFingerprint)).one()
-    stale = CalendarFingerprint(key="f" * 64, version=old.version, computed_at=old.computed_at - timedelta(hours=1),
+    stale = CalendarFingerprint(key="f" * 64, version=old.version, computed_at=old.computed_at - timedelta(days=61),
                                 etag='"stale"')
     db.add(stale)
     db.commit()
@@ -167,7 +167,7 @@ def test_the_nightly_job_deletes_what_no_feed_can_use_and_keeps_the_rest(app, db
     assert [r.event_id for r in db.exec(select(RenderedEvent))] == [kept_event.id]
     assert [f.key for f in db.exec(select(CalendarFingerprint))] == [old.key]
 
-    # A year after the event, no feed shows it: its VEVENT goes too.
+    # A year after the event, no feed shows it: its VEVENT goes too, and the feed's fingerprint, not polled since.
     later = kept_event.ends_at + queries.PAST + timedelta(days=1)
     assert run_job("feed_cache", now=later, app=app).sent == 2
     db.expire_all()

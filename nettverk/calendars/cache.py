@@ -146,7 +146,8 @@ def fingerprint(session: Session, scope: queries.Scope) -> Kept:
     key = (scope.key, scope.alarm_minutes)
     if (found := kept_fingerprint(session, key, version, now)) is not None:
         return found
-    etag, last_modified, valid_until = queries.timed_fingerprint(session, scope, now)
+    etag, latest, valid_until = queries.timed_fingerprint(session, scope, now)
+    last_modified = queries.last_modified_of(session, key, etag, latest, now)
     kept = Kept(version, now, valid_until, etag, last_modified)
     if version is not None:
         current_app.extensions[FINGERPRINTS_KEY].put(key, kept)

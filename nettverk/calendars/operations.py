@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.activity import ActivityLog, record
 from nettverk.calendars.models import ALARM_CHOICES, CalendarFingerprint, CalendarToken, RenderedEvent
-from nettverk.calendars.queries import FINGERPRINT_TTL, GUEST_CALENDAR_NAME, external_url, in_window
+from nettverk.calendars.queries import GUEST_CALENDAR_NAME, external_url, in_window
 from nettverk.db import lock_for_update
 from nettverk.errors import OperationError
 from nettverk.events.models import CONFIRMED, Event, Registration
@@ -27,6 +27,7 @@ from nettverk.tokens import hash_token, new_token
 # link switches the old one off, so without a limit anyone could keep a guest's calendar broken.
 MAIL_INTERVAL = timedelta(minutes=15)
 GUEST_LINK_MAILED = "calendar.guest_link_mailed"
+FINGERPRINTS_KEPT = timedelta(days=60)
 
 
 @dataclass
@@ -207,10 +208,12 @@ def mail_guest_link(session: Session, email: str) -> bool:
 # What the feeds keep in the database -------------------------------------------------------------
 
 def prune_stored(session: Session, now) -> int:
-    """Delete the stored VEVENTs of events no feed shows any more (deleted, or out of every feed's window) and
-    the fingerprints older than FINGERPRINT_TTL, which no poll uses. Returns how many rows went."""
+    """Delete the stored VEVENTs of events no feed shows any more (deleted, or out of every feed's window), and
+    the fingerprints of feeds nobody has polled for FINGERPRINTS_KEPT (a revoked link's, a merged
+    municipality's). A polled feed's row stays: its Last-Modified continues from it (queries.last_modified_of).
+    Returns how many rows went."""
     shown = select(Event.id).where(in_window(now))
     events = session.exec(delete(RenderedEvent).where(RenderedEvent.event_id.not_in(shown)))
     fingerprints = session.exec(delete(CalendarFingerprint)
-                                .where(CalendarFingerprint.computed_at < now - FINGERPRINT_TTL))
+                                .where(CalendarFingerprint.computed_at < now - FINGERPRINTS_KEPT))
     return events.rowcount + fingerprints.rowcount

@@ -392,6 +392,24 @@ def _upsert(table, rows: list[dict], keys: list[str]) -> None:
         current_app.logger.info("feed cache not stored: %s", error)
 
 
+def last_modified_of(session: Session, key: tuple, etag: str, latest: datetime | None,
+                     now: datetime) -> datetime | None:
+    """Last-Modified of a feed whose fingerprint was just computed: its events' latest change, except when the
+    feed changed while none of its events did (one left it: moved to another base, deleted, out of the window,
+    or its municipality left the base). Then it is the moment the change was seen, so a client that sends only
+    If-Modified-Since gets the new feed too; it never goes back before what the feed said last."""
+    latest = _aware(latest)
+    stored = session.get(CalendarFingerprint, _fingerprint_key(key))
+    if stored is None or stored.last_modified is None:
+        return latest
+    if stored.etag == etag:
+        return max(stored.last_modified, latest) if latest else stored.last_modified
+    if latest is None or latest <= stored.last_modified:
+        # HTTP dates have whole seconds: a later second than the last one given, or a client would get 304.
+        return max(now.replace(microsecond=0), stored.last_modified.replace(microsecond=0) + timedelta(seconds=1))
+    return latest
+
+
 def kept_fingerprint(session: Session, scope: Scope | tuple, version: int | None, now: datetime) -> tuple | None:
     """(version, computed at, valid until, ETag, Last-Modified) that any worker stored for this feed, if it
     still holds: computed at the same data version, not yet at a time that could change it, within
