@@ -92,6 +92,14 @@ def make_link(browser: Browser, back: str = "profil") -> str:
     return path(feed_url_in(response))
 
 
+def registered_participant(app, db, as_role) -> tuple[Browser, Browser]:
+    """The participant, registered for a fagdag in Fosen, and a calendar client of their own (no login)."""
+    event = make_event(db, "Fagdag i Fosen")
+    participant = as_role("participant")
+    participant.post(f"/arrangementer/{event.id}/pamelding", {})
+    return participant, Browser(app.test_client())
+
+
 @contextmanager
 def counting_statements(app):
     """Every statement the app sends to the database (BEGIN on SQLite included)."""
@@ -267,10 +275,7 @@ def test_coordinators_personal_feed_shows_their_bases_drafts_as_tentative(app, d
 
 
 def test_the_link_is_shown_once_and_a_replaced_or_revoked_link_answers_404(app, db, as_role):
-    event = make_event(db, "Fagdag i Fosen")
-    participant = as_role("participant")
-    participant.post(f"/arrangementer/{event.id}/pamelding", {})
-    client = Browser(app.test_client())
+    participant, client = registered_participant(app, db, as_role)
 
     first = make_link(participant)
     assert client.get(first).status_code == 200
@@ -300,10 +305,7 @@ def test_the_link_is_shown_once_and_a_replaced_or_revoked_link_answers_404(app, 
 
 
 def test_the_reminder_goes_into_every_event_and_survives_a_new_link(app, db, as_role):
-    event = make_event(db, "Fagdag i Fosen")
-    participant = as_role("participant")
-    participant.post(f"/arrangementer/{event.id}/pamelding", {})
-    client = Browser(app.test_client())
+    participant, client = registered_participant(app, db, as_role)
     feed_path = make_link(participant)
     etag = client.get(feed_path).headers["ETag"]
 

@@ -6,9 +6,9 @@ may read it moves the data version (migrations 7a4c0d25f3b8, 8c6e2f47a5d9) and t
 
 from datetime import timedelta
 
-from conftest import USERS, Browser
+from conftest import USERS
 from sqlmodel import select
-from test_calendar_feeds import counting_statements, make_event, make_link, statuses
+from test_calendar_feeds import counting_statements, make_event, make_link, registered_participant, statuses
 
 from nettverk.accounts.models import User
 from nettverk.calendars import cache
@@ -73,10 +73,7 @@ def test_a_renamed_base_is_not_answered_from_the_kept_poll(app, db, browser):
 
 
 def test_a_personal_feed_stays_private_and_a_replaced_or_revoked_token_gets_404_not_304(app, db, as_role):
-    event = make_event(db, "Fagdag i Fosen")
-    participant = as_role("participant")
-    participant.post(f"/arrangementer/{event.id}/pamelding", {})
-    client = Browser(app.test_client())
+    participant, client = registered_participant(app, db, as_role)
 
     first = make_link(participant)
     etag = client.get(first).headers["ETag"]
@@ -100,10 +97,7 @@ def test_a_personal_feed_stays_private_and_a_replaced_or_revoked_token_gets_404_
 
 
 def test_a_deactivated_user_s_feed_is_not_answered_from_memory(app, db, as_role):
-    event = make_event(db, "Fagdag i Fosen")
-    participant = as_role("participant")
-    participant.post(f"/arrangementer/{event.id}/pamelding", {})
-    client = Browser(app.test_client())
+    participant, client = registered_participant(app, db, as_role)
     link = make_link(participant)
     etag = client.get(link).headers["ETag"]
     known(app, client, link, etag, "calendar_token")
