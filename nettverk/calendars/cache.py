@@ -2,13 +2,13 @@
 
 Calendar programs poll feeds every few minutes, and almost every poll finds nothing changed. So a worker keeps:
 
-- the rendered bytes of feeds it answered (`RenderedFeeds`, by feed, URL and ETag);
+- the rendered bytes of feeds it answered (by feed, URL and ETag);
 - each feed's fingerprint (ETag, Last-Modified) with the data version it was computed at and until when time
   alone could change it, here and in `calendar_fingerprint` for the other workers (`fingerprint`);
 - the data version itself (two numbers: what public feeds show, what only personal ones show), read again
   when older than FEED_VERSION_MS (`VersionClock`);
-- the answer to each feed address it has seen polled (`KnownPolls`): while the version stands still, a poll
-  with that ETag gets its 304 from memory, without a database round trip.
+- the answer to each feed address it has seen polled (`remember_poll`, `known_poll`): while the version stands
+  still, a poll with that ETag gets its 304 from memory, without a database round trip.
 
 The data version moves with every change of what a feed shows or who may read it (triggers of migrations
 7a4c0d25f3b8 and 8c6e2f47a5d9), so a kept answer is right until the version moves, and is seen as stale at most
@@ -36,8 +36,8 @@ RENDERED_ENTRIES = 256
 KNOWN_ENTRIES = 8192  # every base, network and municipality feed, and thousands of personal ones
 
 
-class RenderedFeeds:
-    """A bounded LRU, one per app (so per worker process): rendered feeds, fingerprints, known polls."""
+class LRU:
+    """A bounded least-recently-used map; one per app (so per worker process) for each of the above."""
 
     def __init__(self, size: int = RENDERED_ENTRIES):
         self.size = size
@@ -103,13 +103,13 @@ class VersionClock:
 
 
 def init_app(app) -> None:
-    app.extensions.setdefault(RENDERED_KEY, RenderedFeeds())
-    app.extensions.setdefault(FINGERPRINTS_KEY, RenderedFeeds(KNOWN_ENTRIES))
-    app.extensions.setdefault(POLLS_KEY, RenderedFeeds(KNOWN_ENTRIES))
+    app.extensions.setdefault(RENDERED_KEY, LRU())
+    app.extensions.setdefault(FINGERPRINTS_KEY, LRU(KNOWN_ENTRIES))
+    app.extensions.setdefault(POLLS_KEY, LRU(KNOWN_ENTRIES))
     app.extensions.setdefault(VERSION_KEY, VersionClock(app.config["FEED_VERSION_MS"] / 1000))
 
 
-def rendered() -> RenderedFeeds:
+def rendered() -> LRU:
     return current_app.extensions[RENDERED_KEY]
 
 
@@ -125,7 +125,7 @@ def kept_fingerprint(session: Session, key: tuple, version: int | None, now: dat
     if version is None:
         return None
     now = now or utcnow()
-    fingerprints: RenderedFeeds = current_app.extensions[FINGERPRINTS_KEY]
+    fingerprints: LRU = current_app.extensions[FINGERPRINTS_KEY]
     found = fingerprints.get(key)
     if found is not None and found.holds(version, now):
         return found

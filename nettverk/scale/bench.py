@@ -298,7 +298,7 @@ def feed_rows(app, counter: StatementCounter, client, kind: str, url: str, runs:
     from nettverk.calendars import cache
 
     def cold():
-        app.extensions[cache.RENDERED_KEY] = cache.RenderedFeeds()
+        app.extensions[cache.RENDERED_KEY] = cache.LRU()
 
     etag = client.get(url).headers["ETag"]
     known = {"If-None-Match": etag}
