@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event as sa_event
 from sqlmodel import select
 
+from nettverk.events import calendar_views
 from nettverk.events.calendar import planning_warnings
 from nettverk.events.models import Event
 from nettverk.events.operations import EventData, cancel_event, mark_held, publish_event, save_event
@@ -329,16 +330,22 @@ def test_annual_wheel_shows_drafts_to_the_bases_coordinator_only(db, as_role):
         assert "Fosens fagdag" in html and "Fosens utkast" not in html
 
 
-def test_annual_wheel_defaults_to_this_year_and_leaves_out_past_occurrences(db, browser):
-    today = to_oslo(utcnow()).date()
+@pytest.mark.parametrize("today, expected", [
+    (date(2027, 1, 1), 12),   # the 1st itself is still to come
+    (date(2027, 3, 15), 9),   # April to December
+    (date(2027, 12, 1), 1),
+    (date(2027, 12, 7), 0),   # nothing left this year: the wheel shows the year, no planned meetings
+])
+def test_annual_wheel_defaults_to_this_year_and_leaves_out_past_occurrences(db, browser, monkeypatch, today, expected):
+    monkeypatch.setattr(calendar_views, "_today", lambda: today)
     db.add(CompetenceBase(slug="testbasen", name="Testbasen"))
     db.commit()
     make_network(db, "Testnettverket", base_slug="testbasen", cadence="FREQ=MONTHLY;BYMONTHDAY=1")
     html = page(browser.get("/kompetansebaser/testbasen/arshjul"))
     assert f"Årshjul {today.year} for Testbasen" in html
     planned = re.findall(r'<time datetime="(\d{4}-\d{2}-\d{2})">', html)
-    assert planned and all(date.fromisoformat(day) >= today for day in planned)
-    assert len(planned) == 13 - today.month - (today.day > 1)
+    assert all(date.fromisoformat(day) >= today for day in planned)
+    assert len(planned) == expected
 
 
 def test_annual_wheel_of_unknown_base_is_404(browser):

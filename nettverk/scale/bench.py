@@ -137,7 +137,7 @@ def targets(app, seed: int) -> dict:
     that sent the most referrals with its leader; the BTI network with the most meetings."""
     from nettverk.accounts.models import RoleAssignment, User
     from nettverk.db import get_session
-    from nettverk.events.models import Event, Registration
+    from nettverk.events.models import HELD, Event, Registration
     from nettverk.networks.models import Network
     from nettverk.referrals.models import Referral
     from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
@@ -146,8 +146,10 @@ def targets(app, seed: int) -> dict:
     with app.app_context():
         s = get_session()
         by_event = (select(Registration.event_id).join(Event, Event.id == Registration.event_id)
-                    .where(Event.kind == "fagdag", Event.base_id.is_not(None)).group_by(Registration.event_id))
-        # The one with 200 registrations (national scale), else the one with the most (small datasets).
+                    .where(Event.kind == "fagdag", Event.base_id.is_not(None), Event.status == HELD)
+                    .group_by(Registration.event_id))
+        # The one with 200 registrations (national scale), else the one with the most (small datasets). A held
+        # one, so its page shows the same sections (its materials) whatever month the data was made in.
         event_id = (s.exec(by_event.having(func.count() == 200).order_by(Registration.event_id)).first()
                     or s.exec(by_event.order_by(func.count().desc(), Registration.event_id)).first())
         event = s.get(Event, event_id)
