@@ -285,7 +285,8 @@ def test_date_check_page(db, as_role):
 
 # Annual wheel -------------------------------------------------------------------------------------
 
-def test_annual_wheel_lists_twelve_months_with_events_and_network_meetings(db, browser, as_role):
+def test_annual_wheel_lists_twelve_months_with_events_and_network_meetings(db, browser, as_role, monkeypatch):
+    monkeypatch.setattr(calendar_views, "_today", lambda: date(2027, 1, 15))  # every meeting of 2027 is ahead
     db.add(CompetenceBase(slug="testbasen", name="Testbasen"))
     db.commit()
     network = make_network(db, "Testnettverket", base_slug="testbasen", cadence="FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU")

@@ -134,14 +134,18 @@ def postgres_dataset(scale: str, seed: int, name: str = "nettverk_bench") -> str
 def targets(app, seed: int) -> dict:
     """The objects the pages are measured on, found in the data: the fagdag with 200 registrations and
     its base, that base's coordinator, BTI network and first member municipality, and the barneverntjeneste
-    that sent the most referrals with its leader; the BTI network with the most meetings."""
+    that sent the most referrals with its leader; the BTI network with the most meetings; the personal feed of
+    the subscriber registered for most of the events a feed shows."""
     from nettverk.accounts.models import RoleAssignment, User
+    from nettverk.calendars.models import CalendarToken
+    from nettverk.calendars.queries import in_window
     from nettverk.db import get_session
-    from nettverk.events.models import HELD, Event, Registration
+    from nettverk.events.models import CONFIRMED, DRAFT, HELD, Event, Registration
     from nettverk.networks.models import Network
     from nettverk.referrals.models import Referral
     from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
     from nettverk.scale.national import personal_token
+    from nettverk.timeutil import utcnow
 
     with app.app_context():
         s = get_session()
@@ -169,9 +173,17 @@ def targets(app, seed: int) -> dict:
             RoleAssignment.role == "service_leader", RoleAssignment.service_id == service_id)).first()
         referrals = s.exec(select(func.count()).select_from(Referral).where(
             Referral.sending_service_id == service_id)).one()
+        # The personal feed: of the people the generator gave a calendar key, the one registered for most events
+        # the feed shows (the last year and ahead), so it is never empty, whatever month the data was made in.
+        subscriber_id = s.exec(
+            select(Registration.user_id).join(Event, Event.id == Registration.event_id)
+            .join(CalendarToken, CalendarToken.user_id == Registration.user_id)
+            .where(Registration.status == CONFIRMED, Event.status != DRAFT, in_window(utcnow()),
+                   CalendarToken.revoked_at.is_(None))
+            .group_by(Registration.user_id).order_by(func.count().desc(), Registration.user_id)).first()
         return {"event_id": event.id, "base": base.slug, "coordinator": coordinator.email, "network": network.slug,
                 "municipality": municipality.number, "service": service.slug, "service_referrals": referrals,
-                "leader": leader.email, "token": personal_token(seed, coordinator.id)}
+                "leader": leader.email, "token": personal_token(seed, subscriber_id)}
 
 
 def pages(t: dict) -> list[tuple[str, str | None, str, dict]]:
