@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEV_ENV := NETTVERK_ENV=development
 
-.PHONY: setup run test e2e bench lint clean
+.PHONY: setup run test test-days e2e bench lint clean
 
 setup: $(STAMP)
 
@@ -29,6 +29,14 @@ run: setup
 # Two workers (pytest-xdist), one database each: the suite is bound by the CPU, and CI has two cores.
 test: setup
 	$(BIN)/python -m pytest -n 2
+
+# The suite as if run on days where dates are tricky (year end, the DST nights, late autumn, a later year), to find
+# tests that depend on the day they run. Not part of CI (seven runs of the suite); run it after date logic changes.
+TEST_DAYS := 2026-12-31T23:30:00+00:00 2027-01-01T00:10:00+00:00 2027-03-28T00:30:00+00:00 \
+	2027-06-15T11:00:00+00:00 2027-10-31T00:30:00+00:00 2028-02-29T12:00:00+00:00
+test-days: setup
+	@for moment in $(TEST_DAYS); do echo "== $$moment"; \
+		NETTVERK_TEST_NOW=$$moment $(BIN)/python -m pytest -n 2 || exit 1; done
 
 # The benchmark (docs/PERFORMANCE.md): national dataset (cached in instance/bench/), pages on SQLite,
 # feed polling under gunicorn on PostgreSQL (database nettverk_bench). BENCH_ARGS=--no-gunicorn skips the latter.

@@ -32,6 +32,14 @@ USERS = {  # role in the permission matrix -> demo user (seeds/demo.json)
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
 
 
+def pytest_configure(config):
+    """NETTVERK_TEST_NOW=2027-03-28T00:30:00+00:00 runs the suite as if at that moment, with the clock ticking on
+    from it (`make test-days`), to find tests that depend on the day they run."""
+    if moment := os.environ.get("NETTVERK_TEST_NOW"):
+        import time_machine
+        time_machine.travel(moment, tick=True).start()
+
+
 @pytest.fixture(scope="session")
 def database_url():
     url = os.environ.get("NETTVERK_TEST_DATABASE_URL")
