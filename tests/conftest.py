@@ -3,7 +3,9 @@ set), emptied and re-seeded before every test; an HTTP client that handles CSRF 
 
 import os
 import re
+import sqlite3
 import tempfile
+from contextlib import closing
 from functools import wraps
 from pathlib import Path
 
@@ -100,10 +102,16 @@ def app(database_url, tmp_path):
 
     global _current_app
     app = make_app(database_url, MATERIALS_DIR=str(tmp_path / "materials"))
-    _empty_all_tables(app.extensions["nettverk.engine"])
-    with app.app_context():
-        load_demo(get_session())
-        get_session().commit()
+    engine = app.extensions["nettverk.engine"]
+    if engine.dialect.name == "sqlite" and database_url in _seeded_sqlite:
+        _copy_sqlite(_seeded_sqlite[database_url], engine)
+    else:
+        _empty_all_tables(engine)
+        with app.app_context():
+            load_demo(get_session())
+            get_session().commit()
+        if engine.dialect.name == "sqlite":
+            _seeded_sqlite[database_url] = _copy_sqlite(engine, f"{engine.url.database}.seeded")
     _current_app = app
     yield app
     _current_app = None
@@ -111,6 +119,23 @@ def app(database_url, tmp_path):
 
 
 _current_app = None  # the running test's app (one test at a time per process)
+# On SQLite the first test's seeded database is kept and copied in for each next one: the same rows, ids and
+# sequences as seeding again, in a few milliseconds instead of ~0.1 s (about a minute of the suite).
+_seeded_sqlite: dict[str, str] = {}
+
+
+def _copy_sqlite(source, target):
+    """Copy a whole SQLite database with its backup API; each side is a file path or the app's engine (whose
+    pooled connections are closed first, so none holds the old content)."""
+    paths = []
+    for side in (source, target):
+        if not isinstance(side, str):
+            side.dispose()
+            side = side.url.database
+        paths.append(side)
+    with closing(sqlite3.connect(paths[0])) as origin, closing(sqlite3.connect(paths[1])) as copy:
+        origin.backup(copy)
+    return paths[1]
 
 
 def in_app(helper):
