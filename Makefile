@@ -30,8 +30,8 @@ run: setup
 test: setup
 	$(BIN)/python -m pytest -n 2
 
-# The suite as if run on days where dates are tricky (year end, the DST nights, late autumn, a later year), to find
-# tests that depend on the day they run. Not part of CI (seven runs of the suite); run it after date logic changes.
+# The suite as if run on days where dates are tricky (year end, the DST nights, midsummer, late autumn, a leap day), to find
+# tests that depend on the day they run. Not part of CI (six runs of the suite); run it after date logic changes.
 TEST_DAYS := 2026-12-31T23:30:00+00:00 2027-01-01T00:10:00+00:00 2027-03-28T00:30:00+00:00 \
 	2027-06-15T11:00:00+00:00 2027-10-31T00:30:00+00:00 2028-02-29T12:00:00+00:00
 test-days: setup
