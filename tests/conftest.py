@@ -1,5 +1,5 @@
 """Fixtures: one migrated database per test run (SQLite, or PostgreSQL when NETTVERK_TEST_DATABASE_URL is
-set), emptied and re-seeded before every test; an HTTP client that handles CSRF tokens like a browser."""
+set), reset to the seeded demo data before every test; an HTTP client that handles CSRF tokens like a browser."""
 
 import os
 import re
@@ -103,15 +103,18 @@ def app(database_url, tmp_path):
     global _current_app
     app = make_app(database_url, MATERIALS_DIR=str(tmp_path / "materials"))
     engine = app.extensions["nettverk.engine"]
-    if engine.dialect.name == "sqlite" and database_url in _seeded_sqlite:
-        _copy_sqlite(_seeded_sqlite[database_url], engine)
+    sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if sqlite_path and database_url in _seeded_sqlite:
+        engine.dispose()  # no pooled connection keeps the old content
+        _copy_sqlite(_seeded_sqlite[database_url], sqlite_path)
     else:
         _empty_all_tables(engine)
         with app.app_context():
             load_demo(get_session())
             get_session().commit()
-        if engine.dialect.name == "sqlite":
-            _seeded_sqlite[database_url] = _copy_sqlite(engine, f"{engine.url.database}.seeded")
+        if sqlite_path:
+            engine.dispose()
+            _seeded_sqlite[database_url] = _copy_sqlite(sqlite_path, f"{sqlite_path}.seeded")
     _current_app = app
     yield app
     _current_app = None
@@ -124,18 +127,11 @@ _current_app = None  # the running test's app (one test at a time per process)
 _seeded_sqlite: dict[str, str] = {}
 
 
-def _copy_sqlite(source, target):
-    """Copy a whole SQLite database with its backup API; each side is a file path or the app's engine (whose
-    pooled connections are closed first, so none holds the old content)."""
-    paths = []
-    for side in (source, target):
-        if not isinstance(side, str):
-            side.dispose()
-            side = side.url.database
-        paths.append(side)
-    with closing(sqlite3.connect(paths[0])) as origin, closing(sqlite3.connect(paths[1])) as copy:
+def _copy_sqlite(source: str, target: str) -> str:
+    """Copy a whole SQLite database file into another with SQLite's backup API."""
+    with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
         origin.backup(copy)
-    return paths[1]
+    return target
 
 
 def in_app(helper):

@@ -183,7 +183,7 @@ def targets(app, seed: int) -> dict:
             .group_by(Registration.user_id).order_by(func.count().desc(), Registration.user_id)).first()
         return {"event_id": event.id, "base": base.slug, "coordinator": coordinator.email, "network": network.slug,
                 "municipality": municipality.number, "service": service.slug, "service_referrals": referrals,
-                "leader": leader.email, "token": personal_token(seed, subscriber_id)}
+                "leader": leader.email, "token": personal_token(seed, subscriber_id or coordinator.id)}
 
 
 def pages(t: dict) -> list[tuple[str, str | None, str, dict]]:
