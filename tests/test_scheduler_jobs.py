@@ -583,10 +583,11 @@ def test_two_runs_at_once_send_a_notice_once(app):
             clock.sleep(0.5)  # the other one waits for the write lock
         else:
             with engine.connect() as watcher:  # until the other one's insert waits for our row
-                for _ in range(100):
+                for _ in range(200):
                     waiting = watcher.execute(text(
                         "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
                         "AND datname = current_database()")).scalar()
+                    watcher.rollback()  # a transaction sees pg_stat_activity as it was at its first read
                     if waiting:
                         break
                     clock.sleep(0.05)
