@@ -104,17 +104,20 @@ def app(database_url, tmp_path):
     app = make_app(database_url, MATERIALS_DIR=str(tmp_path / "materials"))
     engine = app.extensions["nettverk.engine"]
     sqlite_path = engine.url.database if engine.dialect.name == "sqlite" else None
-    if sqlite_path and database_url in _seeded_sqlite:
-        engine.dispose()  # no pooled connection keeps the old content
-        _copy_sqlite(_seeded_sqlite[database_url], sqlite_path)
+    if database_url in _seeded:
+        engine.dispose()  # no pooled connection keeps the old content or an old sequence value
+        if sqlite_path:
+            _copy_sqlite(_seeded[database_url], sqlite_path)
+        else:
+            _restore_postgres(engine, _seeded[database_url])
     else:
         _empty_all_tables(engine)
         with app.app_context():
             load_demo(get_session())
             get_session().commit()
-        if sqlite_path:
-            engine.dispose()
-            _seeded_sqlite[database_url] = _copy_sqlite(sqlite_path, f"{sqlite_path}.seeded")
+        engine.dispose()
+        _seeded[database_url] = (_copy_sqlite(sqlite_path, f"{sqlite_path}.seeded") if sqlite_path
+                                 else _snapshot_postgres(engine))
     _current_app = app
     yield app
     _current_app = None
@@ -122,9 +125,9 @@ def app(database_url, tmp_path):
 
 
 _current_app = None  # the running test's app (one test at a time per process)
-# On SQLite the first test's seeded database is kept and copied in for each next one: the same rows, ids and
-# sequences as seeding again, in a few milliseconds instead of ~0.1 s (about a minute of the suite).
-_seeded_sqlite: dict[str, str] = {}
+# The first test's seeded database is kept and put back before each next one: the same rows, ids and sequences
+# as seeding again, in milliseconds instead of ~0.1 s on SQLite and ~0.3 s on PostgreSQL (minutes of the suite).
+_seeded: dict = {}
 
 
 def _copy_sqlite(source: str, target: str) -> str:
@@ -132,6 +135,49 @@ def _copy_sqlite(source: str, target: str) -> str:
     with closing(sqlite3.connect(source)) as origin, closing(sqlite3.connect(target)) as copy:
         origin.backup(copy)
     return target
+
+
+def _snapshot_postgres(engine) -> dict:
+    """Every table's rows (COPY, binary) in the order they can be loaded back, every sequence's value, and the
+    tables a trigger keeps append-only (they can only be emptied by TRUNCATE)."""
+    connection = engine.raw_connection()
+    try:
+        with connection.cursor() as cursor:
+            rows = []
+            for table in SQLModel.metadata.sorted_tables:
+                with cursor.copy(f'COPY "{table.name}" TO STDOUT (FORMAT binary)') as copy:
+                    rows.append((table.name, b"".join(bytes(block) for block in copy)))
+            cursor.execute("SELECT quote_ident(sequencename), last_value FROM pg_sequences "
+                           "WHERE schemaname = current_schema()")
+            sequences = cursor.fetchall()
+            cursor.execute("SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                           "WHERE NOT t.tgisinternal AND t.tgtype & 11 = 11")  # ROW (1) | BEFORE (2) | DELETE (8)
+            append_only = [name for (name,) in cursor.fetchall()]
+        connection.rollback()
+    finally:
+        connection.close()
+    return {"rows": rows, "sequences": sequences, "append_only": append_only}
+
+
+def _restore_postgres(engine, snapshot: dict) -> None:
+    """Put the snapshot back in one transaction; the sequences last, as the data-version triggers move theirs.
+    DELETE where it may, not TRUNCATE: on tables this small it takes a fifth of the time (~20 against ~75 ms)."""
+    connection = engine.raw_connection()
+    try:
+        with connection.cursor() as cursor:
+            if snapshot["append_only"]:
+                cursor.execute("TRUNCATE " + ", ".join(f'"{name}"' for name in snapshot["append_only"]))
+            for name, _ in reversed(snapshot["rows"]):
+                if name not in snapshot["append_only"]:
+                    cursor.execute(f'DELETE FROM "{name}"')
+            for name, data in snapshot["rows"]:
+                with cursor.copy(f'COPY "{name}" FROM STDIN (FORMAT binary)') as copy:
+                    copy.write(data)
+            for name, value in snapshot["sequences"]:  # a sequence never used yet starts again at 1
+                cursor.execute("SELECT setval(%s, %s, %s)", (name, value or 1, value is not None))
+        connection.commit()
+    finally:
+        connection.close()
 
 
 def in_app(helper):
