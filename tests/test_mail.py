@@ -63,7 +63,7 @@ class SMTPServer:
             self._controller.stop()
             self._controller = None
 
-    def wait_for(self, count: int, timeout: float = 5.0):
+    def wait_for(self, count: int, timeout: float = 15.0):
         """The received messages once there are `count` of them (fails after `timeout` seconds)."""
         deadline = time.monotonic() + timeout
         while len(self.messages) < count and time.monotonic() < deadline:
