@@ -10,6 +10,7 @@ from functools import wraps
 from pathlib import Path
 
 import pytest
+from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, SQLModel
 
@@ -137,6 +138,11 @@ def _copy_sqlite(source: str, target: str) -> str:
     return target
 
 
+def _on_table(statement: str, *tables: str) -> sql.Composed:
+    """`statement` with its {} filled by the tables' names, quoted by psycopg."""
+    return sql.SQL(statement).format(sql.SQL(", ").join(map(sql.Identifier, tables)))
+
+
 def _snapshot_postgres(engine) -> dict:
     """Every table's rows (COPY, binary) in the order they can be loaded back, every sequence's value, and the
     tables a trigger keeps append-only (they can only be emptied by TRUNCATE)."""
@@ -145,7 +151,7 @@ def _snapshot_postgres(engine) -> dict:
         with connection.cursor() as cursor:
             rows = []
             for table in SQLModel.metadata.sorted_tables:
-                with cursor.copy(f'COPY "{table.name}" TO STDOUT (FORMAT binary)') as copy:
+                with cursor.copy(_on_table("COPY {} TO STDOUT (FORMAT binary)", table.name)) as copy:
                     rows.append((table.name, b"".join(bytes(block) for block in copy)))
             cursor.execute("SELECT quote_ident(sequencename), last_value FROM pg_sequences "
                            "WHERE schemaname = current_schema()")
@@ -166,12 +172,12 @@ def _restore_postgres(engine, snapshot: dict) -> None:
     try:
         with connection.cursor() as cursor:
             if snapshot["append_only"]:
-                cursor.execute("TRUNCATE " + ", ".join(f'"{name}"' for name in snapshot["append_only"]))
+                cursor.execute(_on_table("TRUNCATE {}", *snapshot["append_only"]))
             for name, _ in reversed(snapshot["rows"]):
                 if name not in snapshot["append_only"]:
-                    cursor.execute(f'DELETE FROM "{name}"')
+                    cursor.execute(_on_table("DELETE FROM {}", name))
             for name, data in snapshot["rows"]:
-                with cursor.copy(f'COPY "{name}" FROM STDIN (FORMAT binary)') as copy:
+                with cursor.copy(_on_table("COPY {} FROM STDIN (FORMAT binary)", name)) as copy:
                     copy.write(data)
             for name, value in snapshot["sequences"]:  # a sequence never used yet starts again at 1
                 cursor.execute("SELECT setval(%s, %s, %s)", (name, value or 1, value is not None))
