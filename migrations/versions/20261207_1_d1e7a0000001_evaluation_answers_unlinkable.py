@@ -1,0 +1,22 @@
+"""evaluation answers unlinkable (hardening, issue 17)
+
+Revision ID: d1e7a0000001
+Revises: 9e8a4b69c7f1
+Create Date: 2026-12-07 23:00:00
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = 'd1e7a0000001'
+down_revision = '9e8a4b69c7f1'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

@@ -1,0 +1,22 @@
+"""hardening misc (hardening, issue 17)
+
+Revision ID: d1e7a0000005
+Revises: d1e7a0000004
+Create Date: 2026-12-07 23:00:00
+"""
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = 'd1e7a0000005'
+down_revision = 'd1e7a0000004'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
