@@ -205,6 +205,7 @@ def referrals_erase_expired(months):
 
 @click.group("scheduler", invoke_without_command=True)
 @click.pass_context
+@with_appcontext
 def scheduler_group(ctx):
     """Run the scheduler: timed jobs, one process at a time (the others wait for the lease)."""
     if ctx.invoked_subcommand is not None:
@@ -248,16 +249,45 @@ def bench(args):
     raise SystemExit(run_bench(list(args)))
 
 
+COMMANDS = (db_group, seed, demo, create_admin, import_csv, mail_group, referrals_group, scheduler_group, bench)
+
+
 def register_commands(app: Flask) -> None:
-    for command in (db_group, seed, demo, create_admin, import_csv, mail_group, referrals_group, scheduler_group,
-                    bench):
+    for command in COMMANDS:
         app.cli.add_command(command)
 
 
+class ConfigurationError(click.ClickException):
+    """A wrong or missing setting: one line on stderr and exit status 2, never a traceback."""
+
+    exit_code = 2
+
+    def show(self, file=None) -> None:
+        click.echo(f"Feil i konfigurasjonen: {self.message}", err=True)
+
+
 def _create_app():
+    from sqlalchemy.exc import ArgumentError
+
     from nettverk import create_app
+    from nettverk.config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise ConfigurationError(str(error)) from None
+    except ArgumentError as error:  # NETTVERK_DATABASE_URL that SQLAlchemy cannot parse
+        raise ConfigurationError(f"NETTVERK_DATABASE_URL: {error}") from None
 
 
-main = FlaskGroup(create_app=_create_app, help="nettverk: kommandoer for drift.")
+class NettverkGroup(FlaskGroup):
+    """The commands are this group's own, so `--help` lists them without building the app (and without
+    configuration); the app is built only when a command runs (with_appcontext)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.commands)
+
+
+main = NettverkGroup(create_app=_create_app, help="nettverk: kommandoer for drift.")
+for _command in COMMANDS:
+    main.add_command(_command)

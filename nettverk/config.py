@@ -27,7 +27,7 @@ def _int(env: dict, name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError as exc:
-        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+        raise ConfigError(f"{name} må være et heltall, ikke {raw!r}") from exc
 
 
 def load_settings(env: dict | None = None, instance_path: str | None = None) -> dict:
@@ -35,34 +35,34 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
     env = dict(os.environ if env is None else env)
     mode = env.get("NETTVERK_ENV", "production")
     if mode not in ENVIRONMENTS:
-        raise ConfigError(f"NETTVERK_ENV must be one of {', '.join(ENVIRONMENTS)}, got {mode!r}")
+        raise ConfigError(f"NETTVERK_ENV må være en av {', '.join(ENVIRONMENTS)}, ikke {mode!r}")
     instance = Path(instance_path or env.get("NETTVERK_INSTANCE_PATH") or Path.cwd() / "instance")
     secret = env.get("NETTVERK_SECRET_KEY", "")
     if mode == "production":
         if len(secret) < 32 or secret == DEV_SECRET:
             raise ConfigError(
-                "NETTVERK_SECRET_KEY must be set to a random value of at least 32 characters in production "
-                "(for example: python -c 'import secrets; print(secrets.token_urlsafe(48))'). "
-                "For local development set NETTVERK_ENV=development."
+                "NETTVERK_SECRET_KEY må i produksjon være en tilfeldig verdi på minst 32 tegn "
+                "(for eksempel: python -c 'import secrets; print(secrets.token_urlsafe(48))'). "
+                "For lokal utvikling: sett NETTVERK_ENV=development."
             )
     elif not secret:
         secret = DEV_SECRET
     production = mode == "production"
     retention_months = _int(env, "NETTVERK_REFERRAL_RETENTION_MONTHS", 12)
     if retention_months < 1:
-        raise ConfigError(f"NETTVERK_REFERRAL_RETENTION_MONTHS must be at least 1, got {retention_months}")
+        raise ConfigError(f"NETTVERK_REFERRAL_RETENTION_MONTHS må være minst 1, ikke {retention_months}")
     horizon_months = _int(env, "NETTVERK_PLANNING_HORIZON_MONTHS", 6)
     if not 1 <= horizon_months <= 36:  # networks.operations.plan_meetings plans at most three years ahead
-        raise ConfigError(f"NETTVERK_PLANNING_HORIZON_MONTHS must be between 1 and 36, got {horizon_months}")
+        raise ConfigError(f"NETTVERK_PLANNING_HORIZON_MONTHS må være mellom 1 og 36, ikke {horizon_months}")
     follow_up_days = _int(env, "NETTVERK_REFERRAL_FOLLOW_UP_DAYS", 3)
     if follow_up_days < 1:
-        raise ConfigError(f"NETTVERK_REFERRAL_FOLLOW_UP_DAYS must be at least 1, got {follow_up_days}")
+        raise ConfigError(f"NETTVERK_REFERRAL_FOLLOW_UP_DAYS må være minst 1, ikke {follow_up_days}")
     materials_max_mb = _int(env, "NETTVERK_MATERIALS_MAX_MB", 50)
     if materials_max_mb < 1:
-        raise ConfigError(f"NETTVERK_MATERIALS_MAX_MB must be at least 1, got {materials_max_mb}")
+        raise ConfigError(f"NETTVERK_MATERIALS_MAX_MB må være minst 1, ikke {materials_max_mb}")
     evaluation_days = _int(env, "NETTVERK_EVALUATION_DAYS", 14)
     if evaluation_days < 1:
-        raise ConfigError(f"NETTVERK_EVALUATION_DAYS must be at least 1, got {evaluation_days}")
+        raise ConfigError(f"NETTVERK_EVALUATION_DAYS må være minst 1, ikke {evaluation_days}")
     return {
         "NETTVERK_ENV": mode,
         "SECRET_KEY": secret,
