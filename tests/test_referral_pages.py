@@ -11,7 +11,7 @@ from conftest import USERS, outbox
 from sqlalchemy import func, text
 from sqlmodel import select
 
-from nettverk.accounts.models import User
+from nettverk.accounts.models import RoleAssignment, User
 from nettverk.policy import PROVIDER, SENDER
 from nettverk.referrals import operations, sensitive
 from nettverk.referrals.models import (
@@ -483,6 +483,48 @@ def test_the_service_leader_reads_the_audit_log_and_no_one_else(app, as_role, db
     # The leader of Namdal reads the log of their own service.
     namdal_log = "/tjenester/barnevern-midtre-namdal/henvendelseslogg"
     assert as_role("service_leader_namdal").get(namdal_log).status_code == 200
+
+
+def log_actions(page: str, referral: Referral) -> list[str]:
+    """The "Hva" column of one referral's rows in an audit log page, newest first."""
+    return re.findall(rf"<td><code>{re.escape(referral.public_id[:8])}</code></td>\s*<td>([^<]*)</td>", page)
+
+
+def test_the_providing_side_sees_a_referral_in_its_audit_log_only_from_when_it_was_sent(as_role, db):
+    """A draft belongs to its sender: the leader of the team that provides the tiltak sees neither a draft nor
+    the rows from before it was sent (created, edited, read by the sender); the sender's leader sees them all."""
+    db.add(RoleAssignment(user_id=user(db, "provider").id, role="service_leader",
+                          service_id=service(db, "innherred-barnevern").id))
+    db.commit()
+    staff = as_role("service_staff")
+    assert send(staff, db, button="save_draft").status_code == 302
+    draft = latest(db)
+    assert staff.get(f"/henvendelser/{draft.public_id}").status_code == 200
+    assert staff.post(f"/henvendelser/{draft.public_id}/rediger",
+                      form(db, button="save_draft", need="Behovet er endret.")).status_code == 302
+    assert send(staff, db, button="save_draft").status_code == 302
+    never_sent = latest(db)
+    assert staff.post(f"/henvendelser/{never_sent.public_id}/handling/withdraw").status_code == 302
+    assert send(staff, db).status_code == 302  # created and sent in one step: "created" is the sender's too
+    at_once = latest(db)
+
+    provider_log = "/tjenester/innherred-barnevern/henvendelseslogg"
+    page = as_role("provider").get(provider_log).get_data(as_text=True)
+    assert log_actions(page, draft) == [] and log_actions(page, never_sent) == []
+    assert log_actions(page, at_once) == ["Status: sendt"]
+
+    assert staff.post(f"/henvendelser/{draft.public_id}/rediger", form(db, button="send")).status_code == 302
+    as_role("provider").get(f"/henvendelser/{draft.public_id}")
+    page = as_role("provider").get(provider_log).get_data(as_text=True)
+    assert log_actions(page, draft) == ["Lest", "Status: sendt"]
+    assert log_actions(page, never_sent) == []
+    assert "Opprettet" not in page and "Utkast endret" not in page
+
+    sender_page = as_role("service_leader").get("/tjenester/fosen-barnevern/henvendelseslogg").get_data(as_text=True)
+    assert log_actions(sender_page, draft) == ["Lest", "Status: sendt", "Utkast endret", "Utkast endret", "Lest",
+                                               "Opprettet"]  # sending from the form saves the draft first
+    assert log_actions(sender_page, never_sent) == ["Status: trukket tilbake", "Opprettet"]
+    assert log_actions(sender_page, at_once) == ["Status: sendt", "Opprettet"]
 
 
 def test_the_audit_log_cannot_be_changed(app, db):

@@ -5,7 +5,7 @@ reader stands in."""
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, or_
+from sqlalchemy import and_, case, func, or_
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import User
@@ -14,6 +14,7 @@ from nettverk.referrals.models import (
     DRAFT,
     IN_PROGRESS,
     METHODS,
+    SENT,
     Intervention,
     InterventionMunicipality,
     Referral,
@@ -201,12 +202,17 @@ def referral_page(session: Session, referral: Referral) -> ReferralPage:
 
 def audit_log(session: Session, service_id: int, limit: int = 500) -> list[tuple[ReferralAudit, Referral, User | None,
                                                                                  Service | None]]:
-    """The audit rows of every referral sent from, or to a tiltak delivered by, this service, newest first."""
+    """The audit rows of every referral sent from, or to a tiltak delivered by, this service, newest first.
+    A draft belongs to its sender until it is sent: the providing side sees a referral's rows only from its
+    "sent" row on (the rows before it, such as "created" in the same moment, are the sender's)."""
     provided = select(Intervention.id).where(Intervention.provider_service_id == service_id)
+    since_sent = and_(Referral.sent_at.is_not(None),
+                      or_(ReferralAudit.action == SENT, ReferralAudit.at > Referral.sent_at))
     return list(session.exec(
         select(ReferralAudit, Referral, User, Service)
         .join(Referral, Referral.id == ReferralAudit.referral_id)
         .join(User, User.id == ReferralAudit.actor_id, isouter=True)
         .join(Service, Service.id == ReferralAudit.actor_service_id, isouter=True)
-        .where(or_(Referral.sending_service_id == service_id, Referral.intervention_id.in_(provided)))
+        .where(or_(Referral.sending_service_id == service_id,
+                   and_(Referral.intervention_id.in_(provided), since_sent)))
         .order_by(ReferralAudit.at.desc(), ReferralAudit.id.desc()).limit(limit)))
