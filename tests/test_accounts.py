@@ -432,6 +432,39 @@ def test_service_leader_cannot_invite_staff_to_another_service(as_role, db):
     assert user(db, "ny.ansatt@innherred.example") is None
 
 
+def test_service_leader_cannot_add_a_role_to_the_admin(as_role, db):
+    before = [(r.role, r.service_id) for r in roles(db, USERS["admin"])]
+    response = invite(as_role("service_leader"), USERS["admin"], "service_staff",
+                      service_id=service_id(db, "fosen-barnevern"))
+    assert response.status_code == 403
+    assert "har allerede en konto med roller utenfor det du kan gi" in text(response)
+    assert [(r.role, r.service_id) for r in roles(db, USERS["admin"])] == before
+    assert outbox(db) == []
+
+
+def test_service_leader_cannot_add_a_role_to_another_services_staff(as_role, db):
+    response = invite(as_role("service_leader"), USERS["service_staff_namdal"], "service_leader",
+                      service_id=service_id(db, "fosen-barnevern"))
+    assert response.status_code == 403
+    assert [r.role for r in roles(db, USERS["service_staff_namdal"])] == ["service_staff"]
+
+
+def test_service_leader_adds_a_role_to_an_ordinary_participant(as_role, db):
+    fosen = service_id(db, "fosen-barnevern")
+    response = invite(as_role("service_leader"), USERS["participant"], "service_staff", service_id=fosen)
+    assert response.status_code == 302
+    assert sorted((r.role, r.service_id) for r in roles(db, USERS["participant"])) == [
+        ("participant", None), ("service_staff", fosen)]
+    [message] = outbox(db, USERS["participant"])
+    assert message.subject == "Du har fått en ny rolle i nettverk"
+
+
+def test_admin_still_adds_a_role_to_anyone(as_role, db):
+    response = invite(as_role("admin"), USERS["service_staff_namdal"], "coordinator", base_id=base_id(db, "fosen"))
+    assert response.status_code == 302
+    assert sorted(r.role for r in roles(db, USERS["service_staff_namdal"])) == ["coordinator", "service_staff"]
+
+
 def test_participant_may_not_invite(as_role, db):
     browser = as_role("participant")
     assert browser.get("/brukere/inviter").status_code == 403

@@ -15,7 +15,7 @@ from nettverk.accounts.models import AccountToken, LoginAttempt, RoleAssignment,
 from nettverk.activity import record
 from nettverk.errors import OperationError
 from nettverk.mail.operations import queue_mail
-from nettverk.policy import ROLE_SCOPES, ROLES
+from nettverk.policy import ROLE_SCOPES, ROLES, can_grant, is_admin
 from nettverk.registry.models import CompetenceBase, Municipality, Service
 from nettverk.timeutil import utcnow
 from nettverk.tokens import hash_token, new_token
@@ -158,11 +158,25 @@ def revoke_role(session: Session, actor_id: int | None, assignment: RoleAssignme
     record(session, actor_id, "role.revoked", user, f"{ROLES[assignment.role]} fra {user.email}")
 
 
+def _within_reach(session: Session, actor: User, user: User) -> bool:
+    """A non-admin may add a role only to an account whose every role they could have given themselves
+    (can_grant, in its scope): never to the admin, another base's coordinator or another service's staff,
+    whose access would otherwise be touched, and whose pending invitation link would be replaced."""
+    if is_admin(actor):
+        return True
+    held = session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user.id)).all()
+    return all(can_grant(actor, r.role, base_id=r.base_id, municipality_id=r.municipality_id,
+                         service_id=r.service_id) for r in held)
+
+
 def invite(session: Session, actor: User, email: str, name: str, role: str, lifetime_days: int,
            **scope) -> User:
     """Invite a person by e-mail into a role. An existing account just gets the role (and a notice)."""
     email = normalise_email(email)
     user = user_by_email(session, email)
+    if user is not None and not _within_reach(session, actor, user):
+        raise OperationError(f"{email} har allerede en konto med roller utenfor det du kan gi. Be en "
+                             "administrator om å gi rollen.", "email", 403)
     if user is None:
         user = User(email=email, name=(name or "").strip())
         session.add(user)
