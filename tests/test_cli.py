@@ -54,3 +54,43 @@ def test_wrong_setting_names_the_setting(env, setting):
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]
     assert setting in result.stderr
+
+
+@pytest.fixture
+def fresh_postgres_url():
+    """An empty PostgreSQL database of this test's own, on the server of NETTVERK_TEST_DATABASE_URL."""
+    url = os.environ.get("NETTVERK_TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (NETTVERK_TEST_DATABASE_URL)")
+    from sqlalchemy import create_engine, text
+
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_upgrade_race"
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{own}"'))
+    yield f"{base}/{own}"
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_two_upgrades_at_once_on_an_empty_postgres_database(fresh_postgres_url):
+    """Without the advisory lock in migrations/env.py one of the two fails (both create the same tables)."""
+    from sqlalchemy import create_engine, text
+
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NETTVERK_ENV": "development",
+           "NETTVERK_DATABASE_URL": fresh_postgres_url}
+    upgrades = [subprocess.Popen([NETTVERK, "db", "upgrade"], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for upgrade in upgrades:
+        _, stderr = upgrade.communicate(timeout=300)
+        assert upgrade.returncode == 0, stderr
+        assert "Traceback" not in stderr
+    engine = create_engine(fresh_postgres_url)
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    engine.dispose()
+    assert len(versions) == 1
+    assert run("db", "current", **env).stdout.strip() == f"{versions[0]} (head)"
