@@ -181,3 +181,36 @@ def test_control_characters_do_not_break_the_workbook(db, event):
 def test_export_filename_is_ascii_with_the_date(event):
     assert export_filename(event, "xlsx") == "deltakere-fagdag-om-bti-pa-rorvik-var-2027-03-09.xlsx"
     assert export_filename(event, "csv").endswith(".csv")
+
+
+FULLWIDTH_ATTACKS = ["＝HYPERLINK(\"http://evil\")", "＋47 cmd", "－2＋3", "＠SUM(1)", "﹦1+1", "  =1+1",
+                     "\u00a0\u200b=1+1", "\u3000＝1+1", "\u2212 2+3", "\n=1+1"]
+
+
+def test_fullwidth_and_indented_formula_starts_are_neutralised_in_the_downloaded_csv(db, event, as_role):
+    """Through HTTP, as the coordinator downloads it: Excel and LibreOffice read ＝ (U+FF1D) and the other
+    fullwidth and small forms as =, and skip leading blanks, so these are formulas too."""
+    for index, attack in enumerate(FULLWIDTH_ATTACKS):
+        _add(db, event, f"Deltaker {index}", email=f"fw{index}@x.no", role=attack, dietary=attack)
+    _add(db, event, "Vanlig Person", role="Miljøterapeut – 50 %", dietary="  ingen")
+    response = as_role("coordinator_fosen").get(f"/arrangementer/{event.id}/deltakere.csv")
+    assert response.status_code == 200
+    people = by_name(read_csv(response.get_data()))
+    for index, attack in enumerate(FULLWIDTH_ATTACKS):
+        person = people[f"Deltaker {index}"]
+        assert person["Stilling"] == person["Allergier/spesialkost"] == "'" + attack
+    assert people["Vanlig Person"]["Stilling"] == "Miljøterapeut – 50 %"
+    assert people["Vanlig Person"]["Allergier/spesialkost"] == "  ingen"
+
+
+def test_referral_statistics_csv_uses_the_same_guard():
+    """The statistics file is written by the shared table_csv, so a tiltak name starting with ＝ is text."""
+    from types import SimpleNamespace
+
+    from nettverk.referrals import statistics_views
+    from nettverk.referrals.statistics import COUNTS, MEDIANS, MaskedRow, MaskedTable
+
+    cells = {column: SimpleNamespace(text="<3") for column in COUNTS}
+    row = MaskedRow("＝cmd|' /C calc'!A0", cells, dict.fromkeys(MEDIANS, "–"))
+    rows = read_csv(statistics_views.statistics_csv_bytes(MaskedTable([row], row), MaskedTable([row], row)))
+    assert rows[1][:3] == ["Kommune", "'＝cmd|' /C calc'!A0", "<3"]

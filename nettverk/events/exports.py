@@ -1,13 +1,15 @@
 """Participant lists as CSV and XLSX, for name tags and sign-in sheets.
 
 `rows` is what queries.participants(session, event_id) returns. Both formats are safe against
-spreadsheet formula injection (OWASP): a text cell starting with =, +, -, @, tab or carriage return
-gets a leading single quote, so a name like =HYPERLINK(...) stays text. The CSV is for Excel in
-Norway: UTF-8 with a byte order mark, semicolons between fields.
+spreadsheet formula injection (OWASP): a text cell starting with =, +, -, @, tab or a line break gets a
+leading single quote, so a name like =HYPERLINK(...) stays text. safe_text is the one guard every
+CSV and XLSX export uses (participant lists, competence, referral statistics). The CSV is for Excel
+in Norway: UTF-8 with a byte order mark, semicolons between fields.
 """
 
 import csv
 import io
+import unicodedata
 from datetime import datetime
 
 from flask import Response
@@ -26,7 +28,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 
 COLUMNS = ["Navn", "E-post", "Kommune", "Arbeidssted", "Stilling", "Status", "Allergier/spesialkost", "Lunsj",
            "Møtte", "Påmeldt"]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\u2212")  # U+2212 (minus sign): spreadsheets read it as "-" too
 DATE_FORMAT = "%d.%m.%Y %H:%M"  # Oslo time, as a Norwegian spreadsheet shows it
 XLSX_DATE_FORMAT = "dd.mm.yyyy hh:mm"
 MAX_COLUMN_WIDTH = 50
@@ -35,8 +37,13 @@ Row = tuple[Registration, Municipality | None, Unit | None]
 
 
 def safe_text(value: str) -> str:
-    """A cell's text that no spreadsheet will run as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """A cell's text that no spreadsheet will run as a formula. Spreadsheets skip leading blanks and
+    read fullwidth forms (＝ U+FF1D, ＋, －, ＠, and the small forms) as the ASCII ones, so the check
+    looks at the first visible character, folded with NFKC; a tab or line break first is itself a start."""
+    if value[:1] in ("\t", "\r", "\n"):
+        return "'" + value
+    first = next((c for c in value if not c.isspace() and unicodedata.category(c) != "Cf"), "")
+    return "'" + value if unicodedata.normalize("NFKC", first).startswith(FORMULA_STARTS) else value
 
 
 def _yes_no(value: bool | None) -> str:

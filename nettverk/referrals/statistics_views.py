@@ -5,14 +5,12 @@ same masked numbers (statistics.mask); neither ever shows a case reference, a ne
 and neither writes referral audit rows: no referral is read, only counts.
 """
 
-import csv
-import io
 from datetime import date
 
 from flask import Blueprint, abort, render_template, request
 
 from nettverk.db import get_session
-from nettverk.events.exports import CSV_MIMETYPE, attachment, safe_text
+from nettverk.events.exports import CSV_MIMETYPE, attachment, table_csv
 from nettverk.policy import requires
 from nettverk.referrals import statistics
 from nettverk.referrals.statistics import COUNTS, FIRST_YEAR, LAST_YEAR, MEDIANS, MaskedTable, Period
@@ -73,19 +71,14 @@ def _csv_rows(kind: str, table: MaskedTable) -> list[list[str]]:
     rows = []
     for row in [*table.rows, table.total]:
         label = f"{row.label} ({row.note.lower()})" if row.note else row.label
-        rows.append([kind, safe_text(label), *(row.cells[c].text for c in COUNTS),
+        rows.append([kind, label, *(row.cells[c].text for c in COUNTS),
                      *(row.medians[m] for m in MEDIANS)])
     return rows
 
 
 def statistics_csv_bytes(by_municipality: MaskedTable, by_intervention: MaskedTable) -> bytes:
-    """The two tables as one CSV for Excel in Norway (UTF-8 with BOM, semicolons), as the page shows them."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(_csv_rows("Kommune", by_municipality))
-    writer.writerows(_csv_rows("Tiltak", by_intervention))
-    return out.getvalue().encode("utf-8-sig")
+    """The two tables as one CSV for Excel in Norway, as the page shows them; table_csv makes every cell safe."""
+    return table_csv(CSV_COLUMNS, _csv_rows("Kommune", by_municipality) + _csv_rows("Tiltak", by_intervention))
 
 
 @bp.get("/kompetansebaser/<slug>/henvendelsesstatistikk.csv")
