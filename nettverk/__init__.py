@@ -47,7 +47,10 @@ SECURITY_HEADERS = {
 
 
 def create_app(test_config: dict | None = None, env: dict | None = None) -> Flask:
+    from nettverk.forms import NettverkRequest
+
     app = Flask(__name__)
+    app.request_class = NettverkRequest  # invalid UTF-8 in a form body reaches the fields as U+FFFD
     app.config.update(load_settings(env))
     app.config.update(test_config or {})
     if app.config["TRUST_PROXY"]:

@@ -1,18 +1,45 @@
 """Form pieces shared by modules (Flask-WTF gives CSRF on every form)."""
 
+from urllib.parse import parse_qsl
+
+from flask import Request
 from flask_wtf import FlaskForm
-from wtforms import SelectMultipleField, widgets
+from werkzeug.formparser import FormDataParser
+from wtforms import PasswordField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms.validators import StopValidation
 
 from nettverk.errors import OperationError
+from nettverk.text import character_problem
 
 REQUIRED = "Dette feltet må fylles ut."
 
 
+class AllowedCharacters:
+    """Refuses what `text.character_problem` refuses; every text field of every Form gets it first."""
+
+    def __init__(self, multiline: bool):
+        self.multiline = multiline
+
+    def __call__(self, form, field):
+        message = character_problem(field.data, self.multiline) if isinstance(field.data, str) else None
+        if message:
+            raise StopValidation(message)
+
+
 class Form(FlaskForm):
-    """Every form: CSRF from Flask-WTF, WTForms' own messages in bokmål (e.g. an invalid date)."""
+    """Every form: CSRF from Flask-WTF, WTForms' own messages in bokmål (e.g. an invalid date), and no
+    control characters in any text field (a text area may hold line breaks and tabs)."""
 
     class Meta:
         locales = ["nb"]
+
+        def bind_field(self, form, unbound_field, options):
+            field_class = unbound_field.field_class
+            # Passwords are only hashed, never shown or sent, so any character may be part of one.
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                check = AllowedCharacters(multiline=issubclass(field_class, TextAreaField))
+                options = {**options, "validators": [check, *(unbound_field.kwargs.get("validators") or ())]}
+            return super().bind_field(form, unbound_field, options)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -35,3 +62,17 @@ def show_error(form, error: OperationError) -> int:
 def optional_id(value):
     """Coerce a select's value to an int, with '' meaning none."""
     return int(value) if value not in (None, "", "None") else None
+
+
+class _FormDataParser(FormDataParser):
+    def _parse_urlencoded(self, stream, mimetype, content_length, options):
+        # Werkzeug keeps invalid UTF-8 in a urlencoded body as literal text ("%FF%FE"), which no field could
+        # tell from typed text; decoded as U+FFFD, as in multipart bodies and paths, the fields refuse it.
+        items = parse_qsl(stream.read().decode(errors="replace"), keep_blank_values=True, errors="replace")
+        return stream, self.cls(items), self.cls()
+
+
+class NettverkRequest(Request):
+    """The app's request: invalid UTF-8 in a form body arrives as U+FFFD (see `_FormDataParser`)."""
+
+    form_data_parser_class = _FormDataParser

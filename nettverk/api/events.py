@@ -36,11 +36,11 @@ from nettverk.networks.models import NETWORK_KINDS, Network, NetworkBase, Networ
 from nettverk.policy import requires
 from nettverk.registry.models import CompetenceBase, Municipality
 from nettverk.registry.queries import with_predecessors
+from nettverk.text import character_problem
 from nettverk.timeutil import oslo_midnight, to_oslo
 
 DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MUNICIPALITY_NUMBER = re.compile(r"^[0-9]{4}$")
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # PostgreSQL refuses NUL in text
 # The fields a registration body may have, and their longest accepted length (the table's columns).
 REGISTRATION_FIELDS = {"municipality": 4, "role": 160, "dietary": 300, "lunch": None}
 
@@ -264,8 +264,8 @@ def _registrant(body: dict):
             value = ""
         if not isinstance(value, str):
             return _invalid(f"«{name}» må være tekst.", name)
-        if CONTROL_CHARACTERS.search(value):
-            return _invalid(f"«{name}» kan ikke inneholde kontrolltegn.", name)
+        if message := character_problem(value):  # the same rule as every form's text fields
+            return _invalid(f"«{name}»: {message}", name)
         if len(value.strip()) > REGISTRATION_FIELDS[name]:
             return _invalid(f"«{name}» kan ha høyst {REGISTRATION_FIELDS[name]} tegn.", name)
         texts[name] = value.strip()
