@@ -8,10 +8,11 @@ from datetime import time, timedelta
 
 import pytest
 from conftest import USERS, in_app, link_in, make_app, outbox
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, text
 from sqlmodel import delete, select
 
 from nettverk.accounts.models import User
+from nettverk.activity import ActivityLog
 from nettverk.errors import OperationError
 from nettverk.evaluations import operations as evaluations
 from nettverk.evaluations.models import Evaluation, EvaluationInvitation
@@ -232,13 +233,45 @@ def test_an_answer_cannot_be_traced_to_its_invitation_or_person(app, db):
         evaluations.answer(db, tokens[0], 5, 4, "Nyttig dag")
         db.commit()
     columns = {c["name"] for c in inspect(db.get_bind()).get_columns("evaluation")}
-    assert columns == {"id", "event_id", "overall", "usefulness", "comment", "created_at"}
+    assert columns == {"id", "event_id", "overall", "usefulness", "comment"}  # no time either
     foreign = {fk["referred_table"] for fk in inspect(db.get_bind()).get_foreign_keys("evaluation")}
     assert foreign == {"event"}
     invitation_columns = {c["name"] for c in inspect(db.get_bind()).get_columns("evaluation_invitation")}
     assert invitation_columns == {"id", "event_id", "registration_id", "token_hash", "created_at", "answered"}
     answered = db.exec(select(EvaluationInvitation.answered).where(EvaluationInvitation.event_id == event.id))
     assert sorted(answered) == [False, True]
+
+
+def test_on_postgresql_no_system_column_or_order_links_an_answer_to_its_invitation(app, db, browser):
+    """The invitation's mark and the answer are written in different transactions (different xmin), and every
+    answer rewrites all of the event's answers (one xmin for all of them, fresh ids in random order): the
+    answers carry nothing of when each came. No change-log line is written at answering either."""
+    if db.get_bind().dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only (NETTVERK_TEST_DATABASE_URL): xmin is PostgreSQL's")
+    event = end(db, make_event(db))
+    tokens = invited(db, event, 3)
+
+    def system_columns(table):
+        db.rollback()
+        return db.execute(text(f"SELECT xmin::text, id, ctid::text FROM {table} WHERE event_id = :e"),  # noqa: S608
+                          {"e": event.id}).all()
+
+    logged = db.exec(select(func.count()).select_from(ActivityLog)).one()
+    ids = []
+    for n, token in enumerate(tokens):
+        assert answer(browser, token, str(n + 2), "4", f"Svar {n}").status_code == 200
+        answers = system_columns("evaluation")
+        assert len(answers) == n + 1 and len({xmin for xmin, _, _ in answers}) == 1  # all rewritten together
+        ids.append({row_id for _, row_id, _ in answers})
+    answered = db.exec(select(EvaluationInvitation).where(EvaluationInvitation.event_id == event.id)).all()
+    assert all(invitation.answered for invitation in answered)
+    invitation_xmins = {xmin for xmin, _, _ in system_columns("evaluation_invitation")}
+    assert len(invitation_xmins) == 3  # each claimed in its own transaction
+    assert not invitation_xmins & {xmin for xmin, _, _ in system_columns("evaluation")}
+    assert ids[0].isdisjoint(ids[1]) and ids[1].isdisjoint(ids[2])  # no answer keeps the id it came with
+    assert db.exec(select(func.count()).select_from(ActivityLog)).one() == logged
+    columns = {c["name"] for c in inspect(db.get_bind()).get_columns("evaluation")}
+    assert columns == {"id", "event_id", "overall", "usefulness", "comment"}
 
 
 def test_no_answer_after_the_deadline(app, db, browser):

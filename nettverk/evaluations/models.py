@@ -1,9 +1,10 @@
 """Evaluations after a gathering: the personal link each participant gets, and their one answer.
 
 The link's secret is stored only as a hash (tokens.py). An answer is anonymous in the database too: it names
-its event, not the invitation or the person it came through. The invitation only records that it has been
-answered (operations.claim sets the flag with one conditional UPDATE), which keeps one answer per participant,
-also when two arrive at once.
+its event, not the invitation or the person it came through, and has no time. The invitation only records that
+it has been answered (operations.claim sets the flag with one conditional UPDATE), which keeps one answer per
+participant, also when two arrive at once. How the two are kept apart on PostgreSQL (system columns, order):
+see operations.answer.
 """
 
 from datetime import datetime
@@ -31,7 +32,8 @@ class EvaluationInvitation(SQLModel, table=True):
 
 
 class Evaluation(SQLModel, table=True):
-    """An answer, linked to nothing but its event."""
+    """An answer, linked to nothing but its event; no time, and its id says nothing of when it came (the event's
+    answers are written anew in random order with every answer)."""
     __table_args__ = (
         CheckConstraint("overall BETWEEN 1 AND 5", name="ck_evaluation_overall"),
         CheckConstraint("usefulness BETWEEN 1 AND 5", name="ck_evaluation_usefulness"),
@@ -41,4 +43,3 @@ class Evaluation(SQLModel, table=True):
     overall: int
     usefulness: int
     comment: str = Field(default="", max_length=MAX_COMMENT)
-    created_at: datetime = Field(default_factory=utcnow)

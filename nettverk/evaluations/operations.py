@@ -5,17 +5,18 @@ Who is asked: the confirmed registrations of a published or held fagdag/kurs tha
 coordinator has marked attendance, only those who came. The deadline is the event's end plus
 NETTVERK_EVALUATION_DAYS (default 14); the job asks nobody after it. Each link is sent once
 (`notify_once`, key evaluation:<event>:<registration>), and the answer is stored linked to its event only,
-not to the invitation or the person; the change log names neither the person nor what they answered.
+not to the invitation or the person, and so that the database itself cannot link them either (see `answer`).
 """
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import User
-from nettverk.activity import record
+from nettverk.db import lock_for_update
 from nettverk.errors import OperationError
 from nettverk.evaluations.models import EVALUATED_KINDS, MAX_COMMENT, SCORES, Evaluation, EvaluationInvitation
 from nettverk.events.models import CONFIRMED, HELD, PUBLISHED, Event, Registration
@@ -121,20 +122,45 @@ def _score(value, field: str) -> int:
 
 
 def answer(session: Session, token: str, overall, usefulness, comment: str = "",
-           now: datetime | None = None) -> Evaluation:
+           now: datetime | None = None) -> None:
     """Store the participant's answer. Refused: a score outside 1–5 or missing, a comment over
-    MAX_COMMENT characters, a second answer (409, also when two arrive at once), after the deadline (410)."""
+    MAX_COMMENT characters, a second answer (409, also when two arrive at once), after the deadline (410).
+
+    Commits itself, in two transactions, so that not even the database links the answer to the invitation:
+    1. the invitation is marked answered (and committed): its xmin is that transaction's;
+    2. all the event's answers, the new one among them, are deleted and inserted again in random order in
+       a second transaction: every answer of the event then has the same xmin, fresh ids, and a physical
+       order (ctid) that says nothing of who answered when. An answer has no time, and the change log gets
+       no line for it (its time would match the invitation's).
+    If step 2 fails, the mark is taken back, so the participant can answer again."""
     invitation, event = open_invitation(session, token, now)
     overall, usefulness = _score(overall, "overall"), _score(usefulness, "usefulness")
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:
         raise OperationError(f"Skriv høyst {MAX_COMMENT} tegn (du skrev {len(comment)}).", "comment")
     claim(session, invitation.id)
-    evaluation = Evaluation(event_id=event.id, overall=overall, usefulness=usefulness, comment=comment)
-    session.add(evaluation)
+    session.commit()
+    try:
+        _store_shuffled(session, event.id, (overall, usefulness, comment))
+        session.commit()
+    except Exception:
+        session.rollback()
+        session.exec(update(EvaluationInvitation).where(EvaluationInvitation.id == invitation.id)
+                     .values(answered=False))
+        session.commit()
+        raise
+
+
+def _store_shuffled(session: Session, event_id: int, new: tuple[int, int, str]) -> None:
+    """Write the event's answers anew, `new` among them, in random order (see `answer`)."""
+    lock_for_update(session, Event, event_id)  # one rewrite of an event's answers at a time
+    rows = [*session.exec(select(Evaluation.overall, Evaluation.usefulness, Evaluation.comment)
+                          .where(Evaluation.event_id == event_id)), new]
+    session.exec(delete(Evaluation).where(Evaluation.event_id == event_id))
+    secrets.SystemRandom().shuffle(rows)
+    session.add_all(Evaluation(event_id=event_id, overall=overall, usefulness=usefulness, comment=comment)
+                    for overall, usefulness, comment in rows)
     session.flush()
-    record(session, None, "evaluation.answered", event, event.title)
-    return evaluation
 
 
 def claim(session: Session, invitation_id: int) -> None:
