@@ -1,15 +1,17 @@
 """Form pieces shared by modules (Flask-WTF gives CSRF on every form)."""
 
+from datetime import date, datetime
 from urllib.parse import parse_qsl
 
 from flask import Request
 from flask_wtf import FlaskForm
 from werkzeug.formparser import FormDataParser
-from wtforms import PasswordField, SelectMultipleField, StringField, TextAreaField, widgets
+from wtforms import PasswordField, SelectMultipleField, StringField, TextAreaField, ValidationError, widgets
 from wtforms.validators import StopValidation
 
 from nettverk.errors import OperationError
 from nettverk.text import character_problem
+from nettverk.timeutil import EARLIEST_DAY, PLANNING_YEARS, DateOutOfRange, check_day, latest_day
 
 REQUIRED = "Dette feltet må fylles ut."
 
@@ -47,6 +49,22 @@ class MultiCheckboxField(SelectMultipleField):
 
     widget = widgets.ListWidget(prefix_label=False)
     option_widget = widgets.CheckboxInput()
+
+
+class InWindow:
+    """A date (or date and time) field's value within timeutil's window: from `earliest` to `years` ahead."""
+
+    def __init__(self, earliest: date = EARLIEST_DAY, years: int = PLANNING_YEARS):
+        self.earliest, self.years = earliest, years
+
+    def __call__(self, form, field):
+        if field.data is None:  # empty, or not a date at all (the field has said so already)
+            return
+        day = field.data.date() if isinstance(field.data, datetime) else field.data
+        try:
+            check_day(day, self.earliest, latest_day(self.years))
+        except DateOutOfRange as error:
+            raise ValidationError(str(error)) from None
 
 
 def show_error(form, error: OperationError) -> int:

@@ -1,6 +1,7 @@
 """Time: store UTC (timezone-aware; SQLModel's UTCDateTime column keeps it so on SQLite and PostgreSQL),
 show Europe/Oslo."""
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -118,3 +119,46 @@ def format_span(starts_at: datetime, ends_at: datetime, all_day: bool = False) -
         first = f"{WEEKDAYS[start.weekday()]} {start.day}. {MONTHS[start.month - 1]}"
         return f"{first} kl. {start:%H.%M} – {format_datetime(ends_at)}"
     return f"{format_datetime(starts_at)} – {format_datetime(ends_at)}"
+
+
+# The window of dates anyone may enter or ask for. A date outside it is a typo (year 0001 or 9999) that would
+# overflow the arithmetic around it (a datetime of 9999-12-31 plus a day) and answer 500 instead of a message.
+EARLIEST_DAY = date(2000, 1, 1)  # nothing this platform plans or lists happened before
+EARLIEST_RECORD_DAY = date(1950, 1, 1)  # a person's training, or a document, may be older
+EARLIEST_MERGER_DAY = date(1838, 1, 1)  # the municipalities' history starts with the formannskapslovene
+PLANNING_YEARS = 10  # nothing is planned further ahead
+DAY_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")  # date.fromisoformat alone also takes 20260310 and 2026-W11-2
+
+
+class DateOutOfRange(ValueError):
+    """A date outside the window; str() is the Norwegian message for the person."""
+
+
+def today_in_oslo() -> date:
+    return to_oslo(utcnow()).date()
+
+
+def latest_day(years: int = PLANNING_YEARS) -> date:
+    """Today in Oslo, `years` ahead (28 February for a 29th)."""
+    today = today_in_oslo()
+    return today.replace(year=today.year + years, day=min(today.day, 28) if today.month == 2 else today.day)
+
+
+def check_day(day: date, earliest: date = EARLIEST_DAY, latest: date | None = None) -> date:
+    """The day itself if it lies in the window (both ends included), else DateOutOfRange."""
+    latest = latest or latest_day()
+    if not earliest <= day <= latest:
+        raise DateOutOfRange(f"Velg en dato mellom {format_short_date(earliest)} og {format_short_date(latest)}.")
+    return day
+
+
+def parse_day(text: str, earliest: date = EARLIEST_DAY, latest: date | None = None) -> date:
+    """A day written ÅÅÅÅ-MM-DD (a URL's or the API's), checked against the window; ValueError otherwise."""
+    text = (text or "").strip()
+    try:
+        if not DAY_PATTERN.fullmatch(text):
+            raise ValueError(text)
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"Datoen må skrives som år-måned-dag, for eksempel {today_in_oslo().isoformat()}.") from None
+    return check_day(day, earliest, latest)

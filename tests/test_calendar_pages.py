@@ -365,10 +365,10 @@ def test_annual_wheel_of_unknown_base_is_404(browser):
     ("/kalender?type=fest", "Velg en type arrangement fra listen."),
     ("/kalender?kommune=9999", "Vi fant ingen kommune med det kommunenummeret."),
     ("/kalender/sjekk-dato?dato=2027-02-30", "Datoen må skrives som år-måned-dag"),
-    ("/kalender/sjekk-dato?dato=1200-01-01", "Velg en dato mellom år 2000 og 2100."),
+    ("/kalender/sjekk-dato?dato=1200-01-01", "Velg en dato mellom 1. januar 2000 og"),
     ("/kalender/sjekk-dato?dato=2027-03-10&base=finnes-ikke", "Vi fant ikke den kompetansebasen."),
-    ("/kompetansebaser/fosen/arshjul?ar=abc", "Året må være et årstall mellom 2000 og 2100"),
-    ("/kompetansebaser/fosen/arshjul?ar=99999", "Året må være et årstall mellom 2000 og 2100"),
+    ("/kompetansebaser/fosen/arshjul?ar=abc", "Året må være et årstall mellom 2000 og"),
+    ("/kompetansebaser/fosen/arshjul?ar=99999", "Året må være et årstall mellom 2000 og"),
 ])
 def test_bad_parameters_get_400_with_a_norwegian_message(browser, url, message):
     response = browser.get(url)

@@ -37,9 +37,8 @@ from nettverk.policy import requires
 from nettverk.registry.models import CompetenceBase, Municipality
 from nettverk.registry.queries import with_predecessors
 from nettverk.text import character_problem
-from nettverk.timeutil import oslo_midnight, to_oslo
+from nettverk.timeutil import oslo_midnight, parse_day, to_oslo
 
-DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 MUNICIPALITY_NUMBER = re.compile(r"^[0-9]{4}$")
 # The fields a registration body may have, and their longest accepted length (the table's columns).
 REGISTRATION_FIELDS = {"municipality": 4, "role": 160, "dietary": 300, "lunch": None}
@@ -145,14 +144,9 @@ def _day(name: str) -> date | None:
     if value is None:
         return None
     try:
-        if not DAY.match(value):
-            raise ValueError(value)
-        day = date.fromisoformat(value)
-        # Both Oslo midnights around the day must exist as datetimes (not year 1 or 9999).
-        oslo_midnight(day - timedelta(days=1)), oslo_midnight(day + timedelta(days=1))
-    except (ValueError, OverflowError):
-        abort(400, f"«{name}» må være en dato på formen ÅÅÅÅ-MM-DD, for eksempel 2026-03-10, ikke «{value}».")
-    return day
+        return parse_day(value)  # the same window as every date people enter (timeutil)
+    except ValueError as error:
+        abort(400, f"«{name}» må være en dato på formen ÅÅÅÅ-MM-DD, ikke «{value}». {error}")
 
 
 def _filters() -> list:

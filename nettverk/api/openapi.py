@@ -50,6 +50,9 @@ def _path_param(name: str, description: str, pattern: str | None = None) -> dict
     return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
 
 
+DATE_WINDOW = "Fra 2000-01-01 til ti år fram i tid; en dato utenfor gir 400."  # timeutil.check_day
+
+
 def _query_param(name: str, description: str, schema: dict) -> dict:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
@@ -332,9 +335,9 @@ PATHS = {
                                          "kommunene den ble slått sammen av, som vertskommune",
                          {"type": "string", "pattern": "^[0-9]{4}$"}),
             _query_param("kind", "Type arrangement", {"type": "string", "enum": list(EVENT_KINDS)}),
-            _query_param("from", "Første dag (Oslo): arrangementer som pågår denne dagen eller senere",
+            _query_param("from", "Første dag (Oslo): arrangementer som pågår denne dagen eller senere. " + DATE_WINDOW,
                          {"type": "string", "format": "date"}),
-            _query_param("to", "Siste dag (Oslo): arrangementer som starter senest denne dagen",
+            _query_param("to", "Siste dag (Oslo): arrangementer som starter senest denne dagen. " + DATE_WINDOW,
                          {"type": "string", "format": "date"}),
             _query_param("page", "Side (fra 1); 200 arrangementer per side, total sier hvor mange i alt",
                          {"type": "integer", "minimum": 1, "default": 1}),

@@ -6,7 +6,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from nettverk.competence.models import AREA_KINDS, LEVELS
-from nettverk.forms import Form, optional_id
+from nettverk.forms import Form, InWindow, optional_id
+from nettverk.timeutil import EARLIEST_RECORD_DAY
 
 DATE_HINT = "For eksempel 2025-03-14."
 
@@ -34,10 +35,11 @@ class RecordForm(Form):
                                          *(SelectChoice(k, v) for k, v in LEVELS.items())],
                         validate_choice=False, validators=[DataRequired("Velg et nivå fra listen.")])
     achieved_on = DateField("Dato for opplæringen eller sertifiseringen",
-                            validators=[DataRequired("Skriv datoen som år-måned-dag.")], description=DATE_HINT)
+                            validators=[DataRequired("Skriv datoen som år-måned-dag."), InWindow(EARLIEST_RECORD_DAY)],
+                            description=DATE_HINT)
     issued_by = StringField("Gitt av", validators=[Optional(), Length(max=200)],
                             description="Hvem som holdt opplæringen eller sertifiserte, for eksempel RBUP Midt-Norge.")
-    expires_on = DateField("Utløper", validators=[Optional()],
+    expires_on = DateField("Utløper", validators=[Optional(), InWindow(EARLIEST_RECORD_DAY, years=30)],
                            description="Tomt: regnes ut fra kompetanseområdet for sertifiseringer som utløper, "
                                        "ellers ingen utløpsdato.")
 

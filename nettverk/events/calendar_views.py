@@ -14,12 +14,11 @@ from nettverk.events.models import EVENT_KINDS
 from nettverk.networks.queries import network_by_slug
 from nettverk.policy import requires
 from nettverk.registry.views import load_base
-from nettverk.timeutil import to_oslo, utcnow
+from nettverk.timeutil import EARLIEST_DAY, check_day, latest_day, parse_day, to_oslo, utcnow
 
 bp = Blueprint("calendar", __name__)
 
 MONTH_PATTERN = re.compile(r"(\d{4})-(\d{1,2})")
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 FILTER_ARGS = ("base", "nettverk", "type", "kommune")
 
 
@@ -36,28 +35,25 @@ def _parse_month(value: str | None) -> date:
     if not value:
         return _today().replace(day=1)
     match = MONTH_PATTERN.fullmatch(value.strip())
-    if not match or not 1 <= int(match.group(2)) <= 12 or not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+    if not match or not 1 <= int(match.group(2)) <= 12 or not 1 <= int(match.group(1)):
         raise ValueError(f"Måneden må skrives som år og måned, for eksempel {_today():%Y-%m}.")
-    return date(int(match.group(1)), int(match.group(2)), 1)
+    first = date(int(match.group(1)), int(match.group(2)), 1)
+    return check_day(first, EARLIEST_DAY, latest_day().replace(day=1))  # the window of every date (timeutil)
 
 
 def _parse_year(value: str | None) -> int:
     if not value:
         return _today().year
     value = value.strip()
-    if not value.isdigit() or not FIRST_YEAR <= int(value) <= LAST_YEAR:
-        raise ValueError(f"Året må være et årstall mellom {FIRST_YEAR} og {LAST_YEAR}, for eksempel {_today().year}.")
+    first, last = _years()
+    if not value.isdigit() or not first <= int(value) <= last:
+        raise ValueError(f"Året må være et årstall mellom {first} og {last}, for eksempel {_today().year}.")
     return int(value)
 
 
-def _parse_day(value: str) -> date:
-    try:
-        day = date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValueError("Datoen må skrives som år-måned-dag, for eksempel 2026-05-17.") from None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise ValueError(f"Velg en dato mellom år {FIRST_YEAR} og {LAST_YEAR}.")
-    return day
+def _years() -> tuple[int, int]:
+    """The years of the window of every date (timeutil.check_day)."""
+    return EARLIEST_DAY.year, latest_day().year
 
 
 def _filters(session, errors: dict[str, str]) -> calendar.Filters:
@@ -134,7 +130,7 @@ def check_date():
     warnings = None
     if value := request.args.get("dato", "").strip():
         try:
-            day = _parse_day(value)
+            day = parse_day(value)
         except ValueError as error:
             errors["dato"] = str(error)
     if slug := request.args.get("base", "").strip():
@@ -160,4 +156,4 @@ def annual_wheel(base, slug):
         abort(400, str(error))
     wheel = calendar.annual_wheel(get_session(), base, year, _manager_base_ids(), today=_today())
     return render_template("calendar/annual_wheel.html", wheel=wheel, base=base, year=year,
-                           first_year=FIRST_YEAR, last_year=LAST_YEAR)
+                           first_year=_years()[0], last_year=_years()[1])

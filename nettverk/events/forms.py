@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from nettverk.events.models import AUDIENCES, EVENT_KINDS
-from nettverk.forms import REQUIRED, Form, optional_id
+from nettverk.forms import REQUIRED, Form, InWindow, optional_id
 
 EMAIL = "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no."
 PROGRAMME_LINE = re.compile(r"^\s*(\d{1,2})[.:](\d{2})\s+(.+?)(?:\s+[–-]\s+(.+))?\s*$")
@@ -36,9 +36,9 @@ class EventForm(Form):
                                                  "i sin kompetanseoversikt når oppmøtet føres.")
     audience = SelectField("Åpent for", choices=[SelectChoice(k, v) for k, v in AUDIENCES.items()],
                            validators=[DataRequired("Velg hvem arrangementet er åpent for.")])
-    start_date = DateField("Startdato", validators=[DataRequired("Skriv startdatoen.")])
+    start_date = DateField("Startdato", validators=[DataRequired("Skriv startdatoen."), InWindow()])
     start_time = TimeField("Starter kl.", validators=[Optional()], description="For eksempel 09:00.")
-    end_date = DateField("Sluttdato", validators=[DataRequired("Skriv sluttdatoen.")],
+    end_date = DateField("Sluttdato", validators=[DataRequired("Skriv sluttdatoen."), InWindow()],
                          description="Samme dag som start for endagsarrangementer.")
     end_time = TimeField("Slutter kl.", validators=[Optional()])
     all_day = BooleanField("Heldagsarrangement (uten klokkeslett)")
@@ -57,9 +57,9 @@ class EventForm(Form):
                             description="Tomt betyr ubegrenset. Når det er fullt, kommer nye på venteliste.")
     quota_per_municipality = IntegerField("Maks plasser per kommune", validators=[
         Optional(), NumberRange(min=1, message="Minst 1.")])
-    registration_opens_at = DateTimeLocalField("Påmeldingen åpner", validators=[Optional()],
+    registration_opens_at = DateTimeLocalField("Påmeldingen åpner", validators=[Optional(), InWindow()],
                                                format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
-    registration_closes_at = DateTimeLocalField("Påmeldingsfrist", validators=[Optional()],
+    registration_closes_at = DateTimeLocalField("Påmeldingsfrist", validators=[Optional(), InWindow()],
                                                 format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
     ask_dietary = BooleanField("Spør om allergier og spesialkost")
     ask_lunch = BooleanField("Spør om deltakeren blir med på lunsj")

@@ -5,9 +5,10 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from nettverk.forms import Form, MultiCheckboxField, optional_id
+from nettverk.forms import Form, InWindow, MultiCheckboxField, optional_id
 from nettverk.materials.models import MATERIAL_AUDIENCES
 from nettverk.materials.storage import ACCEPT, ALLOWED_TEXT
+from nettverk.timeutil import EARLIEST_RECORD_DAY
 
 
 class MaterialForm(Form):
@@ -16,7 +17,8 @@ class MaterialForm(Form):
                                 description="Hva materiellet er, og hvem det er nyttig for.")
     author = StringField("Laget av", validators=[Optional(), Length(max=200)],
                          description="For eksempel foredragsholderen, kommunen eller fagmiljøet som laget det.")
-    published_on = DateField("Dato", validators=[DataRequired("Skriv datoen materiellet er fra.")])
+    published_on = DateField("Dato", validators=[DataRequired("Skriv datoen materiellet er fra."),
+                                                 InWindow(EARLIEST_RECORD_DAY)])
     audience = SelectField("Hvem kan se det", choices=[SelectChoice(k, v) for k, v in MATERIAL_AUDIENCES.items()],
                            validators=[DataRequired("Velg hvem materiellet er for.")])
     network_id = SelectField("Nettverk", coerce=optional_id, validate_choice=False,

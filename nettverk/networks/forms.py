@@ -7,7 +7,7 @@ from wtforms import DateField, EmailField, IntegerField, SelectField, StringFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from nettverk.forms import REQUIRED, Form, MultiCheckboxField, optional_id
+from nettverk.forms import REQUIRED, Form, InWindow, MultiCheckboxField, optional_id
 from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS
 
 EMAIL = "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no."
@@ -27,7 +27,7 @@ class NetworkForm(Form):
                                       "FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU er andre tirsdag i mars og oktober. "
                                       "FREQ=WEEKLY;INTERVAL=6 er hver sjette uke. FREQ=MONTHLY;BYDAY=1TH er første "
                                       "torsdag i måneden. La feltet stå tomt hvis nettverket ikke har faste møter.")
-    cadence_start = DateField("Rytmen regnes fra", validators=[Optional()],
+    cadence_start = DateField("Rytmen regnes fra", validators=[Optional(), InWindow()],
                               description="Regelen telles fra denne datoen (for eksempel hvilken uke «hver sjette "
                                           "uke» starter). Tomt betyr i dag.")
     meeting_start = TimeField("Møtene starter kl.", default=time(9, 0), validators=[
@@ -50,9 +50,9 @@ class MemberForm(Form):
                           description="Enhetene i tjenestene som betjener kommunene i nettverkets kompetansebaser.")
     kind = SelectField("Rolle i nettverket", choices=[SelectChoice(k, v) for k, v in MEMBER_KINDS.items()],
                        validate_choice=False, validators=[DataRequired("Velg rolle i nettverket.")])
-    joined_on = DateField("Med fra", validators=[Optional()], description="Tomt betyr i dag.")
+    joined_on = DateField("Med fra", validators=[Optional(), InWindow()], description="Tomt betyr i dag.")
 
 
 class PlanForm(Form):
-    until = DateField("Planlegg til og med", validators=[Optional()])
+    until = DateField("Planlegg til og med", validators=[Optional(), InWindow()])
 

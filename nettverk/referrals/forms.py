@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from nettverk.errors import OperationError
-from nettverk.forms import Form, MultiCheckboxField, optional_id
+from nettverk.forms import Form, InWindow, MultiCheckboxField, optional_id
 from nettverk.referrals.models import (
     BTI_LEVELS,
     CONSENT_FORMS,
@@ -100,11 +100,11 @@ class ReferralForm(Form):
                          description="Hva familien trenger hjelp til, og det tiltaksteamet må vite for å vurdere "
                                      "henvendelsen. Må fylles ut før henvendelsen sendes. " + NO_PERSONAL_DATA)
     urgency = SelectField("Hvor mye haster det?", choices=_choices(URGENCIES), default="normal", validate_choice=False)
-    preferred_start = DateField("Ønsket oppstart", validators=[Optional()])
+    preferred_start = DateField("Ønsket oppstart", validators=[Optional(), InWindow()])
     bti_level = SelectField("BTI-nivå", coerce=optional_int, validate_choice=False,
                             choices=[SelectChoice("", "Ikke oppgitt"), *_choices(BTI_LEVELS)])
     consent_given = BooleanField("Foreldrene har samtykket")
-    consent_date = DateField("Dato for samtykket", validators=[Optional()])
+    consent_date = DateField("Dato for samtykket", validators=[Optional(), InWindow()])
     consent_form = SelectField("Hvordan samtykket er gitt", validate_choice=False,
                                choices=[SelectChoice("", "Velg"), *_choices(CONSENT_FORMS)])
     save_draft = SubmitField("Lagre som utkast")

@@ -10,8 +10,9 @@ from wtforms import DateField, EmailField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from nettverk.forms import REQUIRED, Form, MultiCheckboxField, optional_id
+from nettverk.forms import REQUIRED, Form, InWindow, MultiCheckboxField, optional_id
 from nettverk.registry.models import SERVICE_KINDS
+from nettverk.timeutil import EARLIEST_MERGER_DAY
 
 EMAIL = "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no."
 
@@ -36,7 +37,8 @@ class MergerForm(Form):
     successor_id = SelectField("Ny eller videreført kommune", coerce=int, validate_choice=False,
                                validators=[DataRequired("Velg kommunen det slås sammen til.")],
                                description="Opprett den nye kommunen først hvis den ikke finnes.")
-    effective_date = DateField("Gjelder fra", validators=[DataRequired("Skriv datoen sammenslåingen gjelder fra.")],
+    effective_date = DateField("Gjelder fra", validators=[DataRequired("Skriv datoen sammenslåingen gjelder fra."),
+                                                       InWindow(EARLIEST_MERGER_DAY)],
                                description="Den første dagen den nye kommunen finnes, for eksempel 1. januar 2020.")
 
 
