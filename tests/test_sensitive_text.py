@@ -5,9 +5,12 @@ postal codes, counts and amounts."""
 import pytest
 
 from nettverk.referrals.sensitive import (
+    ANONYMOUS,
     EMAIL_MESSAGE,
     ID_NUMBER_MESSAGE,
     PHONE_MESSAGE,
+    PUBLIC,
+    PUBLIC_ID_NUMBER_MESSAGE,
     contains_email_address,
     contains_id_number,
     contains_phone_number,
@@ -15,7 +18,8 @@ from nettverk.referrals.sensitive import (
     find_problems,
 )
 
-MESSAGES = (ID_NUMBER_MESSAGE, PHONE_MESSAGE, EMAIL_MESSAGE)
+MESSAGES = (ID_NUMBER_MESSAGE, PHONE_MESSAGE, EMAIL_MESSAGE, PUBLIC_ID_NUMBER_MESSAGE,
+            *(message for _, message in ANONYMOUS))
 
 # --- building identity numbers -----------------------------------------------------------------------
 
@@ -385,3 +389,81 @@ def test_ensure_clean_maps_each_unclean_field_to_its_problems():
 def test_ensure_clean_is_empty_when_all_fields_are_clean():
     assert ensure_clean({"need": "Veiledning av fosterhjem, sak 2024/1234", "note": "", "other": None}) == {}
     assert ensure_clean({}) == {}
+
+
+# --- good-faith spellings (issue 17, point 6) ------------------------------------------------------------
+
+def as_date(number: str, year_digits: str = "", separator: str = " ") -> str:
+    """"01.01.36 12345": the date part written as a date (with the century when given)."""
+    return f"{number[:2]}.{number[2:4]}.{year_digits}{number[4:6]}{separator}{number[6:]}"
+
+
+def in_groups(number: str) -> str:
+    """"010136 123 45": the last five digits as 3 + 2."""
+    return f"{number[:6]} {number[6:9]} {number[9:]}"
+
+
+D_NUMBER = VALID_NUMBERS["D-nummer 31 march"]
+SHOULD_REFUSE = {
+    "fødselsnummer as a date (issue)": ("Født 20.01.34 02435, bor hos mor.", ID_NUMBER_MESSAGE),
+    "fødselsnummer in 6-3-2 groups (issue)": ("fnr 030146 037 69", ID_NUMBER_MESSAGE),
+    "as a date": (as_date(NUMBER), ID_NUMBER_MESSAGE),
+    "as a date with the century": (as_date(NUMBER, "20"), ID_NUMBER_MESSAGE),
+    "as a date, hyphen before the rest": (as_date(NUMBER, separator="-"), ID_NUMBER_MESSAGE),
+    "as a date with slashes": (as_date(NUMBER).replace(".", "/"), ID_NUMBER_MESSAGE),
+    "D-nummer as a date": (f"({as_date(D_NUMBER)})", ID_NUMBER_MESSAGE),
+    "6-3-2 groups": (in_groups(NUMBER), ID_NUMBER_MESSAGE),
+    "D-nummer in 6-3-2 groups": (f"Mor: {in_groups(D_NUMBER)}.", ID_NUMBER_MESSAGE),
+    "as a date and 3-2 groups": (f"{as_date(NUMBER)[:9]}{NUMBER[6:9]} {NUMBER[9:]}", ID_NUMBER_MESSAGE),
+    "phone with full stops 3-2-3 (issue)": ("Ring 912.34.567 etter kl. 15", PHONE_MESSAGE),
+    "phone with hyphens 3-2-3": ("mobil 912-34-567", PHONE_MESSAGE),
+    "address with (at) (issue)": ("Skriv til kari.hansen(at)namsos.kommune.no", EMAIL_MESSAGE),
+    "address with [at] and [dot]": ("kari [at] kommune [dot] no", EMAIL_MESSAGE),
+    "address with (AT) and spaces": ("ola (AT) indre-fosen.kommune.no", EMAIL_MESSAGE),
+    "address with (krøllalfa) and (punktum)": ("ola(krøllalfa)kommune(punktum)no", EMAIL_MESSAGE),
+}
+
+SHOULD_PASS = {
+    "organisation number 3-3-3": "Org.nr. 974 760 673",
+    "organisation number in one run": "Organisasjonsnummer 974760673",
+    "organisation number with MVA": "NO 974 760 673 MVA",
+    "case reference": "sak 2024/1234",
+    "case reference with document number": "Vår ref. 2025/00123-4",
+    "case references in a list": "Saker 2024/1234, 2025/00123-4 og 24/01234-5",
+    "date alone": "Møte 20.01.34",
+    "date with the century": "Møte 20.01.2034 kl. 10.00–12.00",
+    "date as six digits": "Dato 030146",
+    "years": "Tilskudd 1934 og 2034",
+    "date followed by a time": "20.01.2034 09:00",
+    "date as a date, wrong check digits": as_date(NUMBER[:10] + other_digit(NUMBER[10])),
+    "6-3-2 groups, wrong check digits": in_groups(NUMBER[:10] + other_digit(NUMBER[10])),
+    "amount with full stops": "kr 1.250.000",
+    "version": "Versjon 2.3.4",
+    "a word after (at)": "Marte Meo (at) Fosen",
+    "a time after (at)": "Vi møtes (at) 10",
+    "at as a word": "Skriv at kommune.no har svart",
+}
+
+
+@pytest.mark.parametrize(("text", "message"), SHOULD_REFUSE.values(), ids=SHOULD_REFUSE.keys())
+def test_good_faith_spellings_are_refused(text, message):
+    assert find_problems(text) == [message]
+
+
+@pytest.mark.parametrize("text", SHOULD_PASS.values(), ids=SHOULD_PASS.keys())
+def test_numbers_that_look_alike_are_not_refused(text):
+    assert find_problems(text) == []
+
+
+# --- the checks for other free text (issue 17, point 7) -----------------------------------------------------
+
+def test_public_text_refuses_identity_numbers_but_keeps_the_organisers_contact_details():
+    assert find_problems(f"Påmeldt: {as_date(NUMBER)}", PUBLIC) == [PUBLIC_ID_NUMBER_MESSAGE]
+    assert find_problems("Spørsmål? Ring 912 34 567 eller skriv til kari@kommune.no.", PUBLIC) == []
+
+
+def test_an_anonymous_comment_refuses_all_three_kinds_without_speaking_of_a_referral():
+    problems = find_problems(f"{NUMBER}, 912.34.567, kari(at)kommune.no", ANONYMOUS)
+    assert problems == [message for _, message in ANONYMOUS]
+    assert all("anonymt" in message and "henvendelse" not in message for message in problems)
+    assert find_problems("Bra fagdag, 2 av 3 foredrag var nyttige. Sak 2024/1234 ble nevnt.", ANONYMOUS) == []

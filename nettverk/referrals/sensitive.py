@@ -1,15 +1,18 @@
-"""Refuse personal identification in the free text of a referral (henvendelse).
+"""Refuse personal identification in the free text of a referral (henvendelse), and identity numbers in
+every other free text that others read.
 
 DESIGN.md §5: a referral carries the least the receiving team needs, and its free text holds no
 fødselsnummer/D-nummer, no phone numbers and no other contact details. `ensure_clean` checks every
 free-text field of a form *before* anything is stored, so the caller can refuse the whole form.
+Other text uses a smaller set of checks (`PUBLIC`, `ANONYMOUS`, see the end of this module).
 
 What is found:
 
 - fødselsnummer, D-nummer, H-nummer and synthetic test numbers: 11 digits with a plausible birth date
-  and both modulus-11 check digits right;
+  and both modulus-11 check digits right, also written with the date as a date ("20.01.34 02435") or
+  the last five digits as 3 + 2 ("030146 037 69");
 - Norwegian phone numbers in their usual written forms, and any number written with a leading "+";
-- e-mail addresses.
+- e-mail addresses, also with the "@" spelled out ("kari(at)kommune.no").
 
 Names cannot be recognised by a pattern; the form's help text has to ask for that.
 
@@ -45,12 +48,18 @@ _SEPARATOR = f"[{_SPACES}.\\-\u2013]"
 # --- fødselsnummer and D-nummer --------------------------------------------------------------------
 
 # DDMMYY + individnummer (3) + two check digits, written as one run or with one separator after the
-# date part: "01019012345", "010190 12345", "010190-12345". The digits must not be part of a longer
-# run: 12 or more digits in a row are an account number, a KID or a long case reference, and looking
-# for a fødselsnummer inside them would refuse such numbers about once in a few hundred. Only digits
-# end a run; letters and punctuation do not, so "fnr:01019012345" and "(01019012345)" are found.
-# Other spellings ("01.01.90 12345", "010190 123 45") are not looked for.
-_ID_CANDIDATE = re.compile(r"(?<!\d)(\d{6})" + _SEPARATOR + r"?(\d{5})(?!\d)")
+# date part: "01019012345", "010190 12345", "010190-12345"; the date part also as a date, with a
+# separator after it: "01.01.90 12345", "01.01.1990-12345", "01/01/90 12345"; and the last five digits
+# also as 3 + 2 after a separator: "010190 123 45", "01.01.90 123 45". The digits must not be part of
+# a longer run: 12 or more digits in a row are an account number, a KID or a long case reference, and
+# looking for a fødselsnummer inside them would refuse such numbers about once in a few hundred. Only
+# digits end a run; letters and punctuation do not, so "fnr:01019012345" and "(01019012345)" are found.
+# A date alone, a case reference ("2025/00123-4") or an organisation number (9 digits) is no candidate.
+_ID_CANDIDATE = re.compile(
+    r"(?<!\d)(?:(?P<run>\d{6})" + _SEPARATOR + "?"
+    + r"|(?P<day>\d\d)(?P<date_sep>[./\-])(?P<month>\d\d)(?P=date_sep)(?:19|20)?(?P<year>\d\d)" + _SEPARATOR + ")"
+    + r"(?:(?P<rest>\d{5})|(?P<individual>\d{3})" + _SEPARATOR + r"(?P<check>\d\d))(?!\d)"
+)
 
 _K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _K2_WEIGHTS = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
@@ -104,7 +113,8 @@ def _is_plausible_birth_date(day: int, month: int, year: int) -> bool:
 def contains_id_number(text: str) -> bool:
     """True if `text` holds a fødselsnummer, D-nummer, H-nummer or synthetic test number."""
     for match in _ID_CANDIDATE.finditer(text):
-        digits = [int(character) for character in match.group(1) + match.group(2)]
+        date_part = match["run"] or match["day"] + match["month"] + match["year"]
+        digits = [int(character) for character in date_part + (match["rest"] or match["individual"] + match["check"])]
         day, month, year = (digits[0] * 10 + digits[1], digits[2] * 10 + digits[3], digits[4] * 10 + digits[5])
         if _is_plausible_birth_date(day, month, year) and _has_valid_check_digits(digits):
             return True
@@ -115,7 +125,7 @@ def contains_id_number(text: str) -> bool:
 
 # A phone number has no check digit, so the written form carries the evidence. Norwegian numbers have
 # 8 digits and start with 2-9; we look for the forms people actually write and nothing looser:
-#   98765432    98 76 54 32 (also with "." or "-")    987 65 432    9876 5432
+#   98765432    98 76 54 32 and 987 65 432 (also with "." or "-")    9876 5432
 # A number must stand alone: not glued to a word or code ("BV20241234", "ABC-2024…", "2024/…") and not
 # the decimals of another number ("25000000,50").
 _STANDS_ALONE_BEFORE = r"(?<!\w)(?<!\w[-/])(?<!\d[.,])"
@@ -130,7 +140,7 @@ _NORWEGIAN_PHONE = re.compile(
     + r"(?:[2-9]\d{7}"                                               # 98765432
     + "|" + _NOT_AFTER_GROUP + "(?:"
     + r"[2-9]\d(?P<sep>[" + _SPACES + r".\-])\d\d(?P=sep)\d\d(?P=sep)\d\d"  # 98 76 54 32, 98.76.54.32
-    + r"|[2-9]\d\d" + _SPACE + r"\d\d" + _SPACE + r"\d{3}"           # 987 65 432
+    + r"|[2-9]\d\d(?P<sep3>[" + _SPACES + r".\-])\d\d(?P=sep3)\d{3}"  # 987 65 432, 912.34.567
     + r"|[2-9]\d{3}" + _SPACE + r"\d{4}"                             # 9876 5432
     + ")" + _NOT_BEFORE_GROUP + ")"
     + _STANDS_ALONE_AFTER
@@ -206,36 +216,62 @@ _EMAIL_LOCAL_CHARACTERS = r"[\w.!#$%&'*+/=?^`{|}~-]"
 _EMAIL = re.compile(
     f"(?<!{_EMAIL_LOCAL_CHARACTERS}){_EMAIL_LOCAL_CHARACTERS}+@" + r"(?:[\w-]+\.)+[^\W\d_]{2,}"
 )
+# "@" and "." spelled out in brackets, as people write addresses to keep them from robots:
+# "kari(at)kommune.no", "kari [at] kommune [dot] no", "kari (krøllalfa) kommune (punktum) no". Only in
+# brackets: "at" is an ordinary Norwegian word.
+_SPELLED_AT = re.compile(r"\s*[(\[{]\s*(?:at|krøllalfa|alfakrøll)\s*[)\]}]\s*", re.IGNORECASE)
+_SPELLED_DOT = re.compile(r"\s*[(\[{]\s*(?:dot|punktum)\s*[)\]}]\s*", re.IGNORECASE)
 
 
 def contains_email_address(text: str) -> bool:
     """True if `text` holds an e-mail address."""
+    text = _SPELLED_DOT.sub(".", _SPELLED_AT.sub("@", text))
     return "@" in text and _EMAIL.search(text) is not None
 
 
 # --- the checks a form uses ----------------------------------------------------------------------
 
-_CHECKS: tuple[tuple[Callable[[str], bool], str], ...] = (
+Checks = tuple[tuple[Callable[[str], bool], str], ...]
+
+# Referral content (DESIGN.md §5): no identity number, phone number or e-mail address.
+REFERRAL: Checks = (
     (contains_id_number, ID_NUMBER_MESSAGE),
     (contains_phone_number, PHONE_MESSAGE),
     (contains_email_address, EMAIL_MESSAGE),
 )
 
+# Text others read that is not about a family (event descriptions and programmes, which are public and go
+# into public feeds; material descriptions; a cancellation's reason): an identity number never belongs
+# there, but the organiser's or author's work phone and e-mail do ("Spørsmål: kari@kommune.no").
+PUBLIC_ID_NUMBER_MESSAGE = ("Teksten ser ut til å inneholde et fødselsnummer eller D-nummer. Fjern det: "
+                            "andre kan lese teksten, og fødselsnummer skal aldri stå i nettverk.")
+PUBLIC: Checks = ((contains_id_number, PUBLIC_ID_NUMBER_MESSAGE),)
 
-def find_problems(text: str | None) -> list[str]:
+# An anonymous evaluation's comment: coordinators read it, and any contact detail in it would undo the
+# anonymity (the writer's own) or name a third person, so all three kinds are refused, with that reason.
+_ANONYMOUS_REASON = "svaret er anonymt, og skal ikke inneholde opplysninger som kan identifisere deg eller andre."
+ANONYMOUS: Checks = (
+    (contains_id_number, f"Teksten ser ut til å inneholde et fødselsnummer eller D-nummer. Fjern det: "
+                         f"{_ANONYMOUS_REASON}"),
+    (contains_phone_number, f"Teksten ser ut til å inneholde et telefonnummer. Fjern det: {_ANONYMOUS_REASON}"),
+    (contains_email_address, f"Teksten ser ut til å inneholde en e-postadresse. Fjern den: {_ANONYMOUS_REASON}"),
+)
+
+
+def find_problems(text: str | None, checks: Checks = REFERRAL) -> list[str]:
     """Messages in Norwegian, one per kind of identifying information found in `text`, in a fixed
     order; empty when the text is clean. The messages never contain what was found."""
     if not text:
         return []
-    return [message for check, message in _CHECKS if check(text)]
+    return [message for check, message in checks if check(text)]
 
 
-def ensure_clean(fields: Mapping[str, str | None]) -> dict[str, list[str]]:
+def ensure_clean(fields: Mapping[str, str | None], checks: Checks = REFERRAL) -> dict[str, list[str]]:
     """Field name -> problems for every free-text field that is not clean; an empty dict when all are.
     The caller refuses the whole form when the result is not empty, and stores nothing."""
     problems = {}
     for name, value in fields.items():
-        found = find_problems(value)
+        found = find_problems(value, checks)
         if found:
             problems[name] = found
     return problems
