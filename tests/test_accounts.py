@@ -9,10 +9,11 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from conftest import DEMO_PASSWORD, USERS, link_in, outbox
+from conftest import DEMO_PASSWORD, USERS, Browser, link_in, outbox
 from sqlmodel import select
 
 from nettverk.accounts.models import AccountToken, LoginAttempt, RoleAssignment, User
+from nettverk.activity import ActivityLog
 from nettverk.registry.models import CompetenceBase, Municipality, Service
 from nettverk.timeutil import utcnow
 
@@ -184,6 +185,55 @@ def test_logout_ends_the_session(as_role):
     response = browser.get("/min-konto")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/logg-inn")
+
+
+def copied_session(app, browser) -> Browser:
+    """Another client with a copy of the browser's session cookie, as someone who copied it would have."""
+    cookie = browser.client.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    thief = Browser(app.test_client())
+    thief.client.set_cookie(cookie.key, cookie.value, domain=cookie.domain)
+    return thief
+
+
+def test_a_copied_session_cookie_stops_working_at_logout(app, as_role):
+    browser = as_role("participant")
+    thief = copied_session(app, browser)
+    assert is_logged_in(thief)
+    assert browser.post("/logg-ut").status_code == 302
+    response = thief.get("/min-konto")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/logg-inn")
+    assert thief.get("/api/v1/referrals").status_code == 401
+
+
+def test_logging_out_everywhere_ends_every_session_of_the_user(app, as_role, db):
+    browser, phone = as_role("participant"), as_role("participant")
+    thief = copied_session(app, browser)
+    assert "Logg ut overalt" in text(browser.get("/min-konto"))
+    response = browser.post("/min-konto/logg-ut-overalt")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/logg-inn")
+    assert not any(is_logged_in(b) for b in (browser, phone, thief))
+    assert login(browser, USERS["participant"]).status_code == 302  # the password still works
+    assert is_logged_in(browser) and not is_logged_in(thief)
+
+
+def test_the_admin_logs_a_user_out_everywhere(admin, app, as_role, db):
+    participant, other = as_role("participant"), as_role("coordinator")
+    thief = copied_session(app, participant)
+    person = user(db, USERS["participant"])
+    assert "Logg ut overalt" in text(admin.get(f"/admin/brukere/{person.id}"))
+    response = admin.post(f"/admin/brukere/{person.id}/logg-ut-overalt")
+    assert response.status_code == 302
+    assert not is_logged_in(participant) and not is_logged_in(thief)
+    assert is_logged_in(other) and is_logged_in(admin)  # nobody else's session ends
+    db.expire_all()
+    assert db.exec(select(ActivityLog).where(ActivityLog.action == "user.logged_out_everywhere")).one()
+
+
+def test_only_the_admin_logs_others_out_everywhere(as_role, db):
+    participant = as_role("participant")
+    person = user(db, USERS["participant"])
+    assert as_role("coordinator").post(f"/admin/brukere/{person.id}/logg-ut-overalt").status_code == 403
+    assert is_logged_in(participant)
 
 
 def test_successful_login_records_the_time(browser, db):

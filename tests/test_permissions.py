@@ -65,6 +65,8 @@ MATRIX = {
     "accounts.user_detail": ADMIN,
     "accounts.role_remove": ADMIN,
     "accounts.user_active": ADMIN,
+    "accounts.logout_everywhere": LOGGED_IN,
+    "accounts.user_logout_everywhere": ADMIN,
     "mail.outbox": ADMIN,
     "mail.message_detail": ADMIN,
     "mail.send_now": ADMIN,

@@ -239,6 +239,19 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     record(session, user.id, "user.password_changed", user, user.email)
 
 
+def log_out(session: Session, user: User) -> None:
+    """End every session of the user at once. The login cookie is signed but kept by the browser, so a copy
+    of it would work until it expires; it carries session_version, which then no longer matches."""
+    user.session_version += 1
+    session.add(user)
+
+
+def log_out_everywhere(session: Session, actor_id: int, user: User) -> None:
+    """«Logg ut overalt», by the user or by the admin for them (a lost phone, a shared computer)."""
+    log_out(session, user)
+    record(session, actor_id, "user.logged_out_everywhere", user, user.email)
+
+
 def set_active(session: Session, actor_id: int, user: User, active: bool) -> None:
     if actor_id == user.id and not active:
         raise OperationError("Du kan ikke deaktivere din egen konto.", status=409)

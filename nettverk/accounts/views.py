@@ -63,9 +63,19 @@ def login():
 @bp.post("/logg-ut")
 @requires("authenticated")
 def logout():
+    operations.log_out(get_session(), current_user._get_current_object())  # a copied cookie must not live on
     logout_user()
     flash("Du er logget ut.", "success")
     return redirect(url_for("registry.home"))
+
+
+@bp.post("/min-konto/logg-ut-overalt")
+@requires("authenticated")
+def logout_everywhere():
+    operations.log_out_everywhere(get_session(), current_user.id, current_user._get_current_object())
+    logout_user()
+    flash("Du er logget ut på alle enheter og nettlesere.", "success")
+    return redirect(url_for("accounts.login"))
 
 
 def _token_page(purpose: str, token: str):
@@ -257,6 +267,14 @@ def role_remove(user, user_id, role_id):
     with refusal_as_error_page():
         operations.revoke_role(get_session(), current_user.id, assignment)
     flash("Rollen er fjernet.", "success")
+    return redirect(url_for("accounts.user_detail", user_id=user.id))
+
+
+@bp.post("/admin/brukere/<int:user_id>/logg-ut-overalt")
+@requires("admin", load=_load_user)
+def user_logout_everywhere(user, user_id):
+    operations.log_out_everywhere(get_session(), current_user.id, user)
+    flash(f"{user.email} er logget ut på alle enheter.", "success")
     return redirect(url_for("accounts.user_detail", user_id=user.id))
 
 
