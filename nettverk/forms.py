@@ -10,6 +10,7 @@ from wtforms import PasswordField, SelectMultipleField, StringField, TextAreaFie
 from wtforms.validators import StopValidation
 
 from nettverk.errors import OperationError
+from nettverk.referrals import sensitive
 from nettverk.text import character_problem
 from nettverk.timeutil import EARLIEST_DAY, PLANNING_YEARS, DateOutOfRange, check_day, latest_day
 
@@ -26,6 +27,19 @@ class AllowedCharacters:
         message = character_problem(field.data, self.multiline) if isinstance(field.data, str) else None
         if message:
             raise StopValidation(message)
+
+
+class NoIdentifyingData:
+    """The identity guard (referrals.sensitive) on a free text others read, with a set of its checks
+    (`sensitive.PUBLIC`, `sensitive.ANONYMOUS`); the message never repeats what was found."""
+
+    def __init__(self, checks: sensitive.Checks):
+        self.checks = checks
+
+    def __call__(self, form, field):
+        problems = sensitive.find_problems(field.data, self.checks) if isinstance(field.data, str) else []
+        if problems:
+            raise ValidationError(" ".join(problems))
 
 
 class Form(FlaskForm):

@@ -1,9 +1,19 @@
 """Free text in a referral refuses fødselsnummer/D-nummer, phone numbers and e-mail addresses (DESIGN.md §5),
 and does not refuse the ordinary numbers a referral is full of: years, dates, times, case references,
-postal codes, counts and amounts."""
+postal codes, counts and amounts. Good-faith spellings (a number written as a date or in groups, an address
+with "(at)") are found too. Other free text that others read refuses identity numbers (events, materials) or,
+in an anonymous evaluation, all three kinds: tested through HTTP at the end."""
 
 import pytest
+from sqlmodel import func, select
+from test_evaluations import answer, end, evaluations_of, invited
+from test_evaluations import make_event as evaluated_event
+from test_gathering_pages import event_form, fosen_event, plain_weekday
+from test_materials import ALLOWED, assert_refused, upload
+from test_referral_pages import counts, error_at, make_referral
 
+from nettverk.events.models import Event
+from nettverk.referrals.models import SENT
 from nettverk.referrals.sensitive import (
     ANONYMOUS,
     EMAIL_MESSAGE,
@@ -467,3 +477,65 @@ def test_an_anonymous_comment_refuses_all_three_kinds_without_speaking_of_a_refe
     assert problems == [message for _, message in ANONYMOUS]
     assert all("anonymt" in message and "henvendelse" not in message for message in problems)
     assert find_problems("Bra fagdag, 2 av 3 foredrag var nyttige. Sak 2024/1234 ble nevnt.", ANONYMOUS) == []
+
+
+# --- through HTTP: every free text others read (issue 17, point 7) ----------------------------------------
+
+def _count(db, model) -> int:
+    db.expire_all()
+    return db.exec(select(func.count()).select_from(model)).one()
+
+
+def _refused_at(response, field: str, message: str) -> None:
+    assert response.status_code == 422, response.get_data(as_text=True)[-2000:]
+    assert error_at(response.get_data(as_text=True), field) == message
+
+
+@pytest.mark.parametrize("field", ["title", "description", "programme"])
+def test_an_event_text_with_an_identity_number_is_refused(as_role, db, field):
+    coordinator = as_role("coordinator_fosen")
+    before = _count(db, Event)
+    text = f"09.00 Velkommen – {as_date(NUMBER)}" if field == "programme" else f"Om {as_date(NUMBER)}"
+    _refused_at(coordinator.post("/arrangementer/nytt", event_form(db, plain_weekday(), **{field: text})),
+                field, PUBLIC_ID_NUMBER_MESSAGE)
+    assert _count(db, Event) == before
+    # The organiser's own work phone and e-mail are welcome in a public description.
+    response = coordinator.post("/arrangementer/nytt", event_form(
+        db, plain_weekday(), description="Spørsmål: Kari, 912 34 567, kari(at)indrefosen.kommune.no"))
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+
+
+def test_a_cancellation_reason_with_an_identity_number_is_refused(as_role, db):
+    event = fosen_event(db)
+    response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/avlys", {"reason": f"Syk: {NUMBER}"})
+    _refused_at(response, "reason", PUBLIC_ID_NUMBER_MESSAGE)
+    db.expire_all()
+    assert db.get(Event, event.id).status == "published"
+
+
+@pytest.mark.parametrize("comment", ["Ring meg på 912.34.567", "Skriv til kari(at)kommune.no", f"Barnet {NUMBER}"])
+def test_an_evaluation_comment_with_contact_details_or_an_identity_number_is_refused(app, db, browser, comment):
+
+    event = end(db, evaluated_event(db))
+    [token] = invited(db, event, 1)
+    response = answer(browser, token, comment=comment)
+    assert response.status_code == 422
+    assert "svaret er anonymt" in response.get_data(as_text=True)
+    assert evaluations_of(db, event) == []
+    assert answer(browser, token, comment="Nyttig, sak 2024/1234 ble godt belyst.").status_code == 200
+
+
+def test_a_material_description_with_an_identity_number_is_refused(app, db, as_role):
+    build, name, _ = ALLOWED["pdf"]
+    response = upload(as_role("coordinator_fosen"), build(), name, description=f"Eksempel: {in_groups(NUMBER)}")
+    assert_refused(app, db, response, 422, PUBLIC_ID_NUMBER_MESSAGE)
+
+
+def test_a_referral_message_with_a_good_faith_spelling_is_refused(app, as_role, db):
+    referral = make_referral(app, db, SENT)
+    before = counts(db)
+    for body, message in [("Mor: 20.01.34 02435", ID_NUMBER_MESSAGE), ("Ring 912.34.567", PHONE_MESSAGE),
+                          ("kari(at)kommune.no", EMAIL_MESSAGE)]:
+        response = as_role("provider").post(f"/henvendelser/{referral.public_id}/melding", {"body": body})
+        _refused_at(response, "body", message)
+    assert counts(db) == before

@@ -7,7 +7,8 @@ from wtforms.validators import Length, Optional, StopValidation
 from nettverk.evaluations.models import MAX_COMMENT, SCORES
 from nettverk.evaluations.operations import SCORE_MISSING
 from nettverk.evaluations.queries import QUESTIONS, SCALE
-from nettverk.forms import Form
+from nettverk.forms import Form, NoIdentifyingData
+from nettverk.referrals.sensitive import ANONYMOUS
 
 
 def _score_or_none(value):
@@ -41,6 +42,7 @@ class EvaluationForm(Form):
     usefulness = _score_field("usefulness")
     comment = TextAreaField(
         "Vil du si noe mer? Hva var bra, og hva kan bli bedre?",
-        validators=[Optional(), Length(max=MAX_COMMENT, message=f"Skriv høyst {MAX_COMMENT} tegn.")],
+        validators=[Optional(), Length(max=MAX_COMMENT, message=f"Skriv høyst {MAX_COMMENT} tegn."),
+                    NoIdentifyingData(ANONYMOUS)],
         description="Svaret er anonymt: koordinatorene ser ikke hvem som skrev hva. Ikke skriv navn på andre, "
                     "og ingen opplysninger om barn eller familier.")

@@ -17,7 +17,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from nettverk.events.models import AUDIENCES, EVENT_KINDS
-from nettverk.forms import REQUIRED, Form, InWindow, optional_id
+from nettverk.forms import REQUIRED, Form, InWindow, NoIdentifyingData, optional_id
+from nettverk.referrals.sensitive import PUBLIC
 
 EMAIL = "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no."
 PROGRAMME_LINE = re.compile(r"^\s*(\d{1,2})[.:](\d{2})\s+(.+?)(?:\s+[–-]\s+(.+))?\s*$")
@@ -26,7 +27,8 @@ PROGRAMME_LINE = re.compile(r"^\s*(\d{1,2})[.:](\d{2})\s+(.+?)(?:\s+[–-]\s+(.+
 class EventForm(Form):
     kind = SelectField("Type", choices=[SelectChoice(k, v) for k, v in EVENT_KINDS.items()],
                        validators=[DataRequired("Velg type arrangement.")])
-    title = StringField("Tittel", validators=[DataRequired("Skriv en tittel."), Length(max=200)])
+    title = StringField("Tittel", validators=[DataRequired("Skriv en tittel."), Length(max=200),
+                                              NoIdentifyingData(PUBLIC)])
     base_id = SelectField("Kompetansebase", coerce=optional_id, validate_choice=False)
     network_id = SelectField("Nettverk", coerce=optional_id, validate_choice=False,
                              description="For nettverksmøter. Koordinatorene i nettverkets kompetansebaser "
@@ -42,9 +44,9 @@ class EventForm(Form):
                          description="Samme dag som start for endagsarrangementer.")
     end_time = TimeField("Slutter kl.", validators=[Optional()])
     all_day = BooleanField("Heldagsarrangement (uten klokkeslett)")
-    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=20000)],
+    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=20000), NoIdentifyingData(PUBLIC)],
                                 description="Du kan bruke Markdown: **fet**, *kursiv*, lister med - og lenker.")
-    programme = TextAreaField("Program", validators=[Optional(), Length(max=5000)],
+    programme = TextAreaField("Program", validators=[Optional(), Length(max=5000), NoIdentifyingData(PUBLIC)],
                               description="Én post per linje: klokkeslett, tittel og eventuelt – foredragsholder. "
                                           "For eksempel: 09.00 Velkommen – Kari Nordmann")
     venue_name = StringField("Sted", validators=[Optional(), Length(max=200)],
@@ -84,7 +86,8 @@ def parse_programme(text: str) -> tuple[list[tuple[str, str, str]], list[int]]:
 
 
 class CancelEventForm(Form):
-    reason = TextAreaField("Begrunnelse til de påmeldte", validators=[Optional(), Length(max=1000)])
+    reason = TextAreaField("Begrunnelse til de påmeldte",
+                           validators=[Optional(), Length(max=1000), NoIdentifyingData(PUBLIC)])
 
 
 class RegistrationForm(Form):

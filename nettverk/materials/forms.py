@@ -5,15 +5,17 @@ from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from nettverk.forms import Form, InWindow, MultiCheckboxField, optional_id
+from nettverk.forms import Form, InWindow, MultiCheckboxField, NoIdentifyingData, optional_id
 from nettverk.materials.models import MATERIAL_AUDIENCES
 from nettverk.materials.storage import ACCEPT, ALLOWED_TEXT
+from nettverk.referrals.sensitive import PUBLIC
 from nettverk.timeutil import EARLIEST_RECORD_DAY
 
 
 class MaterialForm(Form):
-    title = StringField("Tittel", validators=[DataRequired("Skriv en tittel."), Length(max=200)])
-    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000)],
+    title = StringField("Tittel", validators=[DataRequired("Skriv en tittel."), Length(max=200),
+                                              NoIdentifyingData(PUBLIC)])
+    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000), NoIdentifyingData(PUBLIC)],
                                 description="Hva materiellet er, og hvem det er nyttig for.")
     author = StringField("Laget av", validators=[Optional(), Length(max=200)],
                          description="For eksempel foredragsholderen, kommunen eller fagmiljøet som laget det.")
@@ -32,14 +34,14 @@ class MaterialForm(Form):
 class UploadForm(MaterialForm):
     file = FileField("Fil", validators=[FileRequired("Velg en fil.")],
                      description=f"Tillatt: {ALLOWED_TEXT}.", render_kw={"accept": ACCEPT})
-    note = StringField("Merknad til versjonen", validators=[Optional(), Length(max=500)])
+    note = StringField("Merknad til versjonen", validators=[Optional(), Length(max=500), NoIdentifyingData(PUBLIC)])
 
 
 class VersionForm(Form):
     file = FileField("Ny fil", validators=[FileRequired("Velg en fil.")],
                      description=f"Den gamle versjonen blir liggende. Tillatt: {ALLOWED_TEXT}.",
                      render_kw={"accept": ACCEPT})
-    note = StringField("Hva er endret", validators=[Optional(), Length(max=500)])
+    note = StringField("Hva er endret", validators=[Optional(), Length(max=500), NoIdentifyingData(PUBLIC)])
 
 
 class DeleteForm(Form):
