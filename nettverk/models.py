@@ -24,6 +24,8 @@ from nettverk.registry.models import (
     County,
     Municipality,
     MunicipalityChange,
+    PlannedMerger,
+    PlannedMergerPart,
     Service,
     ServiceArea,
     Unit,
@@ -37,4 +39,4 @@ __all__ = ["AccountToken", "ActivityLog", "BaseMembership", "CalendarToken", "Co
            "User", "JobRun", "Notification", "NotificationSetting", "SchedulerLease",
            "CompetenceArea", "CompetenceProfile", "CompetenceRecord",
            "Material", "MaterialArea", "MaterialEvent", "MaterialVersion",
-           "Evaluation", "EvaluationInvitation"]
+           "Evaluation", "EvaluationInvitation", "PlannedMerger", "PlannedMergerPart"]

@@ -1,6 +1,6 @@
 """The registry through HTTP: browsing, admin changes, refused input, mergers and the activity log."""
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from conftest import USERS
@@ -15,6 +15,8 @@ from nettverk.registry.models import (
     County,
     Municipality,
     MunicipalityChange,
+    PlannedMerger,
+    PlannedMergerPart,
     Service,
     ServiceArea,
     Unit,
@@ -78,9 +80,19 @@ def create_municipality(admin, db, number: str, name: str) -> None:
     redirected(admin.post("/admin/kommuner/ny", {"number": number, "name": name, "county_id": trondelag(db)}))
 
 
-def merge(admin, predecessor_ids: list[int], successor_id: int, effective_date: str = "2027-01-01"):
-    return admin.post("/admin/kommuner/sammenslaing", {
-        "predecessor_ids": predecessor_ids, "successor_id": successor_id, "effective_date": effective_date})
+def merger_fields(predecessor_ids: list[int], successor_id: int | str, effective_date: str) -> dict:
+    return {"predecessor_ids": predecessor_ids, "successor_id": successor_id, "effective_date": effective_date}
+
+
+def merge(admin, predecessor_ids: list[int], successor_id: int, effective_date: str = "2026-01-01"):
+    """Choose, see the preview, confirm (as the admin does): the answer to the confirmation, or to the choice
+    if that was refused. The default date has passed, so the merger is carried out at once."""
+    fields = merger_fields(predecessor_ids, successor_id, effective_date)
+    preview = admin.post("/admin/kommuner/sammenslaing", fields)
+    if preview.status_code != 200:
+        return preview
+    assert "Se over sammenslåingen" in page(preview)
+    return admin.post("/admin/kommuner/sammenslaing", {**fields, "bekreft": "ja"})
 
 
 def service_fields(db, **fields) -> dict:
@@ -417,7 +429,8 @@ def test_service_of_unknown_kind_is_refused(as_role, db):
 @pytest.fixture
 def storvik(as_role, db):
     """Nordvik (9901) and Sørvik (9902), with a base membership, a service, a unit and a contact, merged
-    through the merger form into Storvik (9903) from 1 January 2027. Returns the service's id."""
+    through the merger form into Storvik (9903) from 1 January 2026 (passed: carried out at once). Returns the
+    service's id."""
     admin = as_role("admin")
     for number, name in (("9901", "Nordvik"), ("9902", "Sørvik"), ("9903", "Storvik")):
         create_municipality(admin, db, number, name)
@@ -435,8 +448,8 @@ def storvik(as_role, db):
 
 
 def test_merger_ends_the_predecessors_the_day_before(storvik, db):
-    assert municipality(db, "9901").valid_to == date(2026, 12, 31)
-    assert municipality(db, "9902").valid_to == date(2026, 12, 31)
+    assert municipality(db, "9901").valid_to == date(2025, 12, 31)
+    assert municipality(db, "9902").valid_to == date(2025, 12, 31)
     assert municipality(db, "9903").valid_to is None
 
 
@@ -444,7 +457,7 @@ def test_merger_writes_the_history(storvik, db):
     changes = db.exec(select(Municipality.number, MunicipalityChange.effective_date)
                       .join(MunicipalityChange, MunicipalityChange.predecessor_id == Municipality.id)
                       .where(MunicipalityChange.successor_id == ids(db, "9903")[0]))
-    assert sorted(changes) == [("9901", date(2027, 1, 1)), ("9902", date(2027, 1, 1))]
+    assert sorted(changes) == [("9901", date(2026, 1, 1)), ("9902", date(2026, 1, 1))]
 
 
 def test_merger_moves_base_membership_to_the_successor(storvik, db):
@@ -473,7 +486,7 @@ def test_predecessor_page_points_to_the_successor(storvik, browser):
 def test_api_lists_what_the_successor_was_merged_from(storvik, browser):
     data = browser.get("/api/v1/municipalities/9903").get_json()
     assert sorted((m["number"], m["effective_date"], m["current"]) for m in data["merged_from"]) == [
-        ("9901", "2027-01-01", False), ("9902", "2027-01-01", False)]
+        ("9901", "2026-01-01", False), ("9902", "2026-01-01", False)]
 
 
 def test_merging_seeded_municipalities_moves_their_base_membership(as_role, browser, db):
@@ -485,6 +498,158 @@ def test_merging_seeded_municipalities_moves_their_base_membership(as_role, brow
     text = page(browser.get("/kompetansebaser/namdalen"))
     assert 'href="/kommuner/5045"' in text
     assert 'href="/kommuner/5043"' not in text
+
+
+# A merger dated in the future is planned, carried out on its date by the scheduler, or cancelled --------
+
+MERGER_URL = "/admin/kommuner/sammenslaing"
+FUTURE = date(date.today().year + 2, 1, 1)  # always ahead, also when the suite runs as if on another day
+
+
+def namsos_world(db) -> tuple:
+    """What a merger of Namsos would touch: its bases, served-by services, units, contacts, history rows."""
+    db.expire_all()
+    namsos = ids(db, "5007")[0]
+    return (municipality(db, "5007").valid_to,
+            sorted(db.exec(select(BaseMembership.base_id).where(BaseMembership.municipality_id == namsos))),
+            sorted(db.exec(select(ServiceArea.service_id).where(ServiceArea.municipality_id == namsos))),
+            sorted(db.exec(select(Unit.id).where(Unit.municipality_id == namsos))),
+            sorted(db.exec(select(Contact.id).where(Contact.municipality_id == namsos))),
+            count(db, MunicipalityChange))
+
+
+def plan_namsos(admin, db) -> None:
+    """Namsos into Overhalla from 1 January in two years, through the form, its preview and «Bekreft»."""
+    namsos, overhalla = ids(db, "5007", "5047")
+    assert redirected(merge(admin, [namsos], overhalla, FUTURE.isoformat())).endswith(MERGER_URL)
+    db.rollback()
+
+
+def carry_out(app, moment: datetime):
+    from nettverk.scheduler.runner import run_job
+
+    result = run_job("mergers", now=moment, app=app)
+    assert result.status == "ok", result.message
+    return result
+
+
+def oslo_time(day: date, hour: int, minute: int = 0) -> datetime:
+    from nettverk.timeutil import OSLO
+
+    return datetime.combine(day, time(hour, minute), tzinfo=OSLO).astimezone(UTC)
+
+
+def matrix_has_row(browser, municipality_name: str) -> bool:
+    text = page(browser.get("/kompetansebaser/namdalen/kompetanse"))
+    return f'<th scope="row">{municipality_name}' in text
+
+
+def test_the_merger_form_preselects_no_successor(as_role, db):
+    admin = as_role("admin")
+    select_html = page(admin.get(MERGER_URL)).split('name="successor_id"')[1].split("</select>")[0]
+    assert select_html.split("<option")[1].startswith(' selected value="">Velg kommune</option>')
+    assert select_html.count("selected") == 1  # no municipality chosen for the admin
+    before = history_and_log(db)
+    refused(admin.post(MERGER_URL, merger_fields(ids(db, "5007"), "", FUTURE.isoformat())), 422,
+            "Velg kommunen det slås sammen til.")
+    db.rollback()
+    assert history_and_log(db) == before
+
+
+def test_the_preview_lists_what_moves_and_changes_nothing(as_role, db):
+    before, logged = namsos_world(db), count(db, ActivityLog)
+    namsos, overhalla = ids(db, "5007", "5047")
+    response = as_role("admin").post(MERGER_URL, merger_fields([namsos], overhalla, FUTURE.isoformat()))
+    assert response.status_code == 200
+    text = page(response)
+    _, bases, served_by, units, contacts, _ = before
+    hosted = len(db.exec(select(Service.id).where(Service.host_municipality_id == namsos)).all())
+    for name, number in (("bases", len(bases)), ("served_by", len(served_by)), ("hosted", hosted),
+                         ("units", len(units)), ("contacts", len(contacts))):
+        assert f'<td data-count="{name}">{number}</td>' in text
+    assert len(units) == 3 and "Spillum barnehage" in text and "Namdalen" in text
+    assert f"gjennomføres automatisk 1. januar {FUTURE.year}" in text
+    assert 'name="bekreft"' in text and 'name="csrf_token"' in text
+    assert f'<input type="hidden" name="predecessor_ids" value="{namsos}">' in text
+    db.rollback()
+    assert namsos_world(db) == before
+    assert count(db, ActivityLog) == logged
+    assert count(db, PlannedMerger) == 0
+
+
+def test_a_future_merger_is_planned_and_changes_nothing_today(as_role, browser, db):
+    before = namsos_world(db)
+    assert matrix_has_row(as_role("participant"), "Namsos")
+    plan_namsos(as_role("admin"), db)
+    assert namsos_world(db) == before  # still current, with its memberships, services, units and contacts
+    assert matrix_has_row(as_role("participant"), "Namsos")  # its column in the competence matrix stays
+    coming = f"Slås sammen med <a href=\"/kommuner/5047\">Overhalla</a> fra 1. januar {FUTURE.year}"
+    assert coming in page(browser.get("/kommuner/5007"))
+    assert f"slås sammen med Overhalla fra 1. januar {FUTURE.year}" in page(browser.get("/kommuner/5047"))
+    assert f"fra 1. januar {FUTURE.year}" in page(as_role("admin").get(MERGER_URL))
+    assert browser.get("/api/v1/municipalities/5007").get_json()["valid_to"] is None
+
+
+def test_the_job_carries_out_a_planned_merger_on_its_date_once(app, as_role, db):
+    plan_namsos(as_role("admin"), db)
+    _, bases, served_by, units, contacts, changes = namsos_world(db)
+    assert carry_out(app, oslo_time(FUTURE - timedelta(days=1), 23, 55)).sent == 0  # the evening before
+    assert municipality(db, "5007").valid_to is None
+    assert carry_out(app, oslo_time(FUTURE, 0, 5)).sent == 1
+    assert carry_out(app, oslo_time(FUTURE, 0, 5)).sent == 0  # a second run finds it done
+    assert namsos_world(db) == (FUTURE - timedelta(days=1), [], [], [], [], changes + 1)
+    overhalla = ids(db, "5047")[0]
+    assert set(bases) <= set(db.exec(select(BaseMembership.base_id).where(BaseMembership.municipality_id == overhalla)))
+    assert set(units) <= set(db.exec(select(Unit.id).where(Unit.municipality_id == overhalla)))
+    assert set(contacts) <= set(db.exec(select(Contact.id).where(Contact.municipality_id == overhalla)))
+    assert db.exec(select(PlannedMerger.status)).all() == ["done"]
+    assert not matrix_has_row(as_role("participant"), "Namsos")
+
+
+def test_the_job_runs_from_the_command_line(app, db):
+    """A merger whose day has come (planned earlier, as the form cannot plan one for a past day)."""
+    namsos, overhalla = ids(db, "5007", "5047")
+    merger = PlannedMerger(successor_id=overhalla, effective_date=date.today() - timedelta(days=1))
+    db.add(merger)
+    db.flush()
+    db.add(PlannedMergerPart(merger_id=merger.id, municipality_id=namsos))
+    db.commit()
+    result = app.test_cli_runner().invoke(args=["scheduler", "run", "mergers"])
+    assert result.exit_code == 0, result.output
+    assert "sendt/utført 1" in result.output
+    assert municipality(db, "5007").valid_to == date.today() - timedelta(days=2)
+
+
+def test_the_admin_cancels_a_planned_merger_and_nothing_happens_on_its_date(app, as_role, browser, db):
+    admin = as_role("admin")
+    before = namsos_world(db)
+    plan_namsos(admin, db)
+    merger_id = db.exec(select(PlannedMerger.id)).one()
+    assert redirected(admin.post(MERGER_URL, {"avbryt": merger_id})).endswith(MERGER_URL)
+    assert carry_out(app, oslo_time(FUTURE, 0, 5)).sent == 0
+    assert namsos_world(db) == before
+    assert "Slås sammen med" not in page(browser.get("/kommuner/5007"))
+    assert "Ingen sammenslåinger er planlagt." in page(admin.get(MERGER_URL))
+    refused(admin.post(MERGER_URL, {"avbryt": merger_id}), 409, "Bare en planlagt sammenslåing")
+
+
+def test_a_municipality_in_a_planned_merger_cannot_be_merged_again(as_role, db):
+    admin = as_role("admin")
+    plan_namsos(admin, db)
+    before = namsos_world(db), count(db, PlannedMerger)
+    namsos, grong = ids(db, "5007", "5045")
+    refused(merge(admin, [namsos], grong), 422,
+            f"Namsos er med i en planlagt sammenslåing fra 1. januar {FUTURE.year}. Avbryt den først.")
+    db.rollback()
+    assert (namsos_world(db), count(db, PlannedMerger)) == before
+
+
+def test_only_the_admin_may_cancel(as_role, db):
+    plan_namsos(as_role("admin"), db)
+    merger_id = db.exec(select(PlannedMerger.id)).one()
+    assert as_role("coordinator").post(MERGER_URL, {"avbryt": merger_id}).status_code == 403
+    db.expire_all()
+    assert db.get(PlannedMerger, merger_id).status == "planned"
 
 
 # Activity log -------------------------------------------------------------------------------------

@@ -34,7 +34,7 @@ class MunicipalityForm(Form):
 class MergerForm(Form):
     predecessor_ids = MultiCheckboxField("Kommuner som slås sammen", coerce=int, validate_choice=False,
                                          validators=[DataRequired("Velg minst én kommune som slås sammen.")])
-    successor_id = SelectField("Ny eller videreført kommune", coerce=int, validate_choice=False,
+    successor_id = SelectField("Ny eller videreført kommune", coerce=optional_id, validate_choice=False,
                                validators=[DataRequired("Velg kommunen det slås sammen til.")],
                                description="Opprett den nye kommunen først hvis den ikke finnes.")
     effective_date = DateField("Gjelder fra", validators=[DataRequired("Skriv datoen sammenslåingen gjelder fra."),

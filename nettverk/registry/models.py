@@ -110,3 +110,25 @@ class Contact(SQLModel, table=True):
     role: str = Field(default="", max_length=160)
     email: str | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=30)
+
+
+PLANNED, DONE, CANCELLED = "planned", "done", "cancelled"
+
+
+class PlannedMerger(SQLModel, table=True):
+    """A merger registered before its date. Nothing changes until the scheduler's job `mergers` carries it
+    out on that day (status done); until then the admin can cancel it (status cancelled)."""
+
+    __tablename__ = "planned_merger"
+    id: int | None = Field(default=None, primary_key=True)
+    successor_id: int = Field(foreign_key="municipality.id", index=True)
+    effective_date: date = Field(index=True)
+    status: str = Field(default=PLANNED, max_length=10)
+
+
+class PlannedMergerPart(SQLModel, table=True):
+    """A municipality that ends when its planned merger is carried out."""
+
+    __tablename__ = "planned_merger_part"
+    merger_id: int = Field(foreign_key="planned_merger.id", primary_key=True)
+    municipality_id: int = Field(foreign_key="municipality.id", primary_key=True, index=True)

@@ -3,11 +3,14 @@
 import re
 from datetime import date, timedelta
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, delete, select, update
 
 from nettverk.activity import record
 from nettverk.errors import OperationError
 from nettverk.registry.models import (
+    CANCELLED,
+    DONE,
+    PLANNED,
     SERVICE_KINDS,
     BaseMembership,
     CompetenceBase,
@@ -15,12 +18,15 @@ from nettverk.registry.models import (
     County,
     Municipality,
     MunicipalityChange,
+    PlannedMerger,
+    PlannedMergerPart,
     Service,
     ServiceArea,
     Unit,
 )
 from nettverk.registry.queries import with_predecessors
 from nettverk.text import slugify
+from nettverk.timeutil import format_short_date
 
 MUNICIPALITY_NUMBER = re.compile(r"^\d{4}$")
 COUNTY_NUMBER = re.compile(r"^\d{2}$")
@@ -76,21 +82,17 @@ def save_municipality(session: Session, actor_id: int | None, number: str, name:
     return municipality
 
 
-def merge_municipalities(session: Session, actor_id: int | None, predecessor_ids: list[int], successor_id: int,
-                         effective_date: date) -> Municipality:
-    """Merge municipalities into a successor from `effective_date`.
-
-    The predecessors end the day before and get the successor in their history; their base
-    memberships, service areas, hosted services, units and contacts move to the successor, so
-    everything linked to them is found there. Older rows that point at a predecessor (events,
-    referrals) are found through the history (registry.queries.with_predecessors).
-    """
-    successor = session.get(Municipality, successor_id)
+def check_merger(session: Session, predecessor_ids: list[int], successor_id: int | None, effective_date: date,
+                 planned: PlannedMerger | None = None) -> tuple[list[Municipality], Municipality]:
+    """The predecessors and the successor of a merger that may be registered (or, with `planned`, carried
+    out now); reads only, so the preview can show what would move. A municipality is in at most one
+    planned merger as one that ends, so mergers planned ahead cannot undo or block each other."""
+    successor = session.get(Municipality, successor_id) if successor_id else None
     if successor is None:
         raise OperationError("Velg kommunen det slås sammen til.", "successor_id")
     if not successor.is_current:
         raise OperationError(f"{successor.name} er selv avviklet og kan ikke være ny kommune.", "successor_id")
-    predecessors = [session.get(Municipality, pid) for pid in dict.fromkeys(predecessor_ids)]
+    predecessors = [session.get(Municipality, pid) for pid in dict.fromkeys(predecessor_ids or [])]
     if not predecessors or any(p is None for p in predecessors):
         raise OperationError("Velg minst én kommune som slås sammen.", "predecessor_ids")
     if successor in predecessors:
@@ -103,7 +105,33 @@ def merge_municipalities(session: Session, actor_id: int | None, predecessor_ids
         if predecessor.id in already_under or successor.id in with_predecessors(session, predecessor.id):
             raise OperationError(f"Sammenslåingen ville gitt en sirkel i historikken til {predecessor.name}.",
                                  "predecessor_ids")
+    others = [PlannedMerger.status == PLANNED, *([PlannedMerger.id != planned.id] if planned else [])]
+    ending = dict(session.exec(select(PlannedMergerPart.municipality_id, PlannedMerger)
+                               .join(PlannedMerger, PlannedMerger.id == PlannedMergerPart.merger_id).where(*others))
+                  .all())
+    receiving = {m.successor_id: m for m in session.exec(select(PlannedMerger).where(*others))}
+    for predecessor in predecessors:
+        clash = ending.get(predecessor.id) or receiving.get(predecessor.id)
+        if clash is not None:
+            raise OperationError(f"{predecessor.name} er med i en planlagt sammenslåing fra "
+                                 f"{format_short_date(clash.effective_date)}. Avbryt den først.", "predecessor_ids")
+    clash = ending.get(successor.id)
+    if clash is not None and clash.effective_date <= effective_date:  # it must still exist on this date
+        raise OperationError(f"{successor.name} skal selv slås sammen fra {format_short_date(clash.effective_date)} "
+                             "og kan ikke ta imot kommuner fra den dagen.", "successor_id")
+    return predecessors, successor
 
+
+def merge_municipalities(session: Session, actor_id: int | None, predecessor_ids: list[int], successor_id: int,
+                         effective_date: date, planned: PlannedMerger | None = None) -> Municipality:
+    """Merge municipalities into a successor from `effective_date`, now.
+
+    The predecessors end the day before and get the successor in their history; their base
+    memberships, service areas, hosted services, units and contacts move to the successor, so
+    everything linked to them is found there. Older rows that point at a predecessor (events,
+    referrals) are found through the history (registry.queries.with_predecessors).
+    """
+    predecessors, successor = check_merger(session, predecessor_ids, successor_id, effective_date, planned)
     old_ids = [p.id for p in predecessors]
     for predecessor in predecessors:
         predecessor.valid_to = effective_date - timedelta(days=1)
@@ -116,6 +144,48 @@ def merge_municipalities(session: Session, actor_id: int | None, predecessor_ids
     record(session, actor_id, "municipality.merged", successor,
            f"{names} slått sammen til {successor.number} {successor.name} fra {effective_date:%d.%m.%Y}")
     return successor
+
+
+def register_merger(session: Session, actor_id: int | None, predecessor_ids: list[int], successor_id: int,
+                    effective_date: date, today: date) -> tuple[Municipality, PlannedMerger | None]:
+    """What the admin confirms. Dated today or earlier: carried out now. Later: only planned, and nothing
+    else changes until the job `mergers` carries it out on its date (the admin can cancel it until then)."""
+    if effective_date <= today:
+        return merge_municipalities(session, actor_id, predecessor_ids, successor_id, effective_date), None
+    predecessors, successor = check_merger(session, predecessor_ids, successor_id, effective_date)
+    merger = PlannedMerger(successor_id=successor.id, effective_date=effective_date)
+    session.add(merger)
+    session.flush()
+    session.add_all(PlannedMergerPart(merger_id=merger.id, municipality_id=p.id) for p in predecessors)
+    session.flush()
+    record(session, actor_id, "municipality.merger_planned", successor,
+           f"{', '.join(p.name for p in predecessors)} slås sammen med {successor.number} {successor.name} "
+           f"fra {effective_date:%d.%m.%Y}")
+    return successor, merger
+
+
+def cancel_merger(session: Session, actor_id: int | None, merger: PlannedMerger) -> None:
+    """Undo a planned merger before its date: it was never carried out, so nothing else changes."""
+    if merger.status != PLANNED:
+        raise OperationError("Bare en planlagt sammenslåing som ikke er gjennomført, kan avbrytes.", status=409)
+    merger.status = CANCELLED
+    session.add(merger)
+    session.flush()
+    record(session, actor_id, "municipality.merger_cancelled", session.get(Municipality, merger.successor_id),
+           f"Planlagt sammenslåing fra {merger.effective_date:%d.%m.%Y} avbrutt")
+
+
+def carry_out_merger(session: Session, merger: PlannedMerger) -> bool:
+    """Carry out a planned merger whose date has come, once: the status is claimed in the same transaction
+    (a second run, or a second scheduler, finds it taken and does nothing). False: it was taken."""
+    claimed = session.execute(update(PlannedMerger).where(PlannedMerger.id == merger.id,
+                                                          PlannedMerger.status == PLANNED).values(status=DONE))
+    if claimed.rowcount != 1:
+        return False
+    part_ids = list(session.exec(select(PlannedMergerPart.municipality_id)
+                                 .where(PlannedMergerPart.merger_id == merger.id)))
+    merge_municipalities(session, None, part_ids, merger.successor_id, merger.effective_date, planned=merger)
+    return True
 
 
 def _move_links(session: Session, old_ids: list[int], new_id: int) -> None:

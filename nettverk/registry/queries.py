@@ -3,15 +3,18 @@
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session, func, or_, select
 
 from nettverk.registry.models import (
+    PLANNED,
     BaseMembership,
     CompetenceBase,
     Contact,
     County,
     Municipality,
     MunicipalityChange,
+    PlannedMerger,
+    PlannedMergerPart,
     Service,
     ServiceArea,
     Unit,
@@ -80,6 +83,7 @@ class MunicipalityPage:
     merged_from: list[tuple[Municipality, MunicipalityChange]]
     merged_into: list[tuple[Municipality, MunicipalityChange]]
     units: list[tuple[Unit, Service]] = field(default_factory=list)
+    planned: list["Planned"] = field(default_factory=list)
 
 
 def municipality_page(session: Session, municipality: Municipality) -> MunicipalityPage:
@@ -101,7 +105,67 @@ def municipality_page(session: Session, municipality: Municipality) -> Municipal
         .join(MunicipalityChange, MunicipalityChange.successor_id == Municipality.id)
         .where(MunicipalityChange.predecessor_id == municipality.id).order_by(Municipality.number))
     return MunicipalityPage(municipality, session.get(County, municipality.county_id), list(bases), list(services),
-                            list(contacts), list(merged_from), list(merged_into), list(units))
+                            list(contacts), list(merged_from), list(merged_into), list(units),
+                            planned_mergers(session, municipality.id))
+
+
+@dataclass
+class Planned:
+    merger: PlannedMerger
+    successor: Municipality
+    predecessors: list[Municipality]
+
+
+def planned_mergers(session: Session, municipality_id: int | None = None) -> list[Planned]:
+    """Mergers planned and not yet carried out (or cancelled), soonest first; with `municipality_id`, those it
+    is in, on either side."""
+    query = select(PlannedMerger).where(PlannedMerger.status == PLANNED)
+    if municipality_id is not None:
+        query = query.where(or_(PlannedMerger.successor_id == municipality_id, PlannedMerger.id.in_(
+            select(PlannedMergerPart.merger_id).where(PlannedMergerPart.municipality_id == municipality_id))))
+    mergers = list(session.exec(query.order_by(PlannedMerger.effective_date, PlannedMerger.id)))
+    if not mergers:
+        return []
+    parts = defaultdict(list)
+    for merger_id, predecessor in session.exec(
+            select(PlannedMergerPart.merger_id, Municipality)
+            .join(Municipality, Municipality.id == PlannedMergerPart.municipality_id)
+            .where(PlannedMergerPart.merger_id.in_([m.id for m in mergers]))):
+        parts[merger_id].append(predecessor)
+    successors = {m.id: m for m in session.exec(select(Municipality).where(
+        Municipality.id.in_({m.successor_id for m in mergers})))}
+    return [Planned(m, successors[m.successor_id], sorted(parts[m.id], key=lambda p: norwegian_key(p.name)))
+            for m in mergers]
+
+
+@dataclass
+class MergerPreview:
+    """What a merger would move to the successor, read before anything is written."""
+    predecessors: list[Municipality]
+    successor: Municipality
+    bases: list[tuple[CompetenceBase, Municipality]]
+    served_by: list[tuple[Service, Municipality]]
+    hosted: list[Service]
+    units: list[tuple[Unit, Municipality]]
+    contacts: list[tuple[Contact, Municipality]]
+
+
+def merger_preview(session: Session, predecessors: list[Municipality], successor: Municipality) -> MergerPreview:
+    ids = [p.id for p in predecessors]
+    return MergerPreview(
+        predecessors, successor,
+        list(session.exec(select(CompetenceBase, Municipality)
+                          .join(BaseMembership, BaseMembership.base_id == CompetenceBase.id)
+                          .join(Municipality, Municipality.id == BaseMembership.municipality_id)
+                          .where(BaseMembership.municipality_id.in_(ids)).order_by(CompetenceBase.name))),
+        list(session.exec(select(Service, Municipality).join(ServiceArea, ServiceArea.service_id == Service.id)
+                          .join(Municipality, Municipality.id == ServiceArea.municipality_id)
+                          .where(ServiceArea.municipality_id.in_(ids)).order_by(Service.name))),
+        list(session.exec(select(Service).where(Service.host_municipality_id.in_(ids)).order_by(Service.name))),
+        list(session.exec(select(Unit, Municipality).join(Municipality, Municipality.id == Unit.municipality_id)
+                          .where(Unit.municipality_id.in_(ids)).order_by(Unit.name))),
+        list(session.exec(select(Contact, Municipality).join(Municipality, Municipality.id == Contact.municipality_id)
+                          .where(Contact.municipality_id.in_(ids)).order_by(Contact.name))))
 
 
 def services_with_hosts(session: Session, kind: str | None = None) -> list[tuple[Service, Municipality, int]]:

@@ -20,7 +20,17 @@ from nettverk.registry.forms import (
     ServiceForm,
     UnitForm,
 )
-from nettverk.registry.models import SERVICE_KINDS, CompetenceBase, Contact, County, Municipality, Service, Unit
+from nettverk.registry.models import (
+    SERVICE_KINDS,
+    CompetenceBase,
+    Contact,
+    County,
+    Municipality,
+    PlannedMerger,
+    Service,
+    Unit,
+)
+from nettverk.timeutil import format_short_date, today_in_oslo
 
 bp = Blueprint("registry", __name__)
 
@@ -201,21 +211,46 @@ def municipality_edit(municipality, number):
 @bp.route("/admin/kommuner/sammenslaing", methods=["GET", "POST"])
 @requires("admin")
 def merger():
+    """One page, three steps by POST: the choice, its preview (what moves; nothing written) with «Bekreft»
+    and the choice in hidden fields, then the merger carried out (dated today or earlier) or planned.
+    A planned merger is cancelled from the same page (`avbryt`)."""
     session = get_session()
+    if "avbryt" in request.form:
+        planned = session.get(PlannedMerger, _int_or_404(request.form["avbryt"])) or abort(404)
+        with refusal_as_error_page():
+            operations.cancel_merger(session, _actor(), planned)
+        flash(f"Den planlagte sammenslåingen fra {format_short_date(planned.effective_date)} er avbrutt. "
+              "Ingenting er endret.", "success")
+        return redirect(url_for("registry.merger"))
     form = MergerForm()
     choices = queries.current_municipality_choices(session)
     form.predecessor_ids.choices = choices
-    form.successor_id.choices = choices
+    # No successor preselected: pressing on without choosing must not merge into the first in the list.
+    form.successor_id.choices = [("", "Velg kommune"), *choices]
     status = 200
-    if form.validate_on_submit():
+    if form.validate_on_submit() and "endre" not in request.form:
+        today = today_in_oslo()
         try:
-            successor = operations.merge_municipalities(session, _actor(), form.predecessor_ids.data,
-                                                        form.successor_id.data, form.effective_date.data)
+            if "bekreft" not in request.form:
+                predecessors, successor = operations.check_merger(
+                    session, form.predecessor_ids.data, form.successor_id.data, form.effective_date.data)
+                return render_template("registry/merger_preview.html", form=form, today=today,
+                                       preview=queries.merger_preview(session, predecessors, successor))
+            successor, planned = operations.register_merger(session, _actor(), form.predecessor_ids.data,
+                                                            form.successor_id.data, form.effective_date.data, today)
+            if planned is not None:
+                flash(f"Sammenslåingen er planlagt og gjennomføres {format_short_date(planned.effective_date)}. "
+                      "Til da er ingenting endret, og du kan avbryte den her.", "success")
+                return redirect(url_for("registry.merger"))
             flash("Sammenslåingen er registrert. Historikken vises på kommunesiden.", "success")
             return redirect(url_for("registry.municipality_detail", number=successor.number))
         except OperationError as error:
             status = show_error(form, error)
-    return _render_form("registry/merger.html", form, status)
+    return _render_form("registry/merger.html", form, status, planned=queries.planned_mergers(session))
+
+
+def _int_or_404(value: str) -> int:
+    return int(value) if value.isdigit() and len(value) < 19 else abort(404)
 
 
 # Kompetansebaser (admin creates; the base's coordinator edits and keeps members) ------------------

@@ -38,7 +38,8 @@ from nettverk.networks.operations import plan_meetings
 from nettverk.referrals.models import ACCEPTED, IN_PROGRESS, RECEIVED, SENT, Intervention, Referral
 from nettverk.referrals.operations import erase_expired
 from nettverk.referrals.statistics import SMALL_TEXT, THRESHOLD
-from nettverk.registry.models import CompetenceBase
+from nettverk.registry.models import PLANNED, CompetenceBase, PlannedMerger
+from nettverk.registry.operations import carry_out_merger
 from nettverk.scheduler.models import Notification
 from nettverk.scheduler.operations import Counts, notify_once
 from nettverk.text import norwegian_key
@@ -68,6 +69,28 @@ def deliver_mail(session: Session, now: datetime) -> Counts:
 
 def evaluations(session: Session, now: datetime) -> Counts:
     """The participants of a fagdag or kurs that has ended get their link to its evaluation, once."""
+def mergers(session: Session, now: datetime) -> Counts:
+    """Carry out the planned mergers whose date (an Oslo day) has come, each once (carry_out_merger claims
+    it). One that can no longer be carried out is counted as failed and stays planned, for the admin."""
+    counts, today = Counts(), to_oslo(_aware(now)).date()
+    due = session.exec(select(PlannedMerger).where(PlannedMerger.status == PLANNED,
+                                                   PlannedMerger.effective_date <= today)
+                       .order_by(PlannedMerger.effective_date, PlannedMerger.id)).all()
+    for merger in due:
+        try:
+            with session.begin_nested():
+                done = carry_out_merger(session, merger)
+        except OperationError:
+            counts.failed += 1
+            log.warning("Planned merger %s could not be carried out", merger.id)
+            continue
+        if done:
+            counts.sent += 1
+        else:
+            counts.skipped += 1
+    return counts
+
+
     return send_invitations(session, _aware(now))
 
 

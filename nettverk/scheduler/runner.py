@@ -79,6 +79,8 @@ JOBS = [
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 
+    JobSpec("mergers", "Planlagte sammenslåinger av kommuner", "nettverk.scheduler.jobs:mergers",
+            CronTrigger(hour=0, minute=5, timezone=OSLO)),
 _app: Flask | None = None  # the process's app, for jobs APScheduler calls by reference
 
 
