@@ -132,12 +132,13 @@ def check_wire(raw: bytes) -> None:
 VEVENT_PROPERTIES = {"UID", "SEQUENCE", "DTSTAMP", "CREATED", "LAST-MODIFIED", "DTSTART", "DTEND", "SUMMARY",
                      "DESCRIPTION", "LOCATION", "URL", "CONFERENCE", "STATUS", "CATEGORIES", "ORGANIZER", "TRANSP"}
 REQUIRED = ["UID", "SEQUENCE", "DTSTAMP", "LAST-MODIFIED", "DTSTART", "DTEND", "SUMMARY", "DESCRIPTION", "URL",
-            "ORGANIZER", "STATUS"]
+            "ORGANIZER"]
 
 
-def expected_status(entry: Entry, method: str) -> str:
+def expected_status(entry: Entry, method: str) -> str | None:
+    """A CANCEL of an event that goes on takes one attendee out: no STATUS at all (RFC 5546 3.2.5)."""
     if method == CANCEL:
-        return "CANCELLED"
+        return "CANCELLED" if entry.status == "cancelled" else None
     return {"draft": "TENTATIVE", "published": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}[
         entry.status]
 
@@ -206,7 +207,8 @@ def check_calendar(raw: bytes, method: str, entries: list[Entry], *, is_feed: bo
         assert not CONTROL.search(text.replace("\n", ""))  # of the control characters only LF and tab survive
         place = ", ".join(dict.fromkeys(p for p in map(cleaned, (
             entry.venue_name, entry.venue_address, entry.venue_municipality)) if p))
-        place = place or ("Digitalt" if entry.online_url else "")
+        link = re.sub(r"\s", "", cleaned(entry.online_url))
+        place = ", ".join(p for p in (place, link) if p)
         organizer_name = cleaned(entry.organizer_name) or "nettverk"
 
         assert str(ical_event["UID"]) == entry.uid
@@ -216,7 +218,7 @@ def check_calendar(raw: bytes, method: str, entries: list[Entry], *, is_feed: bo
         assert str(ical_event["SUMMARY"]) == summary
         assert str(ical_event["DESCRIPTION"]) == text
         assert str(ical_event["URL"]) == entry.url
-        assert str(ical_event["STATUS"]) == status
+        assert str(ical_event.get("STATUS")) == str(status)
         assert str(ical_event["ORGANIZER"]) == ORGANIZER
         assert ical_event["ORGANIZER"].params["CN"] == organizer_name
         assert str(ical_event.get("LOCATION", "")) == place
@@ -228,7 +230,7 @@ def check_calendar(raw: bytes, method: str, entries: list[Entry], *, is_feed: bo
         assert vobject_event.summary.value == summary
         assert vobject_event.description.value == text
         assert vobject_event.url.value == entry.url
-        assert vobject_event.status.value == status
+        assert (vobject_event.status.value if "status" in vobject_event.contents else None) == status
         assert vobject_event.organizer.value == ORGANIZER
         assert rfc6868(vobject_event.organizer.params["CN"][0]) == organizer_name
         assert (vobject_event.location.value if "location" in vobject_event.contents else "") == place
@@ -246,11 +248,17 @@ def check_calendar(raw: bytes, method: str, entries: list[Entry], *, is_feed: bo
             assert "ATTENDEE" not in ical_event
             assert "attendee" not in vobject_event.contents
 
+        # an all-day event is free time, except in an attendee's own copy or feed
+        transp = ("OPAQUE" if entry.busy or attendee else "TRANSPARENT") if entry.all_day else None
+        assert (str(ical_event["TRANSP"]) if "TRANSP" in ical_event else None) == transp
+        assert (vobject_event.transp.value if "transp" in vobject_event.contents else None) == transp
+
         if alarm and entry.status != "cancelled":
             (ical_alarm,) = ical_event.walk("VALARM")
-            assert ical_alarm["TRIGGER"].dt == timedelta(hours=-1)
+            trigger = timedelta(hours=-15) if entry.all_day else timedelta(hours=-1)  # 09.00 the day before
+            assert ical_alarm["TRIGGER"].dt == trigger
             assert str(ical_alarm["ACTION"]) == "DISPLAY"
-            assert vobject_event.valarm.trigger.value == timedelta(hours=-1)
+            assert vobject_event.valarm.trigger.value == trigger
             assert len(vobject_event.contents["valarm"]) == 1
         else:
             assert ical_event.walk("VALARM") == []
@@ -283,10 +291,11 @@ def test_required_properties_and_status(kind, status):
     entry = make_entry(status=status)
     raw, method, options = all_renderings(entry)[kind]
     with_ical, with_vobject = check_calendar(raw, method, [entry], **options)
-    expected = "CANCELLED" if kind == "cancel" else {
-        "draft": "TENTATIVE", "published": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}[status]
-    assert str(with_ical.walk("VEVENT")[0]["STATUS"]) == expected
-    assert with_vobject.vevent.status.value == expected
+    expected = {"draft": "TENTATIVE", "published": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}[status]
+    if kind == "cancel":  # the event cancelled, or one attendee taken out of an event that goes on (no STATUS)
+        expected = "CANCELLED" if status == "cancelled" else None
+    assert with_ical.walk("VEVENT")[0].get("STATUS") == expected
+    assert (with_vobject.vevent.status.value if "status" in with_vobject.vevent.contents else None) == expected
 
 
 def test_feed_properties():
@@ -309,7 +318,9 @@ def test_location_only_with_a_venue():
     nowhere = make_entry(venue_name="", venue_address="", venue_municipality="", online_url="")
     online = replace(nowhere, online_url="https://meet.example/bti")
     same_twice = replace(nowhere, venue_name="Rissa", venue_municipality="Rissa")
-    for entry, place in ((nowhere, None), (online, "Digitalt"), (same_twice, "Rissa")):
+    both = replace(same_twice, online_url=online.online_url)
+    for entry, place in ((nowhere, None), (online, "https://meet.example/bti"), (same_twice, "Rissa"),
+                         (both, "Rissa, https://meet.example/bti")):
         for raw, method, options in all_renderings(entry).values():
             with_ical, with_vobject = check_calendar(raw, method, [entry], **options)
             event = with_ical.walk("VEVENT")[0]
@@ -384,7 +395,8 @@ def test_times_round_trip(kind, case):
             assert type(start) is date and type(end) is date, parser
             assert start == starts_at.astimezone(OSLO).date(), parser
             assert end == ends_at.astimezone(OSLO).date(), parser  # exclusive: the day after the last
-            assert "TRANSP:TRANSPARENT" in lines
+            # free in public feeds and downloads, busy in the attendee's own invitation
+            assert ("TRANSP:OPAQUE" if kind in ("request", "cancel") else "TRANSP:TRANSPARENT") in lines
             continue
         for value, instant in ((start, starts_at), (end, ends_at)):
             assert isinstance(value, datetime) and value.tzinfo is not None, parser
@@ -627,3 +639,66 @@ def test_alarm_on_all_but_cancelled():
     check_calendar(feed(entries, name="Mine", url=FEED_URL, mail_from=MAIL_FROM), "PUBLISH", entries, is_feed=True)
     for raw, _method, _options in all_renderings(entries[1]).values():
         assert b"VALARM" not in raw
+
+
+# What an attendee's calendar shows (issue 17, points 21, 22, 24, 25) --------------------------------
+
+
+def all_day_entry(**fields) -> Entry:
+    return make_entry(starts_at=utc(2026, 10, 23, 22, 0), ends_at=utc(2026, 10, 26, 23, 0), all_day=True, **fields)
+
+
+def test_an_all_day_event_blocks_the_days_of_those_who_attend_it():
+    """Three days over the autumn DST change: free in a public feed or a download (most subscribers do not
+    go), busy in an attendee's invitation and in their own feed."""
+    public, own = all_day_entry(), all_day_entry(busy=True)
+    expected = {"feed": "TRANSPARENT", "single": "TRANSPARENT", "request": "OPAQUE", "cancel": "OPAQUE"}
+    for kind, (raw, method, options) in all_renderings(public).items():
+        with_ical, with_vobject = check_calendar(raw, method, [public], **options)
+        assert str(with_ical.walk("VEVENT")[0]["TRANSP"]) == expected[kind] == with_vobject.vevent.transp.value
+    raw = feed([own], name="Mine", url=FEED_URL, mail_from=MAIL_FROM)
+    with_ical, with_vobject = check_calendar(raw, "PUBLISH", [own], is_feed=True)
+    assert str(with_ical.walk("VEVENT")[0]["TRANSP"]) == "OPAQUE" == with_vobject.vevent.transp.value
+
+
+def test_taking_one_attendee_out_is_not_cancelling_the_event():
+    """RFC 5546 3.2.5: a CANCEL that uninvites an attendee carries that ATTENDEE and no STATUS:CANCELLED."""
+    raw = invitation(make_entry(status="published"), CANCEL, attendee=ATTENDEE, mail_from=MAIL_FROM)
+    with_ical, with_vobject = check_calendar(raw, CANCEL, [make_entry()], attendee=ATTENDEE)
+    (event,) = with_ical.walk("VEVENT")
+    assert "STATUS" not in event and "status" not in with_vobject.vevent.contents
+    assert str(event["ATTENDEE"]) == f"mailto:{ATTENDEE[0]}"
+    assert str(event["SUMMARY"]) == "Fagdag om BTI"  # not "Avlyst: …": the event goes on
+    cancelled = make_entry(status="cancelled", cancel_reason="For få påmeldte.")
+    with_ical, _ = parse_both(invitation(cancelled, CANCEL, attendee=ATTENDEE, mail_from=MAIL_FROM))
+    (event,) = with_ical.walk("VEVENT")
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert str(event["DESCRIPTION"]).startswith("AVLYST: For få påmeldte.\n\n")
+
+
+@pytest.mark.parametrize("minutes", [15, 60, 1440])
+def test_an_all_day_reminder_rings_at_nine_the_day_before(minutes):
+    """Whatever the choice, the alarm of an all-day event is 09.00 Oslo time the day before, as a trigger
+    relative to the start (which every client honours), also on the DST weekend."""
+    entries = [all_day_entry(), make_entry(uid="timed@nettverk")]
+    raw = feed(entries, name="Mine", url=FEED_URL, mail_from=MAIL_FROM, alarm_minutes=minutes)
+    with_ical, with_vobject = parse_both(raw)
+    all_day, timed = with_ical.walk("VEVENT")
+    (alarm,) = all_day.walk("VALARM")
+    assert alarm["TRIGGER"].dt == timedelta(hours=-15) == with_vobject.vevent_list[0].valarm.trigger.value
+    start = datetime.combine(all_day.decoded("DTSTART"), time(0), tzinfo=OSLO)  # a DATE starts at local midnight
+    assert (start + alarm["TRIGGER"].dt).replace(tzinfo=None) == datetime(2026, 10, 23, 9, 0)
+    assert timed.walk("VALARM")[0]["TRIGGER"].dt == timedelta(minutes=-minutes)
+
+
+def test_the_description_is_plain_text_from_the_markdown():
+    markdown = ("# Program for dagen\n\nVi møtes **presis** kl. 09.00 i _store sal_. Les [veilederen]"
+                "(https://bti.example/veileder) og <https://bti.example/skjema> før.\n\n- Ta med PC\n- Lunsj:\n"
+                "  1. fisk\n  2. vegetar\n\n> Sitat fra deltaker\n\nSpørsmål: [Kari](mailto:kari@bti.example)")
+    text = description(make_entry(description=markdown, programme=()))
+    assert text.split("\n\nPåmelding og mer informasjon:")[0] == (
+        "Program for dagen\n\nVi møtes presis kl. 09.00 i store sal. Les veilederen (https://bti.example/veileder) "
+        "og https://bti.example/skjema før.\n\n- Ta med PC\n- Lunsj:\n  1. fisk\n  2. vegetar\n\n"
+        "Sitat fra deltaker\n\nSpørsmål: Kari (kari@bti.example)")
+    for syntax in ("**", "#", "](", "_store", ">"):
+        assert syntax not in text

@@ -1,8 +1,9 @@
-"""Calendar invitations in e-mail: whoever gets a seat gets an iTIP REQUEST, a change of time or place an
-updated REQUEST (higher SEQUENCE), a cancellation of the event or of the seat a CANCEL, all with the
-event's UID; the waitlisted get the text only. Everything is done over HTTP as people would, then the
-outbox message is built into the real MIME message (or delivered to an SMTP server) and its calendar
-part read by two independent parsers, icalendar and vobject."""
+"""Calendar invitations in e-mail: whoever gets a seat gets an iTIP REQUEST, a change of anything the calendar
+shows an updated REQUEST (higher SEQUENCE), a cancellation of the event or of the seat a CANCEL, all with the
+event's UID, and each message that changes a person's copy a higher SEQUENCE than the one before; the
+waitlisted get the text only. Everything is done over HTTP as people would, then the outbox message is built
+into the real MIME message (or delivered to an SMTP server) and its calendar part read by two independent
+parsers, icalendar and vobject."""
 
 import email
 import email.policy
@@ -135,7 +136,7 @@ class Parsed:
         assert str(self.calendar["METHOD"]) == self.vcal.method.value
         assert str(self.event["UID"]) == self.vevent.uid.value
         assert int(self.event["SEQUENCE"]) == int(self.vevent.sequence.value)
-        assert str(self.event["STATUS"]) == self.vevent.status.value
+        assert self.status == (self.vevent.status.value if "status" in self.vevent.contents else None)
         assert self.event.decoded("DTSTART") == self.vevent.dtstart.value
         assert self.event.decoded("DTEND") == self.vevent.dtend.value
 
@@ -152,8 +153,9 @@ class Parsed:
         return int(self.event["SEQUENCE"])
 
     @property
-    def status(self) -> str:
-        return str(self.event["STATUS"])
+    def status(self) -> str | None:
+        """None in a CANCEL that takes one attendee out of an event that goes on (RFC 5546 3.2.5)."""
+        return str(self.event["STATUS"]) if "STATUS" in self.event else None
 
     @property
     def stamp(self) -> datetime:
@@ -285,6 +287,8 @@ def test_all_day_event_is_sent_as_dates(app, db):
     invitation = parsed(last_mail(app, db, PARTICIPANT, "Du er påmeldt")[1], "REQUEST")
     assert invitation.event.decoded("DTSTART") == SOON == invitation.vevent.dtstart.value
     assert invitation.event.decoded("DTEND") == SOON + timedelta(days=2)  # exclusive end
+    # the attendee's own copy blocks the two days (a public feed shows them as free)
+    assert str(invitation.event["TRANSP"]) == "OPAQUE" == invitation.vevent.transp.value
 
 
 # The waitlist: text only, until a seat comes ------------------------------------------------------
@@ -361,14 +365,41 @@ def test_moving_the_place_sends_an_updated_request(app, db, as_role):
     assert str(after.event["LOCATION"]) == "Fosen folkehøgskole"
 
 
-def test_a_change_of_neither_time_nor_place_mails_no_one(app, db, as_role):
+def test_a_change_calendars_do_not_show_mails_no_one(app, db, as_role):
     event = fosen_event(db)
     register_as(app, PARTICIPANT, event)
-    count = len(outbox(db, PARTICIPANT))
+    count, sequence = len(outbox(db, PARTICIPANT)), stored(db, event).sequence
     response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/rediger",
-                                                 event_form(event, description="Ta med lunsj."))
+                                                 event_form(event, capacity="40", reminder_days="3"))
     assert response.status_code == 302
     assert len(outbox(db, PARTICIPANT)) == count
+    assert stored(db, event).sequence == sequence
+
+
+@pytest.mark.parametrize("fields", [{"title": "Fagdag om BTI og stafettlogg"},
+                                    {"description": "Ta med **lunsj**. Se [veilederen](https://bti.example/v)."}])
+def test_a_new_title_or_description_sends_an_updated_request(app, db, as_role, fields):
+    event = fosen_event(db)
+    register_as(app, PARTICIPANT, event)
+    before = parsed(last_mail(app, db, PARTICIPANT, "Du er påmeldt")[1], "REQUEST")
+    response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/rediger", event_form(event, **fields))
+    assert response.status_code == 302
+    mail, message = last_mail(app, db, PARTICIPANT, "Endret")
+    after = parsed(message, "REQUEST")
+    assert after.uid == before.uid and after.sequence == stored(db, event).sequence > before.sequence
+    assert str(after.event["SUMMARY"]) == fields.get("title", "Fagdag om BTI")
+    if "description" in fields:  # plain text, the link kept as its address
+        assert str(after.event["DESCRIPTION"]).startswith("Ta med lunsj. Se veilederen (https://bti.example/v).")
+    text = texts(message)[0]
+    assert "Opplysningene er endret" in text and "Tid eller sted" not in text
+
+
+def test_an_online_meeting_link_is_in_the_location(app, db, as_role):
+    event = fosen_event(db, online_url="https://meet.example/bti-fosen")
+    register_as(app, PARTICIPANT, event)
+    invitation = parsed(last_mail(app, db, PARTICIPANT, "Du er påmeldt")[1], "REQUEST")
+    assert str(invitation.event["LOCATION"]) == "Rissa kulturhus, https://meet.example/bti-fosen"
+    assert invitation.vevent.location.value == "Rissa kulturhus, https://meet.example/bti-fosen"
 
 
 # Cancellations: CANCEL ----------------------------------------------------------------------------
@@ -391,6 +422,9 @@ def test_cancelling_the_event_sends_cancel_to_the_confirmed_only(app, db, as_rol
     assert_people(app, cancel, PARTICIPANT, registration_of(db, event, PARTICIPANT).name, fosen(db).name)
     text, html = texts(message)
     assert "Sykdom" in text and NOTE_CANCEL in text and NOTE_CANCEL in html
+    # the reason is in what the calendar shows, too
+    assert str(cancel.event["DESCRIPTION"]).startswith("AVLYST: Sykdom\n\n")
+    assert cancel.vevent.description.value.startswith("AVLYST: Sykdom")
     assert_no_invitation(*last_mail(app, db, STAFF, "Avlyst"))
 
 
@@ -404,9 +438,10 @@ def test_cancelling_a_registration_by_link_sends_cancel(app, db, browser):
     assert registration_of(db, event, "guri@example.no").status == WITHDRAWN
     mail, message = last_mail(app, db, "guri@example.no", "Avmeldt")
     cancel = parsed(message, "CANCEL")
-    assert (cancel.uid, cancel.sequence) == (request.uid, request.sequence)
+    # RFC 5546 3.2.5: uninviting one attendee: that ATTENDEE, no STATUS:CANCELLED, a higher SEQUENCE
+    assert (cancel.uid, cancel.sequence) == (request.uid, request.sequence + 1)
     assert cancel.stamp >= request.stamp
-    assert cancel.status == "CANCELLED"
+    assert cancel.status is None
     assert str(cancel.event["ATTENDEE"]) == "mailto:guri@example.no"
     assert NOTE_CANCEL in texts(message)[0]
 
@@ -418,7 +453,7 @@ def test_coordinator_cancelling_a_registration_sends_cancel(app, db, as_role):
     response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/deltakere/{registration.id}/avmeld")
     assert response.status_code == 302
     cancel = parsed(last_mail(app, db, PARTICIPANT, "Avmeldt")[1], "CANCEL")
-    assert (cancel.uid, cancel.status) == (stored(db, event).uid, "CANCELLED")
+    assert (cancel.uid, cancel.status) == (stored(db, event).uid, None)  # the event goes on
 
 
 def test_leaving_the_waitlist_sends_no_calendar_part(app, db):
@@ -430,18 +465,41 @@ def test_leaving_the_waitlist_sends_no_calendar_part(app, db):
     assert_no_invitation(*last_mail(app, db, STAFF, "Avmeldt"))
 
 
-def test_registering_again_after_cancelling_sends_a_newer_request(app, db):
-    """The same UID and SEQUENCE as the CANCEL before it, so the later DTSTAMP is what tells a client
-    the new REQUEST is not an old copy (RFC 5546 2.1.5)."""
+def test_each_message_that_changes_a_persons_copy_has_a_higher_sequence(app, db, as_role):
+    """Register, cancel, register again, the event moves, cancel again, register, the event is cancelled: every
+    message has a higher SEQUENCE than the one before (RFC 5546 2.1.4), so no client takes one for an old copy,
+    whatever the DTSTAMPs; the others registered only follow the event's own changes."""
     event = fosen_event(db)
     participant = register_as(app, PARTICIPANT, event)
-    participant.post(f"/pameldinger/{registration_of(db, event, PARTICIPANT).id}/avmeld")
-    cancel = parsed(last_mail(app, db, PARTICIPANT, "Avmeldt")[1], "CANCEL")
-    clock.sleep(1.1)  # DTSTAMP has whole seconds
-    assert participant.post(f"/arrangementer/{event.id}/pamelding", {}).status_code == 302
-    again = parsed(last_mail(app, db, PARTICIPANT, "Du er påmeldt")[1], "REQUEST")
-    assert (again.uid, again.sequence) == (cancel.uid, cancel.sequence)
-    assert again.stamp > cancel.stamp
+    register_as(app, STAFF, event)
+    coordinator = as_role("coordinator_fosen")
+
+    def cancel_own():
+        assert participant.post(f"/pameldinger/{registration_of(db, event, PARTICIPANT).id}/avmeld").status_code == 302
+
+    def register_again():
+        assert participant.post(f"/arrangementer/{event.id}/pamelding", {}).status_code == 302
+
+    def move():
+        assert coordinator.post(f"/arrangementer/{event.id}/rediger",
+                                event_form(event, start_time="10:00", end_time="16:00")).status_code == 302
+
+    for step in (cancel_own, register_again, move, cancel_own, register_again):
+        step()
+    assert coordinator.post(f"/arrangementer/{event.id}/avlys", {"reason": "Sykdom"}).status_code == 302
+    messages = [parsed(received(app, mail), mail.calendar_method)
+                for mail in outbox(db, PARTICIPANT) if mail.calendar_method]
+    assert [m.method for m in messages] == ["REQUEST", "CANCEL", "REQUEST", "REQUEST", "CANCEL", "REQUEST", "CANCEL"]
+    sequences = [m.sequence for m in messages]
+    assert sequences == sorted(set(sequences)), sequences  # strictly rising
+    assert [m.status for m in messages] == ["CONFIRMED", None, "CONFIRMED", "CONFIRMED", None, "CONFIRMED",
+                                            "CANCELLED"]
+    assert len({m.uid for m in messages}) == 1
+    # STAFF stayed registered: their copy moved and was cancelled with the event's own sequence
+    staff = [parsed(received(app, mail), mail.calendar_method) for mail in outbox(db, STAFF) if mail.calendar_method]
+    assert [(m.method, m.sequence) for m in staff] == [
+        ("REQUEST", messages[0].sequence), ("REQUEST", stored(db, event).sequence - 1),
+        ("CANCEL", stored(db, event).sequence)]
 
 
 # The outbox page and real delivery ----------------------------------------------------------------

@@ -31,6 +31,7 @@ class RenderedEvent(SQLModel, table=True):
     __tablename__ = "calendar_rendered_event"
     event_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
     alarm_minutes: int = Field(default=0, primary_key=True, sa_column_kwargs={"autoincrement": False})  # 0: none
+    busy: bool = Field(default=False, primary_key=True)  # as in a personal feed (Entry.busy)
     digest: str = Field(max_length=64)
     body: str = Field(sa_type=Text)  # the VEVENT's lines, as in the feed
 

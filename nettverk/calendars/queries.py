@@ -26,11 +26,21 @@ from nettverk.calendars.models import CalendarDataVersion, CalendarFingerprint, 
 from nettverk.calendars.render import RENDER_VERSION, Entry, ProgrammeLine, component_digest, feed_component
 from nettverk.db import get_engine
 from nettverk.events.calendar import of_bases
-from nettverk.events.models import CANCELLED, CONFIRMED, DRAFT, EVENT_KINDS, Event, ProgrammeItem, Registration
+from nettverk.events.models import (
+    CANCELLED,
+    CONFIRMED,
+    DRAFT,
+    EVENT_KINDS,
+    HELD,
+    PUBLISHED,
+    Event,
+    ProgrammeItem,
+    Registration,
+)
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
-from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality
+from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, MunicipalityChange
 from nettverk.registry.queries import with_predecessors
-from nettverk.timeutil import utcnow
+from nettverk.timeutil import to_oslo, utcnow
 from nettverk.tokens import hash_token
 
 PAST = timedelta(days=365)  # a feed holds the last year and everything ahead
@@ -94,9 +104,37 @@ def network_scope(network: Network) -> Scope:
                  and_(PUBLIC, Event.network_id == network.id))
 
 
+def successors(session: Session, municipality: Municipality) -> list[Municipality]:
+    """The current municipalities a merged-away one lives on in (several after a split, the last of a chain of
+    mergers), from the history whose dates have come; empty while it exists."""
+    today = to_oslo(utcnow()).date()
+    if municipality.valid_to is None or municipality.valid_to >= today:
+        return []
+    edges: dict[int, list[int]] = {}
+    for change in session.exec(select(MunicipalityChange).where(MunicipalityChange.effective_date <= today)):
+        edges.setdefault(change.predecessor_id, []).append(change.successor_id)
+    found, seen, todo = set(), {municipality.id}, list(edges.get(municipality.id, []))
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(edges.get(current, []))
+            if current not in edges:
+                found.add(current)
+    return sorted(session.exec(select(Municipality).where(Municipality.id.in_(found))), key=lambda m: m.number)
+
+
 def municipality_scope(session: Session, municipality: Municipality) -> Scope:
     """Events hosted or held in the municipality (or the ones it was merged from), and the events of
-    its bases that are open to the base or the whole region."""
+    its bases that are open to the base or the whole region. A merged-away municipality's feed is its
+    successor's (each of them after a split), so its subscribers keep getting their gatherings."""
+    if later := successors(session, municipality):
+        scopes = [municipality_scope(session, successor) for successor in later]
+        names = " og ".join(successor.name for successor in later)
+        key = f"{_municipality_key(municipality.id, municipality.name)}>{','.join(s.key for s in scopes)}"
+        return Scope(key, f"Samlinger for {names}",
+                     f"{municipality.name} er slått sammen med {names}. Samlinger i og for {names}.",
+                     or_(*(scope.condition for scope in scopes)))
     ids = with_predecessors(session, municipality.id)
     base_ids = select(BaseMembership.base_id).where(BaseMembership.municipality_id.in_(ids))
     open_to_it = and_(Event.audience != "network",
@@ -278,8 +316,10 @@ def _names():
                                    .join(Municipality, Municipality.id == Event.venue_municipality_id, isouter=True))
 
 
-def _build(session: Session, events: list, names: dict[int, tuple[str, str, str]]) -> list[Entry]:
-    """Entries of events (Event objects or rows with the same attributes), with the programme (one query)."""
+def _build(session: Session, events: list, names: dict[int, tuple[str, str, str]], personal: bool = False) \
+        -> list[Entry]:
+    """Entries of events (Event objects or rows with the same attributes), with the programme (one query).
+    `personal`: a person's own feed, whose published and held events are theirs to attend (Entry.busy)."""
     ids = [e.id for e in events]
     programme: dict[int, list[ProgrammeLine]] = {}
     for start in range(0, len(ids), 5000):  # well under SQLite's limit of bound parameters
@@ -301,7 +341,8 @@ def _build(session: Session, events: list, names: dict[int, tuple[str, str, str]
             description=event.description, programme=tuple(programme.get(event.id, ())),
             venue_name=event.venue_name, venue_address=event.venue_address, venue_municipality=venue_municipality,
             online_url=event.online_url, organizer_name=network_name or base_name, kind_label=kind,
-            categories=tuple(c for c in (kind, base_name or network_name) if c)))
+            categories=tuple(c for c in (kind, base_name or network_name) if c),
+            busy=personal and event.status in (PUBLISHED, HELD)))
     return result
 
 
@@ -327,7 +368,7 @@ def feed_entries(session: Session, scope: Scope, now: datetime | None = None) ->
     rows = session.exec(joined(select(*ENTRY_COLUMNS, *columns)).where(scope.condition, in_window(now or utcnow()))
                         .order_by(Event.starts_at, Event.id)).all()
     names = {row.id: (row.base_name or "", row.network_name or "", row.venue_municipality or "") for row in rows}
-    return [row.id for row in rows], _build(session, rows, names)
+    return [row.id for row in rows], _build(session, rows, names, scope.personal)
 
 
 def entry(session: Session, event: Event) -> Entry:
@@ -343,26 +384,28 @@ def components(session: Session, entries: list[Entry], event_ids: list[int], *, 
     alarm = alarm_minutes or 0
     stored = {}
     for start in range(0, len(event_ids), 5000):  # well under SQLite's limit of bound parameters
-        rows = session.exec(select(RenderedEvent.event_id, RenderedEvent.digest, RenderedEvent.body).where(
+        rows = session.exec(select(RenderedEvent.event_id, RenderedEvent.busy, RenderedEvent.digest,
+                                   RenderedEvent.body).where(
             RenderedEvent.alarm_minutes == alarm, RenderedEvent.event_id.in_(event_ids[start:start + 5000])))
-        stored.update({event_id: (digest, body) for event_id, digest, body in rows})
+        stored.update({(event_id, busy): (digest, body) for event_id, busy, digest, body in rows})
     result, fresh = [], []
     for event_id, item in zip(event_ids, entries, strict=True):
         digest = component_digest(item, mail_from=mail_from, alarm_minutes=alarm_minutes)
-        found = stored.get(event_id)
+        found = stored.get((event_id, item.busy))
         if found is not None and found[0] == digest:
             result.append(found[1].encode())
             continue
         body = feed_component(item, mail_from=mail_from, alarm_minutes=alarm_minutes)
         result.append(body)
-        fresh.append({"event_id": event_id, "alarm_minutes": alarm, "digest": digest, "body": body.decode()})
+        fresh.append({"event_id": event_id, "alarm_minutes": alarm, "busy": item.busy, "digest": digest,
+                      "body": body.decode()})
     if fresh:
         _store(fresh)
     return result
 
 
 def _store(rows: list[dict]) -> None:
-    _upsert(RenderedEvent.__table__, rows, ["event_id", "alarm_minutes"])
+    _upsert(RenderedEvent.__table__, rows, ["event_id", "alarm_minutes", "busy"])
 
 
 def _upsert(table, rows: list[dict], keys: list[str]) -> None:

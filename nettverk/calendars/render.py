@@ -15,6 +15,7 @@ from email.utils import parseaddr
 from functools import lru_cache
 
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vText
+from markdown_it import MarkdownIt
 
 from nettverk.text import slugify
 from nettverk.timeutil import to_oslo
@@ -27,7 +28,7 @@ STATUS = {"draft": "TENTATIVE", "published": "CONFIRMED", "held": "CONFIRMED", "
 # Control characters other than newline and tab have no meaning in a calendar text and some clients
 # choke on them; newlines are escaped by icalendar, so a title can never start a property of its own.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-RENDER_VERSION = "1"  # raise when the output of `vevent` changes: cached components are then rendered again
+RENDER_VERSION = "2"  # raise when the output of `vevent` changes: cached components are then rendered again
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,16 @@ class Entry:
     organizer_name: str = ""  # the base or network that plans it
     kind_label: str = ""
     categories: tuple[str, ...] = field(default_factory=tuple)
+    # The person whose calendar this is takes part (their own feed, not a draft or cancelled): an all-day
+    # event blocks their time. Public feeds show all-day gatherings as free: most subscribers do not attend.
+    busy: bool = False
+    cancel_reason: str = ""  # in the CANCEL of a cancelled event, as in its mail
+
+
+# A reminder of an all-day event rings at 09.00 the day before (Apple's own "1 day before, 09:00"): relative
+# to the start, since Outlook takes only "minutes before start", Google ignores VALARM in feeds, and an
+# absolute time would go wrong in another zone. DST never falls between 09.00 and the next midnight.
+ALL_DAY_ALARM = timedelta(hours=-15)
 
 
 def clean(text: str) -> str:
@@ -72,16 +83,67 @@ def uri(text: str) -> str:
 
 
 def location(entry: Entry) -> str:
+    """The place and the meeting link, as the event page gives them: clients show LOCATION first and make a
+    link in it clickable (Outlook and Google put their own meeting links there too)."""
     parts = [clean(p) for p in (entry.venue_name, entry.venue_address, entry.venue_municipality) if clean(p)]
-    if parts:
-        return ", ".join(dict.fromkeys(parts))  # "Rissa, Rissa" says nothing twice
-    return "Digitalt" if entry.online_url else ""
+    if link := uri(entry.online_url):
+        parts.append(link)
+    return ", ".join(dict.fromkeys(parts))  # "Rissa, Rissa" says nothing twice
+
+
+_MARKDOWN = MarkdownIt("js-default", {"html": False})
+
+
+def _inline(tokens) -> str:
+    parts, links = [], []
+    for token in tokens:
+        if token.type in ("text", "code_inline", "html_inline"):
+            parts.append(token.content)
+        elif token.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif token.type == "image":
+            parts.append(token.content)  # the alt text
+        elif token.type == "link_open":
+            links.append((len(parts), token.attrGet("href") or ""))
+        elif token.type == "link_close" and links:
+            start, href = links.pop()
+            if (address := href.removeprefix("mailto:")) and address != "".join(parts[start:]):
+                parts.append(f" ({address})")
+    return "".join(parts)
+
+
+def plain_text(markdown: str) -> str:
+    """The Markdown of a description as the plain text a calendar shows: the words without #, ** or []()
+    syntax, a link's address in brackets after its text, list items as "- " or "1. "."""
+    blocks: list[tuple[str, bool]] = []  # (text, follows a list item of the same list on the next line)
+    lists: list[int | None] = []  # the next number of each open ordered list, None for a bullet list
+    marker, tight = "", False
+    for token in _MARKDOWN.parse(markdown):
+        if token.type in ("bullet_list_open", "ordered_list_open"):
+            tight = bool(lists)  # a nested list goes on under its item, a new list after a blank line
+            lists.append(int(token.attrGet("start") or 1) if token.type == "ordered_list_open" else None)
+        elif token.type in ("bullet_list_close", "ordered_list_close"):
+            lists.pop()
+            tight = bool(lists)
+        elif token.type == "list_item_open":
+            marker = "  " * (len(lists) - 1) + ("- " if lists[-1] is None else f"{lists[-1]}. ")
+            if lists[-1] is not None:
+                lists[-1] += 1
+        elif token.type == "inline":
+            blocks.append((marker + _inline(token.children or []), tight))
+            marker, tight = "", bool(lists)
+        elif token.type in ("fence", "code_block"):
+            blocks.append((token.content.rstrip("\n"), False))
+    text = ""
+    for index, (block, next_line) in enumerate(blocks):
+        text += ("\n" if next_line else "\n\n") * (index > 0) + block
+    return text.strip()
 
 
 def description(entry: Entry) -> str:
     """Plain text: the description, the programme, the meeting link and the way back to the page."""
     blocks = []
-    if text := clean(entry.description):
+    if text := plain_text(clean(entry.description)):
         blocks.append(text)
     if entry.programme:
         lines = [f"{clean(p.starts)} {clean(p.title)}" + (f" – {clean(p.speaker)}" if clean(p.speaker) else "")
@@ -90,7 +152,7 @@ def description(entry: Entry) -> str:
     if entry.online_url:
         blocks.append(f"Digitalt møte: {clean(entry.online_url)}")
     if entry.status == "cancelled":
-        blocks.insert(0, "AVLYST.")
+        blocks.insert(0, f"AVLYST: {reason}" if (reason := clean(entry.cancel_reason)) else "AVLYST.")
     blocks.append(f"Påmelding og mer informasjon: {entry.url}")
     return "\n\n".join(blocks)
 
@@ -103,7 +165,10 @@ def _address(mail_from: str) -> str:
 def vevent(entry: Entry, *, mail_from: str, method: str = PUBLISH, alarm_minutes: int | None = None,
            attendee: tuple[str, str] | None = None, stamp: datetime | None = None) -> Event:
     """The one VEVENT of an event. `attendee` (e-mail, name) is set for invitations, and `stamp`, when
-    the message was made (its DTSTAMP; the event's last change when not given)."""
+    the message was made (its DTSTAMP; the event's last change when not given).
+
+    A CANCEL of an event that goes on takes one attendee out (RFC 5546 3.2.5): it carries no STATUS, which
+    would cancel the event itself; the caller gives it a SEQUENCE above the attendee's last message."""
     event = Event()
     event.add("uid", entry.uid)
     event.add("sequence", entry.sequence)
@@ -113,7 +178,8 @@ def vevent(entry: Entry, *, mail_from: str, method: str = PUBLISH, alarm_minutes
     if entry.all_day:
         event.add("dtstart", to_oslo(entry.starts_at).date())
         event.add("dtend", to_oslo(entry.ends_at).date())
-        event.add("transp", "TRANSPARENT")  # an all-day fagdag need not block the whole calendar day
+        # The attendee's own copy, or their own feed, blocks the days; elsewhere an all-day fagdag is free time.
+        event.add("transp", "OPAQUE" if entry.busy or attendee is not None else "TRANSPARENT")
     else:
         event.add("dtstart", to_oslo(entry.starts_at))
         event.add("dtend", to_oslo(entry.ends_at))
@@ -127,7 +193,10 @@ def vevent(entry: Entry, *, mail_from: str, method: str = PUBLISH, alarm_minutes
     event.add("url", entry.url, parameters={"VALUE": "URI"})
     if link := uri(entry.online_url):
         event.add("conference", link, parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Digitalt møte"})
-    event.add("status", "CANCELLED" if method == CANCEL else STATUS.get(entry.status, "CONFIRMED"))
+    if method != CANCEL:
+        event.add("status", STATUS.get(entry.status, "CONFIRMED"))
+    elif entry.status == "cancelled":
+        event.add("status", "CANCELLED")
     if entry.categories:
         event.add("categories", [clean(c) for c in entry.categories if clean(c)])
     organizer = vCalAddress(f"mailto:{_address(mail_from)}")
@@ -143,7 +212,7 @@ def vevent(entry: Entry, *, mail_from: str, method: str = PUBLISH, alarm_minutes
         alarm = Alarm()
         alarm.add("action", "DISPLAY")
         alarm.add("description", summary)
-        alarm.add("trigger", timedelta(minutes=-alarm_minutes))
+        alarm.add("trigger", ALL_DAY_ALARM if entry.all_day else timedelta(minutes=-alarm_minutes))
         event.add_component(alarm)
     return event
 

@@ -5,12 +5,12 @@ event row (db.lock_for_update), counts again under the lock, then writes. Cancel
 and offers it to the waitlist under the same lock, in a stable order (priority, oldest, id).
 
 Whoever holds a seat has the event in their calendar: the mail that confirms a seat carries an iTIP
-REQUEST, a change of time or place a new REQUEST (higher SEQUENCE), and a cancellation of the event
-or of the seat a CANCEL, all with the event's UID. The waitlisted and the unconfirmed get none.
+REQUEST, a change of anything the calendar shows a new REQUEST (higher SEQUENCE), and a cancellation of
+the event or of the seat a CANCEL, all with the event's UID. The waitlisted and the unconfirmed get none.
 """
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from flask import current_app
@@ -181,6 +181,7 @@ def save_event(session: Session, actor_id: int | None, data: EventData, event: E
     if created:
         event = Event(uid=f"{uuid.uuid4()}@nettverk", kind=data.kind, title="", starts_at=starts_at, ends_at=ends_at)
     before = _place_and_time(event) if not created else None
+    shown_before = _shown(session, event) if not created else None
     old_capacity = event.capacity
     for name in ("kind", "description", "base_id", "network_id", "audience", "venue_name", "venue_address",
                  "venue_municipality_id", "online_url", "host_municipality_id", "capacity", "quota_per_municipality",
@@ -193,15 +194,18 @@ def save_event(session: Session, actor_id: int | None, data: EventData, event: E
         event.series_date = data.series_date
     event.starts_at, event.ends_at, event.updated_at = starts_at, ends_at, utcnow()
     changed = not created and before != _place_and_time(event)
-    if changed:
-        event.sequence += 1
     session.add(event)
     session.flush()
     session.execute(delete(ProgrammeItem).where(ProgrammeItem.event_id == event.id))
     for position, (starts, title, speaker) in enumerate(data.programme):
         session.add(ProgrammeItem(event_id=event.id, position=position, starts=starts, title=title, speaker=speaker))
-    if changed and event.status == PUBLISHED:
-        _tell_registrants(session, event, "event_changed", f"Endret: {event.title}", REQUEST)
+    # Any change a calendar shows (the title and description too) is a new version of the event, sent to those
+    # registered; `changed` (time or place) only picks the words of the mail and the log.
+    if not created and shown_before != _shown(session, event):
+        event.sequence += 1
+        session.add(event)
+        if event.status == PUBLISHED:
+            _tell_registrants(session, event, "event_changed", f"Endret: {event.title}", REQUEST, moved=changed)
     if not created and (event.capacity is None or (old_capacity is not None and event.capacity > old_capacity)):
         promote_waitlist(session, event)
     session.flush()
@@ -213,6 +217,14 @@ def save_event(session: Session, actor_id: int | None, data: EventData, event: E
 def _place_and_time(event: Event) -> tuple:
     return (event.starts_at, event.ends_at, event.all_day, event.venue_name, event.venue_address,
             event.venue_municipality_id, event.online_url)
+
+
+def _shown(session: Session, event: Event) -> tuple:
+    """What calendars show of the event (calendars.queries builds it into an Entry), apart from its version."""
+    programme = session.exec(select(ProgrammeItem.starts, ProgrammeItem.title, ProgrammeItem.speaker)
+                             .where(ProgrammeItem.event_id == event.id).order_by(ProgrammeItem.position)).all()
+    return (*_place_and_time(event), event.title, event.description, event.kind, event.base_id, event.network_id,
+            tuple(tuple(line) for line in programme))
 
 
 def publish_event(session: Session, actor_id: int | None, event: Event) -> None:
@@ -231,7 +243,7 @@ def cancel_event(session: Session, actor_id: int | None, event: Event, reason: s
     session.add(event)
     if was_published:
         _tell_registrants(session, event, "event_cancelled", f"Avlyst: {event.title}", CANCEL,
-                          reason=reason.strip())
+                          reason=reason.strip())  # in the mail and in the CANCEL's DESCRIPTION
     record(session, actor_id, "event.cancelled", event, f"{event.title}. {reason}".strip())
 
 
@@ -252,6 +264,8 @@ def _tell_registrants(session: Session, event: Event, template: str, subject: st
                                                             Registration.status.in_(LIVE))).all()
     seated = {r.id for r in registrations if r.status == CONFIRMED}
     entry = calendar_queries.entry(session, event) if seated else None  # read once: the same for everyone
+    if entry is not None and context.get("reason"):
+        entry = replace(entry, cancel_reason=context["reason"])
     for registration in registrations:
         calendar = _invitation(session, event, registration, method, entry) if registration.id in seated else None
         queue_mail(session, registration.email, subject, template, calendar=calendar, event=event,
@@ -261,8 +275,18 @@ def _tell_registrants(session: Session, event: Event, template: str, subject: st
 def _invitation(session: Session, event: Event, registration: Registration, method: str,
                 entry: Entry | None = None) -> tuple[str, bytes]:
     """The event as an iTIP message (REQUEST or CANCEL) for one registrant, for queue_mail(calendar=…):
-    organised by the sender address in the name of the base or network, the registrant as attendee."""
+    organised by the sender address in the name of the base or network, the registrant as attendee.
+
+    SEQUENCE rises with every message that changes this person's copy (RFC 5546 2.1.4): it is the event's
+    sequence (every change of the event) plus two for each earlier registration of the address for this event
+    (each brought a REQUEST and took it out with a CANCEL), plus one for the CANCEL that takes this seat out of
+    an event that goes on. Derived from rows that are never deleted, so it needs no counter of its own."""
     entry = entry or calendar_queries.entry(session, event)
+    earlier = session.exec(select(func.count()).select_from(Registration).where(
+        Registration.event_id == event.id, Registration.email == registration.email,
+        Registration.id < registration.id)).one()
+    uninvited = method == CANCEL and event.status != CANCELLED
+    entry = replace(entry, sequence=entry.sequence + 2 * earlier + uninvited)
     return method, invitation(entry, method, attendee=(registration.email, registration.name),
                               mail_from=current_app.config["MAIL_FROM"], stamp=utcnow())
 
