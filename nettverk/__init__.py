@@ -81,9 +81,6 @@ def create_app(test_config: dict | None = None, env: dict | None = None) -> Flas
             response.headers.setdefault("Cache-Control", "private, no-store")
         if app.config["SESSION_COOKIE_SECURE"]:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        from nettverk.mail.operations import deliver_after_commit
-
-        deliver_after_commit(response)
         return response
 
     from nettverk.cli import register_commands

@@ -387,3 +387,64 @@ def test_a_hundred_simultaneous_registrations_never_overbook(app, db):
     counted = [r.status for r in registrations(db, event)]
     assert counted.count(CONFIRMED) == 30
     assert counted.count(WAITLISTED) == 70
+
+
+# «First come»: a guest counts from confirming the e-mail, everyone else from registering --------------
+
+def guest_registers(browser, db, event: Event, name: str) -> str:
+    """The guest fills in the form; returns the confirm link from the e-mail (not yet opened)."""
+    email = f"{name.lower()}@gjest.example"
+    response = browser.post(f"/arrangementer/{event.id}/pamelding/gjest", {"name": f"Gjest {name}", "email": email})
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    return link_in(outbox(db, email)[-1], "/pamelding/bekreft/")
+
+
+def waitlisted(db, event: Event) -> list[str]:
+    db.expire_all()
+    return [r.email for r in events.waitlist(db, event.id)]
+
+
+def test_a_guest_who_confirms_first_gets_the_seat_before_one_who_registered_first(app, browser, db):
+    event = fosen_event(db, capacity=1)
+    confirm_a = guest_registers(browser, db, event, "A")
+    confirm_b = guest_registers(browser, db, event, "B")
+    assert browser.post(confirm_b).status_code == 200
+    assert browser.post(confirm_a).status_code == 200
+    assert statuses(db, event) == {"a@gjest.example": WAITLISTED, "b@gjest.example": CONFIRMED}
+    assert waitlisted(db, event) == ["a@gjest.example"]
+
+
+def test_the_waitlist_and_moving_up_follow_the_time_each_registration_started_to_count(app, browser, db, as_role):
+    """Guests C, D, E register in that order and confirm E, C, then a logged-in user U registers, then D
+    confirms: the waitlist is E, C, U, D, on the coordinator's list and when seats free up."""
+    event = fosen_event(db, capacity=1)
+    [holder, user] = make_users(db, 2)
+    register_as(app, holder, event)
+    confirm = {name: guest_registers(browser, db, event, name) for name in "CDE"}
+    assert browser.post(confirm["E"]).status_code == 200
+    assert browser.post(confirm["C"]).status_code == 200
+    register_as(app, user, event)
+    assert browser.post(confirm["D"]).status_code == 200, statuses(db, event)
+    expected = ["e@gjest.example", "c@gjest.example", user, "d@gjest.example"]
+    assert waitlisted(db, event) == expected
+
+    coordinator = as_role("coordinator_fosen")
+    listed = coordinator.get(f"/arrangementer/{event.id}/deltakere.csv").get_data().decode("utf-8-sig").splitlines()
+    assert [line.split(";")[1] for line in listed[2:]] == expected  # after the header and the one seat
+
+    page = coordinator.get(f"/arrangementer/{event.id}/deltakere").get_data(as_text=True)
+    assert [page.index(email) for email in expected] == sorted(page.index(email) for email in expected)
+
+    holder_row = next(r for r in registrations(db, event) if r.email == holder)
+    coordinator.post(f"/arrangementer/{event.id}/deltakere/{holder_row.id}/avmeld")
+    assert statuses(db, event)["e@gjest.example"] == CONFIRMED
+    assert outbox(db, "e@gjest.example")[-1].subject == "Du har fått plass: Fagdag om BTI"
+    assert coordinator.post(f"/arrangementer/{event.id}/rediger", event_form(event, capacity="3")).status_code == 302
+    seated = {email for email, status in statuses(db, event).items() if status == CONFIRMED}
+    assert seated == {"e@gjest.example", "c@gjest.example", user}
+    assert waitlisted(db, event) == ["d@gjest.example"]
+
+
+def test_the_event_page_says_what_first_come_means(browser, db):
+    page = browser.get(f"/arrangementer/{fosen_event(db, capacity=5).id}").get_data(as_text=True)
+    assert "Plassene fordeles etter hvem som kom først" in page

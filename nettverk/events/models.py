@@ -90,9 +90,11 @@ class Registration(SQLModel, table=True):
     dietary: str = Field(default="", max_length=300)
     lunch: bool | None = None
     status: str = Field(max_length=12, index=True)
-    priority: int = 0  # the waitlist is served by priority, then oldest, then id
+    priority: int = 0  # the waitlist is served by priority, then first come (confirmed_at), then id
     attended: bool | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # When the registration started to count for a seat or the waitlist («first come»): a guest when
+    # confirming the e-mail, others when registering; set again when moved up from the waitlist.
     confirmed_at: datetime | None = None
     cancelled_at: datetime | None = None
     confirm_token_hash: str | None = Field(default=None, max_length=64, unique=True)

@@ -2,7 +2,10 @@
 
 Capacity is derived from rows, never from a counter: an operation that may use a seat locks the
 event row (db.lock_for_update), counts again under the lock, then writes. Cancelling frees a seat
-and offers it to the waitlist under the same lock, in a stable order (priority, oldest, id).
+and offers it to the waitlist under the same lock, in a stable order (priority, first come, id).
+«First come» is one rule for seats, the waitlist and moving up: a registration counts from the moment
+it is confirmed (Registration.confirmed_at): at once for a logged-in user or one registered by a
+coordinator, and for a guest when they confirm their e-mail, not when they filled in the form.
 
 Whoever holds a seat has the event in their calendar: the mail that confirms a seat carries an iTIP
 REQUEST, a change of anything the calendar shows a new REQUEST (higher SEQUENCE), and a cancellation of
@@ -408,8 +411,9 @@ def _already(existing: Registration) -> str:
 
 
 def _take_seat_or_wait(session: Session, event: Event, registration: Registration, cancel_token: str) -> None:
+    registration.confirmed_at = utcnow()  # from now on it counts, for a seat or a place in the queue
     if _has_seat(session, event, registration.municipality_id):
-        registration.status, registration.confirmed_at = CONFIRMED, utcnow()
+        registration.status = CONFIRMED
         template, subject = "registration_confirmed", f"Du er påmeldt: {event.title}"
         calendar = _invitation(session, event, registration, REQUEST)
     else:
@@ -469,9 +473,16 @@ def cancel_registration(session: Session, registration: Registration, actor_id: 
 
 
 def waitlist(session: Session, event_id: int) -> list[Registration]:
+    """In the order it is served: priority, then first come (rows from before confirmed_at was set on the
+    waitlist count from their registration), then id."""
     return list(session.exec(select(Registration).where(Registration.event_id == event_id,
                                                         Registration.status == WAITLISTED)
-                             .order_by(Registration.priority.desc(), Registration.created_at, Registration.id)))
+                             .order_by(Registration.priority.desc(), queue_time(), Registration.id)))
+
+
+def queue_time():
+    """The moment a registration counts from, as an SQL expression (see the module's docstring)."""
+    return func.coalesce(Registration.confirmed_at, Registration.created_at)
 
 
 def promote_waitlist(session: Session, event: Event) -> list[Registration]:

@@ -61,7 +61,8 @@ def participants(session: Session, event_id: int) -> list[tuple[Registration, Mu
     def key(row):
         registration = row[0]
         if registration.status == WAITLISTED:
-            return (1, -registration.priority, registration.created_at, registration.id)
+            # as operations.waitlist serves it: priority, first come (see operations.queue_time), id
+            return (1, -registration.priority, registration.confirmed_at or registration.created_at, registration.id)
         return (order[registration.status], registration.name.lower())
 
     return sorted(rows, key=key)

@@ -67,8 +67,6 @@ def deliver_mail(session: Session, now: datetime) -> Counts:
     return Counts(sent=result["sent"], failed=result["failed"])
 
 
-def evaluations(session: Session, now: datetime) -> Counts:
-    """The participants of a fagdag or kurs that has ended get their link to its evaluation, once."""
 def mergers(session: Session, now: datetime) -> Counts:
     """Carry out the planned mergers whose date (an Oslo day) has come, each once (carry_out_merger claims
     it). One that can no longer be carried out is counted as failed and stays planned, for the admin."""
