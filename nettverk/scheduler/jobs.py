@@ -59,7 +59,9 @@ def _aware(now: datetime) -> datetime:
 
 
 def deliver_mail(session: Session, now: datetime) -> Counts:
-    """Send what the outbox holds (new mail, and failed mail whose retry time has come)."""
+    """Send what the outbox holds (new mail, and failed mail whose retry time has come). Runs every few
+    seconds; each message is claimed with a conditional UPDATE, so two runs or two schedulers never send one
+    twice."""
     if not smtp_configured():
         return Counts()
     session.commit()  # deliver claims each message in its own transaction
@@ -89,6 +91,8 @@ def mergers(session: Session, now: datetime) -> Counts:
     return counts
 
 
+def evaluations(session: Session, now: datetime) -> Counts:
+    """The participants of a fagdag or kurs that has ended get their link to its evaluation, once."""
     return send_invitations(session, _aware(now))
 
 

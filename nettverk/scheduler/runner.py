@@ -79,6 +79,8 @@ JOBS = [
             "nettverk.competence.jobs:competence_expiry", CronTrigger(day=1, hour=7, minute=15, timezone=OSLO)),
     JobSpec("evaluations", "Evaluering etter fagdager og kurs", "nettverk.scheduler.jobs:evaluations",
             CronTrigger(hour=17, minute=0, timezone=OSLO)),
+    JobSpec("mergers", "Planlagte sammenslåinger av kommuner", "nettverk.scheduler.jobs:mergers",
+            CronTrigger(hour=0, minute=5, timezone=OSLO)),
     JobSpec("feed_cache", "Opprydding i kalenderfeedenes lager", "nettverk.calendars.jobs:prune_feed_cache",
             CronTrigger(hour=1, minute=45, timezone=OSLO)),
 ]
@@ -119,6 +121,8 @@ def run_job(name: str, now: datetime | None = None, app: Flask | None = None) ->
                 session.rollback()
                 log.exception("Job %s failed", name)
                 run.status, run.message = "failed", f"{type(error).__name__}"[:1000]
+        if spec.quiet and run.status == "ok" and not (run.sent or run.failed):
+            return run  # nothing done: not recorded
         with Session(engine) as bookkeeping:
             run.finished_at = utcnow()
             bookkeeping.add(run)
