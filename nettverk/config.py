@@ -81,6 +81,9 @@ def load_settings(env: dict | None = None, instance_path: str | None = None) -> 
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int(env, "NETTVERK_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int(env, "NETTVERK_LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         "LOGIN_LOCKOUT_MINUTES": _int(env, "NETTVERK_LOGIN_LOCKOUT_MINUTES", 15),
+        # Mail that anyone can ask for to an address they type (password reset, guest registration), per hour.
+        "MAIL_MAX_PER_ADDRESS": _int(env, "NETTVERK_MAIL_MAX_PER_ADDRESS", 3),
+        "MAIL_MAX_PER_CLIENT": _int(env, "NETTVERK_MAIL_MAX_PER_CLIENT", 20),
         # Closed, declined and withdrawn referrals lose their free text after this many months.
         "REFERRAL_RETENTION_MONTHS": retention_months,
         # The scheduler keeps each network's cadence planned as drafts this many months ahead.

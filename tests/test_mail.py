@@ -1,23 +1,29 @@
 """E-mail: queued in the outbox with the change that caused it, delivered over SMTP (a real aiosmtpd
-server on loopback), retried after failures, visible to the admin, and never sent for a failed request."""
+server on loopback) by the scheduler's sender only (never inside a request), retried after failures, one bad
+message failing alone, visible to the admin, never sent for a failed request, and limited per address and client
+where anyone can ask for it."""
 
 import email
 import email.policy
 import re
 import socket
 import time
-from datetime import timedelta
+from datetime import date, timedelta
+from datetime import time as time_of_day
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import USERS, Browser, link_in, make_app, outbox
-from flask import g
-from sqlmodel import Session
+from conftest import CSRF_FIELD, USERS, Browser, link_in, make_app, outbox
+from sqlmodel import Session, select
 
 from nettverk.db import get_session
 from nettverk.errors import OperationError
-from nettverk.mail.models import FAILED, QUEUED, SENT
+from nettverk.events import operations as events
+from nettverk.events.models import Event, Registration
+from nettverk.mail.models import FAILED, QUEUED, SENT, OutboxMessage
 from nettverk.mail.operations import deliver_due
+from nettverk.registry.models import CompetenceBase
+from nettverk.scheduler import runner
 from nettverk.timeutil import utcnow
 
 RESET_SUBJECT = "Nytt passord i nettverk"
@@ -76,6 +82,11 @@ def request_reset(browser, address=MEMBER):
     return browser.post("/glemt-passord", {"email": address})
 
 
+def send_outbox(mail_app):
+    """What the scheduler does every few seconds: run the deliver_mail job once."""
+    return runner.run_job("deliver_mail", app=mail_app)
+
+
 def stored_mail(app, to=None):
     """The outbox as the database holds it now, read in a session of its own. (Not conftest's `db`:
     requests to `app` made while its app context is pushed would share that context's `g`.)"""
@@ -117,11 +128,12 @@ def smtp_browser(smtp_app):
     return Browser(smtp_app.test_client())
 
 
-# Delivery right after the request -------------------------------------------------------------------
+# Delivery by the scheduler's sender ------------------------------------------------------------------
 
-def test_password_reset_is_delivered_at_once(smtp_server, smtp_app, smtp_browser):
+def test_password_reset_is_delivered_by_the_sender(smtp_server, smtp_app, smtp_browser):
     smtp_server.start()
     assert request_reset(smtp_browser).status_code == 302
+    assert send_outbox(smtp_app).sent == 1
     [received] = smtp_server.wait_for(1)
     assert received["To"] == MEMBER
     assert received["Subject"] == RESET_SUBJECT
@@ -130,43 +142,50 @@ def test_password_reset_is_delivered_at_once(smtp_server, smtp_app, smtp_browser
     assert [p.get_content_type() for p in received.iter_parts()] == ["text/plain", "text/html"]
 
 
-def test_delivered_mail_has_date_and_message_id(smtp_server, smtp_browser):
+def test_delivered_mail_has_date_and_message_id(smtp_server, smtp_app, smtp_browser):
     smtp_server.start()
     request_reset(smtp_browser)
+    send_outbox(smtp_app)
     [received] = smtp_server.wait_for(1)
     assert abs(received["Date"].datetime - utcnow()) < timedelta(minutes=1)
     assert received["Message-ID"].startswith("<") and received["Message-ID"].endswith(">")
 
 
-def test_delivered_mail_carries_a_working_reset_link(app, smtp_server, smtp_browser):
+def test_delivered_mail_carries_a_working_reset_link(app, smtp_server, smtp_app, smtp_browser):
     smtp_server.start()
     request_reset(smtp_browser)
+    send_outbox(smtp_app)
     text, html = text_and_html(smtp_server.wait_for(1)[0])
     path = re.search(r"http://nettverk\.test(/nytt-passord/\S+)", text).group(1)
     assert f'href="http://nettverk.test{path}"' in html
     assert smtp_browser.get(path).status_code == 200
 
 
-def test_delivered_mail_is_marked_sent(app, smtp_server, smtp_browser):
+def test_delivered_mail_is_marked_sent(app, smtp_server, smtp_app, smtp_browser):
     smtp_server.start()
     request_reset(smtp_browser)
+    send_outbox(smtp_app)
     smtp_server.wait_for(1)
     [message] = stored_mail(app, to=MEMBER)
     assert (message.status, message.attempts, message.last_error) == (SENT, 1, "")
     assert message.sent_at is not None
 
 
-def test_unknown_address_gets_no_mail(app, smtp_server, smtp_browser):
+def test_unknown_address_gets_no_mail(app, smtp_server, smtp_app, smtp_browser):
     smtp_server.start()
     assert request_reset(smtp_browser, "ingen@nettverk.example").status_code == 302
+    send_outbox(smtp_app)
     assert stored_mail(app) == []
     assert smtp_server.messages == []
 
 
 # SMTP server down: kept, retried later, sent once ---------------------------------------------------
 
-def test_mail_is_kept_as_failed_when_smtp_server_is_down(app, smtp_browser):
+def test_mail_is_kept_as_failed_when_smtp_server_is_down(app, smtp_app, smtp_browser):
     assert request_reset(smtp_browser).status_code == 302
+    assert stored_mail(app, to=MEMBER)[0].status == QUEUED
+    run = send_outbox(smtp_app)
+    assert (run.sent, run.failed) == (0, 1)
     [message] = stored_mail(app, to=MEMBER)
     assert (message.status, message.attempts) == (FAILED, 1)
     assert "Kunne ikke koble til e-posttjeneren" in message.last_error
@@ -176,6 +195,7 @@ def test_mail_is_kept_as_failed_when_smtp_server_is_down(app, smtp_browser):
 
 def test_failed_mail_waits_for_its_retry_time(app, smtp_server, smtp_app, smtp_browser):
     request_reset(smtp_browser)
+    send_outbox(smtp_app)  # the server is down
     smtp_server.start()
     with smtp_app.app_context():
         assert deliver_due(get_session()) == {"sent": 0, "failed": 0}
@@ -185,6 +205,7 @@ def test_failed_mail_waits_for_its_retry_time(app, smtp_server, smtp_app, smtp_b
 
 def test_failed_mail_is_delivered_once_when_server_is_back(app, smtp_server, smtp_app, smtp_browser):
     request_reset(smtp_browser)
+    send_outbox(smtp_app)  # the server is down
     make_due(app, stored_mail(app, to=MEMBER)[0])
     smtp_server.start()
     with smtp_app.app_context():
@@ -211,12 +232,16 @@ def test_cli_mail_send_delivers_due_mail_once(app, smtp_server, smtp_app, smtp_b
     assert stored_mail(app, to=MEMBER)[0].status == SENT
 
 
-def test_admin_send_now_delivers_queued_mail(app, smtp_server, smtp_app, smtp_browser):
-    request_reset(Browser(app.test_client()))  # queued by the app without SMTP
+def test_admin_retry_now_makes_failed_mail_due_for_the_sender(app, smtp_server, smtp_app, smtp_browser):
+    request_reset(smtp_browser)
+    send_outbox(smtp_app)  # the server is down: failed, retried later
     smtp_server.start()
     smtp_browser.login_as("admin")
-    response = smtp_browser.post("/admin/utboks/send")
-    assert response.status_code == 302
+    response = smtp_browser.post("/admin/utboks/send", follow_redirects=True)
+    assert response.status_code == 200
+    assert "1 meldinger som feilet, prøves igjen nå" in response.get_data(as_text=True)
+    assert smtp_server.messages == []  # the request itself sends nothing
+    assert send_outbox(smtp_app).sent == 1
     [received] = smtp_server.wait_for(1)
     assert received["To"] == MEMBER
     assert stored_mail(app, to=MEMBER)[0].status == SENT
@@ -302,13 +327,14 @@ def test_invitation_is_queued(app, as_role):
     (OperationError("Noe ble avvist etter at e-posten var lagt i kø."), 422),
     (RuntimeError("uventet feil etter at e-posten var lagt i kø"), 500),
 ])
-def test_mail_queued_by_a_failing_request_is_rolled_back(app, smtp_server, smtp_browser, monkeypatch, error, status):
+def test_mail_queued_by_a_failing_request_is_rolled_back(app, smtp_server, smtp_app, smtp_browser, monkeypatch, error,
+                                                         status):
     """The invitation is queued, then the operation fails: nothing is kept and nothing is sent."""
     queued_before_failing = []
 
     def fail_after_queueing(session, actor_id, action, *args, **kwargs):
         if action == "user.invited":
-            queued_before_failing.append(bool(g.get("queued_mail_ids")))
+            queued_before_failing.append(session.exec(select(OutboxMessage)).first() is not None)
             raise error
 
     monkeypatch.setattr("nettverk.accounts.operations.record", fail_after_queueing)
@@ -319,6 +345,7 @@ def test_mail_queued_by_a_failing_request_is_rolled_back(app, smtp_server, smtp_
     assert response.status_code == status
     assert queued_before_failing == [True]
     assert stored_mail(app) == []
+    send_outbox(smtp_app)
     assert smtp_server.messages == []
 
 
@@ -340,9 +367,10 @@ def test_two_senders_never_send_the_same_message_twice(app, smtp_server, smtp_ap
     assert len(smtp_server.wait_for(1)) == 1
 
 
-def test_delivered_mail_keeps_no_working_link(app, smtp_server, smtp_browser):
+def test_delivered_mail_keeps_no_working_link(app, smtp_server, smtp_app, smtp_browser):
     smtp_server.start()
     request_reset(smtp_browser)
+    send_outbox(smtp_app)
     [received] = smtp_server.wait_for(1)
     assert "/nytt-passord/" in text_and_html(received)[0]
     [message] = stored_mail(app, to=MEMBER)
@@ -357,3 +385,138 @@ def test_production_outbox_hides_one_time_links(app, as_role):
     page = as_role("admin").get(f"/admin/utboks/{message.id}").get_data(as_text=True)
     assert "/nytt-passord/[skjult]" in page
     assert re.search(r"/nytt-passord/[A-Za-z0-9_-]{40,}", page) is None
+
+
+# One message that cannot be sent fails alone (issue 17, point 1) -------------------------------------
+
+def published_event(db, title: str) -> Event:
+    """A published Fosen fagdag a month ahead that anyone may register for."""
+    fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
+    day = date.today() + timedelta(days=30)
+    event = events.save_event(db, None, events.EventData(kind="fagdag", title=title, start_date=day, end_date=day,
+                                                         start_time=time_of_day(9), end_time=time_of_day(15),
+                                                         base_id=fosen.id,
+                                                         capacity=30))
+    events.publish_event(db, None, event)
+    db.commit()
+    return event
+
+
+def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_are_sent(app, db, smtp_server, smtp_app, as_role):
+    """A row stored before subjects were made safe, with a line break in its subject, between two good ones."""
+    subjects = ["Først", "Bekreft påmeldingen: Fagdag\r\nBcc: alle@example.no", "Sist"]
+    db.add_all(OutboxMessage(to_address=f"person{n}@kommune.example", subject=subject, body_text="Hei")
+               for n, subject in enumerate(subjects))
+    db.commit()
+    smtp_server.start()
+    run = send_outbox(smtp_app)
+    assert (run.status, run.sent, run.failed) == ("ok", 2, 1)
+    assert sorted(m["Subject"] for m in smtp_server.wait_for(2)) == ["Først", "Sist"]
+    [bad] = stored_mail(app, to="person1@kommune.example")
+    assert (bad.status, bad.sent_at) == (FAILED, None)
+    assert bad.last_error.startswith("Meldingen kunne ikke lages: ValueError")
+    assert "Meldingen kunne ikke lages" in as_role("admin").get("/admin/utboks").get_data(as_text=True)
+
+
+def test_a_line_break_in_an_event_title_never_reaches_a_header(app, db, smtp_server, smtp_app, as_role):
+    event = published_event(db, "Fagdag")
+    event.title = "Fagdag\r\nBcc: alle@example.no"  # as stored before titles were checked
+    db.add(event)
+    db.commit()
+    assert as_role("participant").post(f"/arrangementer/{event.id}/pamelding", {}).status_code == 302
+    [message] = stored_mail(app, to=USERS["participant"])
+    assert message.subject == "Du er påmeldt: Fagdag Bcc: alle@example.no"
+    smtp_server.start()
+    assert send_outbox(smtp_app).sent == 1
+    [received] = smtp_server.wait_for(1)
+    assert received["Subject"] == message.subject
+    assert received["Bcc"] is None
+
+
+# Requests never wait for the mail server (issue 17, point 4) ------------------------------------------
+
+@pytest.fixture
+def silent_smtp():
+    """A mail server that accepts connections and never answers (a hanging relay): the kernel completes each
+    connection, and nobody says a word on it."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        listener.setblocking(False)
+        yield listener
+
+
+def connections_made(listener) -> int:
+    """How many connections have come to the listener since last asked."""
+    count = 0
+    while True:
+        try:
+            connection, _ = listener.accept()
+        except BlockingIOError:
+            return count
+        connection.close()
+        count += 1
+
+
+def test_a_request_never_talks_to_the_mail_server(app, database_url, silent_smtp):
+    hanging = make_app(database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=silent_smtp.getsockname()[1],
+                       SMTP_STARTTLS=False, SMTP_TIMEOUT=1)
+    try:
+        assert request_reset(Browser(hanging.test_client())).status_code == 302
+        assert connections_made(silent_smtp) == 0  # the request did not even connect
+        [message] = stored_mail(app, to=MEMBER)
+        assert (message.status, message.attempts) == (QUEUED, 0)
+        # The sender in the scheduler meets the hanging server, gives up after the timeout and retries later.
+        run = send_outbox(hanging)
+        assert (run.sent, run.failed) == (0, 1)
+        assert connections_made(silent_smtp) == 1
+        assert stored_mail(app, to=MEMBER)[0].status == FAILED
+    finally:
+        hanging.extensions["nettverk.engine"].dispose()
+
+
+def test_the_sender_runs_every_few_seconds():
+    assert runner.JOBS_BY_NAME["deliver_mail"].trigger.interval <= timedelta(seconds=5)
+
+
+# Mail anyone can ask for is limited (issue 17, point 9) -----------------------------------------------
+
+def test_resets_to_one_address_are_limited_and_tell_nothing_about_accounts(app, browser):
+    for address in (MEMBER, "ingen@nettverk.example"):
+        answers = [request_reset(browser, address) for _ in range(4)]
+        assert [a.status_code for a in answers] == [302] * 4
+        assert {a.headers["Location"] for a in answers} == {"/logg-inn"}
+    assert len(stored_mail(app, to=MEMBER)) == 3  # the hourly limit per address (NETTVERK_MAIL_MAX_PER_ADDRESS)
+    known, unknown = (Browser(app.test_client()).post("/glemt-passord", {"email": a}, follow_redirects=True)
+                      for a in (MEMBER, "ingen@nettverk.example"))
+    assert CSRF_FIELD.sub("", known.get_data(as_text=True)) == CSRF_FIELD.sub("", unknown.get_data(as_text=True))
+
+
+def test_one_client_asks_for_only_so_many_mails(app, browser):
+    for n in range(20):  # NETTVERK_MAIL_MAX_PER_CLIENT
+        assert request_reset(browser, f"person{n}@nettverk.example").status_code == 302
+    refused = request_reset(browser, MEMBER)
+    assert refused.status_code == 429
+    assert "Du har bedt om for mange e-poster den siste timen" in refused.get_data(as_text=True)
+    assert stored_mail(app, to=MEMBER) == []
+    other = Browser(app.test_client())
+    other.client.environ_base["REMOTE_ADDR"] = "192.0.2.7"  # another client is not held back
+    assert request_reset(other, MEMBER).status_code == 302
+    assert len(stored_mail(app, to=MEMBER)) == 1
+
+
+def test_guest_registrations_are_limited_and_carry_none_of_the_guests_text(app, db, browser):
+    gatherings = [published_event(db, f"Fagdag {n}") for n in range(4)]
+    guest = {"name": "Du har vunnet! Logg inn på https://svindel.example", "email": "offer@example.no"}
+    for event in gatherings[:3]:
+        assert browser.post(f"/arrangementer/{event.id}/pamelding/gjest", guest).status_code == 200
+    refused = browser.post(f"/arrangementer/{gatherings[3].id}/pamelding/gjest", guest)
+    assert refused.status_code == 429
+    assert "for mange e-poster fra oss den siste timen" in refused.get_data(as_text=True)
+    db.expire_all()
+    assert db.exec(select(Registration).where(Registration.event_id == gatherings[3].id)).all() == []
+    mail = stored_mail(app, to="offer@example.no")
+    assert len(mail) == 3
+    for message in mail:  # the address is not confirmed yet: a neutral greeting, not the name typed
+        assert "svindel" not in message.body_text + message.body_html
+        assert message.body_text.startswith("Hei,\n")

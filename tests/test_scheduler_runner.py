@@ -334,7 +334,8 @@ def test_mail_waits_while_smtp_is_down_and_goes_once_when_it_is_back(smtp_app, s
     finally:
         server.stop()
     assert {m.status for m in outbox(db)} == {SENT}
-    assert [(r.sent, r.failed) for r in job_runs(engine, "deliver_mail")] == [(0, 2), (0, 0), (2, 0), (0, 0)]
+    # deliver_mail runs every few seconds: only the runs that sent or failed something are recorded.
+    assert [(r.sent, r.failed) for r in job_runs(engine, "deliver_mail")] == [(0, 2), (2, 0)]
 
 
 # The operator's page -----------------------------------------------------------------------------------

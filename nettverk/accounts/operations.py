@@ -14,7 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from nettverk.accounts.models import AccountToken, LoginAttempt, RoleAssignment, User
 from nettverk.activity import record
 from nettverk.errors import OperationError
-from nettverk.mail.operations import queue_mail
+from nettverk.mail.operations import CLIENT, mail_limit, queue_mail
 from nettverk.policy import ROLE_SCOPES, ROLES, can_grant, is_admin
 from nettverk.registry.models import CompetenceBase, Municipality, Service
 from nettverk.timeutil import utcnow
@@ -207,11 +207,18 @@ def accept_invitation(session: Session, token: str, name: str, password: str) ->
     return user
 
 
-def request_password_reset(session: Session, email: str, lifetime_minutes: int) -> None:
+TOO_MANY_MAILS = "Du har bedt om for mange e-poster den siste timen. Vent en stund og prøv igjen."
+
+
+def request_password_reset(session: Session, email: str, lifetime_minutes: int, client: str) -> None:
     """Send a reset link if the account exists. The caller shows the same message either way,
-    so the form cannot be used to find out who has an account."""
+    so the form cannot be used to find out who has an account; nor can the limits (mail_limit): an
+    address that has had its resets this hour gets the same answer and no mail, a client 429."""
+    limit = mail_limit(session, (email or "").strip().lower(), client)
+    if limit == CLIENT:
+        raise OperationError(TOO_MANY_MAILS, status=429)
     user = user_by_email(session, email)
-    if user is None or not user.is_active or not user.password_hash:
+    if limit or user is None or not user.is_active or not user.password_hash:
         return
     token = _issue_token(session, user, PASSWORD_RESET, timedelta(minutes=lifetime_minutes))
     queue_mail(session, user.email, "Nytt passord i nettverk", "password_reset",

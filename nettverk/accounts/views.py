@@ -37,7 +37,8 @@ def _safe_next(target: str | None) -> str:
     return url_for("registry.home")
 
 
-def _client_address() -> str:
+def client_address() -> str:
+    """The client's IP address (the proxy's X-Forwarded-For with NETTVERK_TRUST_PROXY), for the limits."""
     return request.remote_addr or "unknown"
 
 
@@ -48,7 +49,7 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = operations.authenticate(get_session(), form.email.data, form.password.data, _client_address(),
+            user = operations.authenticate(get_session(), form.email.data, form.password.data, client_address(),
                                            current_app.config)
             login_user(user)
             flash(f"Velkommen, {user.name or user.email}.", "success")
@@ -106,13 +107,19 @@ def accept_invitation(token):
 @requires("public")
 def forgot_password():
     form = ForgotPasswordForm()
+    status = 200
     if form.validate_on_submit():
-        operations.request_password_reset(get_session(), form.email.data,
-                                          current_app.config["PASSWORD_RESET_MINUTES"])
-        flash("Hvis adressen har en konto hos oss, har vi sendt en lenke for å lage nytt passord. "
-              "Sjekk e-posten din.", "success")
-        return redirect(url_for("accounts.login"))
-    return render_template("accounts/forgot_password.html", form=form), 422 if form.errors else 200
+        try:
+            operations.request_password_reset(get_session(), form.email.data,
+                                              current_app.config["PASSWORD_RESET_MINUTES"], client_address())
+            flash("Hvis adressen har en konto hos oss, har vi sendt en lenke for å lage nytt passord. "
+                  "Sjekk e-posten din.", "success")
+            return redirect(url_for("accounts.login"))
+        except OperationError as error:
+            status = show_error(form, error)
+    elif form.errors:
+        status = 422
+    return render_template("accounts/forgot_password.html", form=form), status
 
 
 @bp.route("/nytt-passord/<token>", methods=["GET", "POST"])

@@ -40,7 +40,7 @@ from nettverk.events.models import (
     ProgrammeItem,
     Registration,
 )
-from nettverk.mail.operations import queue_mail
+from nettverk.mail.operations import CLIENT, mail_limit, queue_mail
 from nettverk.networks.models import Network, NetworkMember
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Unit
 from nettverk.registry.queries import with_predecessors
@@ -356,9 +356,10 @@ def _check_audience(session: Session, event: Event, registrant: Registrant) -> N
 
 
 def register(session: Session, event_id: int, registrant: Registrant,
-             by: User | None = None) -> tuple[Registration, str]:
+             by: User | None = None, client: str = "") -> tuple[Registration, str]:
     """Register a person. A guest (no user, not registered by a coordinator) must confirm by e-mail
     first; everyone else gets a seat at once, or a place on the waitlist when the event is full.
+    A guest's confirmation mail counts against the hourly mail limits of the address and of `client`.
     Returns the registration and a one-time token (for the guest's confirm link or the cancel link)."""
     event = lock_for_update(session, Event, event_id)
     if by is None:
@@ -389,6 +390,13 @@ def register(session: Session, event_id: int, registrant: Registrant,
         status=UNCONFIRMED)
     token, token_hash = new_token()
     if registrant.user is None and by is None:
+        limit = mail_limit(session, email, client)
+        if limit == CLIENT:
+            raise OperationError("Du har meldt på for mange den siste timen. Vent en stund og prøv igjen.",
+                                 status=429)
+        if limit:
+            raise OperationError("Denne adressen har fått for mange e-poster fra oss den siste timen. Vent en "
+                                 "stund og prøv igjen.", "email", 429)
         registration.confirm_token_hash = token_hash
         session.add(registration)
         session.flush()

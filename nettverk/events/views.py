@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from nettverk import policy
+from nettverk.accounts.views import client_address
 from nettverk.activity import record
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
@@ -275,7 +276,7 @@ def guest_register(event, event_id):
     status = 200
     if form.validate_on_submit():
         try:
-            operations.register(get_session(), event.id, _registrant(form))
+            operations.register(get_session(), event.id, _registrant(form), client=client_address())
             return render_template("events/guest_check_mail.html", event=event, email=form.email.data)
         except OperationError as error:
             status = show_error(form, error)

@@ -6,8 +6,11 @@ from sqlmodel import Field, SQLModel
 
 from nettverk.timeutil import utcnow
 
-QUEUED, SENT, FAILED = "queued", "sent", "failed"
-STATUS_LABELS = {QUEUED: "I kø", SENT: "Sendt", FAILED: "Feilet, prøves igjen"}
+# SENDING: claimed by a sender (the scheduler's deliver_mail job or `mail send`) until it is sent or fails;
+# one whose sender died is due again when the claim's lease runs out.
+QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+UNSENT = (QUEUED, SENDING, FAILED)
+STATUS_LABELS = {QUEUED: "I kø", SENDING: "Sendes", SENT: "Sendt", FAILED: "Feilet, prøves igjen"}
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -26,3 +29,14 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, index=True)
     next_attempt_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
+
+
+class MailRequest(SQLModel, table=True):
+    """One request by which anyone, logged in or not, made the platform mail an address they typed (a password
+    reset, a guest registration): counted per address and per client across all workers, so nobody can make
+    it mail someone without limit (NETTVERK_MAIL_MAX_PER_ADDRESS, NETTVERK_MAIL_MAX_PER_CLIENT, per hour)."""
+    __tablename__ = "mail_request"
+    id: int | None = Field(default=None, primary_key=True)
+    recipient: str = Field(max_length=254, index=True)
+    client: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, index=True)

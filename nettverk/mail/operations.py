@@ -2,6 +2,8 @@
 
 A message is a row before it is anything else: a rolled-back change never mails anyone, and a
 message that cannot be delivered stays in the outbox, retried with growing delays, never dropped.
+Requests only queue: the scheduler's deliver_mail job (every few seconds) and `nettverk mail send`
+are the only senders, so a slow or hanging mail server never holds a web worker.
 """
 
 import re
@@ -11,10 +13,10 @@ from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from flask import current_app, g, has_request_context, render_template
-from sqlmodel import Session, or_, select, update
+from flask import current_app, has_request_context, render_template
+from sqlmodel import Session, delete, func, select, update
 
-from nettverk.mail.models import FAILED, QUEUED, SENT, OutboxMessage
+from nettverk.mail.models import FAILED, SENDING, SENT, UNSENT, MailRequest, OutboxMessage
 from nettverk.timeutil import utcnow
 
 MAX_BACKOFF = timedelta(hours=6)
@@ -22,6 +24,15 @@ CLAIM_LEASE = timedelta(minutes=10)
 # A one-time token in a link (secrets.token_urlsafe(32) is 43 characters).
 SECRET_IN_LINK = re.compile(r"/[A-Za-z0-9_-]{40,}")
 INVITATION_FILENAME = "invitation.ics"
+# What may not stand in a header: a CR or LF would end it (and make delivery refuse the message).
+HEADER_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+MAIL_REQUEST_WINDOW = timedelta(hours=1)
+ADDRESS, CLIENT = "address", "client"
+
+
+def header_text(value: str, length: int) -> str:
+    """Data made into a one-line header (a subject with an event title): control characters become a space."""
+    return HEADER_BREAKS.sub(" ", value or "").strip()[:length]
 
 
 def mask_secrets(text: str) -> str:
@@ -43,14 +54,13 @@ def queue_mail(session: Session, to_address: str, subject: str, template: str, *
         base_url=current_app.config["BASE_URL"])
     with request_context:
         message = OutboxMessage(
-            to_address=to_address, subject=subject,
+            to_address=header_text(to_address, 254), subject=header_text(subject, 300),
             body_text=render_template(f"mail/{template}.txt", **context),
             body_html=render_template(f"mail/{template}.html", **context),
             calendar_method=method, calendar_ics=ics.decode("utf-8"),
         )
     session.add(message)
     session.flush()
-    g.setdefault("queued_mail_ids", []).append(message.id)
     return message
 
 
@@ -58,24 +68,37 @@ def smtp_configured() -> bool:
     return bool(current_app.config["SMTP_HOST"])
 
 
-def deliver_after_commit(response) -> None:
-    """After a successful request, try to send what it queued at once (when SMTP is set up).
-    A failure leaves the message queued for the next delivery run."""
-    ids = g.pop("queued_mail_ids", None)
-    if not ids or response.status_code >= 400 or not smtp_configured():
-        return
-    from nettverk.db import get_session
-
-    deliver(get_session(), select(OutboxMessage).where(OutboxMessage.id.in_(ids), OutboxMessage.status != SENT))
+def mail_limit(session: Session, recipient: str, client: str) -> str | None:
+    """Before a request mails an address its sender typed: ADDRESS or CLIENT when that one has had its hourly
+    number of such mails, else None, and this request is counted (with the caller's transaction). Every
+    request counts, whether it mails anyone or not, so the limit tells nothing about who has an account."""
+    config = current_app.config
+    since = utcnow() - MAIL_REQUEST_WINDOW
+    recent = select(func.count()).select_from(MailRequest).where(MailRequest.at >= since)
+    if session.exec(recent.where(MailRequest.client == client[:64])).one() >= config["MAIL_MAX_PER_CLIENT"]:
+        return CLIENT
+    if session.exec(recent.where(MailRequest.recipient == recipient[:254])).one() >= config["MAIL_MAX_PER_ADDRESS"]:
+        return ADDRESS
+    session.execute(delete(MailRequest).where(MailRequest.at < since))  # older requests no longer count
+    session.add(MailRequest(recipient=recipient[:254], client=client[:64]))
+    session.flush()
+    return None
 
 
 def deliver_due(session: Session, limit: int = 200) -> dict:
-    """Send every message that is due (queued, or failed and past its retry time)."""
+    """Send every message that is due (queued, failed and past its retry time, or claimed by a sender that died).
+    With nothing due it is one query on the indexed status."""
     due = (select(OutboxMessage)
-           .where(or_(OutboxMessage.status == QUEUED, OutboxMessage.status == FAILED),
-                  OutboxMessage.next_attempt_at <= utcnow())
+           .where(OutboxMessage.status.in_(UNSENT), OutboxMessage.next_attempt_at <= utcnow())
            .order_by(OutboxMessage.id).limit(limit))
     return deliver(session, due)
+
+
+def retry_failed_now(session: Session) -> int:
+    """Make every failed message due at once (the operator has mended the mail server); the sender takes them
+    on its next run. Claimed messages (SENDING) are left alone, so none is sent twice."""
+    return session.execute(update(OutboxMessage).where(OutboxMessage.status == FAILED)
+                           .values(next_attempt_at=utcnow())).rowcount
 
 
 def deliver(session: Session, query) -> dict:
@@ -88,7 +111,7 @@ def deliver(session: Session, query) -> dict:
     config = current_app.config
     try:
         connection = _connect(config)
-    except (OSError, smtplib.SMTPException) as exc:
+    except Exception as exc:  # noqa: BLE001 - whatever it is, the messages wait for their retry
         for message in messages:
             _mark_failed(message, f"Kunne ikke koble til e-posttjeneren: {exc}")
         session.commit()
@@ -96,10 +119,20 @@ def deliver(session: Session, query) -> dict:
         return counts
     with connection:
         for message in messages:
+            # Any error fails this message alone (a row stored with a line break in its subject raises
+            # ValueError): it is marked with the reason, and the messages after it still go.
             try:
-                connection.send_message(_to_email(message, config["MAIL_FROM"]))
-            except (OSError, smtplib.SMTPException) as exc:
-                _mark_failed(message, str(exc))
+                email = _to_email(message, config["MAIL_FROM"])
+            except Exception as exc:  # noqa: BLE001
+                _mark_failed(message, f"Meldingen kunne ikke lages: {type(exc).__name__}: {exc}")
+                counts["failed"] += 1
+                session.add(message)
+                session.commit()
+                continue
+            try:
+                connection.send_message(email)
+            except Exception as exc:  # noqa: BLE001
+                _mark_failed(message, f"{type(exc).__name__}: {exc}")
                 counts["failed"] += 1
             else:
                 message.status, message.sent_at, message.last_error = SENT, utcnow(), ""
@@ -118,8 +151,8 @@ def _claim(session: Session, message: OutboxMessage) -> bool:
     result = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
-               OutboxMessage.status != SENT)
-        .values(attempts=message.attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE))
+               OutboxMessage.status.in_(UNSENT))
+        .values(status=SENDING, attempts=message.attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE))
     session.commit()
     if result.rowcount != 1:
         return False
