@@ -400,6 +400,53 @@ def test_too_short_password_is_refused_and_nothing_saved(browser, db, invited):
     assert not is_logged_in(browser)
 
 
+TOO_EASY = "Passordet er for lett å gjette"
+
+
+@pytest.mark.parametrize("password", ["password12", "passord123456", "qwertyuiop12", "1234567890", "nettverk2026"])
+def test_a_common_password_is_refused_at_the_invitation_and_nothing_saved(browser, db, invited, password):
+    email, link = invited
+    response = browser.post(link, {"name": "Nora Ny", "password": password, "confirm": password})
+    assert response.status_code == 422
+    assert 'id="password-error"' in text(response) and TOO_EASY in text(response)
+    assert user(db, email).password_hash is None
+    assert all(t.used_at is None for t in tokens(db, email))
+    assert not is_logged_in(browser)
+
+
+def test_a_password_built_on_ones_own_name_is_refused(as_role):
+    browser = as_role("participant")  # Hanne Vikstrand
+    response = browser.post("/min-konto", {"current_password": DEMO_PASSWORD, "new_password": "vikstrand2026",
+                                           "confirm": "vikstrand2026"})
+    assert response.status_code == 422
+    assert 'id="new_password-error"' in text(response) and TOO_EASY in text(response)
+    browser.post("/logg-ut")
+    assert login(browser, USERS["participant"]).status_code == 302  # the old password still works
+
+
+def test_a_common_password_is_refused_at_reset_and_the_link_still_works(browser, db):
+    link = reset_link(browser, db, USERS["participant"])
+    response = browser.post(link, {"password": "password12", "confirm": "password12"})
+    assert response.status_code == 422 and TOO_EASY in text(response)
+    assert browser.get(link).status_code == 200
+    assert login(browser, USERS["participant"], "password12").status_code == 401
+
+
+def test_the_demo_password_passes_the_check(browser, db):
+    link = reset_link(browser, db, USERS["participant"])
+    assert browser.post(link, {"password": DEMO_PASSWORD, "confirm": DEMO_PASSWORD}).status_code == 302
+
+
+def test_create_admin_refuses_a_common_password(app, db):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["create-admin", "ny.admin@example.no", "--password", "password12"])
+    assert result.exit_code == 1 and TOO_EASY in result.output
+    assert user(db, "ny.admin@example.no") is None
+    result = runner.invoke(args=["create-admin", "ny.admin@example.no", "--password", NEW_PASSWORD])
+    assert result.exit_code == 0, result.output
+    assert [r.role for r in roles(db, "ny.admin@example.no")] == ["admin"]
+
+
 def test_password_confirmation_must_match(browser, db, invited):
     email, link = invited
     response = browser.post(link, {"name": "Nora", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD + "x"})

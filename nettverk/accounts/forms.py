@@ -5,7 +5,8 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from nettverk.forms import REQUIRED, Form, optional_id
 
-PASSWORD_HINT = "Minst 10 tegn. En setning av flere ord er både sikker og lett å huske."  # noqa: S105 - help text, not a password
+CHOICE_HINT = ("Minst 10 tegn, og ikke et vanlig passord eller noe som bygger på navnet ditt. En setning av "
+               "flere ord er både sikker og lett å huske.")
 
 
 class LoginForm(Form):
@@ -14,7 +15,7 @@ class LoginForm(Form):
 
 
 class SetPasswordForm(Form):
-    password = PasswordField("Nytt passord", description=PASSWORD_HINT, validators=[DataRequired(REQUIRED)])
+    password = PasswordField("Nytt passord", description=CHOICE_HINT, validators=[DataRequired(REQUIRED)])
     confirm = PasswordField("Gjenta passordet",
                             validators=[DataRequired(REQUIRED), EqualTo("password", "Passordene er ikke like.")])
 
@@ -29,7 +30,7 @@ class ForgotPasswordForm(Form):
 
 class ChangePasswordForm(Form):
     current_password = PasswordField("Nåværende passord", validators=[DataRequired(REQUIRED)])
-    new_password = PasswordField("Nytt passord", description=PASSWORD_HINT, validators=[DataRequired(REQUIRED)])
+    new_password = PasswordField("Nytt passord", description=CHOICE_HINT, validators=[DataRequired(REQUIRED)])
     confirm = PasswordField("Gjenta nytt passord",
                             validators=[DataRequired(REQUIRED), EqualTo("new_password", "Passordene er ikke like.")])
 

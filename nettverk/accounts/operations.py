@@ -4,12 +4,14 @@ Tokens are random, sent once by e-mail, and stored only as their SHA-256, so a d
 gives no working links. Every token is single-use and expires.
 """
 
+import re
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, has_app_context
 from sqlmodel import Session, delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from nettverk.accounts.models import AccountToken, LoginAttempt, RoleAssignment, User
 from nettverk.activity import record
@@ -46,11 +48,24 @@ def user_by_email(session: Session, email: str) -> User | None:
 
 
 
+# zxcvbn's dictionaries are English; these words of ours make a password as easy to guess as a common one.
+SITE_WORDS = ["nettverk", "passord", "barnevern", "kommune", "kompetansebase", "fagdag", "trondelag", "trøndelag",
+              "norge", "sommer", "vinter", "høst", "vår"]
+MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 is «safely unguessable» (about 10^8 guesses and more)
+TOO_EASY = ("Passordet er for lett å gjette: det ligner et vanlig passord, eller bygger på navnet, e-postadressen "
+                 "eller ord og årstall mange bruker. Bruk heller en setning av tre–fire ord som ikke hører sammen, for "
+                 "eksempel «grønn sykkel under fjellet».")
+
+
 def _check_password(password: str, user: User | None = None, field: str = "password") -> str:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise OperationError(f"Passordet må ha minst {MIN_PASSWORD_LENGTH} tegn.", field)
     if user is not None and password.strip().lower() == user.email:
         raise OperationError("Passordet kan ikke være e-postadressen din.", field)
+    personal = [user.email, user.name, *re.split(r"[\s.@_-]+", f"{user.name} {user.email}")] if user else []
+    # zxcvbn refuses more than 72 characters; the first 72 of a long one say enough about it.
+    if zxcvbn(password[:72], user_inputs=[*filter(None, personal), *SITE_WORDS])["score"] < MIN_PASSWORD_SCORE:
+        raise OperationError(TOO_EASY, field)
     return hash_password(password)
 
 
@@ -198,8 +213,8 @@ def accept_invitation(session: Session, token: str, name: str, password: str) ->
     name = (name or "").strip()
     if not name:
         raise OperationError("Skriv navnet ditt.", "name")
+    user.name = name  # before the check, which refuses a password built on it (a refusal rolls both back)
     user.password_hash = _check_password(password, user)
-    user.name = name
     row.used_at = utcnow()
     session.add_all([user, row])
     session.flush()
