@@ -206,8 +206,9 @@ def rows_by_label(table):
     return {row[0]: dict(zip(header[1:], row[1:], strict=True)) for row in table[1:]}
 
 
-def stats_url(slug="namdalen", period=MATERIAL, suffix=""):
-    return PAGE.format(slug=slug) + suffix + f"?fra={period.first.isoformat()}&til={period.last.isoformat()}"
+def stats_url(slug="namdalen", quarter="2026K1", suffix=""):
+    """The page (or CSV) of one quarter; MATERIAL lies in 2026K1."""
+    return PAGE.format(slug=slug) + suffix + f"?kvartal={quarter}"
 
 
 # The numbers ----------------------------------------------------------------------------------------
@@ -444,7 +445,7 @@ def test_page_and_csv_never_show_1_or_2_and_csv_equals_the_page(db, clock, as_ro
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
     assert response.data.startswith(b"\xef\xbb\xbf")
-    assert "henvendelsesstatistikk-namdalen-2026-01-05-2026-02-22.csv" in response.headers["Content-Disposition"]
+    assert "henvendelsesstatistikk-namdalen-2026K1.csv" in response.headers["Content-Disposition"]
     lines = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig")), delimiter=";"))
     header, rows = lines[0], lines[1:]
     assert header[2:] == [*counts, *statistics.MEDIANS.values()]
@@ -463,14 +464,133 @@ def test_medians_from_fewer_than_3_referrals_are_not_shown(db, clock, as_role):
     made = [referrals.send(tiltak, "5007", at(date(2026, 8, 3) + timedelta(days=n)), f"MD-{n}") for n in range(4)]
     for n, referral in enumerate(made[:2]):
         referrals.accept(referral, 2 + n)
-    period = Period(date(2026, 8, 1), date(2026, 8, 31))
-    tables, _ = page_tables(as_role("coordinator").get(stats_url(period=period)))
+    tables, _ = page_tables(as_role("coordinator").get(stats_url(quarter="2026K3")))
     row = rows_by_label(tables["tiltak-tall"])["Testtiltak median"]
     assert row["Henvendelser"] == "4"
     assert row["Median dager fra sendt til godtatt"] == "–"
     referrals.accept(made[2], 9)
-    tables, _ = page_tables(as_role("coordinator").get(stats_url(period=period)))
+    tables, _ = page_tables(as_role("coordinator").get(stats_url(quarter="2026K3")))
     assert rows_by_label(tables["tiltak-tall"])["Testtiltak median"]["Median dager fra sendt til godtatt"] == "3"
+
+
+# Differencing: no two allowed queries, and no query on two days --------------------------------------
+
+ADDITIVE = [c for c in statistics.COUNTS if c != "waiting"]  # counted over the days of the period
+
+
+def masked_cells(by_municipality, by_intervention):
+    """{(table, row label, column): text} of the two masked tables."""
+    return {(kind, f"{row.label} {row.note.lower()}" if row.note else row.label, column): row.cells[column].text
+            for kind, table in (("kommune", by_municipality), ("tiltak", by_intervention))
+            for row in [*table.rows, table.total] for column in ADDITIVE}
+
+
+def page_cells(response):
+    """The same, read from the page."""
+    tables, _ = page_tables(response)
+    header = list(statistics.COUNTS.values())
+    return {(kind, label, column): row[header[list(statistics.COUNTS).index(column)]]
+            for kind in ("kommune", "tiltak") for label, row in rows_by_label(tables[f"{kind}-tall"]).items()
+            for column in ADDITIVE}
+
+
+def revealed(queries):
+    """What pairs of queries give away: for periods A inside B (both shown exactly, row by row), B − A is the
+    exact count of the days of B outside A; a difference of 1 or 2 is a small count that no page may show."""
+    found = []
+    for (a, cells_a), (b, cells_b) in itertools.permutations(queries, 2):
+        if b.first <= a.first and a.last <= b.last and a != b:
+            for key, text_a in cells_a.items():
+                text_b = cells_b.get(key, "0")
+                if text_a.isdigit() and text_b.isdigit() and 0 < int(text_b) - int(text_a) < statistics.THRESHOLD:
+                    found.append((key, a, b, int(text_b) - int(text_a)))
+    return found
+
+
+def test_no_pair_of_allowed_queries_reveals_a_masked_cell(db, clock, as_role):
+    """Referrals over seven quarters in three municipalities to two tiltak. The queries the page allows are
+    the quarters that have ended (nothing else answers 200); they do not overlap, so no pair of them is a
+    difference of anything, and inside each page no "<3" can be worked out from the totals. The same check
+    finds the leak of the issue with the periods of any two days that the page allowed before."""
+    rng = random.Random(17)
+    tiltak = [make_tiltak(db, "Testtiltak differanse A"), make_tiltak(db, "Testtiltak differanse B")]
+    referrals = Referrals(db, clock)
+    first, last = statistics.Quarter(2025, 1), statistics.Quarter(2026, 3)
+    day, n = first.period.first, 0
+    while day <= last.period.last:
+        if rng.random() < 0.07:
+            referral = referrals.send(rng.choice(tiltak), rng.choice(("5007", "5007", "5047", "5049")), at(day),
+                                      f"D-{n}")
+            n += 1
+            if rng.random() < 0.5:
+                referrals.accept(referral, rng.randint(1, 40))
+        day += timedelta(days=1)
+    base = one(db, CompetenceBase, slug="namdalen")
+    browser = as_role("coordinator")
+    today = to_oslo(utcnow()).date()
+
+    # The allowed queries over the range: exactly the quarters that have ended.
+    allowed, quarter = [], first
+    candidates = [statistics.Quarter(year, number) for year in range(2025, today.year + 2) for number in (1, 2, 3, 4)]
+    for quarter in candidates:
+        status = browser.get(stats_url(quarter=str(quarter))).status_code
+        assert status == (200 if quarter.is_complete(today) else 422), quarter
+        if first.period.first <= quarter.period.first <= last.period.first:
+            allowed.append(quarter)
+    assert len(allowed) == 7 and n > 20
+    for one_day in (date(2025, 11, 1), date(2025, 11, 16)):  # the issue's two periods
+        assert browser.get(PAGE.format(slug="namdalen") + f"?fra={one_day}&til=2026-09-30").status_code == 422
+
+    queries = []
+    for quarter in allowed:
+        cells = page_cells(browser.get(stats_url(quarter=str(quarter))))
+        stats = statistics.base_statistics(db, base, quarter.period)
+        assert cells == masked_cells(*statistics.mask(stats))  # the page is the masked table
+        for table in (stats.by_municipality, stats.by_intervention):  # nothing to subtract inside one page
+            for column in ADDITIVE:
+                values = [row.counts[column] for row in table.rows]
+                marks, total_mark, _ = _mask_column(values, table.total.counts[column])
+                assert _recoverable(values, marks, table.total.counts[column], total_mark) == [], (quarter, column)
+        queries.append((quarter.period, cells))
+    assert any("<3" in cells.values() for _, cells in queries)  # there are masked cells to protect
+    for (a, _), (b, _) in itertools.combinations(queries, 2):
+        assert a.last < b.first or b.last < a.first  # no two allowed queries overlap
+    assert revealed(queries) == []
+
+    # What the page allowed before (any two days): the same check finds small counts by subtraction.
+    ends = Period(date(2025, 1, 1), date(2026, 9, 30))
+    days = [Period(ends.first + timedelta(days=offset), ends.last) for offset in range(0, 600, 15)]
+    before = [(period, masked_cells(*statistics.mask(statistics.base_statistics(db, base, period))))
+              for period in days]
+    assert revealed(before)
+
+
+def test_a_quarters_numbers_never_change_once_it_is_shown(db, clock, as_role):
+    """Statuses are counted as they stood when the quarter ended: what happens later (an acceptance, a
+    withdrawal, a start, a new referral) leaves the quarter's page as it was, so watching it tells nothing."""
+    tiltak = make_tiltak(db, "Testtiltak fryst")
+    referrals = Referrals(db, clock)
+    made = [referrals.send(tiltak, number, at(date(2026, 6, day)), f"F-{day}")
+            for day, number in ((3, "5007"), (10, "5007"), (17, "5007"), (24, "5007"))]
+    referrals.accept(made[0], 5)
+    browser = as_role("coordinator")
+    before = browser.get(stats_url(quarter="2026K2")).get_data(as_text=True)
+    assert "Hele basen" in before
+
+    referrals.accept(made[1], 25)  # in July
+    referrals.accept(made[3], 20)
+    referrals.act(made[0], "start", at(date(2026, 7, 20)))
+    referrals.act(made[2], "withdraw", at(date(2026, 7, 21)))
+    referrals.send(tiltak, "5047", at(date(2026, 7, 22)), "F-ny")
+    after = browser.get(stats_url(quarter="2026K2")).get_data(as_text=True)
+    assert page_tables_text(after) == page_tables_text(before)
+    row = rows_by_label(Tables(after).tables["tiltak-tall"])["Testtiltak fryst"]
+    assert (row["Henvendelser"], row["Godtatt"], row["Trukket tilbake"]) == ("4", "<3", "0")
+    assert row["På venteliste ved periodens slutt"] == "<3"  # made[0], accepted in June, started in July
+
+
+def page_tables_text(html):
+    return Tables(html).tables
 
 
 # The page ---------------------------------------------------------------------------------------
@@ -516,34 +636,43 @@ def test_no_content_reaches_the_statistics(db, clock, as_role):
                 assert secret not in body, (role, suffix, secret)
 
 
-def test_default_period_is_the_last_12_months_with_quick_choices(db, clock, as_role):
+def test_the_default_is_the_last_quarter_that_has_ended_and_the_current_one_is_not_shown(db, clock, as_role):
     tiltak = make_tiltak(db, "Testtiltak periode")
     referrals = Referrals(db, clock)
-    now = utcnow().replace(microsecond=0)
-    for n, days in enumerate((10, 20, 30, 400)):  # three in the last 12 months, one before
-        referrals.send(tiltak, "5007", now - timedelta(days=days), f"P-{n}")
-    response = as_role("coordinator").get(PAGE.format(slug="namdalen"))
-    tables, _ = page_tables(response)
-    assert rows_by_label(tables["tiltak-tall"])["Testtiltak periode"]["Henvendelser"] == "3"
-    html = response.get_data(as_text=True)
     today = to_oslo(utcnow()).date()
-    assert f"fra={today.year}-01-01&amp;til={today.year}-12-31" in html
-    assert f"fra={today.year - 1}-01-01&amp;til={today.year - 1}-12-31" in html
-    assert "Siste 12 måneder" in html
+    last = statistics.last_quarter(today)
+    for n, day in enumerate((last.period.first, last.period.last, last.previous().period.last, today)):
+        referrals.send(tiltak, "5007", at(day, hour=9), f"P-{n}")  # 09:00 UTC is the same day in Oslo
+    browser = as_role("coordinator")
+    response = browser.get(PAGE.format(slug="namdalen"))
+    tables, _ = page_tables(response)
+    assert rows_by_label(tables["tiltak-tall"])["Testtiltak periode"]["Henvendelser"] == "<3"
+    html = response.get_data(as_text=True)
+    assert f'<option value="{last}" selected>{last.label}</option>' in html
+    assert f'value="{statistics.Quarter.of(today)}"' not in html  # the quarter under way is not offered
+    current = browser.get(PAGE.format(slug="namdalen") + f"?kvartal={statistics.Quarter.of(today)}")
+    assert current.status_code == 422 and "er ikke avsluttet ennå" in current.get_data(as_text=True)
+    assert browser.get(stats_url(quarter=str(last), suffix=".csv")).status_code == 200
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("fra=2026-13-01", "Skriv datoen som år-måned-dag"),
-    ("fra=2026-05-01&til=2026-04-01", "Til-datoen kan ikke være før fra-datoen."),
-    ("til=1850-01-01", "Velg en dato mellom år 2000 og 2100."),
+    ("kvartal=2026K5", "Skriv kvartalet som år, K og kvartalets nummer, for eksempel 2026K3."),
+    ("kvartal=1850K1", "Velg et kvartal mellom år 2000 og 2100."),
+    ("kvartal=2099K1", "1. kvartal 2099 er ikke avsluttet ennå."),
+    # The old links with any two days are refused with the reason, never quietly turned into a quarter.
+    ("fra=2026-11-01&til=2026-12-07", "Statistikken vises bare for hele kvartaler som er avsluttet"),
+    ("fra=2026-01-01&til=2026-03-31", "Statistikken vises bare for hele kvartaler som er avsluttet"),
+    ("til=2026-06-30", "ikke for valgfrie datoer"),
 ])
 def test_a_bad_period_is_explained_next_to_the_field(as_role, query, message):
     browser = as_role("coordinator")
     response = browser.get(PAGE.format(slug="namdalen") + "?" + query)
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert 'aria-invalid="true"' in response.get_data(as_text=True)
-    assert browser.get(PAGE.format(slug="namdalen") + ".csv?" + query).status_code == 400
+    assert "Hele basen" not in response.get_data(as_text=True)
+    csv_response = browser.get(PAGE.format(slug="namdalen") + ".csv?" + query)
+    assert csv_response.status_code == 422 and message in csv_response.get_data(as_text=True)
 
 
 def test_a_tiltak_name_that_looks_like_a_formula_stays_text_in_the_csv(db, as_role):

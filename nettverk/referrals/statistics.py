@@ -8,7 +8,15 @@ now, and the dates from which the medians are taken. Nothing here selects a case
 any other free text; families are counted by `Referral.family_key`, a keyed hash that never leaves
 the database.
 
-What is counted (a referral counts in a period by when it was sent; drafts never count):
+Periods (see `Quarter`): only whole calendar quarters, and only once they have ended. Every number of a
+quarter is counted as it stood when the quarter ended, so a quarter's table never changes once it is shown.
+Why: the quarters do not overlap, so no two allowed queries can be subtracted from each other to get the
+count of a shorter stretch of time (1 Nov–7 Dec minus 16 Nov–7 Dec is the count of 1–15 Nov); and since a
+shown table never changes, watching it from day to day tells nothing either (a count that moves from 50 to 51
+between two days would tell the day one family's referral was sent, accepted or withdrawn). Inside one
+quarter's table, `mask` keeps small counts from being worked out from the totals.
+
+What is counted (a referral counts in a quarter by when it was sent; drafts never count):
 - henvendelser: referrals sent in the period;
 - familier: distinct families among them. A referral is about one family; the same family may be
   referred to several tiltak, and the sender marks it with its own case reference, so referrals from
@@ -16,24 +24,26 @@ What is counted (a referral counts in a period by when it was sent; drafts never
   is erased after the retention period) are one family. A referral without one counts as a family of
   its own;
 - barn: the children of those families (per family the largest `children_count` among its referrals);
-- godtatt / avslått / trukket tilbake: referrals sent in the period that were accepted (at any time,
-  also those that went straight to started), that are declined, that are withdrawn;
-- medians: whole days (Oslo calendar days) from sent to accepted, and from accepted to started;
-- på venteliste nå: referrals accepted and waiting to start today, whatever the period.
+- godtatt / avslått / trukket tilbake: referrals sent in the quarter that were accepted (also those that
+  went straight to started), declined, withdrawn, by the end of the quarter;
+- medians: whole days (Oslo calendar days) from sent to accepted, and from accepted to started, of those
+  accepted (started) by the end of the quarter;
+- på venteliste ved periodens slutt: referrals (sent at any time) accepted and not yet started or withdrawn
+  when the quarter ended.
 
 Masking (`mask`): see the rules in its docstring.
 """
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from statistics import median
 
-from sqlalchemy import String, case, cast, func, literal
+from sqlalchemy import String, and_, case, cast, func, literal, or_
 from sqlmodel import Session, select
 
 from nettverk.referrals.models import (
-    ACCEPTED,
     DECLINED,
     INTERVENTION_STATUSES,
     WITHDRAWN,
@@ -53,7 +63,7 @@ COUNTS = {
     "accepted": "Godtatt",
     "declined": "Avslått",
     "withdrawn": "Trukket tilbake",
-    "waiting": "På venteliste nå",
+    "waiting": "På venteliste ved periodens slutt",
 }
 MEDIANS = {
     "days_to_accept": "Median dager fra sendt til godtatt",
@@ -82,22 +92,57 @@ class Period:
         return oslo_midnight(self.last + timedelta(days=1))
 
 
-def _year_earlier(day: date) -> date:
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - 1, day=28)
+@dataclass(frozen=True)
+class Quarter:
+    """A calendar quarter, the only period the statistics are shown for (see the module's docstring).
+    Written like Statistics Norway does, «2026K3»."""
+    year: int
+    number: int  # 1–4
+
+    @classmethod
+    def parse(cls, text: str) -> "Quarter | None":
+        match = QUARTER_PATTERN.fullmatch(text.strip())
+        return cls(int(match[1]), int(match[2])) if match else None
+
+    @classmethod
+    def of(cls, day: date) -> "Quarter":
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    @property
+    def period(self) -> Period:
+        first = date(self.year, 3 * self.number - 2, 1)
+        after = date(self.year + 1, 1, 1) if self.number == 4 else date(self.year, 3 * self.number + 1, 1)
+        return Period(first, after - timedelta(days=1))
+
+    def previous(self) -> "Quarter":
+        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
+
+    def is_complete(self, today: date) -> bool:
+        """Shown from the day after it ends: a quarter still under way would grow from day to day."""
+        return self.period.last < today
+
+    def __str__(self) -> str:
+        return f"{self.year}K{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}. kvartal {self.year}"
 
 
-def default_period(today: date) -> Period:
-    """The last 12 months: from the day after the same date a year ago, to today."""
-    return Period(_year_earlier(today) + timedelta(days=1), today)
+QUARTER_PATTERN = re.compile(r"(\d{4})[Kk]([1-4])")
 
 
-def quick_periods(today: date) -> list[tuple[str, Period]]:
-    return [("Siste 12 måneder", default_period(today)),
-            (f"I år ({today.year})", Period(date(today.year, 1, 1), date(today.year, 12, 31))),
-            (f"I fjor ({today.year - 1})", Period(date(today.year - 1, 1, 1), date(today.year - 1, 12, 31)))]
+def last_quarter(today: date) -> Quarter:
+    """The latest quarter that has ended: the default."""
+    return Quarter.of(today).previous()
+
+
+def recent_quarters(today: date, count: int = 20) -> list[Quarter]:
+    """The `count` latest quarters that have ended, newest first (the choices on the page)."""
+    quarters = [last_quarter(today)]
+    while len(quarters) < count:
+        quarters.append(quarters[-1].previous())
+    return quarters
 
 
 # The numbers --------------------------------------------------------------------------------------
@@ -173,9 +218,10 @@ def _grouped_counts(session: Session, base_id: int, period: Period, group) -> di
     first, so the outer GROUP BY names columns (PostgreSQL cannot match parameterised expressions)."""
     facts = _in_base_and_period(select(
         group.label("g"), _family_key().label("family"), Referral.children_count.label("children"),
-        case((Referral.accepted_at.is_not(None), 1), else_=0).label("accepted"),
-        case((Referral.status == DECLINED, 1), else_=0).label("declined"),
-        case((Referral.status == WITHDRAWN, 1), else_=0).label("withdrawn")), base_id, period).subquery()
+        case((Referral.accepted_at < period.ends_at, 1), else_=0).label("accepted"),
+        case((and_(Referral.status == DECLINED, Referral.finished_at < period.ends_at), 1), else_=0).label("declined"),
+        case((and_(Referral.status == WITHDRAWN, Referral.finished_at < period.ends_at), 1), else_=0)
+        .label("withdrawn")), base_id, period).subquery()
     families = (select(facts.c.g, func.count().label("referrals"), func.max(facts.c.children).label("children"),
                        func.sum(facts.c.accepted).label("accepted"), func.sum(facts.c.declined).label("declined"),
                        func.sum(facts.c.withdrawn).label("withdrawn"))
@@ -212,23 +258,26 @@ def base_statistics(session: Session, base: CompetenceBase, period: Period) -> S
     for counts in _grouped_counts(session, base.id, period, literal(0)).values():
         total.counts.update(counts)
 
-    # The waiting list now, whatever the period: one grouped query, added up per row.
+    # The waiting list when the period ended (referrals sent at any time): one grouped query, added up per row.
+    end = period.ends_at
     waiting = (select(municipality.label("g"), Referral.intervention_id.label("intervention_id"))
                .join(Intervention, Intervention.id == Referral.intervention_id)
-               .where(Intervention.base_id == base.id, Referral.status == ACCEPTED).subquery())
+               .where(Intervention.base_id == base.id, Referral.accepted_at < end,
+                      or_(Referral.started_at.is_(None), Referral.started_at >= end),
+                      or_(Referral.finished_at.is_(None), Referral.finished_at >= end)).subquery())
     for g, intervention_id, n in session.exec(select(waiting.c.g, waiting.c.intervention_id, func.count())
                                               .group_by(waiting.c.g, waiting.c.intervention_id)):
         for row in (by_municipality[int(g)], by_intervention[intervention_id], total):
             row.counts["waiting"] += int(n)
 
-    # Medians need the single durations: their dates only, one query.
+    # Medians need the single durations: their dates only, one query; what happened by the period's end.
     dates = session.exec(_in_base_and_period(
         select(municipality, Referral.intervention_id, Referral.sent_at, Referral.accepted_at, Referral.started_at),
-        base.id, period).where(Referral.accepted_at.is_not(None)))
+        base.id, period).where(Referral.accepted_at < end))
     for g, intervention_id, sent_at, accepted_at, started_at in dates:
         for row in (by_municipality[int(g)], by_intervention[intervention_id], total):
             row.days_to_accept.append(_days(accepted_at, sent_at))
-            if started_at is not None:
+            if started_at is not None and started_at < end:
                 row.days_to_start.append(_days(started_at, accepted_at))
 
     municipality_rows = [by_municipality[m.id] for m in members]

@@ -2,7 +2,8 @@
 
 Only the base's coordinators and the admin (rule referral.statistics). The page and the file show the
 same masked numbers (statistics.mask); neither ever shows a case reference, a need or other free text,
-and neither writes referral audit rows: no referral is read, only counts.
+and neither writes referral audit rows: no referral is read, only counts. The period is one calendar quarter
+that has ended (?kvartal=2026K3), never a span of days: see statistics' docstring for why.
 """
 
 from datetime import date
@@ -13,7 +14,7 @@ from nettverk.db import get_session
 from nettverk.events.exports import CSV_MIMETYPE, attachment, table_csv
 from nettverk.policy import requires
 from nettverk.referrals import statistics
-from nettverk.referrals.statistics import COUNTS, FIRST_YEAR, LAST_YEAR, MEDIANS, MaskedTable, Period
+from nettverk.referrals.statistics import COUNTS, FIRST_YEAR, LAST_YEAR, MEDIANS, MaskedTable, Quarter
 from nettverk.registry.views import load_base
 from nettverk.timeutil import to_oslo, utcnow
 
@@ -24,44 +25,46 @@ def _today() -> date:
     return to_oslo(utcnow()).date()
 
 
-def _parse_day(value: str, name: str, errors: dict[str, str]) -> date | None:
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        errors[name] = "Skriv datoen som år-måned-dag, for eksempel 2026-01-31."
-        return None
-    if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        errors[name] = f"Velg en dato mellom år {FIRST_YEAR} og {LAST_YEAR}."
-        return None
-    return day
+DAYS_REFUSED = ("Statistikken vises bare for hele kvartaler som er avsluttet, ikke for valgfrie datoer: da "
+                "kunne små tall regnes ut ved å trekke to perioder fra hverandre. Velg et kvartal.")
 
 
-def _period(errors: dict[str, str]) -> tuple[Period, dict[str, str]]:
-    """The period from ?fra=…&til=… (Oslo days, both included); the last 12 months by default.
-    Returns the period to show and the values to put back in the form."""
-    default = statistics.default_period(_today())
-    values = {"fra": request.args.get("fra", "").strip(), "til": request.args.get("til", "").strip()}
-    first = _parse_day(values["fra"], "fra", errors) if values["fra"] else default.first
-    last = _parse_day(values["til"], "til", errors) if values["til"] else default.last
-    if first and last and last < first:
-        errors["til"] = "Til-datoen kan ikke være før fra-datoen."
-    if errors:
-        return default, values
-    return Period(first, last), {"fra": first.isoformat(), "til": last.isoformat()}
+def _quarter(errors: dict[str, str]) -> Quarter:
+    """The quarter of ?kvartal=2026K3; the latest quarter that has ended by default. The old ?fra=…&til=…
+    (any days) is refused with the reason, never quietly turned into something else."""
+    today = _today()
+    default = statistics.last_quarter(today)
+    text = request.args.get("kvartal", "").strip()
+    if "fra" in request.args or "til" in request.args:
+        errors["kvartal"] = DAYS_REFUSED
+        return default
+    if not text:
+        return default
+    quarter = Quarter.parse(text)
+    if quarter is None:
+        errors["kvartal"] = "Skriv kvartalet som år, K og kvartalets nummer, for eksempel 2026K3."
+    elif not FIRST_YEAR <= quarter.year <= LAST_YEAR:
+        errors["kvartal"] = f"Velg et kvartal mellom år {FIRST_YEAR} og {LAST_YEAR}."
+    elif not quarter.is_complete(today):
+        errors["kvartal"] = (f"{quarter.label.capitalize()} er ikke avsluttet ennå. Tallene for et kvartal vises fra "
+                             "dagen etter at det er slutt, så de ikke endrer seg fra dag til dag.")
+    return default if errors else quarter
 
 
 @bp.get("/kompetansebaser/<slug>/henvendelsesstatistikk")
 @requires("referral.statistics", load=load_base)
 def statistics_page(base, slug):
     errors: dict[str, str] = {}
-    period, values = _period(errors)
+    quarter = _quarter(errors)
     by_municipality = by_intervention = None
     if not errors:
-        by_municipality, by_intervention = statistics.mask(statistics.base_statistics(get_session(), base, period))
-    page = render_template("referrals/statistics.html", base=base, period=period, values=values, errors=errors,
-                           by_municipality=by_municipality, by_intervention=by_intervention,
-                           quick=statistics.quick_periods(_today()), COUNTS=COUNTS, MEDIANS=MEDIANS)
-    return page, 400 if errors else 200
+        by_municipality, by_intervention = statistics.mask(statistics.base_statistics(get_session(), base,
+                                                                                      quarter.period))
+    page = render_template("referrals/statistics.html", base=base, quarter=quarter, period=quarter.period,
+                           errors=errors, choices=statistics.recent_quarters(_today()),
+                           asked=request.args.get("kvartal", "").strip(), by_municipality=by_municipality,
+                           by_intervention=by_intervention, COUNTS=COUNTS, MEDIANS=MEDIANS)
+    return page, 422 if errors else 200
 
 
 CSV_COLUMNS = ["Inndeling", "Navn", *COUNTS.values(), *MEDIANS.values()]
@@ -85,9 +88,9 @@ def statistics_csv_bytes(by_municipality: MaskedTable, by_intervention: MaskedTa
 @requires("referral.statistics", load=load_base)
 def statistics_csv(base, slug):
     errors: dict[str, str] = {}
-    period, _ = _period(errors)
+    quarter = _quarter(errors)
     if errors:
-        abort(400, " ".join(errors.values()))
-    tables = statistics.mask(statistics.base_statistics(get_session(), base, period))
-    filename = f"henvendelsesstatistikk-{base.slug}-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+        abort(422, " ".join(errors.values()))
+    tables = statistics.mask(statistics.base_statistics(get_session(), base, quarter.period))
+    filename = f"henvendelsesstatistikk-{base.slug}-{quarter}.csv"
     return attachment(statistics_csv_bytes(*tables), CSV_MIMETYPE, filename)
