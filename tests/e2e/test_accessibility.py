@@ -156,7 +156,7 @@ INVALID_FORMS = [  # (role, endpoint, query, the button that sends the form empt
     ("admin", "registry.service_new", "", "Lagre"),
     ("admin", "registry.unit_new", "", "Lagre"),
     ("admin", "registry.counties", "", "Legg til fylke"),
-    ("admin", "registry.merger", "", "Registrer sammenslåingen"),
+    ("admin", "registry.merger", "", "Se hva som flyttes"),
     ("admin", "registry.csv_import", "", "Importer"),
     ("admin", "accounts.invite", "", "Send invitasjon"),
     ("admin", "accounts.user_detail", "", "Gi rollen", {"Rolle": "Koordinator"}),  # a coordinator needs a base

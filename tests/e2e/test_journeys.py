@@ -479,6 +479,11 @@ def test_referral_with_consent_refused_with_fodselsnummer_then_received_accepted
 
 @pytest.mark.parametrize("way", WAYS)
 def test_admin_merges_two_municipalities_and_the_history_shows(way, person, live_server):
+    """A merger dated next New Year: previewed, confirmed, planned (nothing moves yet, both pages say it is
+    coming), then carried out on the day by the scheduler's job, and the history shows."""
+    from nettverk.scheduler.runner import run_job
+    from nettverk.timeutil import OSLO
+
     successor_number = "5062"
     effective = date(date.today().year + 1, 1, 1)
 
@@ -500,21 +505,40 @@ def test_admin_merges_two_municipalities_and_the_history_shows(way, person, live
     admin.tick("5044 Namsskogan")
     admin.choose("Ny eller videreført kommune", f"{successor_number} Indre Namdal")
     admin.fill_date("Gjelder fra", effective)
-    assert admin.press("Registrer sammenslåingen") == 200
+    assert admin.press("Se hva som flyttes") == 200
+
+    assert admin.heading() == "Se over sammenslåingen"  # the preview: what moves, nothing written yet
+    admin.sees("Dette flyttes til Indre Namdal")
+    admin.sees(f"gjennomføres automatisk {norwegian_date(effective)}")
+    admin.look("sammenslaing-forhandsvisning", screenshot=True)
+    assert admin.press("Bekreft") == 200
+
+    admin.sees(f"Sammenslåingen er planlagt og gjennomføres {norwegian_date(effective)}")
+    planned = admin.page.get_by_role("heading", name="Planlagte sammenslåinger").locator(
+        "xpath=following-sibling::ul[1]")
+    admin.follow("5043 Røyrvik", within=planned)
+    admin.sees(f"Slås sammen med Indre Namdal fra {norwegian_date(effective)}")
+    admin.look("kommune-planlagt-sammenslaing")
+    db = live_server.db
+    db.expire_all()
+    assert db.exec(select(Municipality).where(Municipality.number == "5043")).one().valid_to is None
+
+    # New Year's night: the scheduler's job carries it out.
+    on_the_day = datetime.combine(effective, time(0, 10), tzinfo=OSLO)
+    assert run_job("mergers", now=on_the_day, app=live_server.app).sent == 1
+    admin.page.reload()
+    admin.sees("Røyrvik ble en del av 5062 Indre Namdal")
+    admin.look("kommune-avviklet")
+    history = admin.page.get_by_role("heading", name="Historikk").locator("xpath=following-sibling::ul[1]")
+    admin.follow("5062 Indre Namdal", within=history)
 
     assert admin.heading() == "Indre Namdal"
-    admin.sees("Sammenslåingen er registrert")
     history = admin.page.get_by_role("heading", name="Historikk").locator("xpath=following-sibling::ul[1]")
     for old in ("5043 Røyrvik", "5044 Namsskogan"):
         line = history.get_by_role("listitem").filter(has_text=old)
         assert f"{norwegian_date(effective)}: {old} ble en del av Indre Namdal" in line.inner_text()
     admin.look("kommune-etter-sammenslaing", screenshot=True)
 
-    admin.follow("5043 Røyrvik", within=history)  # and the old municipality points to its successor
-    admin.sees("Røyrvik ble en del av 5062 Indre Namdal")
-    admin.look("kommune-avviklet")
-
-    db = live_server.db
     db.expire_all()
     successor = db.exec(select(Municipality).where(Municipality.number == successor_number)).one()
     changes = db.exec(select(MunicipalityChange).where(MunicipalityChange.successor_id == successor.id)).all()
