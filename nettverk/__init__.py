@@ -1,11 +1,12 @@
 """nettverk: regional cooperation for vulnerable children."""
 
-from flask import Flask, abort, g, render_template, request
+from flask import Flask, abort, g, make_response, render_template, request
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from sqlalchemy.exc import DataError, IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from nettverk import db
 from nettverk.config import load_settings
@@ -106,7 +107,22 @@ def _init_login(app: Flask) -> None:
         return user
 
 
+class IdConverter(IntegerConverter):
+    """<int:…> in every route: a number no database id can be (beyond 64 bits) is a 404 before any view runs,
+    instead of a database error (500 on SQLite, 400 on PostgreSQL)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+    def to_python(self, value: str) -> int:
+        if len(value) > 19:  # int() refuses more than 4300 digits with a ValueError; 19 is as long as 2**63 - 1
+            raise ValidationError()
+        return super().to_python(value)
+
+
 def _register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter  # before any rule is added
     from nettverk.accounts.views import bp as accounts_bp
     from nettverk.api.views import bp as api_bp
     from nettverk.calendars.views import bp as calendars_bp
@@ -169,7 +185,12 @@ def _register_errors(app: Flask) -> None:
     def _http(error: HTTPException):
         # A description set by abort(status, "…") is our own Norwegian text; werkzeug's defaults are English.
         custom = error.description if error.description != type(error).description else None
-        return render_error(error.code or 500, custom)
+        response = make_response(render_error(error.code or 500, custom))
+        # werkzeug's own headers, such as Allow on a 405 (RFC 9110 requires it); the body and its type are ours.
+        for name, value in error.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(IntegrityError)
     def _conflict(error: IntegrityError):

@@ -10,6 +10,7 @@ from functools import wraps
 from pathlib import Path
 
 import pytest
+from flask import request
 from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, SQLModel
@@ -92,7 +93,34 @@ def _empty_all_tables(engine) -> None:
 def make_app(database_url: str, **config):
     env = {"NETTVERK_ENV": "test", "NETTVERK_DATABASE_URL": database_url,
            "NETTVERK_BASE_URL": "http://nettverk.test"}
-    return create_app({"TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **config}, env=env)
+    app = create_app({"TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **config}, env=env)
+    app.after_request(_note_undocumented_api_status)
+    return app
+
+
+# Every answer of /api/v1 in any test must have its status in the OpenAPI document (openapi.py), so the document
+# lists what clients really get; _api_statuses_are_documented fails the test that saw one that is not.
+UNDOCUMENTED_API_ANSWERS: list[str] = []
+
+
+def _note_undocumented_api_status(response):
+    from nettverk.api.openapi import PATHS
+
+    rule = request.url_rule
+    if rule is not None and rule.rule.startswith("/api/v1") and request.method != "OPTIONS":
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        method = "get" if request.method == "HEAD" else request.method.lower()
+        if str(response.status_code) not in PATHS.get(path, {}).get(method, {}).get("responses", {}):
+            UNDOCUMENTED_API_ANSWERS.append(f"{request.method} {path} answered {response.status_code}")
+    return response
+
+
+@pytest.fixture(autouse=True)
+def _api_statuses_are_documented():
+    UNDOCUMENTED_API_ANSWERS.clear()
+    yield
+    assert not UNDOCUMENTED_API_ANSWERS, "not documented in nettverk/api/openapi.py: " + "; ".join(
+        sorted(set(UNDOCUMENTED_API_ANSWERS)))
 
 
 @pytest.fixture

@@ -21,14 +21,14 @@ def _area(area) -> dict:
 @bp.get("/competence-areas")
 @requires("public")
 def competence_areas():
-    kind = request.args.get("kind", "").strip()
+    kind = request.args.get("kind", "")
     if kind and kind not in AREA_KINDS:
         abort(400, f"Ukjent type «{kind}». Gyldige verdier: {', '.join(AREA_KINDS)}.")
     return jsonify({"items": [_area(a) for a in queries.areas(get_session(), kind=kind or None)]})
 
 
 def _choice(name: str, allowed: dict, default: str = "") -> str:
-    value = request.args.get(name, "").strip() or default
+    value = request.args.get(name, "") or default
     if value and value not in allowed:
         abort(400, f"Ukjent verdi «{value}» for {name}. Gyldige verdier: {', '.join(allowed)}.")
     return value

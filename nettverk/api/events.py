@@ -196,7 +196,7 @@ def _filters() -> list:
 def events():
     page = request.args.get("page") or "1"
     if not page.isdigit() or not 0 < int(page) < 100_000:
-        abort(400, f"«page» må være et helt tall fra 1 og oppover, ikke «{page}».")
+        abort(400, f"«page» må være et helt tall fra 1 til 99999, ikke «{page}».")
     conditions = _filters()
     total = get_session().exec(select(func.count()).select_from(Event).where(_visible_to(current_user),
                                                                             *conditions)).one()

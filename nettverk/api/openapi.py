@@ -57,6 +57,9 @@ def _query_param(name: str, description: str, schema: dict) -> dict:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
+MAX_PAGE = 99_999  # api.events and api.referrals refuse a larger page with 400
+
+
 def _nullable(schema: dict) -> dict:
     return {"anyOf": [schema, {"type": "null"}]}
 
@@ -307,8 +310,8 @@ PATHS = {
     "/api/v1/municipalities": {"get": {
         "summary": "Kommuner (gjeldende, eller alle med historiske)", "operationId": "listMunicipalities",
         "tags": ["registry"],
-        "parameters": [{"name": "include_historic", "in": "query", "required": False,
-                        "schema": {"type": "boolean", "default": False}}],
+        "parameters": [_query_param("include_historic", "true: også kommuner som er slått sammen; bare true "
+                                                        "og false er gyldige", {"type": "boolean", "default": False})],
         "responses": {"200": _ok(_list_of("Municipality"))}}},
     "/api/v1/municipalities/{number}": {"get": {
         "summary": "Én kommune med kompetansebaser, tjenester og historikk", "operationId": "getMunicipality",
@@ -316,7 +319,7 @@ PATHS = {
         "responses": {"200": _ok(_ref("MunicipalityDetail")), "404": PROBLEM_RESPONSE}}},
     "/api/v1/services": {"get": {
         "summary": "Tjenester med vertskommune", "operationId": "listServices", "tags": ["registry"],
-        "parameters": [{"name": "kind", "in": "query", "required": False, "schema": {"type": "string"}}],
+        "parameters": [_query_param("kind", "Type tjeneste", {"type": "string", "enum": list(SERVICE_KINDS)})],
         "responses": {"200": _ok(_list_of("Service")), "400": PROBLEM_RESPONSE}}},
     "/api/v1/services/{slug}": {"get": {
         "summary": "Én tjeneste med kommunene den betjener og enhetene", "operationId": "getService",
@@ -332,7 +335,8 @@ PATHS = {
                                  "dens", {"type": "string"}),
             _query_param("network", "Nettverkets slug", {"type": "string"}),
             _query_param("municipality", "Kommunenummer: arrangementer med denne kommunen, eller en av "
-                                         "kommunene den ble slått sammen av, som vertskommune",
+                                         "kommunene den ble slått sammen av, som vertskommune. Et nummer som "
+                                         "ikke finnes i registeret (for eksempel 0000) gir 400",
                          {"type": "string", "pattern": "^[0-9]{4}$"}),
             _query_param("kind", "Type arrangement", {"type": "string", "enum": list(EVENT_KINDS)}),
             _query_param("from", "Første dag (Oslo): arrangementer som pågår denne dagen eller senere. " + DATE_WINDOW,
@@ -340,7 +344,7 @@ PATHS = {
             _query_param("to", "Siste dag (Oslo): arrangementer som starter senest denne dagen. " + DATE_WINDOW,
                          {"type": "string", "format": "date"}),
             _query_param("page", "Side (fra 1); 200 arrangementer per side, total sier hvor mange i alt",
-                         {"type": "integer", "minimum": 1, "default": 1}),
+                         {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
         ],
         "responses": {"200": _ok(_page_of("Event")), "400": PROBLEM_RESPONSE}}},
     "/api/v1/events/{event_id}": {"get": {
@@ -405,7 +409,8 @@ PATHS = {
         "security": [{"session": []}],
         "parameters": [_query_param("status", "Bare henvendelser med denne statusen",
                                     {"type": "string", "enum": list(REFERRAL_STATUSES)}),
-                       _query_param("page", "Side (fra 1)", {"type": "integer", "minimum": 1, "default": 1})],
+                       _query_param("page", "Side (fra 1)", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE,
+                                                             "default": 1})],
         "responses": {"200": _ok(_page_of("Referral")), "400": PROBLEM_RESPONSE,
                       "401": {**PROBLEM_RESPONSE, "description": "Ikke logget inn"},
                       "403": {**PROBLEM_RESPONSE, "description": "Du sender ikke henvendelser og er ikke i et "
@@ -468,6 +473,12 @@ PATHS = {
 }
 
 
+# Every operation may answer 400: a NUL character in the address is refused before the view (api.views._refuse_nul).
+for _item in PATHS.values():
+    for _operation in _item.values():
+        _operation["responses"].setdefault("400", {**PROBLEM_RESPONSE, "description": "Ugyldig forespørsel"})
+
+
 def document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -475,7 +486,9 @@ def document() -> dict:
                  "description": "Registeret over kommuner, kompetansebaser og tjenester, arrangementer og "
                                 "nettverk, påmelding for innlogget bruker, katalogen over delte tiltak og "
                                 "henvendelsene du har tilgang til. Feil svarer med "
-                                "application/problem+json (RFC 9457). Tider er ISO 8601 i Europe/Oslo."},
+                                "application/problem+json (RFC 9457). Tider er ISO 8601 i Europe/Oslo. Et tomt "
+                                "spørreparameter (kind=) er det samme som å utelate det; en verdi utenfor det "
+                                "dokumenterte (ukjent enum-verdi, slug eller kommunenummer) gir 400."},
         "servers": [{"url": current_app.config["BASE_URL"]}],
         "paths": PATHS,
         "components": {"schemas": SCHEMAS, "securitySchemes": {"session": {

@@ -156,7 +156,7 @@ def referrals():
         abort(400, f"Ukjent status «{status}». Gyldige verdier: {', '.join(REFERRAL_STATUSES)}.")
     page = request.args.get("page") or "1"
     if not page.isdigit() or not 0 < int(page) < 100_000:
-        abort(400, f"«page» må være et helt tall fra 1 og oppover, ikke «{page}».")
+        abort(400, f"«page» må være et helt tall fra 1 til 99999, ikke «{page}».")
     sending, providing = policy.sending_service_ids(current_user), policy.scope_ids(current_user, "provider")
     rows = queries.referrals_for(session, sending, providing, status, int(page))
     reads = [(policy.referral_sides(current_user, row.referral), row) for row in rows]

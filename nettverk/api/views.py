@@ -72,8 +72,11 @@ def base(base, slug):
 @bp.get("/municipalities")
 @requires("public")
 def municipalities():
-    include_historic = request.args.get("include_historic", "false").lower() in ("1", "true", "yes")
-    rows = queries.municipalities(get_session(), include_historic)
+    # Exactly what the document says (a boolean): anything but true or false is a 400, never quietly false.
+    value = request.args.get("include_historic") or "false"
+    if value not in ("true", "false"):
+        abort(400, f"«include_historic» må være true eller false, ikke «{value}».")
+    rows = queries.municipalities(get_session(), value == "true")
     return jsonify({"items": [_municipality(m, c) for m, c in rows]})
 
 
