@@ -186,7 +186,7 @@ def test_word_document_with_macros_is_refused(app, db, coordinator):
     macro_type = "application/vnd.ms-word.document.macroEnabled.main+xml"
     archive = _zip([("[Content_Types].xml", CONTENT_TYPES.format(part="word/document.xml", type=macro_type)),
                     ("word/document.xml", "<w:document/>"), ("word/vbaProject.bin", b"\x00" * 64)])
-    assert_refused(app, db, upload(coordinator, archive, "skjema.docx"), 415, "Filtypen er ikke tillatt")
+    assert_refused(app, db, upload(coordinator, archive, "skjema.docx"), 422, "inneholder makroer")
 
 
 def test_odf_with_a_foreign_mimetype_is_refused(app, db, coordinator):
@@ -227,7 +227,7 @@ def test_a_member_that_would_unpack_to_gigabytes_is_never_unpacked(app, db, coor
     huge = b"<Types>" + b" " * (50 * 1024 * 1024) + b"</Types>"
     archive = _zip([("[Content_Types].xml", huge), ("word/document.xml", "<w:document/>")])
     assert len(archive) < 200 * 1024
-    assert_refused(app, db, upload(coordinator, archive, "bombe.docx"), 415, "Filtypen er ikke tillatt")
+    assert_refused(app, db, upload(coordinator, archive, "bombe.docx"), 422, "pakker seg ut til langt mer")
 
 
 def test_a_request_over_the_size_limit_gets_a_norwegian_413_page(app, db, coordinator):
@@ -485,3 +485,171 @@ def test_demo_materials_are_real_files(app, db):
         assert kinds == {"pdf", "docx"}
         for version in db.exec(select(MaterialVersion)):
             assert storage.detect(storage.path_of(version.stored_name)).key == version.kind
+
+
+# Active content, polyglots and zip bombs (issue 17, point 14) ----------------------------------------
+
+def raw_pdf(objects: list[bytes], trailer: bytes = b"") -> bytes:
+    """A PDF of these objects (numbered from 1, the first the catalog) with a classic xref table."""
+    out = bytearray(b"%PDF-1.7\n%\xe6\xf8\xe5\xc6\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R %s>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, trailer, xref)
+    return bytes(out)
+
+
+PAGES = [b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] %s>>"]
+
+
+def pdf_with(catalog: bytes = b"", page: bytes = b"", extra: tuple[bytes, ...] = ()) -> bytes:
+    return raw_pdf([b"<< /Type /Catalog /Pages 2 0 R " + catalog + b">>", PAGES[0], PAGES[1] % page, *extra])
+
+
+def pdf_with_hidden_object(hidden: bytes) -> bytes:
+    """A PDF 1.5 file whose object 5 lives only inside a Flate-compressed object stream (object 4) and is the
+    catalog's /OpenAction: no byte of it is visible in the file, as in files Word and Acrobat write."""
+    header = b"5 0 "
+    objstm = zlib.compress(header + hidden)
+    objects = [b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>", PAGES[0], PAGES[1] % b"",
+               b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (len(header),
+                                                                                                  len(objstm))
+               + objstm + b"\nendstream"]
+    out = bytearray(b"%PDF-1.7\n%\xe6\xf8\xe5\xc6\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)  # object 6: the cross-reference stream, which names object 5 as entry 0 of stream 4
+    rows = [struct.pack(">BIH", 0, 0, 65535)] + [struct.pack(">BIH", 1, o, 0) for o in offsets]
+    rows += [struct.pack(">BIH", 2, 4, 0), struct.pack(">BIH", 1, xref, 0)]
+    data = b"".join(rows)
+    out += (b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(data) + data
+            + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return bytes(out)
+
+
+JS = b"<< /S /JavaScript /JS (app.alert\\(document.cookie\\)) >>"
+ACTIVE_PDFS = {
+    "javascript-open-action": lambda: pdf_with(b"/OpenAction " + JS),
+    "hex-escaped-names": lambda: pdf_with(b"/OpenAction << /S /J#61vaScript /J#53 (app.alert\\(1\\)) >>"),
+    "javascript-name-tree": lambda: pdf_with(b"/Names << /JavaScript 4 0 R >>", extra=(
+        b"<< /Names [(a) << /S /JavaScript /JS (this.print\\(\\)) >>] >>",)),
+    "launch": lambda: pdf_with(b"/OpenAction << /S /Launch /F (cmd.exe) /Win << /F (cmd.exe) >> >>"),
+    "page-open-action": lambda: pdf_with(page=b"/AA << /O << /S /URI /URI (https://sporing.example/) >> >> "),
+    "embedded-file": lambda: pdf_with(b"/Names << /EmbeddedFiles << /Names [(a.exe) 4 0 R] >> >>", extra=(
+        b"<< /Type /Filespec /F (a.exe) /EF << /F 5 0 R >> >>",
+        b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream")),
+    "submit-form": lambda: pdf_with(b"/OpenAction << /S /SubmitForm /F (https://sporing.example/) >>"),
+    "javascript-in-object-stream": lambda: pdf_with_hidden_object(JS),
+    # not in the xref table, but a repairing viewer finds it: the raw byte scan does too
+    "javascript-outside-the-xref": lambda: pdf_with() + b"7 0 obj\n" + JS + b"\nendobj\n",
+}
+
+
+@pytest.mark.parametrize("case", sorted(ACTIVE_PDFS))
+def test_a_pdf_with_scripts_actions_or_embedded_files_is_refused(app, db, coordinator, case):
+    response = upload(coordinator, ACTIVE_PDFS[case](), "veileder.pdf")
+    assert_refused(app, db, response, 422, "PDF-filen inneholder skript (JavaScript)")
+
+
+def test_the_hidden_javascript_is_invisible_to_a_byte_scan():
+    """Why the check reads the PDF as a viewer does: in an object stream the names are compressed."""
+    content = pdf_with_hidden_object(JS)
+    assert b"JavaScript" not in content and b"/JS" not in content and b"#" not in content
+
+
+def test_an_ordinary_pdf_with_links_and_an_open_view_is_accepted(app, db, coordinator):
+    link = (b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 100 20] "
+            b"/A << /S /URI /URI (https://bti.example/) >> >>] ")
+    content = pdf_with(b"/OpenAction [3 0 R /Fit] /PageMode /UseOutlines ", page=link)
+    material_id_of(upload(coordinator, content, "veileder.pdf"))
+    assert len(stored_files(app)) == 1
+
+
+def test_an_encrypted_pdf_is_refused(app, db, coordinator):
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.encrypt("", "eier", algorithm="RC4-128")
+    out = io.BytesIO()
+    writer.write(out)
+    assert_refused(app, db, upload(coordinator, out.getvalue(), "hemmelig.pdf"), 422, "kryptert")
+
+
+def text_chunk(data: bytes) -> bytes:
+    """A PNG tEXt chunk, placed after IHDR (the first 33 bytes)."""
+    return struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data))
+
+
+@pytest.mark.parametrize("name, build", [
+    ("veileder.pdf", lambda: pdf_document("Veileder", []).replace(
+        b"%PDF-1.4\n", b"%PDF-1.4\n%<html><body><script>alert(document.cookie)</script></body></html>\n", 1)),
+    ("plakat.png", lambda: png()[:33] + text_chunk(b"Comment\x00<svg onload=alert(document.cookie)>") + png()[33:]),
+])
+def test_polyglots_with_html_in_the_first_kilobyte_are_refused(app, db, coordinator, name, build):
+    assert_refused(app, db, upload(coordinator, build(), name), 422, "nettsidekode")
+
+
+def docx_with(members: list[tuple[str, bytes | str]], main_type: str | None = None) -> bytes:
+    main_type = main_type or "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    return _zip([("[Content_Types].xml", CONTENT_TYPES.format(part="word/document.xml", type=main_type)),
+                 ("word/document.xml", "<w:document/>"), *members])
+
+
+def test_a_docx_carrying_a_vba_project_is_refused(app, db, coordinator):
+    content = docx_with([("word/vbaProject.bin", b"\xd0\xcf\x11\xe0" + b"\x00" * 60)])
+    assert_refused(app, db, upload(coordinator, content, "skjema.docx"), 422, "inneholder makroer")
+
+
+def test_the_main_part_must_be_declared_exactly_as_a_word_document(app, db, coordinator):
+    """The docx main type appears in the file, but not as the type of word/document.xml."""
+    main = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+    types = CONTENT_TYPES.format(part="word/document.xml", type="application/xml").replace(
+        "</Types>", f'<Default Extension="bin" ContentType="{main}"/></Types>')
+    content = _zip([("[Content_Types].xml", types), ("word/document.xml", "<w:document/>")])
+    assert_refused(app, db, upload(coordinator, content, "skjema.docx"), 415, "Filtypen er ikke tillatt")
+
+
+def test_a_zip_bomb_docx_of_one_megabyte_unpacking_to_a_gibibyte_is_refused(app, db, coordinator):
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", CONTENT_TYPES.format(
+            part="word/document.xml", type="application/vnd.openxmlformats-officedocument.wordprocessingml."
+                                           "document.main+xml"))
+        archive.writestr("word/document.xml", "<w:document/>")
+        with archive.open("word/media/image1.png", "w", force_zip64=True) as member:
+            zeros = bytes(16 * 1024 * 1024)
+            for _ in range(64):
+                member.write(zeros)
+    bomb = out.getvalue()
+    assert len(bomb) < 1100 * 1024
+    assert_refused(app, db, upload(coordinator, bomb, "bombe.docx"), 422, "pakker seg ut til langt mer")
+
+
+def test_a_zip_of_many_small_members_is_refused(app, db, coordinator):
+    content = docx_with([(f"word/media/{n}.xml", "") for n in range(storage.MAX_ZIP_MEMBERS)])
+    assert_refused(app, db, upload(coordinator, content, "mange.docx"), 422, "for mange deler")
+
+
+def test_a_member_whose_directory_entry_understates_its_size_is_never_read_past_it(app, db, coordinator):
+    """The central directory claims [Content_Types].xml is 400 bytes; it unpacks to 5 MB. Reading stops
+    at the claimed size, the checksum then fails, and the file is refused as damaged."""
+    content = bytearray(_zip([("[Content_Types].xml", b"<Types>" + b" " * (5 * 1024 * 1024) + b"</Types>"),
+                              ("word/document.xml", "<w:document/>")]))
+    real = struct.pack("<I", 5 * 1024 * 1024 + 15)
+    for at in [i for i in range(len(content)) if content[i:i + 4] == real]:  # local header and directory
+        content[at:at + 4] = struct.pack("<I", 400)
+    assert_refused(app, db, upload(coordinator, bytes(content), "lur.docx"), 415, "Filtypen er ikke tillatt")
+
+
+def test_an_odf_document_with_basic_macros_is_refused(app, db, coordinator):
+    content = _zip([("mimetype", "application/vnd.oasis.opendocument.text"), ("content.xml", "<x/>"),
+                    ("Basic/Standard/Module1.xml", "<script:module/>")], stored_first=True)
+    assert_refused(app, db, upload(coordinator, content, "referat.odt"), 422, "inneholder makroer")
