@@ -606,6 +606,29 @@ def test_the_job_carries_out_a_planned_merger_on_its_date_once(app, as_role, db)
     assert not matrix_has_row(as_role("participant"), "Namsos")
 
 
+def test_two_schedulers_with_the_same_merger_in_hand_carry_it_out_once(app, as_role, db):
+    """Both read the merger as planned before either writes: the claim lets only the first carry it out."""
+    from sqlmodel import Session
+
+    from nettverk.registry.operations import carry_out_merger
+
+    plan_namsos(as_role("admin"), db)
+    changes = count(db, MunicipalityChange)
+    engine = app.extensions["nettverk.engine"]
+    with app.app_context(), Session(engine, expire_on_commit=False) as first, \
+            Session(engine, expire_on_commit=False) as second:
+        in_hand = []
+        for session in (first, second):
+            in_hand.append(session.exec(select(PlannedMerger)).one())
+            session.commit()  # what each read stays in hand; no transaction left open
+        assert carry_out_merger(first, in_hand[0]) is True
+        first.commit()
+        assert carry_out_merger(second, in_hand[1]) is False
+        second.commit()
+    db.rollback()
+    assert count(db, MunicipalityChange) == changes + 1
+
+
 def test_the_job_runs_from_the_command_line(app, db):
     """A merger whose day has come (planned earlier, as the form cannot plan one for a past day)."""
     namsos, overhalla = ids(db, "5007", "5047")
