@@ -475,8 +475,12 @@ def test_a_request_never_talks_to_the_mail_server(app, database_url, silent_smtp
         hanging.extensions["nettverk.engine"].dispose()
 
 
-def test_the_sender_runs_every_few_seconds():
+def test_the_sender_runs_every_few_seconds_and_only_busy_runs_are_logged(app, as_role):
     assert runner.JOBS_BY_NAME["deliver_mail"].trigger.interval <= timedelta(seconds=5)
+    assert runner.run_job("deliver_mail", app=app).id is None  # nothing to send: no row in the run log
+    page = as_role("admin").get("/admin/jobber").get_data(as_text=True)
+    assert "hvert 5. sekund" in page
+    assert "Bare kjøringer som sendte eller feilet noe, lagres." in page
 
 
 # Mail anyone can ask for is limited (issue 17, point 9) -----------------------------------------------
