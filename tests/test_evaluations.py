@@ -274,6 +274,25 @@ def test_on_postgresql_no_system_column_or_order_links_an_answer_to_its_invitati
     assert columns == {"id", "event_id", "overall", "usefulness", "comment"}
 
 
+def test_if_the_answer_cannot_be_stored_the_invitation_is_answerable_again(app, db, monkeypatch):
+    """The mark and the answer are two transactions: when the second fails, the first is taken back."""
+    event = end(db, make_event(db))
+    [token] = invited(db, event, 1)
+
+    def broken(*_args):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(evaluations, "_store_shuffled", broken)
+    with app.app_context(), pytest.raises(RuntimeError):
+        evaluations.answer(db, token, 4, 4)
+    db.expire_all()
+    assert not db.exec(select(EvaluationInvitation.answered).where(EvaluationInvitation.event_id == event.id)).one()
+    monkeypatch.undo()
+    with app.app_context():
+        evaluations.answer(db, token, 4, 4)
+    assert [(e.overall, e.usefulness) for e in evaluations_of(db, event)] == [(4, 4)]
+
+
 def test_no_answer_after_the_deadline(app, db, browser):
     event = make_event(db)
     [token] = invited(db, event, 1)
