@@ -17,7 +17,7 @@ from sqlmodel import delete, select
 
 from nettverk.accounts.models import User
 from nettverk.activity import ActivityLog
-from nettverk.calendars.models import CalendarToken
+from nettverk.calendars.models import CalendarToken, RenderedEvent
 from nettverk.events import operations as events
 from nettverk.events.models import Event
 from nettverk.networks.models import Network, NetworkMember
@@ -488,3 +488,62 @@ def test_the_region_calendar_without_a_filter_points_to_the_bases_feeds(browser)
     text = links(browser.get("/kalender"))
     assert 'type="text/calendar"' not in text
     assert "Abonner på kalenderen" in text and 'href="/kompetansebaser"' in text
+
+
+# What a feed shows of all-day events, and merged municipalities (issue 17, points 21, 23, 24) --------
+
+def transp(response) -> dict[str, str]:
+    return {str(e["SUMMARY"]): str(e.get("TRANSP", "")) for e in calendar_of(response).walk("VEVENT")}
+
+
+def test_my_all_day_gathering_is_busy_in_my_feed_and_free_in_the_public_one(app, db, as_role, browser):
+    """Three days in Fosen: the participant who registered looks busy in free/busy (their own feed, like their
+    invitation); the base's feed, which most subscribers only watch, keeps it free. Both renderings are kept
+    side by side in the stored VEVENTs, so neither feed ever serves the other's."""
+    gathering = make_event(db, "Samling over tre dager", all_day=True, start_time=None, end_time=None,
+                           end_date=date.today() + timedelta(days=32))
+    participant = as_role("participant")
+    assert participant.post(f"/arrangementer/{gathering.id}/pamelding", {}).status_code == 302
+    feed_path = make_link(participant)
+    client = Browser(app.test_client())
+    for _ in range(2):  # the second round comes from the stored VEVENTs
+        assert transp(browser.get("/kalender/kompetansebaser/fosen.ics")) == {"Samling over tre dager": "TRANSPARENT"}
+        assert transp(client.get(feed_path)) == {"Samling over tre dager": "OPAQUE"}
+    db.expire_all()
+    assert sorted(db.exec(select(RenderedEvent.busy).where(RenderedEvent.event_id == gathering.id)).all()) == [
+        False, True]
+
+
+def test_an_all_day_reminder_in_my_feed_rings_at_nine_the_day_before(app, db, as_role):
+    make_event(db, "Heldags fagdag", all_day=True, start_time=None, end_time=None)
+    participant, client = registered_participant(app, db, as_role)  # and a fagdag 09.00-15.00
+    participant.post(f"/arrangementer/{db.exec(select(Event).where(Event.title == 'Heldags fagdag')).one().id}"
+                     "/pamelding", {})
+    feed_path = make_link(participant)
+    assert participant.post("/kalender/min-lenke/paaminnelse", {"alarm": "15"}).status_code == 302
+    triggers = {str(e["SUMMARY"]): e.walk("VALARM")[0]["TRIGGER"].dt
+                for e in calendar_of(client.get(feed_path)).walk("VEVENT")}
+    # 15 minutes before a day that starts at midnight would ring at 23.45 the night before
+    assert triggers == {"Heldags fagdag": timedelta(hours=-15), "Fagdag i Fosen": timedelta(minutes=-15)}
+
+
+@pytest.mark.parametrize("number, successors", [("5005", ["5007"]), ("5012", ["5055", "5056", "5059"])])
+def test_a_merged_municipalitys_feed_serves_its_successors_gatherings(db, browser, number, successors):
+    """Namsos (5005) became Namsos (5007) in 2020, Snillfjord (5012) was split between Heim, Hitra and Orkland: a
+    calendar that subscribed to the old number keeps getting the gatherings there, instead of an empty
+    feed for ever."""
+    for successor in successors:
+        make_event(db, f"Fagdag i {successor}", base="namdalen", host_municipality_id=municipality_id(db, successor))
+    old = browser.get(f"/kalender/kommuner/{number}.ics")
+    assert statuses(old) == {f"Fagdag i {successor}": "CONFIRMED" for successor in successors}
+    # the same as the successors' own feeds, also for an event they see as members of a base
+    make_event(db, "Fagdag i Fosen", host_municipality_id=municipality_id(db, "5054"))
+    now = {}
+    for successor in successors:
+        now |= statuses(browser.get(f"/kalender/kommuner/{successor}.ics"))
+    old = browser.get(f"/kalender/kommuner/{number}.ics")
+    assert statuses(old) == now
+    names = {"5007": "Namsos", "5012": "Heim, Hitra og Orkland"}[successors[0] if number == "5005" else number]
+    assert str(calendar_of(old)["X-WR-CALNAME"]).replace("\\,", ",") == f"Samlinger for {names}"  # TEXT escape
+    assert browser.get(f"/kalender/kommuner/{number}.ics",
+                       headers={"If-None-Match": old.headers["ETag"]}).status_code == 304

@@ -130,7 +130,7 @@ def municipality_scope(session: Session, municipality: Municipality) -> Scope:
     successor's (each of them after a split), so its subscribers keep getting their gatherings."""
     if later := successors(session, municipality):
         scopes = [municipality_scope(session, successor) for successor in later]
-        names = " og ".join(successor.name for successor in later)
+        names = " og ".join(filter(None, (", ".join(s.name for s in later[:-1]), later[-1].name)))
         key = f"{_municipality_key(municipality.id, municipality.name)}>{','.join(s.key for s in scopes)}"
         return Scope(key, f"Samlinger for {names}",
                      f"{municipality.name} er slått sammen med {names}. Samlinger i og for {names}.",
