@@ -128,6 +128,7 @@ def run_job(name: str, now: datetime | None = None, app: Flask | None = None) ->
             bookkeeping.add(run)
             bookkeeping.commit()
             bookkeeping.refresh(run)
+        log.info("Job %s: %s, sent %s, skipped %s, failed %s", name, run.status, run.sent, run.skipped, run.failed)
         return run
 
 
@@ -199,6 +200,8 @@ def serve(app: Flask, stop: threading.Event | None = None) -> None:
     """Wait for the lease, run the jobs while holding it, give it up on stop."""
     global _app
     _app = app
+    # APScheduler logs two lines for every run, every 5 s for deliver_mail; run_job logs the runs it records.
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     stop = stop or threading.Event()
     holder = holder_id()
     with app.app_context():
