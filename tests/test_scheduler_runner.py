@@ -14,7 +14,7 @@ import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_SCHEDULER_SHUTDOWN
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from conftest import USERS, outbox
+from conftest import USERS, Browser, outbox
 from sqlalchemy import update
 from sqlmodel import Session, func, select
 from test_mail import SMTPServer, free_port
@@ -336,6 +336,21 @@ def test_mail_waits_while_smtp_is_down_and_goes_once_when_it_is_back(smtp_app, s
     assert {m.status for m in outbox(db)} == {SENT}
     # deliver_mail runs every few seconds: only the runs that sent or failed something are recorded.
     assert [(r.sent, r.failed) for r in job_runs(engine, "deliver_mail")] == [(0, 2), (2, 0)]
+
+
+def test_the_running_scheduler_sends_what_a_request_queued(smtp_app, smtp_port, monkeypatch, fast_lease):
+    """Requests only queue; the scheduler's deliver_mail job (every 5 s) is what sends."""
+    use_jobs(monkeypatch, runner.JOBS_BY_NAME["deliver_mail"])
+    server = SMTPServer(smtp_port)
+    server.start()
+    try:
+        with scheduler_thread(smtp_app, "sender"):
+            response = Browser(smtp_app.test_client()).post("/glemt-passord", {"email": USERS["participant"]})
+            assert response.status_code == 302
+            [received] = server.wait_for(1)
+        assert received["To"] == USERS["participant"]
+    finally:
+        server.stop()
 
 
 # The operator's page -----------------------------------------------------------------------------------
