@@ -108,15 +108,15 @@ def _init_login(app: Flask) -> None:
 
 
 class IdConverter(IntegerConverter):
-    """<int:…> in every route: a number no database id can be (beyond 64 bits) is a 404 before any view runs,
-    instead of a database error (500 on SQLite, 400 on PostgreSQL)."""
+    """<int:…> in every route: a number no id can be is a 404 before any view runs, instead of a database error
+    (500 on SQLite beyond 64 bits, 400 on PostgreSQL beyond its 32-bit integer columns, which every id is)."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
 
     def to_python(self, value: str) -> int:
-        if len(value) > 19:  # int() refuses more than 4300 digits with a ValueError; 19 is as long as 2**63 - 1
+        if len(value) > 10:  # int() refuses more than 4300 digits with a ValueError; 10 is as long as 2**31 - 1
             raise ValidationError()
         return super().to_python(value)
 

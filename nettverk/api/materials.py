@@ -72,7 +72,7 @@ def materials():
         area_id = area.id
     event = request.args.get("event") or None
     if event is not None:
-        if not event.isdigit() or len(event) > 12 or int(event) < 1:
+        if not event.isdigit() or len(event) > 10 or not 0 < int(event) < 2**31:  # the id column's range
             abort(400, "«event» må være id-en til et arrangement (et heltall).")
         event_id = int(event)
     search = request.args.get("q", "").strip()

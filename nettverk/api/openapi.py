@@ -64,8 +64,9 @@ def _nullable(schema: dict) -> dict:
     return {"anyOf": [schema, {"type": "null"}]}
 
 
+MAX_ID = 2**31 - 1  # every id column is a 32-bit integer; a larger id in a path is a 404 (nettverk.IdConverter)
 EVENT_ID = {"name": "event_id", "in": "path", "required": True, "description": "Arrangementets id",
-            "schema": {"type": "integer", "minimum": 1}}
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
 CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "required": True,
                "description": "CSRF-nøkkelen til økten (<meta name=\"csrf-token\"> i sidene for en innlogget "
                               "bruker). Uten den svarer API-et 400.",
@@ -433,7 +434,8 @@ PATHS = {
             _query_param("base", "Kompetansebasens slug", {"type": "string"}),
             _query_param("q", "Søk i tittelen", {"type": "string", "maxLength": 100}),
             _query_param("area", "Kompetanseområdets slug, for eksempel pmto", {"type": "string"}),
-            _query_param("event", "Id-en til samlingen materiellet er fra", {"type": "integer", "minimum": 1}),
+            _query_param("event", "Id-en til samlingen materiellet er fra",
+                         {"type": "integer", "minimum": 1, "maximum": MAX_ID}),
         ],
         "responses": {"200": _ok(_list_of("Material")), "400": PROBLEM_RESPONSE,
                       "401": {**PROBLEM_RESPONSE, "description": "Ikke logget inn"}}}},
@@ -441,7 +443,7 @@ PATHS = {
         "summary": "Ett materiell med alle versjoner", "operationId": "getMaterial", "tags": ["materials"],
         "security": [{"session": []}],
         "parameters": [{"name": "material_id", "in": "path", "required": True, "description": "Materiellets id",
-                        "schema": {"type": "integer", "minimum": 1}}],
+                        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}],
         "responses": {"200": _ok(_ref("MaterialDetail")),
                       "404": {**PROBLEM_RESPONSE, "description": "Finnes ikke, eller er ikke for deg (også uten "
                                                                  "innlogging): svaret er det samme"}}}},
