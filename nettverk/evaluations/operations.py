@@ -12,7 +12,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, update
+from sqlalchemy import delete, insert, update
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import User
@@ -158,9 +158,8 @@ def _store_shuffled(session: Session, event_id: int, new: tuple[int, int, str]) 
                           .where(Evaluation.event_id == event_id)), new]
     session.exec(delete(Evaluation).where(Evaluation.event_id == event_id))
     secrets.SystemRandom().shuffle(rows)
-    session.add_all(Evaluation(event_id=event_id, overall=overall, usefulness=usefulness, comment=comment)
-                    for overall, usefulness, comment in rows)
-    session.flush()
+    session.execute(insert(Evaluation), [{"event_id": event_id, "overall": overall, "usefulness": usefulness,
+                                          "comment": comment} for overall, usefulness, comment in rows])
 
 
 def claim(session: Session, invitation_id: int) -> None:
