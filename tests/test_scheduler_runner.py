@@ -476,3 +476,19 @@ def test_notice_settings_are_saved_and_a_kind_turned_off_is_not_sent(app, db, as
 def test_notice_settings_need_a_login(browser):
     response = browser.get("/konto/varsler")
     assert response.status_code == 302 and "/logg-inn" in response.headers["Location"]
+
+
+def test_a_dead_scheduler_is_replaced_within_the_promised_minute(engine):
+    """The README promises takeover within runner.TAKEOVER: the lease plus one waiting interval must fit in it,
+    whatever the phase of the waiting scheduler's tries (the lease times are given, nothing waits)."""
+    renew = timedelta(seconds=runner.RENEW)
+    assert runner.LEASE + renew <= runner.TAKEOVER
+    assert runner.LEASE >= 4 * renew  # a live holder keeps its lease through three missed renewals
+    died = utcnow()
+    for phase in (0, 0.25, 0.5, 0.99):
+        runner.release_lease(engine, "a")
+        runner.release_lease(engine, "b")
+        assert runner.try_lease(engine, "a", now=died)  # a's last renewal, then a dies
+        tries = (died + renew * (phase + n) for n in range(100))
+        taken = next(moment for moment in tries if runner.try_lease(engine, "b", now=moment))
+        assert taken - died <= runner.TAKEOVER

@@ -37,8 +37,12 @@ from nettverk.timeutil import OSLO, utcnow
 log = logging.getLogger("nettverk.scheduler")
 
 LEASE_NAME = "scheduler"
-LEASE = timedelta(seconds=60)
-RENEW = 20  # seconds between renewals (and between tries while waiting)
+# A dead holder's lease runs out within LEASE of its last renewal, and a waiting scheduler tries every RENEW
+# seconds: it takes over at most LEASE + RENEW (50 s) after the holder died, inside the README's promise
+# (TAKEOVER). A live holder renews four times per lease, so three missed renewals in a row do not lose it.
+LEASE = timedelta(seconds=40)
+RENEW = 10  # seconds between renewals (and between tries while waiting)
+TAKEOVER = timedelta(minutes=1)  # README, "One at a time": a dead scheduler is replaced within a minute
 # A missed run is made up once on start however late: every job does "what is due and not yet done",
 # so running it late is always right (None: no limit, in APScheduler 3).
 MISFIRE_GRACE = None
