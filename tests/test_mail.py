@@ -524,3 +524,14 @@ def test_guest_registrations_are_limited_and_carry_none_of_the_guests_text(app, 
     for message in mail:  # the address is not confirmed yet: a neutral greeting, not the name typed
         assert "svindel" not in message.body_text + message.body_html
         assert message.body_text.startswith("Hei,\n")
+
+
+def test_guest_registrations_from_one_client_are_limited(app, db, browser):
+    app.config["MAIL_MAX_PER_CLIENT"] = 1
+    event = published_event(db, "Fagdag")
+    first = browser.post(f"/arrangementer/{event.id}/pamelding/gjest", {"name": "A", "email": "a@example.no"})
+    assert first.status_code == 200
+    refused = browser.post(f"/arrangementer/{event.id}/pamelding/gjest", {"name": "B", "email": "b@example.no"})
+    assert refused.status_code == 429
+    assert "for mange påmeldinger herfra den siste timen" in refused.get_data(as_text=True)
+    assert stored_mail(app, to="b@example.no") == []

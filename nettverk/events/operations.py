@@ -392,8 +392,8 @@ def register(session: Session, event_id: int, registrant: Registrant,
     if registrant.user is None and by is None:
         limit = mail_limit(session, email, client)
         if limit == CLIENT:
-            raise OperationError("Du har meldt på for mange den siste timen. Vent en stund og prøv igjen.",
-                                 status=429)
+            raise OperationError("Det er gjort for mange påmeldinger herfra den siste timen. Vent en stund og "
+                                 "prøv igjen.", status=429)
         if limit:
             raise OperationError("Denne adressen har fått for mange e-poster fra oss den siste timen. Vent en "
                                  "stund og prøv igjen.", "email", 429)
