@@ -308,10 +308,19 @@ def can_grant(user, role: str, base_id=None, municipality_id=None, service_id=No
     return service_id in scope_ids(user, "service_leader")
 
 
+def hidden_from(user, target) -> bool:
+    """Is the object itself secret from this user? Then any refusal for it is a 404, the answer for an id that
+    does not exist, so its pages cannot be probed to learn that it exists (a draft event, on all its pages)."""
+    from nettverk.events.models import Event
+
+    return isinstance(target, Event) and not _sees_event(user, target)
+
+
 def requires(rule: str, load: Callable | None = None, hide: bool = False):
     """Declare and enforce a view's rule. With `load`, the loaded object is passed to the view
     as its first argument; load takes the URL arguments it names and aborts with 404 when the
-    object does not exist. With hide=True a refusal is 404 too, so existence is not revealed."""
+    object does not exist. With hide=True a refusal is 404 too, so existence is not revealed;
+    so is every refusal for an object hidden from the user (hidden_from)."""
     if rule not in RULES:
         raise ValueError(f"unknown permission rule {rule!r}")
 
@@ -322,7 +331,7 @@ def requires(rule: str, load: Callable | None = None, hide: bool = False):
         def guarded(**kwargs):
             target = load(**{k: v for k, v in kwargs.items() if k in wanted}) if load else None
             if not can(current_user, rule, target):
-                if hide:
+                if hide or hidden_from(current_user, target):
                     abort(404)
                 if not current_user.is_authenticated:
                     if request.path.startswith("/api/"):
