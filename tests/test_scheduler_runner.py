@@ -415,6 +415,17 @@ def test_run_now_runs_the_job_and_records_it(app, engine, db, as_role, monkeypat
     assert admin.post("/admin/jobber/kjor", {"jobb": "no_such_job"}).status_code == 400
 
 
+def test_the_mail_sender_is_never_run_inside_a_request(app, engine, db, as_role, monkeypatch):
+    """The sender talks to SMTP; a request never waits for it (issue 17, point 4), so «Kjør nå» is not offered."""
+    monkeypatch.setattr("nettverk.mail.operations.deliver", lambda *a, **k: pytest.fail("sent in a request"))
+    admin = as_role("admin")
+    page = admin.get("/admin/jobber").get_data(as_text=True)
+    assert 'value="deliver_mail"' not in page
+    assert "Kjører av seg selv hvert 5. sekund" in page
+    assert admin.post("/admin/jobber/kjor", {"jobb": "deliver_mail"}).status_code == 400
+    assert job_runs(engine, "deliver_mail") == []
+
+
 @pytest.mark.parametrize("role", ["coordinator", "participant", None])
 def test_only_the_admin_sees_and_runs_the_jobs(app, engine, as_role, role):
     browser = as_role(role)

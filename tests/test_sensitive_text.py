@@ -4,6 +4,8 @@ postal codes, counts and amounts. Good-faith spellings (a number written as a da
 with "(at)") are found too. Other free text that others read refuses identity numbers (events, materials) or,
 in an anonymous evaluation, all three kinds: tested through HTTP at the end."""
 
+from html.parser import HTMLParser
+
 import pytest
 from sqlmodel import func, select
 from test_evaluations import answer, end, evaluations_of, invited
@@ -539,3 +541,74 @@ def test_a_referral_message_with_a_good_faith_spelling_is_refused(app, as_role, 
         response = as_role("provider").post(f"/henvendelser/{referral.public_id}/melding", {"body": body})
         _refused_at(response, "body", message)
     assert counts(db) == before
+
+
+class _PostForms(HTMLParser):
+    """The values each POST form of a page would send as it stands (what a person who changes one field sends):
+    text and hidden inputs, checked boxes, selected options and text areas."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[list[tuple[str, str]]] = []
+        self._fields: list[tuple[str, str]] | None = None
+        self._select = self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "").lower() == "post":
+            self._fields = []
+        if self._fields is None:
+            return
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit", "button", "file"):
+            if a.get("type") not in ("checkbox", "radio") or "checked" in a:
+                self._fields.append((a["name"], a.get("value") or ""))
+        elif tag == "select":
+            self._select = a.get("name")
+        elif tag == "option" and self._select and "selected" in a:
+            self._fields.append((self._select, a.get("value") or ""))
+        elif tag == "textarea":
+            self._textarea = a.get("name")
+            self._fields.append((self._textarea, ""))
+
+    def handle_data(self, data):
+        if self._textarea and self._fields:
+            name, text = self._fields[-1]
+            self._fields[-1] = (name, text + data)
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "form" and self._fields is not None:
+            self.forms.append(self._fields)
+            self._fields = None
+
+    def form_with(self, field: str) -> dict[str, list[str]]:
+        [fields] = [form for form in self.forms if any(name == field for name, _ in form)]
+        values: dict[str, list[str]] = {}
+        for name, value in fields:
+            if name != "csrf_token":
+                values.setdefault(name, []).append(value.removeprefix("\n") if name == field else value)
+        return values
+
+
+@pytest.mark.parametrize(("role", "url"), [
+    ("coordinator_fosen", "/kompetansebaser/fosen/rediger"),
+    ("admin", "/tjenester/fosen-barnevern/rediger"),
+    ("coordinator_fosen", "/nettverk/bti-nettverk-fosen/rediger"),
+    ("coordinator_fosen", "/tiltak/familierad/rediger"),
+    ("admin", "/kompetanseomrader/pmto/rediger"),
+])
+def test_every_public_description_refuses_an_identity_number(as_role, role, url):
+    """Descriptions of bases, services, networks, tiltak and competence areas are read by everyone (issue 17,
+    point 7): posted as the edit page stands with only the description changed, the number is refused there."""
+    browser = as_role(role)
+    parser = _PostForms()
+    parser.feed(browser.get(url).get_data(as_text=True))
+    values = parser.form_with("description")
+    values["description"] = f"Kontakt oss. {in_groups(NUMBER)}"
+    _refused_at(browser.post(url, values), "description", PUBLIC_ID_NUMBER_MESSAGE)
+    assert in_groups(NUMBER) not in browser.get(url).get_data(as_text=True)
+    values["description"] = "Kontakt oss på 74 00 00 00 eller post@kommune.no."  # the organiser's own details pass
+    assert browser.post(url, values).status_code == 302

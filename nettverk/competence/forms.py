@@ -6,7 +6,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 from nettverk.competence.models import AREA_KINDS, LEVELS
-from nettverk.forms import Form, InWindow, optional_id
+from nettverk.forms import Form, InWindow, NoIdentifyingData, optional_id
+from nettverk.referrals.sensitive import PUBLIC
 from nettverk.timeutil import EARLIEST_RECORD_DAY
 
 DATE_HINT = "For eksempel 2025-03-14."
@@ -18,7 +19,8 @@ class AreaForm(Form):
     kind = SelectField("Type", choices=[SelectChoice("", "Velg type"),
                                         *(SelectChoice(k, v) for k, v in AREA_KINDS.items())],
                        validate_choice=False, validators=[DataRequired("Velg en type fra listen.")])
-    description = TextAreaField("Kort beskrivelse", validators=[Optional(), Length(max=2000)])
+    description = TextAreaField("Kort beskrivelse",
+                                validators=[Optional(), Length(max=2000), NoIdentifyingData(PUBLIC)])
     target_group = StringField("Målgruppe", validators=[Optional(), Length(max=300)],
                                description="Hvem metoden er for, for eksempel «Foreldre til barn 3–12 år».")
     expires_after_months = IntegerField(

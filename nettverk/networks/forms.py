@@ -7,8 +7,9 @@ from wtforms import DateField, EmailField, IntegerField, SelectField, StringFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from nettverk.forms import REQUIRED, Form, InWindow, MultiCheckboxField, optional_id
+from nettverk.forms import REQUIRED, Form, InWindow, MultiCheckboxField, NoIdentifyingData, optional_id
 from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS
+from nettverk.referrals.sensitive import PUBLIC
 
 EMAIL = "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no."
 
@@ -18,7 +19,7 @@ class NetworkForm(Form):
                        description="For eksempel BTI-nettverk Namdalen.")
     kind = SelectField("Type nettverk", choices=[SelectChoice(k, v) for k, v in NETWORK_KINDS.items()],
                        validate_choice=False, validators=[DataRequired("Velg type nettverk.")])
-    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000)],
+    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000), NoIdentifyingData(PUBLIC)],
                                 description="Hvem nettverket er for og hva det arbeider med.")
     base_ids = MultiCheckboxField("Kompetansebaser", coerce=int, validate_choice=False,
                                   description="Koordinatorene i basene som er krysset av, planlegger nettverket.")

@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
 from nettverk.errors import OperationError
-from nettverk.forms import Form, InWindow, MultiCheckboxField, optional_id
+from nettverk.forms import Form, InWindow, MultiCheckboxField, NoIdentifyingData, optional_id
 from nettverk.referrals.models import (
     BTI_LEVELS,
     CONSENT_FORMS,
@@ -27,6 +27,7 @@ from nettverk.referrals.models import (
     URGENCIES,
 )
 from nettverk.referrals.operations import MAX_CHILDREN, OLDEST_CHILD_YEARS
+from nettverk.referrals.sensitive import PUBLIC
 
 EMAIL = "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no."
 NO_PERSONAL_DATA = "Ikke skriv navn eller andre opplysninger som kan identifisere barnet eller familien."
@@ -55,7 +56,7 @@ class InterventionForm(Form):
                                       validators=[DataRequired("Velg tjenesten som gir tiltaket.")],
                                       description="Teamet som tar imot og behandler henvendelsene. Det kan høre til "
                                                   "en annen kommune enn familien.")
-    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000)],
+    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000), NoIdentifyingData(PUBLIC)],
                                 description="Hva tiltaket er, hvem det passer for og hvordan det foregår.")
     age_from = IntegerField("Barnets alder fra (år)", default=0, validators=[
         InputRequired("Skriv laveste alder, for eksempel 0."),

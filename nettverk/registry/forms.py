@@ -10,7 +10,8 @@ from wtforms import DateField, EmailField, SelectField, StringField, TextAreaFie
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
-from nettverk.forms import REQUIRED, Form, InWindow, MultiCheckboxField, optional_id
+from nettverk.forms import REQUIRED, Form, InWindow, MultiCheckboxField, NoIdentifyingData, optional_id
+from nettverk.referrals.sensitive import PUBLIC
 from nettverk.registry.models import SERVICE_KINDS
 from nettverk.timeutil import EARLIEST_MERGER_DAY
 
@@ -44,7 +45,7 @@ class MergerForm(Form):
 
 class BaseForm(Form):
     name = StringField("Navn", validators=[DataRequired(REQUIRED), Length(max=120)])
-    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000)])
+    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000), NoIdentifyingData(PUBLIC)])
 
 
 class MembershipForm(Form):
@@ -63,7 +64,7 @@ class ServiceForm(Form):
                                     description="Vertskommunen tas alltid med.")
     email = EmailField("E-post", validators=[Optional(), Email(EMAIL)])
     phone = StringField("Telefon (sentralbord)", validators=[Optional(), Length(max=30)])
-    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000)])
+    description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000), NoIdentifyingData(PUBLIC)])
 
 
 class UnitForm(Form):

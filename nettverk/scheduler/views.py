@@ -107,6 +107,9 @@ def run_now():
     name = request.form.get("jobb", "")
     if name not in runner.JOBS_BY_NAME:
         abort(400, "Ukjent jobb. Velg en av jobbene på siden.")
+    if runner.JOBS_BY_NAME[name].quiet:
+        # The sender talks to SMTP, which a request never waits for; it runs every few seconds anyway.
+        abort(400, "Denne jobben kjører av seg selv med noen sekunders mellomrom og kan ikke kjøres herfra.")
     # The job runs in sessions of its own. End this request's transaction first: on SQLite a POST holds
     # the database's write lock from its first statement, and the job would wait for it.
     get_session().commit()
