@@ -39,7 +39,7 @@ ERROR_TEXTS = {
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
@@ -68,8 +68,11 @@ def create_app(test_config: dict | None = None, env: dict | None = None) -> Flas
     def _refuse_nul_characters():
         # PostgreSQL cannot store NUL in text; no person types one, so it is refused before any view runs.
         # (JSON bodies are checked field by field by the API, which names the field.)
-        texts = [request.path, *(v for _, v in request.args.items(multi=True)),
-                 *(v for _, v in request.form.items(multi=True))]
+        texts = [
+            request.path,
+            *(v for _, v in request.args.items(multi=True)),
+            *(v for _, v in request.form.items(multi=True)),
+        ]
         if any("\x00" in text for text in texts):
             abort(400, "Forespørselen inneholder et ugyldig tegn (NUL).")
 
@@ -176,10 +179,14 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error):
         if wants_json():
-            return render_error(400, "Mangler eller ugyldig CSRF-nøkkel. Send øktens nøkkel (meta-feltet csrf-token "
-                                     "i sidene) i headeren X-CSRFToken, sammen med øktcookien.")
-        return render_error(400, "Skjemaet manglet sikkerhetsnøkkel eller var for gammelt. "
-                                 "Last siden på nytt og send skjemaet igjen.")
+            return render_error(
+                400,
+                "Mangler eller ugyldig CSRF-nøkkel. Send øktens nøkkel (meta-feltet csrf-token "
+                "i sidene) i headeren X-CSRFToken, sammen med øktcookien.",
+            )
+        return render_error(
+            400, "Skjemaet manglet sikkerhetsnøkkel eller var for gammelt. Last siden på nytt og send skjemaet igjen."
+        )
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
@@ -198,13 +205,17 @@ def _register_errors(app: Flask) -> None:
         # The statement's parameters may hold personal data, so only the kind of error is logged.
         app.logger.warning("Conflict on %s %s: %s", request.method, _route(), type(error.orig).__name__)
         _rollback()
-        return render_error(409, "Noen andre lagret det samme akkurat nå, så ingenting ble endret. "
-                                 "Last siden på nytt og se om det du ville gjøre allerede er gjort.")
+        return render_error(
+            409,
+            "Noen andre lagret det samme akkurat nå, så ingenting ble endret. "
+            "Last siden på nytt og se om det du ville gjøre allerede er gjort.",
+        )
 
     @app.errorhandler(DataError)
     def _bad_value(error: DataError):
-        app.logger.warning("Value refused by the database on %s %s: %s", request.method, _route(),
-                           type(error.orig).__name__)
+        app.logger.warning(
+            "Value refused by the database on %s %s: %s", request.method, _route(), type(error.orig).__name__
+        )
         _rollback()
         return render_error(400, "En av verdiene er utenfor det som kan lagres (for eksempel et for stort tall).")
 
@@ -243,8 +254,14 @@ def _register_templates(app: Flask) -> None:
     app.jinja_env.filters["iso"] = timeutil.iso
     app.jinja_env.filters["markdown"] = text.render_markdown
     app.jinja_env.globals.update(
-        can=policy.can, ROLES=policy.ROLES, SERVICE_KINDS=SERVICE_KINDS, EVENT_KINDS=EVENT_KINDS,
-        EVENT_STATUSES=EVENT_STATUSES, REGISTRATION_STATUSES=REGISTRATION_STATUSES, AUDIENCES=AUDIENCES,
-        when=lambda event: timeutil.format_span(event.starts_at, event.ends_at, event.all_day))
+        can=policy.can,
+        ROLES=policy.ROLES,
+        SERVICE_KINDS=SERVICE_KINDS,
+        EVENT_KINDS=EVENT_KINDS,
+        EVENT_STATUSES=EVENT_STATUSES,
+        REGISTRATION_STATUSES=REGISTRATION_STATUSES,
+        AUDIENCES=AUDIENCES,
+        when=lambda event: timeutil.format_span(event.starts_at, event.ends_at, event.all_day),
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

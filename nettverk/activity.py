@@ -22,5 +22,12 @@ class ActivityLog(SQLModel, table=True):
 
 
 def record(session: Session, actor_id: int | None, action: str, obj, summary: str = "") -> None:
-    session.add(ActivityLog(actor_id=actor_id, action=action, object_type=type(obj).__name__,
-                            object_id=getattr(obj, "id", None), summary=summary[:1000]))
+    session.add(
+        ActivityLog(
+            actor_id=actor_id,
+            action=action,
+            object_type=type(obj).__name__,
+            object_id=getattr(obj, "id", None),
+            summary=summary[:1000],
+        )
+    )

@@ -78,8 +78,12 @@ def seed():
 
 
 @click.command("demo")
-@click.option("--scale", type=click.Choice(["tiny", "small", "national"]), default=None,
-              help="Lag i tillegg et syntetisk datasett i denne størrelsen (national: hele landet, ti år).")
+@click.option(
+    "--scale",
+    type=click.Choice(["tiny", "small", "national"]),
+    default=None,
+    help="Lag i tillegg et syntetisk datasett i denne størrelsen (national: hele landet, ti år).",
+)
 @click.option("--seed", type=int, default=1, show_default=True, help="Frø for det syntetiske datasettet.")
 @with_appcontext
 def demo(scale, seed):
@@ -188,8 +192,12 @@ def referrals_group():
 
 
 @referrals_group.command("erase-expired")
-@click.option("--months", type=click.IntRange(min=1), default=None,
-              help="Oppbevaringstid i måneder (standard: NETTVERK_REFERRAL_RETENTION_MONTHS, 12).")
+@click.option(
+    "--months",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Oppbevaringstid i måneder (standard: NETTVERK_REFERRAL_RETENTION_MONTHS, 12).",
+)
 @with_appcontext
 def referrals_erase_expired(months):
     """Erase the free text and case reference of referrals finished longer ago than the retention period."""
@@ -199,8 +207,10 @@ def referrals_erase_expired(months):
     session = get_session()
     count = erase_expired(session, months)
     session.commit()
-    click.echo(f"Slettet innholdet i {count} henvendelse{'' if count == 1 else 'r'} som ble avsluttet, avslått "
-               f"eller trukket tilbake for mer enn {months} måneder siden. Tall og datoer er beholdt.")
+    click.echo(
+        f"Slettet innholdet i {count} henvendelse{'' if count == 1 else 'r'} som ble avsluttet, avslått "
+        f"eller trukket tilbake for mer enn {months} måneder siden. Tall og datoer er beholdt."
+    )
 
 
 @click.group("scheduler", invoke_without_command=True)
@@ -234,8 +244,10 @@ def scheduler_run(job):
     if job not in JOBS_BY_NAME:
         raise click.ClickException(f"Ukjent jobb «{job}». Jobbene er: {', '.join(JOBS_BY_NAME)}.")
     run = run_job(job, app=current_app._get_current_object())
-    click.echo(f"{JOBS_BY_NAME[job].label}: {run.status}, sendt/utført {run.sent}, hoppet over {run.skipped}, "
-               f"feilet {run.failed}{'. ' + run.message if run.message else ''}")
+    click.echo(
+        f"{JOBS_BY_NAME[job].label}: {run.status}, sendt/utført {run.sent}, hoppet over {run.skipped}, "
+        f"feilet {run.failed}{'. ' + run.message if run.message else ''}"
+    )
     if run.status != "ok":
         raise SystemExit(1)
 

@@ -145,8 +145,9 @@ def _keeps_catalog(user, intervention) -> bool:
         return True
     if intervention is None:  # a new tiltak: anyone who could keep one somewhere
         return has_role(user, "coordinator") or has_role(user, "provider")
-    return (intervention.base_id in scope_ids(user, "coordinator")
-            or intervention.provider_service_id in scope_ids(user, "provider"))
+    return intervention.base_id in scope_ids(user, "coordinator") or intervention.provider_service_id in scope_ids(
+        user, "provider"
+    )
 
 
 def _sees_statistics(user, base) -> bool:
@@ -154,6 +155,7 @@ def _sees_statistics(user, base) -> bool:
 
 
 # Materials library: who belongs to a base, and who sees a material.
+
 
 def member_base_ids(user) -> set[int]:
     """The bases a person belongs to: the ones they coordinate; the ones of the municipality they keep
@@ -171,18 +173,25 @@ def member_base_ids(user) -> set[int]:
         municipalities = scope_ids(user, "municipality_contact")
         services = sending_service_ids(user) | scope_ids(user, "provider")
         if services:
-            municipalities |= set(session.exec(select(ServiceArea.municipality_id)
-                                               .where(ServiceArea.service_id.in_(services))))
+            municipalities |= set(
+                session.exec(select(ServiceArea.municipality_id).where(ServiceArea.service_id.in_(services)))
+            )
             municipalities |= set(session.exec(select(Service.host_municipality_id).where(Service.id.in_(services))))
         profile = session.get(CompetenceProfile, user.id)
         if profile is not None and profile.municipality_id is not None:
             municipalities.add(profile.municipality_id)
         ids = scope_ids(user, "coordinator")
         if municipalities:
-            ids |= set(session.exec(select(BaseMembership.base_id)
-                                    .where(BaseMembership.municipality_id.in_(municipalities))))
-        ids |= set(session.exec(select(NetworkBase.base_id).join(
-            NetworkMember, NetworkMember.network_id == NetworkBase.network_id).where(NetworkMember.user_id == user.id)))
+            ids |= set(
+                session.exec(select(BaseMembership.base_id).where(BaseMembership.municipality_id.in_(municipalities)))
+            )
+        ids |= set(
+            session.exec(
+                select(NetworkBase.base_id)
+                .join(NetworkMember, NetworkMember.network_id == NetworkBase.network_id)
+                .where(NetworkMember.user_id == user.id)
+            )
+        )
         cache[user.id] = ids
     return cache[user.id]
 
@@ -219,11 +228,14 @@ def sees_material(user, material) -> bool:
     from nettverk.materials.models import BASE, EVERYONE, NETWORK
 
     access = material_access(user)
-    return (access.everything or material.base_id in access.kept
-            or (access.user_id is not None and material.owner_id == access.user_id)
-            or material.audience == EVERYONE
-            or (material.audience == BASE and material.base_id in access.member_of)
-            or (material.audience == NETWORK and material.network_id in access.networks))
+    return (
+        access.everything
+        or material.base_id in access.kept
+        or (access.user_id is not None and material.owner_id == access.user_id)
+        or material.audience == EVERYONE
+        or (material.audience == BASE and material.base_id in access.member_of)
+        or (material.audience == NETWORK and material.network_id in access.networks)
+    )
 
 
 def _keeps_material(user, material) -> bool:
@@ -260,7 +272,8 @@ RULES: dict[str, Callable] = {
     "competence.catalog": lambda user, target: is_admin(user) or has_role(user, "coordinator"),
     "competence.own_record": lambda user, record: record.user_id == user.id,
     "users.invite": lambda user, target: any(
-        r.role in ("admin", "coordinator", "service_leader") for r in roles_of(user)),
+        r.role in ("admin", "coordinator", "service_leader") for r in roles_of(user)
+    ),
 }
 
 
@@ -303,8 +316,17 @@ def can_grant(user, role: str, base_id=None, municipality_id=None, service_id=No
         return base_id in scope_ids(user, "coordinator")
     if scope == "municipality":
         bases = scope_ids(user, "coordinator")
-        return bool(bases) and get_session().exec(select(BaseMembership).where(
-            BaseMembership.municipality_id == municipality_id, BaseMembership.base_id.in_(bases))).first() is not None
+        return (
+            bool(bases)
+            and get_session()
+            .exec(
+                select(BaseMembership).where(
+                    BaseMembership.municipality_id == municipality_id, BaseMembership.base_id.in_(bases)
+                )
+            )
+            .first()
+            is not None
+        )
     return service_id in scope_ids(user, "service_leader")
 
 

@@ -39,8 +39,9 @@ SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 def _load(name: str) -> dict:
     path = SEEDS_DIR / name
     if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: seed data ships with the repository, "
-                                "run from a checkout (pip install -e .)")
+        raise FileNotFoundError(
+            f"{path} not found: seed data ships with the repository, run from a checkout (pip install -e .)"
+        )
     return json.loads(path.read_text(encoding="utf-8"))
 
 
@@ -63,9 +64,13 @@ def seed_reference(session: Session) -> dict[str, int]:
         if row["number"] in municipalities:
             continue
         valid_to = row.get("valid_to")
-        municipality = Municipality(number=row["number"], name=row["name"], sami_name=row.get("sami_name"),
-                                    county_id=counties[row["county"]].id,
-                                    valid_to=date.fromisoformat(valid_to) if valid_to else None)
+        municipality = Municipality(
+            number=row["number"],
+            name=row["name"],
+            sami_name=row.get("sami_name"),
+            county_id=counties[row["county"]].id,
+            valid_to=date.fromisoformat(valid_to) if valid_to else None,
+        )
         session.add(municipality)
         municipalities[row["number"]] = municipality
         created["municipalities"] += 1
@@ -76,9 +81,14 @@ def seed_reference(session: Session) -> dict[str, int]:
         edge = (municipalities[row["predecessor"]].id, municipalities[row["successor"]].id)
         if edge in edges:
             continue
-        session.add(MunicipalityChange(predecessor_id=edge[0], successor_id=edge[1],
-                                       effective_date=date.fromisoformat(row["effective_date"]),
-                                       partial=row.get("partial", False)))
+        session.add(
+            MunicipalityChange(
+                predecessor_id=edge[0],
+                successor_id=edge[1],
+                effective_date=date.fromisoformat(row["effective_date"]),
+                partial=row.get("partial", False),
+            )
+        )
         edges.add(edge)
         created["changes"] += 1
 
@@ -97,8 +107,7 @@ def seed_reference(session: Session) -> dict[str, int]:
         created["bases"] += 1
         # The material gives no exact memberships: these are a plausible guess, marked as demo data.
         for number in dict.fromkeys(row["members"]):
-            session.add(BaseMembership(base_id=base.id, municipality_id=municipalities[number].id,
-                                       is_demo=True))
+            session.add(BaseMembership(base_id=base.id, municipality_id=municipalities[number].id, is_demo=True))
             created["memberships"] += 1
     session.flush()
     from nettverk.competence.catalogue import seed_areas
@@ -122,9 +131,14 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
             continue
         if row["kind"] not in SERVICE_KINDS:
             raise ValueError(f"demo service {row['slug']}: unknown kind {row['kind']!r}")
-        service = Service(slug=row["slug"], name=row["name"], kind=row["kind"],
-                          host_municipality_id=municipalities[row["host"]].id, email=row.get("email"),
-                          description=row.get("description", ""))
+        service = Service(
+            slug=row["slug"],
+            name=row["name"],
+            kind=row["kind"],
+            host_municipality_id=municipalities[row["host"]].id,
+            email=row.get("email"),
+            description=row.get("description", ""),
+        )
         session.add(service)
         session.flush()
         services[row["slug"]] = service
@@ -136,8 +150,9 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     for row in data["units"]:
         key = (services[row["service"]].id, row["name"])
         if key not in units:
-            session.add(Unit(service_id=key[0], name=row["name"],
-                             municipality_id=municipalities[row["municipality"]].id))
+            session.add(
+                Unit(service_id=key[0], name=row["name"], municipality_id=municipalities[row["municipality"]].id)
+            )
             units.add(key)
 
     contacts = set(session.exec(select(Contact.municipality_id, Contact.name)))
@@ -145,8 +160,15 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
         key = (municipalities[row["municipality"]].id, row["name"])
         if key not in contacts:
             service_id = services[row["service"]].id if row.get("service") else None
-            session.add(Contact(municipality_id=key[0], service_id=service_id, name=row["name"],
-                                role=row.get("role", ""), email=row.get("email", "").lower() or None))
+            session.add(
+                Contact(
+                    municipality_id=key[0],
+                    service_id=service_id,
+                    name=row["name"],
+                    role=row.get("role", ""),
+                    email=row.get("email", "").lower() or None,
+                )
+            )
             contacts.add(key)
 
     password = data["password"]
@@ -163,8 +185,7 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
             for role, scope in scoped:
                 ids = {f"{ROLE_SCOPES[role]}_id": scope.id} if scope else {}
                 session.add(RoleAssignment(user_id=user.id, role=role, **ids))
-        label = ", ".join(f"{ROLES[role]} ({_scope_name(scope)})" if scope else ROLES[role]
-                          for role, scope in scoped)
+        label = ", ".join(f"{ROLES[role]} ({_scope_name(scope)})" if scope else ROLES[role] for role, scope in scoped)
         logins.append((label, email, password))
     session.flush()
     _seed_networks(session, data.get("networks", []), bases, municipalities, services, users)
@@ -172,8 +193,9 @@ def load_demo(session: Session) -> list[tuple[str, str, str]]:
     return logins
 
 
-def _seed_networks(session: Session, rows: list[dict], bases: dict, municipalities: dict, services: dict,
-                   users: dict) -> None:
+def _seed_networks(
+    session: Session, rows: list[dict], bases: dict, municipalities: dict, services: dict, users: dict
+) -> None:
     """Demo networks, found by slug; their bases and members are only seeded with the network. A member
     who is not a demo user becomes a user without a password (a member need not log in)."""
     existing = set(session.exec(select(Network.slug)))
@@ -183,13 +205,19 @@ def _seed_networks(session: Session, rows: list[dict], bases: dict, municipaliti
             continue
         if row["kind"] not in NETWORK_KINDS:
             raise ValueError(f"demo network {row['slug']}: unknown kind {row['kind']!r}")
-        network = Network(slug=row["slug"], name=row["name"], kind=row["kind"], description=row.get("description", ""),
-                          cadence=row.get("cadence", ""),
-                          cadence_start=date.fromisoformat(row["cadence_start"]) if row.get("cadence_start") else None,
-                          meeting_start=time.fromisoformat(row.get("meeting_start", "09:00")),
-                          meeting_minutes=row.get("meeting_minutes", 180), venue_name=row.get("venue_name", ""),
-                          venue_address=row.get("venue_address", ""),
-                          host_municipality_id=municipalities[row["host"]].id if row.get("host") else None)
+        network = Network(
+            slug=row["slug"],
+            name=row["name"],
+            kind=row["kind"],
+            description=row.get("description", ""),
+            cadence=row.get("cadence", ""),
+            cadence_start=date.fromisoformat(row["cadence_start"]) if row.get("cadence_start") else None,
+            meeting_start=time.fromisoformat(row.get("meeting_start", "09:00")),
+            meeting_minutes=row.get("meeting_minutes", 180),
+            venue_name=row.get("venue_name", ""),
+            venue_address=row.get("venue_address", ""),
+            host_municipality_id=municipalities[row["host"]].id if row.get("host") else None,
+        )
         session.add(network)
         session.flush()
         existing.add(row["slug"])
@@ -204,13 +232,19 @@ def _seed_networks(session: Session, rows: list[dict], bases: dict, municipaliti
             if member["kind"] not in MEMBER_KINDS:
                 raise ValueError(f"demo network {row['slug']}: unknown member kind {member['kind']!r}")
             unit = units[(services[member["unit"][0]].id, member["unit"][1])] if member.get("unit") else None
-            session.add(NetworkMember(network_id=network.id, user_id=users[email].id, unit_id=unit.id if unit else None,
-                                      kind=member["kind"], joined_on=date.fromisoformat(member["joined_on"])))
+            session.add(
+                NetworkMember(
+                    network_id=network.id,
+                    user_id=users[email].id,
+                    unit_id=unit.id if unit else None,
+                    kind=member["kind"],
+                    joined_on=date.fromisoformat(member["joined_on"]),
+                )
+            )
     session.flush()
 
 
-def _seed_interventions(session: Session, rows: list[dict], bases: dict, municipalities: dict,
-                        services: dict) -> None:
+def _seed_interventions(session: Session, rows: list[dict], bases: dict, municipalities: dict, services: dict) -> None:
     """The demo catalog of shared tiltak, found by slug and made by the same operation as the form. The
     municipalities that may request one are the base's members unless the row lists them."""
     from nettverk.referrals.models import Intervention
@@ -222,13 +256,26 @@ def _seed_interventions(session: Session, rows: list[dict], bases: dict, municip
             continue
         contact_name, contact_email = row.get("contact", ["", ""])
         numbers = row.get("municipalities")
-        intervention = save_intervention(session, None, InterventionData(
-            name=row["name"], method=row["method"], base_id=bases[row["base"]].id,
-            provider_service_id=services[row["provider"]].id, description=row.get("description", ""),
-            age_from=row["age"][0], age_to=row["age"][1], bti_level=row["bti_level"], capacity=row["capacity"],
-            typical_weeks=row["typical_weeks"], contact_name=contact_name, contact_email=contact_email,
-            status=row.get("status", "active"),
-            municipality_ids={municipalities[n].id for n in numbers} if numbers else None))
+        intervention = save_intervention(
+            session,
+            None,
+            InterventionData(
+                name=row["name"],
+                method=row["method"],
+                base_id=bases[row["base"]].id,
+                provider_service_id=services[row["provider"]].id,
+                description=row.get("description", ""),
+                age_from=row["age"][0],
+                age_to=row["age"][1],
+                bti_level=row["bti_level"],
+                capacity=row["capacity"],
+                typical_weeks=row["typical_weeks"],
+                contact_name=contact_name,
+                contact_email=contact_email,
+                status=row.get("status", "active"),
+                municipality_ids={municipalities[n].id for n in numbers} if numbers else None,
+            ),
+        )
         intervention.slug = row["slug"]
         session.add(intervention)
         existing.add(row["slug"])

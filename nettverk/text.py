@@ -5,8 +5,9 @@ import re
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-_NORWEGIAN = str.maketrans({"æ": "ae", "ø": "o", "å": "a", "á": "a", "ï": "i", "č": "c", "đ": "d", "ŋ": "n",
-                            "š": "s", "ŧ": "t", "ž": "z"})
+_NORWEGIAN = str.maketrans(
+    {"æ": "ae", "ø": "o", "å": "a", "á": "a", "ï": "i", "č": "c", "đ": "d", "ŋ": "n", "š": "s", "ŧ": "t", "ž": "z"}
+)
 
 
 def slugify(text: str) -> str:
@@ -38,8 +39,10 @@ def render_markdown(text: str) -> Markup:
 # stores them) and U+FFFD, which is what invalid UTF-8 in a request becomes. On one line, Unicode's own line
 # breaks (U+2028, U+2029) are refused too; multi-line text may hold line breaks (\n, \r\n) and tabs.
 LINE_BREAK_MESSAGE = "Skriv teksten på én linje, uten linjeskift."
-CHARACTER_MESSAGE = ("Teksten inneholder tegn som ikke er tillatt (kontrolltegn eller ugyldig tegnkoding). "
-                     "Skriv den inn på nytt i stedet for å lime den inn.")
+CHARACTER_MESSAGE = (
+    "Teksten inneholder tegn som ikke er tillatt (kontrolltegn eller ugyldig tegnkoding). "
+    "Skriv den inn på nytt i stedet for å lime den inn."
+)
 _LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")  # every break str.splitlines() knows
 _NOT_ALLOWED = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffd]")
 _NOT_ALLOWED_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffd]")  # all but \t and \n

@@ -8,8 +8,20 @@ from zoneinfo import ZoneInfo
 OSLO = ZoneInfo("Europe/Oslo")
 
 WEEKDAYS = ["mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag"]
-MONTHS = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september",
-          "oktober", "november", "desember"]
+MONTHS = [
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
+]
 
 
 def utcnow() -> datetime:
@@ -52,11 +64,15 @@ def oslo_to_utc(day: date, clock: time) -> datetime:
     that happens twice in October: a gathering must never start at an ambiguous time."""
     first = datetime.combine(day, clock, tzinfo=OSLO)
     if first.astimezone(UTC).astimezone(OSLO).replace(tzinfo=None) != first.replace(tzinfo=None):
-        raise LocalTimeError(f"Klokken {clock:%H.%M} finnes ikke {format_date(day)} fordi klokken stilles "
-                             "fram til sommertid. Velg et annet klokkeslett.")
+        raise LocalTimeError(
+            f"Klokken {clock:%H.%M} finnes ikke {format_date(day)} fordi klokken stilles "
+            "fram til sommertid. Velg et annet klokkeslett."
+        )
     if first.utcoffset() != first.replace(fold=1).utcoffset():
-        raise LocalTimeError(f"Klokken {clock:%H.%M} finnes to ganger {format_date(day)} fordi klokken stilles "
-                             "tilbake. Velg et annet klokkeslett.")
+        raise LocalTimeError(
+            f"Klokken {clock:%H.%M} finnes to ganger {format_date(day)} fordi klokken stilles "
+            "tilbake. Velg et annet klokkeslett."
+        )
     return first.astimezone(UTC)
 
 

@@ -41,6 +41,7 @@ def pytest_configure(config):
     from it (`make test-days`), to find tests that depend on the day they run."""
     if moment := os.environ.get("NETTVERK_TEST_NOW"):
         import time_machine
+
         time_machine.travel(moment, tick=True).start()
 
 
@@ -91,8 +92,7 @@ def _empty_all_tables(engine) -> None:
 
 
 def make_app(database_url: str, **config):
-    env = {"NETTVERK_ENV": "test", "NETTVERK_DATABASE_URL": database_url,
-           "NETTVERK_BASE_URL": "http://nettverk.test"}
+    env = {"NETTVERK_ENV": "test", "NETTVERK_DATABASE_URL": database_url, "NETTVERK_BASE_URL": "http://nettverk.test"}
     app = create_app({"TESTING": True, "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000", **config}, env=env)
     app.after_request(_note_undocumented_api_status)
     return app
@@ -120,7 +120,8 @@ def _api_statuses_are_documented():
     UNDOCUMENTED_API_ANSWERS.clear()
     yield
     assert not UNDOCUMENTED_API_ANSWERS, "not documented in nettverk/api/openapi.py: " + "; ".join(
-        sorted(set(UNDOCUMENTED_API_ANSWERS)))
+        sorted(set(UNDOCUMENTED_API_ANSWERS))
+    )
 
 
 @pytest.fixture
@@ -145,8 +146,9 @@ def app(database_url, tmp_path):
             load_demo(get_session())
             get_session().commit()
         engine.dispose()
-        _seeded[database_url] = (_copy_sqlite(sqlite_path, f"{sqlite_path}.seeded") if sqlite_path
-                                 else _snapshot_postgres(engine))
+        _seeded[database_url] = (
+            _copy_sqlite(sqlite_path, f"{sqlite_path}.seeded") if sqlite_path else _snapshot_postgres(engine)
+        )
     _current_app = app
     yield app
     _current_app = None
@@ -181,11 +183,14 @@ def _snapshot_postgres(engine) -> dict:
             for table in SQLModel.metadata.sorted_tables:
                 with cursor.copy(_on_table("COPY {} TO STDOUT (FORMAT binary)", table.name)) as copy:
                     rows.append((table.name, b"".join(bytes(block) for block in copy)))
-            cursor.execute("SELECT quote_ident(sequencename), last_value FROM pg_sequences "
-                           "WHERE schemaname = current_schema()")
+            cursor.execute(
+                "SELECT quote_ident(sequencename), last_value FROM pg_sequences WHERE schemaname = current_schema()"
+            )
             sequences = cursor.fetchall()
-            cursor.execute("SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                           "WHERE NOT t.tgisinternal AND t.tgtype & 11 = 11")  # ROW (1) | BEFORE (2) | DELETE (8)
+            cursor.execute(
+                "SELECT DISTINCT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE NOT t.tgisinternal AND t.tgtype & 11 = 11"
+            )  # ROW (1) | BEFORE (2) | DELETE (8)
             append_only = [name for (name,) in cursor.fetchall()]
         connection.rollback()
     finally:
@@ -217,10 +222,12 @@ def _restore_postgres(engine, snapshot: dict) -> None:
 def in_app(helper):
     """A set-up helper that calls operations directly (they render mail, read settings and build links) runs in
     an app context of its own, not one for the whole test, which the test's requests would share."""
+
     @wraps(helper)
     def wrapped(*args, **kwargs):
         with _current_app.app_context():
             return helper(*args, **kwargs)
+
     return wrapped
 
 
@@ -282,11 +289,13 @@ def browser(app):
 @pytest.fixture
 def as_role(app):
     """as_role('admin') -> a Browser logged in as the demo user of that role (None: anonymous)."""
+
     def make(role):
         browser = Browser(app.test_client())
         if role is not None:
             browser.login_as(role)
         return browser
+
     return make
 
 

@@ -26,6 +26,7 @@ SAME_ANSWER = "Hvis adressen har en konto hos oss"
 
 # Helpers ------------------------------------------------------------------------------------------
 
+
 def text(response) -> str:
     return response.get_data(as_text=True)
 
@@ -52,14 +53,14 @@ def user(db, email) -> User | None:
 
 def roles(db, email) -> list[RoleAssignment]:
     db.expire_all()
-    return list(db.exec(select(RoleAssignment).join(User, User.id == RoleAssignment.user_id)
-                        .where(User.email == email)))
+    return list(
+        db.exec(select(RoleAssignment).join(User, User.id == RoleAssignment.user_id).where(User.email == email))
+    )
 
 
 def tokens(db, email) -> list[AccountToken]:
     db.expire_all()
-    return list(db.exec(select(AccountToken).join(User, User.id == AccountToken.user_id)
-                        .where(User.email == email)))
+    return list(db.exec(select(AccountToken).join(User, User.id == AccountToken.user_id).where(User.email == email)))
 
 
 def base_id(db, slug) -> int:
@@ -113,6 +114,7 @@ def invited(admin, db):
 
 # Login and logout ---------------------------------------------------------------------------------
 
+
 def test_login_with_demo_user_shows_own_account(browser):
     response = login(browser, USERS["coordinator"])
     assert response.status_code == 302
@@ -152,8 +154,9 @@ def test_login_refuses_redirect_to_another_site(browser):
     assert response.headers["Location"] == "/"
 
 
-@pytest.mark.parametrize("target", ["//evil.example/", "/\\evil.example", "/\t/evil.example", "http:/evil.example",
-                                    "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\\evil.example", "/\t/evil.example", "http:/evil.example", "javascript:alert(1)"]
+)
 def test_login_redirect_stays_on_site_for_disguised_targets(browser, target):
     response = login(browser, USERS["participant"], next_url=target)
     assert response.status_code == 302
@@ -244,6 +247,7 @@ def test_successful_login_records_the_time(browser, db):
 
 # Throttling ---------------------------------------------------------------------------------------
 
+
 def test_account_is_locked_after_five_failures_even_with_the_right_password(browser):
     for _ in range(5):
         assert login(browser, USERS["participant"], WRONG_PASSWORD).status_code == 401
@@ -282,8 +286,9 @@ def test_address_is_locked_after_twenty_failures_across_accounts(browser):
 def test_address_lock_cannot_be_dodged_with_a_forwarded_for_header(app, browser):
     app.config["LOGIN_MAX_FAILURES_PER_ADDRESS"] = 3
     for number in range(3):
-        login(browser, f"gjett{number}@nettverk.example", WRONG_PASSWORD,
-              headers={"X-Forwarded-For": f"10.0.0.{number}"})
+        login(
+            browser, f"gjett{number}@nettverk.example", WRONG_PASSWORD, headers={"X-Forwarded-For": f"10.0.0.{number}"}
+        )
     response = login(browser, USERS["admin"], headers={"X-Forwarded-For": "10.0.0.99"})
     assert response.status_code == 429
 
@@ -299,6 +304,7 @@ def test_address_lock_applies_to_that_address_only(app, browser):
 
 # CSRF ---------------------------------------------------------------------------------------------
 
+
 def test_login_without_csrf_token_is_refused(browser):
     response = login(browser, USERS["participant"], csrf=False)
     assert response.status_code == 400
@@ -307,8 +313,9 @@ def test_login_without_csrf_token_is_refused(browser):
 
 
 def test_invitation_without_csrf_token_creates_nothing(admin, db):
-    response = admin.post("/brukere/inviter", {"email": "uten.token@nettverk.example", "role": "participant"},
-                          csrf=False)
+    response = admin.post(
+        "/brukere/inviter", {"email": "uten.token@nettverk.example", "role": "participant"}, csrf=False
+    )
     assert response.status_code == 400
     assert user(db, "uten.token@nettverk.example") is None
     assert outbox(db) == []
@@ -321,6 +328,7 @@ def test_logout_without_csrf_token_keeps_the_session(as_role):
 
 
 # Invitations --------------------------------------------------------------------------------------
+
 
 def test_invitation_creates_user_role_and_mail(admin, db):
     fosen = base_id(db, "fosen")
@@ -368,8 +376,9 @@ def test_invitation_link_works_only_once(browser, db, invited):
     email, link = invited
     browser.post(link, {"name": "Nora", "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert browser.get(link).status_code == 410
-    again = browser.post(link, {"name": "Nora", "password": "et annet langt passord",
-                                "confirm": "et annet langt passord"})
+    again = browser.post(
+        link, {"name": "Nora", "password": "et annet langt passord", "confirm": "et annet langt passord"}
+    )
     assert again.status_code == 410
     assert login(browser, email, NEW_PASSWORD).status_code == 302
 
@@ -416,8 +425,9 @@ def test_a_common_password_is_refused_at_the_invitation_and_nothing_saved(browse
 
 def test_a_password_built_on_ones_own_name_is_refused(as_role):
     browser = as_role("participant")  # Hanne Vikstrand
-    response = browser.post("/min-konto", {"current_password": DEMO_PASSWORD, "new_password": "vikstrand2026",
-                                           "confirm": "vikstrand2026"})
+    response = browser.post(
+        "/min-konto", {"current_password": DEMO_PASSWORD, "new_password": "vikstrand2026", "confirm": "vikstrand2026"}
+    )
     assert response.status_code == 422
     assert 'id="new_password-error"' in text(response) and TOO_EASY in text(response)
     browser.post("/logg-ut")
@@ -468,8 +478,10 @@ def test_inviting_an_existing_account_only_adds_the_role(admin, db):
     before = user(db, email).password_hash
     namsos = municipality_id(db, "5007")
     assert invite(admin, email, "municipality_contact", municipality_id=namsos).status_code == 302
-    assert {(r.role, r.municipality_id) for r in roles(db, email)} == {("participant", None),
-                                                                       ("municipality_contact", namsos)}
+    assert {(r.role, r.municipality_id) for r in roles(db, email)} == {
+        ("participant", None),
+        ("municipality_contact", namsos),
+    }
     [message] = outbox(db, email)
     assert message.subject == "Du har fått en ny rolle i nettverk"
     assert "/invitasjon/" not in message.body_text
@@ -486,16 +498,25 @@ def test_invitation_needs_a_valid_email(admin, db):
 
 # Who may invite whom ------------------------------------------------------------------------------
 
+
 def test_coordinator_invites_contact_in_own_base(as_role, db):
-    response = invite(as_role("coordinator"), "kontakt@namsos.example", "municipality_contact",
-                      municipality_id=municipality_id(db, "5007"))
+    response = invite(
+        as_role("coordinator"),
+        "kontakt@namsos.example",
+        "municipality_contact",
+        municipality_id=municipality_id(db, "5007"),
+    )
     assert response.status_code == 302
     assert [r.role for r in roles(db, "kontakt@namsos.example")] == ["municipality_contact"]
 
 
 def test_coordinator_cannot_invite_contact_outside_own_base(as_role, db):
-    response = invite(as_role("coordinator"), "kontakt@trondheim.example", "municipality_contact",
-                      municipality_id=municipality_id(db, "5001"))
+    response = invite(
+        as_role("coordinator"),
+        "kontakt@trondheim.example",
+        "municipality_contact",
+        municipality_id=municipality_id(db, "5001"),
+    )
     assert response.status_code == 403
     assert user(db, "kontakt@trondheim.example") is None
     assert outbox(db) == []
@@ -515,24 +536,34 @@ def test_coordinator_cannot_invite_an_admin(as_role, db):
 
 
 def test_service_leader_invites_staff_to_own_service(as_role, db):
-    response = invite(as_role("service_leader"), "ny.ansatt@fosen.example", "service_staff",
-                      service_id=service_id(db, "fosen-barnevern"))
+    response = invite(
+        as_role("service_leader"),
+        "ny.ansatt@fosen.example",
+        "service_staff",
+        service_id=service_id(db, "fosen-barnevern"),
+    )
     assert response.status_code == 302
     assert [(r.role, r.service_id) for r in roles(db, "ny.ansatt@fosen.example")] == [
-        ("service_staff", service_id(db, "fosen-barnevern"))]
+        ("service_staff", service_id(db, "fosen-barnevern"))
+    ]
 
 
 def test_service_leader_cannot_invite_staff_to_another_service(as_role, db):
-    response = invite(as_role("service_leader"), "ny.ansatt@innherred.example", "service_staff",
-                      service_id=service_id(db, "innherred-barnevern"))
+    response = invite(
+        as_role("service_leader"),
+        "ny.ansatt@innherred.example",
+        "service_staff",
+        service_id=service_id(db, "innherred-barnevern"),
+    )
     assert response.status_code == 403
     assert user(db, "ny.ansatt@innherred.example") is None
 
 
 def test_service_leader_cannot_add_a_role_to_the_admin(as_role, db):
     before = [(r.role, r.service_id) for r in roles(db, USERS["admin"])]
-    response = invite(as_role("service_leader"), USERS["admin"], "service_staff",
-                      service_id=service_id(db, "fosen-barnevern"))
+    response = invite(
+        as_role("service_leader"), USERS["admin"], "service_staff", service_id=service_id(db, "fosen-barnevern")
+    )
     assert response.status_code == 403
     assert "har allerede en konto med roller utenfor det du kan gi" in text(response)
     assert [(r.role, r.service_id) for r in roles(db, USERS["admin"])] == before
@@ -540,8 +571,12 @@ def test_service_leader_cannot_add_a_role_to_the_admin(as_role, db):
 
 
 def test_service_leader_cannot_add_a_role_to_another_services_staff(as_role, db):
-    response = invite(as_role("service_leader"), USERS["service_staff_namdal"], "service_leader",
-                      service_id=service_id(db, "fosen-barnevern"))
+    response = invite(
+        as_role("service_leader"),
+        USERS["service_staff_namdal"],
+        "service_leader",
+        service_id=service_id(db, "fosen-barnevern"),
+    )
     assert response.status_code == 403
     assert [r.role for r in roles(db, USERS["service_staff_namdal"])] == ["service_staff"]
 
@@ -551,7 +586,9 @@ def test_service_leader_adds_a_role_to_an_ordinary_participant(as_role, db):
     response = invite(as_role("service_leader"), USERS["participant"], "service_staff", service_id=fosen)
     assert response.status_code == 302
     assert sorted((r.role, r.service_id) for r in roles(db, USERS["participant"])) == [
-        ("participant", None), ("service_staff", fosen)]
+        ("participant", None),
+        ("service_staff", fosen),
+    ]
     [message] = outbox(db, USERS["participant"])
     assert message.subject == "Du har fått en ny rolle i nettverk"
 
@@ -570,6 +607,7 @@ def test_participant_may_not_invite(as_role, db):
 
 
 # Password reset -----------------------------------------------------------------------------------
+
 
 def test_reset_request_sends_a_link(browser, db):
     response = browser.post("/glemt-passord", {"email": USERS["participant"]}, follow_redirects=True)
@@ -629,10 +667,12 @@ def test_reset_unlocks_a_locked_account(browser, db):
 
 # Own account --------------------------------------------------------------------------------------
 
+
 def test_change_password_needs_the_current_one(as_role):
     browser = as_role("participant")
-    response = browser.post("/min-konto", {"current_password": WRONG_PASSWORD, "new_password": NEW_PASSWORD,
-                                           "confirm": NEW_PASSWORD})
+    response = browser.post(
+        "/min-konto", {"current_password": WRONG_PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert response.status_code == 422
     assert "Nåværende passord er feil." in text(response)
     browser.post("/logg-ut")
@@ -641,8 +681,9 @@ def test_change_password_needs_the_current_one(as_role):
 
 def test_change_password(as_role):
     browser = as_role("participant")
-    response = browser.post("/min-konto", {"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD,
-                                           "confirm": NEW_PASSWORD})
+    response = browser.post(
+        "/min-konto", {"current_password": DEMO_PASSWORD, "new_password": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert response.status_code == 302
     browser.post("/logg-ut")
     assert login(browser, USERS["participant"]).status_code == 401
@@ -652,13 +693,13 @@ def test_change_password(as_role):
 def test_password_may_not_be_the_email(as_role):
     browser = as_role("participant")
     email = USERS["participant"]
-    response = browser.post("/min-konto", {"current_password": DEMO_PASSWORD, "new_password": email,
-                                           "confirm": email})
+    response = browser.post("/min-konto", {"current_password": DEMO_PASSWORD, "new_password": email, "confirm": email})
     assert response.status_code == 422
     assert "Passordet kan ikke være e-postadressen din." in text(response)
 
 
 # The admin's user pages ---------------------------------------------------------------------------
+
 
 def test_admin_lists_users(admin):
     response = admin.get("/admin/brukere")
@@ -788,8 +829,10 @@ def test_password_reset_ends_other_sessions(app, as_role, db):
 
 def test_changing_password_keeps_this_session_and_ends_the_others(as_role):
     this, other = as_role("participant"), as_role("participant")
-    response = this.post("/min-konto", {"current_password": DEMO_PASSWORD, "new_password": "nytt passord 2026",
-                                        "confirm": "nytt passord 2026"})
+    response = this.post(
+        "/min-konto",
+        {"current_password": DEMO_PASSWORD, "new_password": "nytt passord 2026", "confirm": "nytt passord 2026"},
+    )
     assert response.status_code == 302
     assert this.get("/min-konto").status_code == 200
     assert other.get("/min-konto").status_code == 302

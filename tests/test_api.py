@@ -63,8 +63,9 @@ def event_id(db):
 
     day = to_oslo(utcnow()).date() + timedelta(days=30)
     fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    event = save_event(db, None, EventData(kind="fagdag", title="Fagdag", start_date=day, end_date=day,
-                                           all_day=True, base_id=fosen.id))
+    event = save_event(
+        db, None, EventData(kind="fagdag", title="Fagdag", start_date=day, end_date=day, all_day=True, base_id=fosen.id)
+    )
     publish_event(db, None, event)
     db.commit()
     return event.id
@@ -73,10 +74,13 @@ def event_id(db):
 def response_validator(document, path: str, method: str, status: str, content_type: str):
     """A JSON Schema validator for one documented response; $refs resolve within the document."""
     registry = Registry().with_resource(DOC_URI, DRAFT202012.create_resource(document))
-    pointer = "/".join(part.replace("~", "~0").replace("/", "~1")
-                       for part in ("paths", path, method, "responses", status, "content", content_type, "schema"))
-    return Draft202012Validator({"$ref": f"{DOC_URI}#/{pointer}"}, registry=registry,
-                                format_checker=Draft202012Validator.FORMAT_CHECKER)
+    pointer = "/".join(
+        part.replace("~", "~0").replace("/", "~1")
+        for part in ("paths", path, method, "responses", status, "content", content_type, "schema")
+    )
+    return Draft202012Validator(
+        {"$ref": f"{DOC_URI}#/{pointer}"}, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER
+    )
 
 
 def assert_matches(document, path, method, response):
@@ -101,6 +105,7 @@ def assert_problem(response, status: int):
 
 
 # The document ---------------------------------------------------------------------------------------
+
 
 def test_openapi_document_is_valid_openapi_3_1(browser):
     document = openapi_document(browser)
@@ -132,8 +137,9 @@ def test_every_documented_operation_answers(browser, event_id):
                 assert response.status_code in (401, 404), f"GET {url}: {response.status_code}"
                 assert_matches(document, path, method, response)
             else:
-                response = browser.client.open(url, method=method.upper(),
-                                               headers={"X-CSRFToken": browser.csrf_token()})
+                response = browser.client.open(
+                    url, method=method.upper(), headers={"X-CSRFToken": browser.csrf_token()}
+                )
                 assert response.status_code == 401, f"{method.upper()} {url}: {response.status_code}"
                 assert_matches(document, path, method, response)
 
@@ -153,12 +159,15 @@ def test_every_200_response_matches_its_documented_schema(browser, event_id):
             assert_matches(document, path, method, response)
 
 
-@pytest.mark.parametrize(("path", "url", "status"), [
-    ("/api/v1/bases/{slug}", "/api/v1/bases/finnes-ikke", 404),
-    ("/api/v1/municipalities/{number}", "/api/v1/municipalities/9999", 404),
-    ("/api/v1/services/{slug}", "/api/v1/services/finnes-ikke", 404),
-    ("/api/v1/services", "/api/v1/services?kind=trolldom", 400),
-])
+@pytest.mark.parametrize(
+    ("path", "url", "status"),
+    [
+        ("/api/v1/bases/{slug}", "/api/v1/bases/finnes-ikke", 404),
+        ("/api/v1/municipalities/{number}", "/api/v1/municipalities/9999", 404),
+        ("/api/v1/services/{slug}", "/api/v1/services/finnes-ikke", 404),
+        ("/api/v1/services", "/api/v1/services?kind=trolldom", 400),
+    ],
+)
 def test_error_responses_are_documented_problems(browser, path, url, status):
     response = browser.get(url)
     assert_problem(response, status)
@@ -174,6 +183,7 @@ def test_schema_validation_catches_a_wrong_response(browser):
 
 
 # Content --------------------------------------------------------------------------------------------
+
 
 def test_bases_list_fosen_with_member_count(browser):
     items = browser.get("/api/v1/bases").get_json()["items"]
@@ -194,7 +204,10 @@ def test_municipality_shows_what_it_was_merged_from(browser):
     merged_from = {m["number"]: m for m in body["merged_from"]}
     assert set(merged_from) == {"5011", "1571", "5012"}
     assert (merged_from["5011"]["name"], merged_from["1571"]["name"], merged_from["5012"]["name"]) == (
-        "Hemne", "Halsa", "Snillfjord")
+        "Hemne",
+        "Halsa",
+        "Snillfjord",
+    )
     assert merged_from["5012"]["partial"] is True
     assert merged_from["5011"]["partial"] is False
     assert all(m["current"] is False and m["effective_date"] == "2020-01-01" for m in merged_from.values())
@@ -239,9 +252,15 @@ def test_service_lists_what_it_serves(browser):
     assert {m["number"] for m in body["serves"]} == {"5054", "5020"}
 
 
-@pytest.mark.parametrize("url", [
-    "/api/v1/bases/finnes-ikke", "/api/v1/municipalities/9999", "/api/v1/services/finnes-ikke", "/api/v1/nope",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/bases/finnes-ikke",
+        "/api/v1/municipalities/9999",
+        "/api/v1/services/finnes-ikke",
+        "/api/v1/nope",
+    ],
+)
 def test_unknown_things_are_404_problems_not_html(browser, url):
     body = assert_problem(browser.get(url), 404)
     assert body["instance"] == url

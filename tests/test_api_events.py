@@ -20,6 +20,7 @@ SOON = to_oslo(utcnow()).date() + timedelta(days=40)
 
 # Setting up -----------------------------------------------------------------------------------------
 
+
 def _id(db, model, **where):
     column, value = next(iter(where.items()))
     return db.exec(select(model).where(getattr(model, column) == value)).one().id
@@ -35,8 +36,15 @@ def municipality_id(db, number):
 
 def make_event(db, title, publish=True, day=SOON, **fields):
     """An event through the real operations: a fagdag for Fosen 09.00–15.30 on `day` unless told otherwise."""
-    data = {"kind": "fagdag", "start_date": day, "end_date": day, "start_time": time(9, 0), "end_time": time(15, 30),
-            "base_id": base_id(db, "fosen"), **fields}
+    data = {
+        "kind": "fagdag",
+        "start_date": day,
+        "end_date": day,
+        "start_time": time(9, 0),
+        "end_time": time(15, 30),
+        "base_id": base_id(db, "fosen"),
+        **fields,
+    }
     event = save_event(db, None, EventData(title=title, **data))
     if publish:
         publish_event(db, None, event)
@@ -76,6 +84,7 @@ def registrations(db, event):
 
 # Listing and visibility -----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def statuses(db):
     """One event in each status, all for Fosen."""
@@ -90,8 +99,10 @@ def statuses(db):
 def test_anonymous_sees_published_cancelled_and_held_but_no_drafts(browser, statuses):
     items = browser.get("/api/v1/events").get_json()["items"]
     assert {(i["title"], i["status"], i["status_label"]) for i in items} == {
-        ("Publisert", "published", "Publisert"), ("Avlyst", "cancelled", "Avlyst"),
-        ("Gjennomført", "held", "Gjennomført")}
+        ("Publisert", "published", "Publisert"),
+        ("Avlyst", "cancelled", "Avlyst"),
+        ("Gjennomført", "held", "Gjennomført"),
+    }
     assert [i["title"] for i in items] == ["Gjennomført", "Publisert", "Avlyst"]  # by start, then id
 
 
@@ -102,19 +113,23 @@ def drafts(db):
     return {
         "fosen": make_event(db, "Utkast Fosen", publish=False).id,
         "namdalen": make_event(db, "Utkast Namdalen", publish=False, base_id=base_id(db, "namdalen")).id,
-        "network": make_event(db, "Utkast nettverk", publish=False, base_id=None, network_id=bti.id,
-                              kind="nettverksmote").id,
+        "network": make_event(
+            db, "Utkast nettverk", publish=False, base_id=None, network_id=bti.id, kind="nettverksmote"
+        ).id,
         "published": make_event(db, "Publisert Namdalen", base_id=base_id(db, "namdalen")).id,
     }
 
 
-@pytest.mark.parametrize(("role", "visible"), [
-    (None, {"published"}),
-    ("participant", {"published"}),
-    ("coordinator_fosen", {"published", "fosen", "network"}),
-    ("coordinator", {"published", "namdalen"}),
-    ("admin", {"published", "fosen", "namdalen", "network"}),
-])
+@pytest.mark.parametrize(
+    ("role", "visible"),
+    [
+        (None, {"published"}),
+        ("participant", {"published"}),
+        ("coordinator_fosen", {"published", "fosen", "network"}),
+        ("coordinator", {"published", "namdalen"}),
+        ("admin", {"published", "fosen", "namdalen", "network"}),
+    ],
+)
 def test_drafts_are_listed_only_for_those_who_plan_them(as_role, drafts, role, visible):
     browser = as_role(role)
     listed = {item["id"] for item in browser.get("/api/v1/events").get_json()["items"]}
@@ -133,31 +148,42 @@ def test_a_hidden_draft_looks_like_an_event_that_does_not_exist(browser, drafts)
 
 # Filters --------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def spread(db):
     """Events across bases, a network, host municipalities (one merged away) and kinds."""
     bti = make_network(db, "bti-innherred", "BTI-nettverk Innherred", ["innherred"])
     make_event(db, "Fosen fagdag", host_municipality_id=municipality_id(db, "5054"))
     make_event(db, "Rissa før sammenslåingen", host_municipality_id=municipality_id(db, "1624"), kind="kurs")
-    make_event(db, "Namdalen samling", base_id=base_id(db, "namdalen"), kind="samling",
-               host_municipality_id=municipality_id(db, "5007"))
+    make_event(
+        db,
+        "Namdalen samling",
+        base_id=base_id(db, "namdalen"),
+        kind="samling",
+        host_municipality_id=municipality_id(db, "5007"),
+    )
     make_event(db, "BTI-møte Innherred", base_id=None, network_id=bti.id, kind="nettverksmote")
     make_event(db, "Innherred fagdag", base_id=base_id(db, "innherred"))
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    ("base=fosen", {"Fosen fagdag", "Rissa før sammenslåingen"}),
-    ("base=innherred", {"BTI-møte Innherred", "Innherred fagdag"}),  # the base's network meets too
-    ("network=bti-innherred", {"BTI-møte Innherred"}),
-    ("municipality=5054", {"Fosen fagdag", "Rissa før sammenslåingen"}),  # Rissa (1624) became Indre Fosen
-    ("municipality=1624", {"Rissa før sammenslåingen"}),
-    ("municipality=5007", {"Namdalen samling"}),
-    ("kind=samling", {"Namdalen samling"}),
-    ("kind=fagdag&base=fosen", {"Fosen fagdag"}),
-    ("base=namdalen&kind=fagdag", set()),
-    ("base=&kind=", {"Fosen fagdag", "Rissa før sammenslåingen", "Namdalen samling", "BTI-møte Innherred",
-                     "Innherred fagdag"}),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("base=fosen", {"Fosen fagdag", "Rissa før sammenslåingen"}),
+        ("base=innherred", {"BTI-møte Innherred", "Innherred fagdag"}),  # the base's network meets too
+        ("network=bti-innherred", {"BTI-møte Innherred"}),
+        ("municipality=5054", {"Fosen fagdag", "Rissa før sammenslåingen"}),  # Rissa (1624) became Indre Fosen
+        ("municipality=1624", {"Rissa før sammenslåingen"}),
+        ("municipality=5007", {"Namdalen samling"}),
+        ("kind=samling", {"Namdalen samling"}),
+        ("kind=fagdag&base=fosen", {"Fosen fagdag"}),
+        ("base=namdalen&kind=fagdag", set()),
+        (
+            "base=&kind=",
+            {"Fosen fagdag", "Rissa før sammenslåingen", "Namdalen samling", "BTI-møte Innherred", "Innherred fagdag"},
+        ),
+    ],
+)
 def test_filters(browser, spread, query, expected):
     assert set(titles(browser.get(f"/api/v1/events?{query}"))) == expected
 
@@ -167,34 +193,46 @@ def around_midnight(db):
     """Events around the Oslo days of 9–11 March 2027 (winter time, UTC+1)."""
     make_event(db, "Sent 9. mars", day=date(2027, 3, 9), start_time=time(22, 0), end_time=time(23, 30))
     make_event(db, "Tidlig 10. mars", day=date(2027, 3, 10), start_time=time(0, 30), end_time=time(1, 0))
-    make_event(db, "Over natten 10.–11. mars", start_date=date(2027, 3, 10), end_date=date(2027, 3, 11),
-               start_time=time(20, 0), end_time=time(10, 0))
+    make_event(
+        db,
+        "Over natten 10.–11. mars",
+        start_date=date(2027, 3, 10),
+        end_date=date(2027, 3, 11),
+        start_time=time(20, 0),
+        end_time=time(10, 0),
+    )
     make_event(db, "Heldag 11. mars", day=date(2027, 3, 11), all_day=True, start_time=None, end_time=None)
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    # 00.30 Oslo on 10 March is still 9 March in UTC: the filter goes by Oslo days.
-    ("from=2027-03-10&to=2027-03-10", {"Tidlig 10. mars", "Over natten 10.–11. mars"}),
-    ("to=2027-03-09", {"Sent 9. mars"}),
-    ("from=2027-03-11", {"Over natten 10.–11. mars", "Heldag 11. mars"}),
-    ("from=2027-03-12", set()),
-    ("to=2027-03-08", set()),
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # 00.30 Oslo on 10 March is still 9 March in UTC: the filter goes by Oslo days.
+        ("from=2027-03-10&to=2027-03-10", {"Tidlig 10. mars", "Over natten 10.–11. mars"}),
+        ("to=2027-03-09", {"Sent 9. mars"}),
+        ("from=2027-03-11", {"Over natten 10.–11. mars", "Heldag 11. mars"}),
+        ("from=2027-03-12", set()),
+        ("to=2027-03-08", set()),
+    ],
+)
 def test_from_and_to_are_oslo_days_and_include_events_going_on(browser, around_midnight, query, expected):
     assert set(titles(browser.get(f"/api/v1/events?{query}"))) == expected
 
 
-@pytest.mark.parametrize(("query", "words"), [
-    ("base=finnes-ikke", "Ukjent kompetansebase «finnes-ikke»"),
-    ("network=finnes-ikke", "Ukjent nettverk «finnes-ikke»"),
-    ("municipality=12", "fire sifre"),
-    ("municipality=9999", "Ukjent kommunenummer «9999»"),
-    ("kind=trolldom", "Ukjent type arrangement «trolldom»"),
-    ("from=10.03.2027", "«from» må være en dato"),
-    ("from=2027-02-30", "«from» må være en dato"),
-    ("to=9999-12-31", "«to» må være en dato"),
-    ("from=2027-03-10&to=2027-03-09", "kan ikke være før"),
-])
+@pytest.mark.parametrize(
+    ("query", "words"),
+    [
+        ("base=finnes-ikke", "Ukjent kompetansebase «finnes-ikke»"),
+        ("network=finnes-ikke", "Ukjent nettverk «finnes-ikke»"),
+        ("municipality=12", "fire sifre"),
+        ("municipality=9999", "Ukjent kommunenummer «9999»"),
+        ("kind=trolldom", "Ukjent type arrangement «trolldom»"),
+        ("from=10.03.2027", "«from» må være en dato"),
+        ("from=2027-02-30", "«from» må være en dato"),
+        ("to=9999-12-31", "«to» må være en dato"),
+        ("from=2027-03-10&to=2027-03-09", "kan ikke være før"),
+    ],
+)
 def test_invalid_filters_are_400_problems_in_norwegian(browser, query, words):
     response = browser.get(f"/api/v1/events?{query}")
     body = assert_problem(response, 400)
@@ -225,13 +263,27 @@ def test_the_list_costs_the_same_number_of_queries_for_many_events(app, as_role,
     make_event(db, "Første", capacity=5, host_municipality_id=municipality_id(db, "5054"))
     one = queries_for_list()
     for n in range(8):
-        make_event(db, f"Utkast {n}", publish=n % 2 == 0, network_id=network.id, capacity=n + 1,
-                   venue_municipality_id=municipality_id(db, "5020"))
+        make_event(
+            db,
+            f"Utkast {n}",
+            publish=n % 2 == 0,
+            network_id=network.id,
+            capacity=n + 1,
+            venue_municipality_id=municipality_id(db, "5020"),
+        )
     assert queries_for_list() == one
 
 
-@pytest.mark.parametrize("url", ["/api/v1/events?base=a%00b", "/api/v1/events?network=a%00b",
-                                 "/api/v1/events?a%00b=1", "/api/v1/bases/a%00b", "/api/v1/services/a%00b"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/events?base=a%00b",
+        "/api/v1/events?network=a%00b",
+        "/api/v1/events?a%00b=1",
+        "/api/v1/bases/a%00b",
+        "/api/v1/services/a%00b",
+    ],
+)
 def test_a_nul_character_is_a_400_problem_not_a_database_error(browser, url):
     """PostgreSQL refuses NUL in text; the API refuses it first."""
     assert "ugyldig tegn" in assert_problem(browser.get(url), 400)["detail"]
@@ -239,29 +291,54 @@ def test_a_nul_character_is_a_400_problem_not_a_database_error(browser, url):
 
 # What an event looks like ---------------------------------------------------------------------------
 
+
 def test_times_are_oslo_with_offset_across_daylight_saving(browser, db):
     winter = make_event(db, "Vinter", day=date(2027, 3, 9))
     summer = make_event(db, "Sommer", day=date(2027, 6, 8))
     # The last Sunday of March 2027: the clock goes from 02.00 to 03.00, so the day is 23 hours long.
     dst_day = make_event(db, "Sommertid", day=date(2027, 3, 28), all_day=True, start_time=None, end_time=None)
-    two_days = make_event(db, "To dager i oktober", start_date=date(2027, 10, 30), end_date=date(2027, 10, 31),
-                          all_day=True, start_time=None, end_time=None)
+    two_days = make_event(
+        db,
+        "To dager i oktober",
+        start_date=date(2027, 10, 30),
+        end_date=date(2027, 10, 31),
+        all_day=True,
+        start_time=None,
+        end_time=None,
+    )
     got = {e["id"]: e for e in browser.get("/api/v1/events").get_json()["items"]}
     assert (got[winter.id]["starts_at"], got[winter.id]["ends_at"], got[winter.id]["all_day"]) == (
-        "2027-03-09T09:00:00+01:00", "2027-03-09T15:30:00+01:00", False)
+        "2027-03-09T09:00:00+01:00",
+        "2027-03-09T15:30:00+01:00",
+        False,
+    )
     assert (got[summer.id]["starts_at"], got[summer.id]["ends_at"]) == (
-        "2027-06-08T09:00:00+02:00", "2027-06-08T15:30:00+02:00")
+        "2027-06-08T09:00:00+02:00",
+        "2027-06-08T15:30:00+02:00",
+    )
     assert (got[dst_day.id]["starts_at"], got[dst_day.id]["ends_at"], got[dst_day.id]["all_day"]) == (
-        "2027-03-28T00:00:00+01:00", "2027-03-29T00:00:00+02:00", True)
+        "2027-03-28T00:00:00+01:00",
+        "2027-03-29T00:00:00+02:00",
+        True,
+    )
     assert (got[two_days.id]["starts_at"], got[two_days.id]["ends_at"]) == (
-        "2027-10-30T00:00:00+02:00", "2027-11-01T00:00:00+01:00")
+        "2027-10-30T00:00:00+02:00",
+        "2027-11-01T00:00:00+01:00",
+    )
 
 
 def test_event_detail_has_programme_counts_and_places_but_no_participants(as_role, db):
-    event = make_event(db, "Fagdag om BTI", capacity=10, description="**Velkommen**",
-                       host_municipality_id=municipality_id(db, "5054"), venue_name="Rissa kulturhus",
-                       venue_address="Rådhusveien 1", venue_municipality_id=municipality_id(db, "5054"),
-                       programme=[("09.00", "Velkommen", "Torstein Hofstad"), ("10.00", "BTI i praksis", "")])
+    event = make_event(
+        db,
+        "Fagdag om BTI",
+        capacity=10,
+        description="**Velkommen**",
+        host_municipality_id=municipality_id(db, "5054"),
+        venue_name="Rissa kulturhus",
+        venue_address="Rådhusveien 1",
+        venue_municipality_id=municipality_id(db, "5054"),
+        programme=[("09.00", "Velkommen", "Torstein Hofstad"), ("10.00", "BTI i praksis", "")],
+    )
     db.add(Registration(event_id=event.id, name="Kari Hemmelig", email="kari@hemmelig.example", status=CONFIRMED))
     db.add(Registration(event_id=event.id, name="Ola Venter", email="ola@hemmelig.example", status=WAITLISTED))
     db.commit()
@@ -271,12 +348,17 @@ def test_event_detail_has_programme_counts_and_places_but_no_participants(as_rol
     body = response.get_json()
     assert body["title"] == "Fagdag om BTI"
     assert body["description"] == "**Velkommen**"
-    assert body["programme"] == [{"starts": "09.00", "title": "Velkommen", "speaker": "Torstein Hofstad"},
-                                 {"starts": "10.00", "title": "BTI i praksis", "speaker": ""}]
+    assert body["programme"] == [
+        {"starts": "09.00", "title": "Velkommen", "speaker": "Torstein Hofstad"},
+        {"starts": "10.00", "title": "BTI i praksis", "speaker": ""},
+    ]
     assert body["base"] == {"slug": "fosen", "name": "Fosen"}
     assert body["host_municipality"]["number"] == "5054"
-    assert body["venue"] == {"name": "Rissa kulturhus", "address": "Rådhusveien 1",
-                             "municipality": {"number": "5054", "name": "Indre Fosen", "sami_name": None}}
+    assert body["venue"] == {
+        "name": "Rissa kulturhus",
+        "address": "Rådhusveien 1",
+        "municipality": {"number": "5054", "name": "Indre Fosen", "sami_name": None},
+    }
     assert body["counts"] == {"confirmed": 1, "waitlisted": 1}
     assert (body["capacity"], body["seats_left"]) == (10, 9)
     assert body["registration"]["open"] is True and body["registration"]["closed_reason"] is None
@@ -306,11 +388,19 @@ def test_closed_registration_shows_the_reason(browser, db):
 
 # Networks -------------------------------------------------------------------------------------------
 
+
 def test_networks_with_bases_cadence_and_no_members(browser, db):
-    network = make_network(db, "bti-innherred", "BTI-nettverk Innherred", ["innherred", "namdalen"],
-                           cadence="FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU", cadence_start=date(2027, 1, 1),
-                           meeting_start=time(9, 30), meeting_minutes=150,
-                           host_municipality_id=municipality_id(db, "5006"))
+    network = make_network(
+        db,
+        "bti-innherred",
+        "BTI-nettverk Innherred",
+        ["innherred", "namdalen"],
+        cadence="FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU",
+        cadence_start=date(2027, 1, 1),
+        meeting_start=time(9, 30),
+        meeting_minutes=150,
+        host_municipality_id=municipality_id(db, "5006"),
+    )
     make_network(db, "ledere-fosen", "Barnevernledernettverk Fosen", ["fosen"], kind="ledere")
     db.add(NetworkMember(network_id=network.id, user_id=user_id(db, "participant"), joined_on=date(2026, 1, 1)))
     db.commit()
@@ -321,8 +411,12 @@ def test_networks_with_bases_cadence_and_no_members(browser, db):
     assert bti["name"] == "BTI-nettverk Innherred"
     assert bti["kind"] == "bti" and bti["kind_label"] == "BTI-nettverk"
     assert bti["bases"] == [{"slug": "innherred", "name": "Innherred"}, {"slug": "namdalen", "name": "Namdalen"}]
-    assert bti["cadence"] == {"rule": "FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU", "starts_on": "2027-01-01",
-                              "meeting_start": "09:30", "meeting_minutes": 150}
+    assert bti["cadence"] == {
+        "rule": "FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU",
+        "starts_on": "2027-01-01",
+        "meeting_start": "09:30",
+        "meeting_minutes": 150,
+    }
     assert bti["host_municipality"]["number"] == "5006"
     assert bti["member_count"] == 1
     assert items["ledere-fosen"]["cadence"]["rule"] is None
@@ -341,8 +435,9 @@ def test_register_confirmed_then_waitlisted_when_full(as_role, db):
     url = REGISTRATION.format(event_id=event.id)
     document = openapi_document(first)
 
-    response = call(first, "POST", url, {"municipality": "5007", "role": "Helsesykepleier", "dietary": "Nøtter",
-                                         "lunch": True})
+    response = call(
+        first, "POST", url, {"municipality": "5007", "role": "Helsesykepleier", "dietary": "Nøtter", "lunch": True}
+    )
     assert response.status_code == 201, response.get_data(as_text=True)
     assert_matches(document, REGISTRATION, "post", response)
     assert response.get_json()["status"] == "confirmed"
@@ -356,7 +451,11 @@ def test_register_confirmed_then_waitlisted_when_full(as_role, db):
     mine = stored[USERS["participant"]]
     assert (mine.status, mine.user_id, mine.name) == (CONFIRMED, user_id(db, "participant"), "Hanne Vikstrand")
     assert (mine.municipality_id, mine.role, mine.dietary, mine.lunch) == (
-        municipality_id(db, "5007"), "Helsesykepleier", "Nøtter", True)
+        municipality_id(db, "5007"),
+        "Helsesykepleier",
+        "Nøtter",
+        True,
+    )
     assert stored[USERS["coordinator_fosen"]].status == WAITLISTED
 
     detail = first.get(f"/api/v1/events/{event.id}").get_json()
@@ -464,17 +563,20 @@ def test_base_only_event_needs_a_member_municipality(as_role, db):
     assert call(browser, "POST", url, {"municipality": "5054"}).get_json()["status"] == "confirmed"
 
 
-@pytest.mark.parametrize(("body", "status", "words"), [
-    ({"municipality": "9999"}, 422, "Ukjent kommunenummer «9999»"),
-    ({"municipality": "1624"}, 422, "ikke lenger en kommune"),
-    ({"municipality": 5054}, 422, "fire sifre"),
-    ({"lunch": "ja"}, 422, "«lunch» må være true, false eller null"),
-    ({"role": ["a"]}, 422, "«role» må være tekst"),
-    ({"dietary": "x" * 301}, 422, "høyst 300 tegn"),
-    ({"role": "Lærer\u0000"}, 422, "kontrolltegn"),
-    ({"municipality_id": 5}, 422, "Ukjente felt: municipality_id"),
-    ([1, 2], 400, "JSON-objekt"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "words"),
+    [
+        ({"municipality": "9999"}, 422, "Ukjent kommunenummer «9999»"),
+        ({"municipality": "1624"}, 422, "ikke lenger en kommune"),
+        ({"municipality": 5054}, 422, "fire sifre"),
+        ({"lunch": "ja"}, 422, "«lunch» må være true, false eller null"),
+        ({"role": ["a"]}, 422, "«role» må være tekst"),
+        ({"dietary": "x" * 301}, 422, "høyst 300 tegn"),
+        ({"role": "Lærer\u0000"}, 422, "kontrolltegn"),
+        ({"municipality_id": 5}, 422, "Ukjente felt: municipality_id"),
+        ([1, 2], 400, "JSON-objekt"),
+    ],
+)
 def test_bad_registration_bodies_are_problems_and_save_nothing(as_role, db, body, status, words):
     event = make_event(db, "Feil innhold", ask_dietary=True, ask_lunch=True)
     browser = as_role("participant")

@@ -70,6 +70,7 @@ def login(app, db):
         browser = Browser(app.test_client())
         browser.login(user.email)
         return browser
+
     return make
 
 
@@ -92,12 +93,16 @@ def audit_rows(db, action):
 
 # The list ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("key", "expected"), [
-    ("service_staff", ("sent", "draft", "started", "waiting")),
-    ("service_leader", ("sent", "draft", "started", "waiting")),
-    ("provider", ("sent", "started", "waiting", "namdal")),  # to the team's tiltak, not the draft
-    ("service_staff_namdal", ("namdal", "own_team")),
-])
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("service_staff", ("sent", "draft", "started", "waiting")),
+        ("service_leader", ("sent", "draft", "started", "waiting")),
+        ("provider", ("sent", "started", "waiting", "namdal")),  # to the team's tiltak, not the draft
+        ("service_staff_namdal", ("namdal", "own_team")),
+    ],
+)
 def test_the_list_is_exactly_what_the_pages_show(world, login, key, expected):
     browser = login(key)
     items = listed(browser)
@@ -142,7 +147,10 @@ def test_list_items_carry_content_dates_and_the_callers_actions(world, login):
     assert sender[world["referrals"]["draft"].public_id]["allowed_actions"] == ["send", "withdraw"]
     started = sender[world["referrals"]["started"].public_id]
     assert (started["status"], started["children_count"], started["child_birth_years"]) == (
-        "in_progress", 2, [2016, 2017])
+        "in_progress",
+        2,
+        [2016, 2017],
+    )
     assert started["accepted_at"] and started["started_at"]
 
     provider = listed(login("provider"))
@@ -164,8 +172,9 @@ def test_every_listed_referral_is_audited_as_listed(world, db, login):
     listed(login("service_staff"))
     rows = audit_rows(db, "listed")
     per = one(db, User, email=USERS["service_staff"])
-    assert {row.referral_id for row in rows} == {world["referrals"][n].id for n in ("sent", "draft", "started",
-                                                                                     "waiting")}
+    assert {row.referral_id for row in rows} == {
+        world["referrals"][n].id for n in ("sent", "draft", "started", "waiting")
+    }
     assert {row.actor_id for row in rows} == {per.id}
     assert {row.actor_service_id for row in rows} == {one(db, Service, slug="fosen-barnevern").id}
     listed(login("provider"))
@@ -182,11 +191,17 @@ def test_refused_lists_write_no_audit_rows(world, db, login):
 
 # One referral -----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("key", "status"), [
-    ("service_staff", 200), ("service_leader", 200), ("provider", 200),
-    ("service_staff_namdal", 404),  # another service's staff
-    *((key, 404) for key in NOT_READERS),
-])
+
+@pytest.mark.parametrize(
+    ("key", "status"),
+    [
+        ("service_staff", 200),
+        ("service_leader", 200),
+        ("provider", 200),
+        ("service_staff_namdal", 404),  # another service's staff
+        *((key, 404) for key in NOT_READERS),
+    ],
+)
 def test_a_referral_is_seen_by_its_two_sides_and_is_404_for_everyone_else(world, login, key, status):
     browser = login(key)
     url = f"/api/v1/referrals/{world['referrals']['sent'].public_id}"
@@ -200,7 +215,8 @@ def test_a_referral_is_seen_by_its_two_sides_and_is_404_for_everyone_else(world,
     unknown = browser.get("/api/v1/referrals/finnes-ikke-i-det-hele-tatt")
     assert_problem(response, 404)
     assert {k: v for k, v in response.get_json().items() if k != "instance"} == {
-        k: v for k, v in unknown.get_json().items() if k != "instance"}
+        k: v for k, v in unknown.get_json().items() if k != "instance"
+    }
     assert NEED_FOSEN not in text and "FOSEN-2026" not in text and "Indre Fosen" not in text
 
 
@@ -217,11 +233,13 @@ def test_the_detail_has_consent_and_history_and_is_audited_as_viewed(world, db, 
     assert body["consent"] == {"given": True, "date": "2026-08-31", "form": "skriftlig", "form_label": "Skriftlig"}
     # (The test clock moves the later steps back in time; the draft step keeps the real time.)
     assert sorted(step["to_status"] for step in body["history"]) == sorted(
-        ["draft", "sent", "received", "accepted", "in_progress"])
+        ["draft", "sent", "received", "accepted", "in_progress"]
+    )
     assert body["case_reference"] == "FOSEN-2026-3"
     rows = audit_rows(db, "viewed")
     assert [(row.referral_id, row.actor_id, row.actor_service_id) for row in rows] == [
-        (referral.id, one(db, User, email=USERS["provider"]).id, one(db, Service, slug="innherred-barnevern").id)]
+        (referral.id, one(db, User, email=USERS["provider"]).id, one(db, Service, slug="innherred-barnevern").id)
+    ]
     login("service_staff_namdal").get(f"/api/v1/referrals/{referral.public_id}")  # refused: not audited
     assert len(audit_rows(db, "viewed")) == 1
 
@@ -233,10 +251,15 @@ def test_erased_content_is_null(world, db, clock, login):
     db.commit()
     body = login("service_staff").get(f"/api/v1/referrals/{referral.public_id}").get_json()
     assert (body["case_reference"], body["need"], body["content_erased"], body["status"]) == (
-        None, None, True, "withdrawn")
+        None,
+        None,
+        True,
+        "withdrawn",
+    )
 
 
 # The catalog ------------------------------------------------------------------------------------
+
 
 def test_the_catalog_lists_load_waiting_and_estimated_waiting_weeks(world, login):
     browser = login("participant")
@@ -252,11 +275,14 @@ def test_the_catalog_lists_load_waiting_and_estimated_waiting_weeks(world, login
     assert NEED_FOSEN not in browser.get("/api/v1/interventions").get_data(as_text=True)
 
 
-@pytest.mark.parametrize(("query", "check"), [
-    ("?base=fosen", lambda item: item["base"]["slug"] == "fosen"),
-    ("?method=foreldreveiledning", lambda item: item["method"] == "foreldreveiledning"),
-    ("?q=api-tiltak", lambda item: item["name"].startswith("API-tiltak")),
-])
+@pytest.mark.parametrize(
+    ("query", "check"),
+    [
+        ("?base=fosen", lambda item: item["base"]["slug"] == "fosen"),
+        ("?method=foreldreveiledning", lambda item: item["method"] == "foreldreveiledning"),
+        ("?q=api-tiltak", lambda item: item["name"].startswith("API-tiltak")),
+    ],
+)
 def test_the_catalog_filters(world, login, query, check):
     items = login("service_staff").get("/api/v1/interventions" + query).get_json()["items"]
     assert items and all(check(item) for item in items)
@@ -264,11 +290,14 @@ def test_the_catalog_filters(world, login, query, check):
         assert len(items) == 3
 
 
-@pytest.mark.parametrize(("query", "detail"), [
-    ("?base=finnes-ikke", "Ukjent kompetansebase «finnes-ikke»"),
-    ("?method=trolldom", "Ukjent metode «trolldom»"),
-    ("?q=" + "x" * 101, "«q» kan ha høyst 100 tegn."),
-])
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [
+        ("?base=finnes-ikke", "Ukjent kompetansebase «finnes-ikke»"),
+        ("?method=trolldom", "Ukjent metode «trolldom»"),
+        ("?q=" + "x" * 101, "«q» kan ha høyst 100 tegn."),
+    ],
+)
 def test_bad_catalog_filters_are_400_problems(login, query, detail):
     browser = login("participant")
     response = browser.get("/api/v1/interventions" + query)
@@ -285,6 +314,7 @@ def test_one_tiltak_lists_the_municipalities_that_may_request_it(world, login):
 
 
 # The OpenAPI document, logged in --------------------------------------------------------------------
+
 
 def test_every_operation_that_needs_a_login_answers_200_as_documented(app, db, world, login):
     """The half of test_api.py's checks that needs a login: each such read, by someone who may make it."""

@@ -38,8 +38,9 @@ def fresh_database(database_url):
 
 def script(name: str, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NETTVERK_ENV": "development", **env}
-    result = subprocess.run([str(ROOT / "scripts" / name), *args], env=environment, capture_output=True, text=True,
-                            timeout=300, check=False)
+    result = subprocess.run(
+        [str(ROOT / "scripts" / name), *args], env=environment, capture_output=True, text=True, timeout=300, check=False
+    )
     assert result.returncode == 0, result.stderr
     return result
 
@@ -47,8 +48,10 @@ def script(name: str, *args: str, **env: str) -> subprocess.CompletedProcess:
 def row_counts(url: str) -> dict[str, int]:
     engine = create_engine(url)
     with engine.connect() as connection:
-        counts = {table: connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()  # noqa: S608
-                  for table in inspect(connection).get_table_names()}
+        counts = {
+            table: connection.execute(text(f'SELECT count(*) FROM "{table}"')).scalar_one()  # noqa: S608
+            for table in inspect(connection).get_table_names()
+        }
     engine.dispose()
     return counts
 
@@ -67,14 +70,23 @@ def test_backup_and_restore_drill(app, db, as_role, database_url, fresh_database
     before = row_counts(database_url)
     assert before["material_version"] == 1 and before["referral"] >= 1 and before["user_account"] > 0
 
-    script("backup", str(tmp_path / "kopier"), NETTVERK_DATABASE_URL=database_url,
-           NETTVERK_MATERIALS_DIR=app.config["MATERIALS_DIR"])
+    script(
+        "backup",
+        str(tmp_path / "kopier"),
+        NETTVERK_DATABASE_URL=database_url,
+        NETTVERK_MATERIALS_DIR=app.config["MATERIALS_DIR"],
+    )
     (backup,) = (tmp_path / "kopier").iterdir()
     assert {p.name for p in backup.iterdir()} == {"database.dump", "materials.tar", "SHA256SUMS"}
 
     restored_dir = tmp_path / "gjenopprettet"
-    result = script("restore", str(backup), NETTVERK_DATABASE_URL=fresh_database,
-                    NETTVERK_MATERIALS_DIR=str(restored_dir), NETTVERK_BIN=str(BIN / "nettverk"))
+    result = script(
+        "restore",
+        str(backup),
+        NETTVERK_DATABASE_URL=fresh_database,
+        NETTVERK_MATERIALS_DIR=str(restored_dir),
+        NETTVERK_BIN=str(BIN / "nettverk"),
+    )
     assert "filer som mangler: 0" in result.stdout
 
     after = row_counts(fresh_database)
@@ -83,8 +95,9 @@ def test_backup_and_restore_drill(app, db, as_role, database_url, fresh_database
     assert (restored_dir / stored[:2] / stored).read_bytes() == original
     engine = create_engine(fresh_database)
     with engine.connect() as connection:
-        need, erased = connection.execute(text("SELECT need, content_erased_at FROM referral WHERE id = :id"),
-                                          {"id": old.id}).one()
+        need, erased = connection.execute(
+            text("SELECT need, content_erased_at FROM referral WHERE id = :id"), {"id": old.id}
+        ).one()
     engine.dispose()
     assert (need, erased is not None) == ("", True)
     db.expire_all()
@@ -92,13 +105,26 @@ def test_backup_and_restore_drill(app, db, as_role, database_url, fresh_database
 
 
 def test_restore_refuses_a_database_that_is_not_empty(app, database_url, fresh_database, tmp_path):
-    script("backup", str(tmp_path / "kopier"), NETTVERK_DATABASE_URL=database_url,
-           NETTVERK_MATERIALS_DIR=str(tmp_path / "ingen"))
+    script(
+        "backup",
+        str(tmp_path / "kopier"),
+        NETTVERK_DATABASE_URL=database_url,
+        NETTVERK_MATERIALS_DIR=str(tmp_path / "ingen"),
+    )
     (backup,) = (tmp_path / "kopier").iterdir()
-    environment = {"PATH": os.environ.get("PATH", ""), "NETTVERK_DATABASE_URL": database_url,
-                   "NETTVERK_MATERIALS_DIR": str(tmp_path / "ny")}
-    result = subprocess.run([str(ROOT / "scripts" / "restore"), str(backup)], env=environment, capture_output=True,
-                            text=True, timeout=300, check=False)
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "NETTVERK_DATABASE_URL": database_url,
+        "NETTVERK_MATERIALS_DIR": str(tmp_path / "ny"),
+    }
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "restore"), str(backup)],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert result.returncode == 1
     assert "databasen er ikke tom" in result.stderr
     assert row_counts(database_url)["user_account"] > 0
@@ -106,8 +132,12 @@ def test_restore_refuses_a_database_that_is_not_empty(app, database_url, fresh_d
 
 def test_scripts_refuse_sqlite(tmp_path):
     for name in ("backup", "restore"):
-        result = subprocess.run([str(ROOT / "scripts" / name), str(tmp_path)], capture_output=True, text=True,
-                                env={"PATH": os.environ.get("PATH", ""), "NETTVERK_DATABASE_URL": "sqlite:///x.db"},
-                                timeout=60, check=False)
+        result = subprocess.run(
+            [str(ROOT / "scripts" / name), str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env={"PATH": os.environ.get("PATH", ""), "NETTVERK_DATABASE_URL": "sqlite:///x.db"},
+            timeout=60,
+            check=False,
+        )
         assert result.returncode == 1 and "PostgreSQL" in result.stderr
-

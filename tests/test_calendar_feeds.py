@@ -29,6 +29,7 @@ FEED_URL = re.compile(r'value="(http://nettverk\.test/kalender/personlig/[A-Za-z
 
 # Helpers ------------------------------------------------------------------------------------------
 
+
 def base_id(db, slug: str) -> int:
     return db.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).one().id
 
@@ -45,12 +46,19 @@ def user(db, role: str) -> User:
     return db.exec(select(User).where(User.email == USERS[role])).one()
 
 
-def make_event(db, title: str, *, base: str | None = "fosen", days: int = 30, publish: bool = True,
-               **fields) -> Event:
+def make_event(db, title: str, *, base: str | None = "fosen", days: int = 30, publish: bool = True, **fields) -> Event:
     db.expire_all()  # a fresh transaction: on SQLite an old read snapshot cannot write
     day = date.today() + timedelta(days=days)
-    data = dict(kind="fagdag", title=title, start_date=day, end_date=day, start_time=time(9), end_time=time(15),
-                base_id=base_id(db, base) if base else None, capacity=30)
+    data = dict(
+        kind="fagdag",
+        title=title,
+        start_date=day,
+        end_date=day,
+        start_time=time(9),
+        end_time=time(15),
+        base_id=base_id(db, base) if base else None,
+        capacity=30,
+    )
     data.update(fields)
     event = events.save_event(db, None, events.EventData(**data))
     if publish:
@@ -60,8 +68,16 @@ def make_event(db, title: str, *, base: str | None = "fosen", days: int = 30, pu
 
 
 def network_meeting(db, title: str, *, publish: bool = True, days: int = 40) -> Event:
-    return make_event(db, title, base=None, network_id=network(db).id, kind="nettverksmote", audience="network",
-                      publish=publish, days=days)
+    return make_event(
+        db,
+        title,
+        base=None,
+        network_id=network(db).id,
+        kind="nettverksmote",
+        audience="network",
+        publish=publish,
+        days=days,
+    )
 
 
 def calendar_of(response) -> Calendar:
@@ -119,14 +135,23 @@ def counting_statements(app):
 def edit_form(event: Event, **fields) -> dict:
     """The coordinator's edit form for a Fosen fagdag, as the page fills it in."""
     day = SOON.isoformat()
-    form = {"kind": event.kind, "title": event.title, "base_id": str(event.base_id or ""), "audience": event.audience,
-            "start_date": day, "start_time": "09:00", "end_date": day, "end_time": "15:00",
-            "capacity": str(event.capacity or "")}
+    form = {
+        "kind": event.kind,
+        "title": event.title,
+        "base_id": str(event.base_id or ""),
+        "audience": event.audience,
+        "start_date": day,
+        "start_time": "09:00",
+        "end_date": day,
+        "end_time": "15:00",
+        "capacity": str(event.capacity or ""),
+    }
     form.update(fields)
     return form
 
 
 # Public feeds -------------------------------------------------------------------------------------
+
 
 def test_each_public_feed_has_the_published_events_of_its_scope_and_no_drafts(db, browser):
     make_event(db, "Fagdag i Fosen", host_municipality_id=municipality_id(db, "5054"))
@@ -146,15 +171,20 @@ def test_each_public_feed_has_the_published_events_of_its_scope_and_no_drafts(db
     assert str(cal["SOURCE"]) == "http://nettverk.test/kalender/kompetansebaser/fosen.ics"
 
     assert statuses(browser.get("/kalender/nettverk/bti-nettverk-fosen.ics")) == {
-        "Nettverksmøte BTI Fosen": "CONFIRMED"}
+        "Nettverksmøte BTI Fosen": "CONFIRMED"
+    }
 
     # Indre Fosen: Fosen's events open to it, and events held there whoever plans them.
     indre_fosen = browser.get("/kalender/kommuner/5054.ics")
     assert statuses(indre_fosen) == {"Fagdag i Fosen": "CONFIRMED", "Namdalen på besøk i Rissa": "CONFIRMED"}
     assert indre_fosen.headers["Cache-Control"] == "public, max-age=300"
 
-    for unknown in ("/kalender/kompetansebaser/finnes-ikke.ics", "/kalender/nettverk/finnes-ikke.ics",
-                    "/kalender/kommuner/9999.ics", "/kalender/personlig/" + "x" * 43 + ".ics"):
+    for unknown in (
+        "/kalender/kompetansebaser/finnes-ikke.ics",
+        "/kalender/nettverk/finnes-ikke.ics",
+        "/kalender/kommuner/9999.ics",
+        "/kalender/personlig/" + "x" * 43 + ".ics",
+    ):
         assert browser.get(unknown).status_code == 404, unknown
 
 
@@ -176,6 +206,7 @@ def test_a_cancelled_event_stays_in_the_feed_as_cancelled(db, as_role, browser):
 
 
 # Conditional requests -----------------------------------------------------------------------------
+
 
 def test_etag_answers_304_with_an_empty_body_and_head_works(db, browser):
     make_event(db, "Fagdag i Fosen")
@@ -208,8 +239,12 @@ def test_a_feed_an_event_left_without_changing_says_it_was_modified_also_to_if_m
     assert browser.get(url, headers={"If-Modified-Since": last_modified}).status_code == 304
 
     db.expire_all()
-    db.exec(delete(BaseMembership).where(BaseMembership.base_id == base_id(db, "fosen"),
-                                         BaseMembership.municipality_id == municipality_id(db, "5054")))
+    db.exec(
+        delete(BaseMembership).where(
+            BaseMembership.base_id == base_id(db, "fosen"),
+            BaseMembership.municipality_id == municipality_id(db, "5054"),
+        )
+    )
     db.commit()
     later = browser.get(url, headers={"If-Modified-Since": last_modified})
     assert later.status_code == 200 and statuses(later) == {}
@@ -224,8 +259,9 @@ def test_a_change_of_the_event_changes_the_etag(db, as_role, browser):
     etag = browser.get(url).headers["ETag"]
 
     coordinator = as_role("coordinator_fosen")
-    edited = coordinator.post(f"/arrangementer/{event.id}/rediger",
-                              edit_form(event, title="Fagdag om BTI og stafettlogg"))
+    edited = coordinator.post(
+        f"/arrangementer/{event.id}/rediger", edit_form(event, title="Fagdag om BTI og stafettlogg")
+    )
     assert edited.status_code == 302, edited.get_data(as_text=True)[:800]
 
     changed = browser.get(url, headers={"If-None-Match": etag})
@@ -237,6 +273,7 @@ def test_a_change_of_the_event_changes_the_etag(db, as_role, browser):
 
 
 # Personal feeds -----------------------------------------------------------------------------------
+
 
 def test_personal_feed_has_my_registrations_and_my_networks_meetings(app, db, as_role):
     mine = make_event(db, "Fagdag jeg skal på")
@@ -271,7 +308,9 @@ def test_coordinators_personal_feed_shows_their_bases_drafts_as_tentative(app, d
 
     feed_path = make_link(as_role("coordinator_fosen"))
     assert statuses(Browser(app.test_client()).get(feed_path)) == {
-        "Utkast i Fosen": "TENTATIVE", "Utkast til nettverksmøte": "TENTATIVE"}
+        "Utkast i Fosen": "TENTATIVE",
+        "Utkast til nettverksmøte": "TENTATIVE",
+    }
 
 
 def test_the_link_is_shown_once_and_a_replaced_or_revoked_link_answers_404(app, db, as_role):
@@ -297,11 +336,16 @@ def test_the_link_is_shown_once_and_a_replaced_or_revoked_link_answers_404(app, 
     # Only the hash is stored, and the change log never holds the token.
     db.expire_all()
     token = second.removeprefix("/kalender/personlig/").removesuffix(".ics")
-    assert db.exec(select(CalendarToken).where(
-        CalendarToken.token_hash == hashlib.sha256(token.encode()).hexdigest())).one().revoked_at is not None
+    assert (
+        db.exec(select(CalendarToken).where(CalendarToken.token_hash == hashlib.sha256(token.encode()).hexdigest()))
+        .one()
+        .revoked_at
+        is not None
+    )
     assert not [log for log in db.exec(select(ActivityLog)) if token in log.summary or first[-20:] in log.summary]
-    assert [log.action for log in db.exec(select(ActivityLog).where(ActivityLog.action.startswith("calendar.")))
-            .all()] == ["calendar.token_created", "calendar.token_created", "calendar.token_revoked"]
+    assert [
+        log.action for log in db.exec(select(ActivityLog).where(ActivityLog.action.startswith("calendar."))).all()
+    ] == ["calendar.token_created", "calendar.token_created", "calendar.token_revoked"]
 
 
 def test_the_reminder_goes_into_every_event_and_survives_a_new_link(app, db, as_role):
@@ -342,9 +386,12 @@ def test_a_deactivated_users_feed_stops(app, db, as_role):
 
 # Guests -------------------------------------------------------------------------------------------
 
+
 def register_guest(browser: Browser, db, event: Event, email: str = "guri@example.no"):
-    response = browser.post(f"/arrangementer/{event.id}/pamelding/gjest", {
-        "name": "Guri Gjest", "email": email, "municipality_id": municipality_id(db, "5054")})
+    response = browser.post(
+        f"/arrangementer/{event.id}/pamelding/gjest",
+        {"name": "Guri Gjest", "email": email, "municipality_id": municipality_id(db, "5054")},
+    )
     assert response.status_code == 200
     confirm = link_in(outbox(db, email)[-1], "/pamelding/bekreft/")
     return browser.post(confirm)
@@ -401,6 +448,7 @@ def test_the_new_link_form_answers_the_same_for_unknown_and_unconfirmed_addresse
 
 # Cost of a poll -----------------------------------------------------------------------------------
 
+
 def _add_events(db, count: int, start: int = 0, publish: bool = True) -> None:
     for n in range(start, start + count):
         programme = [("09.00", "Velkommen", "Kari")] if n % 2 else []
@@ -438,13 +486,15 @@ def test_sql_statements_per_feed_do_not_grow_with_the_number_of_events(app, db, 
 
 # Downloading one event ----------------------------------------------------------------------------
 
+
 def test_one_event_downloads_as_ics_and_a_draft_only_for_its_coordinators(db, browser, as_role):
     published = make_event(db, "Fagdag: Tidlig inn")
     draft = make_event(db, "Hemmelig utkast", publish=False)
 
     response = browser.get(f"/arrangementer/{published.id}/kalender.ics")
     assert response.headers["Content-Disposition"] == (
-        f'attachment; filename="fagdag-tidlig-inn-{SOON.isoformat()}.ics"')
+        f'attachment; filename="fagdag-tidlig-inn-{SOON.isoformat()}.ics"'
+    )
     [vevent] = calendar_of(response).walk("VEVENT")
     assert str(vevent["UID"]) == published.uid
     assert "Legg i kalenderen (.ics)" in browser.get(f"/arrangementer/{published.id}").get_data(as_text=True)
@@ -458,18 +508,22 @@ def test_one_event_downloads_as_ics_and_a_draft_only_for_its_coordinators(db, br
 
 # The subscribe links on the pages -----------------------------------------------------------------
 
+
 def links(response) -> str:
     return html.unescape(response.get_data(as_text=True))
 
 
-@pytest.mark.parametrize("page, feed", [
-    ("/kompetansebaser/fosen", "/kalender/kompetansebaser/fosen.ics"),
-    ("/kompetansebaser/fosen/arshjul", "/kalender/kompetansebaser/fosen.ics"),
-    ("/nettverk/bti-nettverk-fosen", "/kalender/nettverk/bti-nettverk-fosen.ics"),
-    ("/kommuner/5054", "/kalender/kommuner/5054.ics"),
-    ("/kalender?base=fosen", "/kalender/kompetansebaser/fosen.ics"),
-    ("/kalender?visning=liste&nettverk=bti-nettverk-fosen", "/kalender/nettverk/bti-nettverk-fosen.ics"),
-])
+@pytest.mark.parametrize(
+    "page, feed",
+    [
+        ("/kompetansebaser/fosen", "/kalender/kompetansebaser/fosen.ics"),
+        ("/kompetansebaser/fosen/arshjul", "/kalender/kompetansebaser/fosen.ics"),
+        ("/nettverk/bti-nettverk-fosen", "/kalender/nettverk/bti-nettverk-fosen.ics"),
+        ("/kommuner/5054", "/kalender/kommuner/5054.ics"),
+        ("/kalender?base=fosen", "/kalender/kompetansebaser/fosen.ics"),
+        ("/kalender?visning=liste&nettverk=bti-nettverk-fosen", "/kalender/nettverk/bti-nettverk-fosen.ics"),
+    ],
+)
 def test_pages_that_list_events_offer_their_feed(browser, page, feed):
     response = browser.get(page)
     assert response.status_code == 200
@@ -492,6 +546,7 @@ def test_the_region_calendar_without_a_filter_points_to_the_bases_feeds(browser)
 
 # What a feed shows of all-day events, and merged municipalities (issue 17, points 21, 23, 24) --------
 
+
 def transp(response) -> dict[str, str]:
     return {str(e["SUMMARY"]): str(e.get("TRANSP", "")) for e in calendar_of(response).walk("VEVENT")}
 
@@ -500,8 +555,14 @@ def test_my_all_day_gathering_is_busy_in_my_feed_and_free_in_the_public_one(app,
     """Three days in Fosen: the participant who registered looks busy in free/busy (their own feed, like their
     invitation); the base's feed, which most subscribers only watch, keeps it free. Both renderings are kept
     side by side in the stored VEVENTs, so neither feed ever serves the other's."""
-    gathering = make_event(db, "Samling over tre dager", all_day=True, start_time=None, end_time=None,
-                           end_date=date.today() + timedelta(days=32))
+    gathering = make_event(
+        db,
+        "Samling over tre dager",
+        all_day=True,
+        start_time=None,
+        end_time=None,
+        end_date=date.today() + timedelta(days=32),
+    )
     participant = as_role("participant")
     assert participant.post(f"/arrangementer/{gathering.id}/pamelding", {}).status_code == 302
     feed_path = make_link(participant)
@@ -511,18 +572,22 @@ def test_my_all_day_gathering_is_busy_in_my_feed_and_free_in_the_public_one(app,
         assert transp(client.get(feed_path)) == {"Samling over tre dager": "OPAQUE"}
     db.expire_all()
     assert sorted(db.exec(select(RenderedEvent.busy).where(RenderedEvent.event_id == gathering.id)).all()) == [
-        False, True]
+        False,
+        True,
+    ]
 
 
 def test_an_all_day_reminder_in_my_feed_rings_at_nine_the_day_before(app, db, as_role):
     make_event(db, "Heldags fagdag", all_day=True, start_time=None, end_time=None)
     participant, client = registered_participant(app, db, as_role)  # and a fagdag 09.00-15.00
-    participant.post(f"/arrangementer/{db.exec(select(Event).where(Event.title == 'Heldags fagdag')).one().id}"
-                     "/pamelding", {})
+    participant.post(
+        f"/arrangementer/{db.exec(select(Event).where(Event.title == 'Heldags fagdag')).one().id}/pamelding", {}
+    )
     feed_path = make_link(participant)
     assert participant.post("/kalender/min-lenke/paaminnelse", {"alarm": "15"}).status_code == 302
-    triggers = {str(e["SUMMARY"]): e.walk("VALARM")[0]["TRIGGER"].dt
-                for e in calendar_of(client.get(feed_path)).walk("VEVENT")}
+    triggers = {
+        str(e["SUMMARY"]): e.walk("VALARM")[0]["TRIGGER"].dt for e in calendar_of(client.get(feed_path)).walk("VEVENT")
+    }
     # 15 minutes before a day that starts at midnight would ring at 23.45 the night before
     assert triggers == {"Heldags fagdag": timedelta(hours=-15), "Fagdag i Fosen": timedelta(minutes=-15)}
 
@@ -545,5 +610,7 @@ def test_a_merged_municipalitys_feed_serves_its_successors_gatherings(db, browse
     assert statuses(old) == now
     names = {"5007": "Namsos", "5012": "Heim, Hitra og Orkland"}[successors[0] if number == "5005" else number]
     assert str(calendar_of(old)["X-WR-CALNAME"]).replace("\\,", ",") == f"Samlinger for {names}"  # TEXT escape
-    assert browser.get(f"/kalender/kommuner/{number}.ics",
-                       headers={"If-None-Match": old.headers["ETag"]}).status_code == 304
+    assert (
+        browser.get(f"/kalender/kommuner/{number}.ics", headers={"If-None-Match": old.headers["ETag"]}).status_code
+        == 304
+    )

@@ -13,8 +13,19 @@ def make_event(db, title: str, days: int):
     db.expire_all()
     day = date.today() + timedelta(days=days)
     base_id = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one().id
-    event = events.save_event(db, None, events.EventData(kind="fagdag", title=title, start_date=day, end_date=day,
-                                                         start_time=time(9), end_time=time(15), base_id=base_id))
+    event = events.save_event(
+        db,
+        None,
+        events.EventData(
+            kind="fagdag",
+            title=title,
+            start_date=day,
+            end_date=day,
+            start_time=time(9),
+            end_time=time(15),
+            base_id=base_id,
+        ),
+    )
     events.publish_event(db, None, event)
     db.commit()
 

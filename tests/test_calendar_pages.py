@@ -30,13 +30,35 @@ def municipality(db, number: str) -> Municipality:
     return db.exec(select(Municipality).where(Municipality.number == number)).one()
 
 
-def make_event(db, title: str, day: date, *, end_day: date | None = None, start: time | None = time(9),
-               end: time | None = time(15), base_slug: str | None = "fosen", kind: str = "fagdag",
-               publish: bool = True, all_day: bool = False, **fields) -> Event:
-    event = save_event(db, None, EventData(
-        kind=kind, title=title, start_date=day, end_date=end_day or day, start_time=None if all_day else start,
-        end_time=None if all_day else end, all_day=all_day,
-        base_id=base(db, base_slug).id if base_slug else None, **fields))
+def make_event(
+    db,
+    title: str,
+    day: date,
+    *,
+    end_day: date | None = None,
+    start: time | None = time(9),
+    end: time | None = time(15),
+    base_slug: str | None = "fosen",
+    kind: str = "fagdag",
+    publish: bool = True,
+    all_day: bool = False,
+    **fields,
+) -> Event:
+    event = save_event(
+        db,
+        None,
+        EventData(
+            kind=kind,
+            title=title,
+            start_date=day,
+            end_date=end_day or day,
+            start_time=None if all_day else start,
+            end_time=None if all_day else end,
+            all_day=all_day,
+            base_id=base(db, base_slug).id if base_slug else None,
+            **fields,
+        ),
+    )
     if publish:
         publish_event(db, None, event)
     db.commit()
@@ -44,8 +66,12 @@ def make_event(db, title: str, day: date, *, end_day: date | None = None, start:
 
 
 def make_network(db, name: str, base_slug: str = "fosen", cadence: str = "") -> Network:
-    network = Network(slug=name.lower().replace(" ", "-"), name=name, cadence=cadence,
-                      cadence_start=date(2026, 1, 1) if cadence else None)
+    network = Network(
+        slug=name.lower().replace(" ", "-"),
+        name=name,
+        cadence=cadence,
+        cadence_start=date(2026, 1, 1) if cadence else None,
+    )
     db.add(network)
     db.flush()
     db.add(NetworkBase(network_id=network.id, base_id=base(db, base_slug).id))
@@ -74,6 +100,7 @@ def listing(browser, **params) -> str:
 
 # Month view ---------------------------------------------------------------------------------------
 
+
 def test_month_view_shows_published_events_on_their_day_and_drafts_only_to_their_managers(db, browser, as_role):
     make_event(db, "Fagdag om BTI", date(2027, 3, 10))
     make_event(db, "Hemmelig utkast", date(2027, 3, 12), publish=False)
@@ -96,8 +123,15 @@ def test_month_view_shows_published_events_on_their_day_and_drafts_only_to_their
 
 def test_draft_network_meeting_is_shown_to_the_coordinators_of_the_networks_bases(db, as_role):
     network = make_network(db, "Testnettverk Fosen")
-    make_event(db, "Nettverksmøte vår", date(2027, 3, 9), base_slug=None, network_id=network.id,
-               kind="nettverksmote", publish=False)
+    make_event(
+        db,
+        "Nettverksmøte vår",
+        date(2027, 3, 9),
+        base_slug=None,
+        network_id=network.id,
+        kind="nettverksmote",
+        publish=False,
+    )
     assert "Nettverksmøte vår" in month(as_role("coordinator_fosen"), "2027-03")
     assert "Nettverksmøte vår" not in month(as_role("coordinator"), "2027-03")
     assert "Nettverksmøte vår" not in month(as_role(None), "2027-03")
@@ -111,8 +145,15 @@ def test_month_navigation_keeps_filters(browser):
 
 
 def test_multi_day_and_all_day_events_appear_on_every_day_they_cover(db, browser):
-    make_event(db, "Samling over månedsskiftet", date(2027, 3, 30), end_day=date(2027, 4, 2), start=time(10),
-               end=time(14), kind="samling")
+    make_event(
+        db,
+        "Samling over månedsskiftet",
+        date(2027, 3, 30),
+        end_day=date(2027, 4, 2),
+        start=time(10),
+        end=time(14),
+        kind="samling",
+    )
     make_event(db, "Heldagskurs", date(2027, 5, 5), end_day=date(2027, 5, 6), all_day=True, kind="kurs")
 
     march = month(browser, "2027-03")
@@ -179,16 +220,24 @@ def test_new_event_link_only_for_coordinators(as_role):
 
 # Filters ------------------------------------------------------------------------------------------
 
+
 def test_filters_by_base_network_kind_and_municipality_with_its_predecessors(db, browser):
     namsos, indre_fosen = municipality(db, "5007"), municipality(db, "5054")
     namdalseid = municipality(db, "5040")  # merged into Namsos in 2020
     assert namdalseid.valid_to is not None
     network = make_network(db, "Testnettverk Fosen")
     make_event(db, "Fosens fagdag", date(2027, 3, 3), host_municipality_id=indre_fosen.id)
-    make_event(db, "Namdalens kurs", date(2027, 3, 4), base_slug="namdalen", kind="kurs",
-               host_municipality_id=namsos.id)
-    make_event(db, "Gammel Namdalseid-samling", date(2027, 3, 5), base_slug="namdalen", kind="samling",
-               host_municipality_id=namdalseid.id)
+    make_event(
+        db, "Namdalens kurs", date(2027, 3, 4), base_slug="namdalen", kind="kurs", host_municipality_id=namsos.id
+    )
+    make_event(
+        db,
+        "Gammel Namdalseid-samling",
+        date(2027, 3, 5),
+        base_slug="namdalen",
+        kind="samling",
+        host_municipality_id=namdalseid.id,
+    )
     make_event(db, "Nettverksmøtet", date(2027, 3, 9), base_slug=None, network_id=network.id, kind="nettverksmote")
     titles = ("Fosens fagdag", "Namdalens kurs", "Gammel Namdalseid-samling", "Nettverksmøtet")
 
@@ -232,13 +281,17 @@ def test_list_view_groups_upcoming_events_by_month(db, browser):
 
 # Planning warnings --------------------------------------------------------------------------------
 
+
 def test_planning_warnings_name_holidays_weekends_and_the_bases_own_events(db):
     fosen, namdalen = base(db, "fosen").id, base(db, "namdalen").id
     assert planning_warnings(db, date(2028, 5, 17), set()) == ["Onsdag 17. mai er Grunnlovsdag, en offentlig fridag."]
     assert planning_warnings(db, date(2027, 5, 17), set()) == [
-        "Mandag 17. mai er Andre pinsedag og Grunnlovsdag, en offentlig fridag."]
+        "Mandag 17. mai er Andre pinsedag og Grunnlovsdag, en offentlig fridag."
+    ]
     assert planning_warnings(db, date(2027, 12, 25), set()) == [
-        "Lørdag 25. desember er Første juledag, en offentlig fridag.", "Lørdag 25. desember er en helgedag."]
+        "Lørdag 25. desember er Første juledag, en offentlig fridag.",
+        "Lørdag 25. desember er en helgedag.",
+    ]
     # Sundays are not holidays in themselves (the library counts them unless told not to), but weekend days
     assert planning_warnings(db, date(2027, 5, 9), set()) == ["Søndag 9. mai er en helgedag."]
     assert planning_warnings(db, date(2027, 3, 13), set()) == ["Lørdag 13. mars er en helgedag."]
@@ -253,10 +306,18 @@ def test_planning_warnings_name_holidays_weekends_and_the_bases_own_events(db):
     assert planning_warnings(db, date(2027, 3, 10), {fosen}, exclude_event_id=event.id) == []
 
     network = make_network(db, "Testnettverk Fosen")
-    make_event(db, "Nettverksmøte", date(2027, 3, 11), base_slug=None, network_id=network.id, publish=False,
-               kind="nettverksmote")
+    make_event(
+        db,
+        "Nettverksmøte",
+        date(2027, 3, 11),
+        base_slug=None,
+        network_id=network.id,
+        publish=False,
+        kind="nettverksmote",
+    )
     assert planning_warnings(db, date(2027, 3, 11), {fosen}) == [
-        "Testnettverk Fosen har allerede «Nettverksmøte» denne dagen (09.00–15.00, utkast)."]
+        "Testnettverk Fosen har allerede «Nettverksmøte» denne dagen (09.00–15.00, utkast)."
+    ]
     assert planning_warnings(db, date(2027, 3, 11), {fosen}, include_drafts=False) == []
 
     cancel_event(db, None, event)
@@ -285,6 +346,7 @@ def test_date_check_page(db, as_role):
 
 # Annual wheel -------------------------------------------------------------------------------------
 
+
 def test_annual_wheel_lists_twelve_months_with_events_and_network_meetings(db, browser, as_role, monkeypatch):
     monkeypatch.setattr(calendar_views, "_today", lambda: date(2027, 1, 15))  # every meeting of 2027 is ahead
     db.add(CompetenceBase(slug="testbasen", name="Testbasen"))
@@ -292,8 +354,15 @@ def test_annual_wheel_lists_twelve_months_with_events_and_network_meetings(db, b
     network = make_network(db, "Testnettverket", base_slug="testbasen", cadence="FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU")
     make_event(db, "Vårens fagdag", date(2027, 4, 20), base_slug="testbasen")
     # the March occurrence (9 March) was moved to the 11th; it still stands for its series date
-    make_event(db, "Nettverksmøte i mars", date(2027, 3, 11), base_slug=None, network_id=network.id,
-               kind="nettverksmote", series_date=date(2027, 3, 9))
+    make_event(
+        db,
+        "Nettverksmøte i mars",
+        date(2027, 3, 11),
+        base_slug=None,
+        network_id=network.id,
+        kind="nettverksmote",
+        series_date=date(2027, 3, 9),
+    )
     make_event(db, "Utkast til høstsamling", date(2027, 9, 1), base_slug="testbasen", publish=False, kind="samling")
     make_event(db, "Fosens fagdag", date(2027, 5, 5))
     make_event(db, "Fjorårets fagdag", date(2026, 4, 20), base_slug="testbasen")
@@ -302,12 +371,24 @@ def test_annual_wheel_lists_twelve_months_with_events_and_network_meetings(db, b
     assert response.status_code == 200
     html = page(response)
     months = re.findall(r'<h2 id="maaned-\d+">(\w+)</h2>', html)
-    assert months == ["Januar", "Februar", "Mars", "April", "Mai", "Juni", "Juli", "August", "September",
-                      "Oktober", "November", "Desember"]
+    assert months == [
+        "Januar",
+        "Februar",
+        "Mars",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ]
     assert html.count("Ingen samlinger") == 9  # all but March, April and October
 
     def section(number: int) -> str:
-        return html[html.index(f'id="maaned-{number}"'):html.index(f'id="maaned-{number + 1}"')]
+        return html[html.index(f'id="maaned-{number}"') : html.index(f'id="maaned-{number + 1}"')]
 
     assert "Vårens fagdag" in section(4) and "Fagdag" in section(4)
     assert "Nettverksmøte i mars" in section(3) and "Testnettverket (fast møte)" in section(3)
@@ -331,12 +412,15 @@ def test_annual_wheel_shows_drafts_to_the_bases_coordinator_only(db, as_role):
         assert "Fosens fagdag" in html and "Fosens utkast" not in html
 
 
-@pytest.mark.parametrize("today, expected", [
-    (date(2027, 1, 1), 12),   # the 1st itself is still to come
-    (date(2027, 3, 15), 9),   # April to December
-    (date(2027, 12, 1), 1),
-    (date(2027, 12, 7), 0),   # nothing left this year: the wheel shows the year, no planned meetings
-])
+@pytest.mark.parametrize(
+    "today, expected",
+    [
+        (date(2027, 1, 1), 12),  # the 1st itself is still to come
+        (date(2027, 3, 15), 9),  # April to December
+        (date(2027, 12, 1), 1),
+        (date(2027, 12, 7), 0),  # nothing left this year: the wheel shows the year, no planned meetings
+    ],
+)
 def test_annual_wheel_defaults_to_this_year_and_leaves_out_past_occurrences(db, browser, monkeypatch, today, expected):
     monkeypatch.setattr(calendar_views, "_today", lambda: today)
     db.add(CompetenceBase(slug="testbasen", name="Testbasen"))
@@ -355,21 +439,25 @@ def test_annual_wheel_of_unknown_base_is_404(browser):
 
 # Bad input ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("url, message", [
-    ("/kalender?maaned=xyz", "Måneden må skrives som år og måned"),
-    ("/kalender?maaned=2027-13", "Måneden må skrives som år og måned"),
-    ("/kalender?maaned=99999-01", "Måneden må skrives som år og måned"),
-    ("/kalender?visning=uke", "Velg visning måned eller liste."),
-    ("/kalender?base=finnes-ikke", "Vi fant ikke den kompetansebasen."),
-    ("/kalender?nettverk=finnes-ikke", "Vi fant ikke det nettverket."),
-    ("/kalender?type=fest", "Velg en type arrangement fra listen."),
-    ("/kalender?kommune=9999", "Vi fant ingen kommune med det kommunenummeret."),
-    ("/kalender/sjekk-dato?dato=2027-02-30", "Datoen må skrives som år-måned-dag"),
-    ("/kalender/sjekk-dato?dato=1200-01-01", "Velg en dato mellom 1. januar 2000 og"),
-    ("/kalender/sjekk-dato?dato=2027-03-10&base=finnes-ikke", "Vi fant ikke den kompetansebasen."),
-    ("/kompetansebaser/fosen/arshjul?ar=abc", "Året må være et årstall mellom 2000 og"),
-    ("/kompetansebaser/fosen/arshjul?ar=99999", "Året må være et årstall mellom 2000 og"),
-])
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("/kalender?maaned=xyz", "Måneden må skrives som år og måned"),
+        ("/kalender?maaned=2027-13", "Måneden må skrives som år og måned"),
+        ("/kalender?maaned=99999-01", "Måneden må skrives som år og måned"),
+        ("/kalender?visning=uke", "Velg visning måned eller liste."),
+        ("/kalender?base=finnes-ikke", "Vi fant ikke den kompetansebasen."),
+        ("/kalender?nettverk=finnes-ikke", "Vi fant ikke det nettverket."),
+        ("/kalender?type=fest", "Velg en type arrangement fra listen."),
+        ("/kalender?kommune=9999", "Vi fant ingen kommune med det kommunenummeret."),
+        ("/kalender/sjekk-dato?dato=2027-02-30", "Datoen må skrives som år-måned-dag"),
+        ("/kalender/sjekk-dato?dato=1200-01-01", "Velg en dato mellom 1. januar 2000 og"),
+        ("/kalender/sjekk-dato?dato=2027-03-10&base=finnes-ikke", "Vi fant ikke den kompetansebasen."),
+        ("/kompetansebaser/fosen/arshjul?ar=abc", "Året må være et årstall mellom 2000 og"),
+        ("/kompetansebaser/fosen/arshjul?ar=99999", "Året må være et årstall mellom 2000 og"),
+    ],
+)
 def test_bad_parameters_get_400_with_a_norwegian_message(browser, url, message):
     response = browser.get(url)
     assert response.status_code == 400, page(response)[-2000:]
@@ -377,6 +465,7 @@ def test_bad_parameters_get_400_with_a_norwegian_message(browser, url, message):
 
 
 # A fixed number of queries per page -----------------------------------------------------------------
+
 
 def _queries(app, browser, url: str) -> int:
     statements = []
@@ -397,14 +486,24 @@ def test_pages_use_a_fixed_number_of_queries_whatever_the_number_of_events(app, 
     network = make_network(db, "Testnettverk Fosen", cadence="FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU")
     today = to_oslo(utcnow()).date()
     browser = as_role("coordinator_fosen")
-    urls = ["/kalender?maaned=2027-03", "/kalender?maaned=2027-03&kommune=5007", "/kalender?visning=liste",
-            "/kompetansebaser/fosen/arshjul?ar=2027"]
+    urls = [
+        "/kalender?maaned=2027-03",
+        "/kalender?maaned=2027-03&kommune=5007",
+        "/kalender?visning=liste",
+        "/kompetansebaser/fosen/arshjul?ar=2027",
+    ]
     make_event(db, "Første", date(2027, 3, 2), venue_municipality_id=municipality(db, "5054").id)
     make_event(db, "Første i lista", today + timedelta(days=2))
     before = [_queries(app, browser, url) for url in urls]
     for n in range(12):
-        make_event(db, f"Fagdag {n}", date(2027, 3, 3 + n), publish=n % 2 == 0,
-                   venue_municipality_id=municipality(db, "5007").id, host_municipality_id=municipality(db, "5040").id)
+        make_event(
+            db,
+            f"Fagdag {n}",
+            date(2027, 3, 3 + n),
+            publish=n % 2 == 0,
+            venue_municipality_id=municipality(db, "5007").id,
+            host_municipality_id=municipality(db, "5040").id,
+        )
         make_event(db, f"Møte {n}", date(2027, 3, 3 + n), base_slug=None, network_id=network.id, kind="nettverksmote")
         make_event(db, f"Kommende {n}", today + timedelta(days=3 + n))
     after = [_queries(app, browser, url) for url in urls]

@@ -41,13 +41,25 @@ def utc(*parts: int) -> datetime:
 
 def make_entry(**fields) -> Entry:
     values = dict(
-        uid="11111111-2222-3333-4444-555555555555@nettverk", sequence=3, status="published",
-        title="Fagdag om BTI", starts_at=utc(2026, 6, 15, 7, 0), ends_at=utc(2026, 6, 15, 13, 30), all_day=False,
-        created_at=utc(2026, 1, 5, 10, 0), updated_at=utc(2026, 2, 1, 12, 34, 56),
-        url="https://nettverk.example/arrangementer/7", description="Om tidlig innsats.",
-        programme=(ProgrammeLine("09.00", "Velkommen", "Kari"),), venue_name="Rådhuset",
-        venue_address="Kirkegata 1", venue_municipality="Levanger", organizer_name="Innherred kompetansebase",
-        kind_label="Fagdag", categories=("Fagdag", "Innherred kompetansebase"))
+        uid="11111111-2222-3333-4444-555555555555@nettverk",
+        sequence=3,
+        status="published",
+        title="Fagdag om BTI",
+        starts_at=utc(2026, 6, 15, 7, 0),
+        ends_at=utc(2026, 6, 15, 13, 30),
+        all_day=False,
+        created_at=utc(2026, 1, 5, 10, 0),
+        updated_at=utc(2026, 2, 1, 12, 34, 56),
+        url="https://nettverk.example/arrangementer/7",
+        description="Om tidlig innsats.",
+        programme=(ProgrammeLine("09.00", "Velkommen", "Kari"),),
+        venue_name="Rådhuset",
+        venue_address="Kirkegata 1",
+        venue_municipality="Levanger",
+        organizer_name="Innherred kompetansebase",
+        kind_label="Fagdag",
+        categories=("Fagdag", "Innherred kompetansebase"),
+    )
     values.update(fields)
     return Entry(**values)
 
@@ -129,22 +141,54 @@ def check_wire(raw: bytes) -> None:
     raw.decode("utf-8")
 
 
-VEVENT_PROPERTIES = {"UID", "SEQUENCE", "DTSTAMP", "CREATED", "LAST-MODIFIED", "DTSTART", "DTEND", "SUMMARY",
-                     "DESCRIPTION", "LOCATION", "URL", "CONFERENCE", "STATUS", "CATEGORIES", "ORGANIZER", "TRANSP"}
-REQUIRED = ["UID", "SEQUENCE", "DTSTAMP", "LAST-MODIFIED", "DTSTART", "DTEND", "SUMMARY", "DESCRIPTION", "URL",
-            "ORGANIZER"]
+VEVENT_PROPERTIES = {
+    "UID",
+    "SEQUENCE",
+    "DTSTAMP",
+    "CREATED",
+    "LAST-MODIFIED",
+    "DTSTART",
+    "DTEND",
+    "SUMMARY",
+    "DESCRIPTION",
+    "LOCATION",
+    "URL",
+    "CONFERENCE",
+    "STATUS",
+    "CATEGORIES",
+    "ORGANIZER",
+    "TRANSP",
+}
+REQUIRED = [
+    "UID",
+    "SEQUENCE",
+    "DTSTAMP",
+    "LAST-MODIFIED",
+    "DTSTART",
+    "DTEND",
+    "SUMMARY",
+    "DESCRIPTION",
+    "URL",
+    "ORGANIZER",
+]
 
 
 def expected_status(entry: Entry, method: str) -> str | None:
     """A CANCEL of an event that goes on takes one attendee out: no STATUS at all (RFC 5546 3.2.5)."""
     if method == CANCEL:
         return "CANCELLED" if entry.status == "cancelled" else None
-    return {"draft": "TENTATIVE", "published": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}[
-        entry.status]
+    return {"draft": "TENTATIVE", "published": "CONFIRMED", "held": "CONFIRMED", "cancelled": "CANCELLED"}[entry.status]
 
 
-def check_calendar(raw: bytes, method: str, entries: list[Entry], *, is_feed: bool = False,
-                   attendee: tuple[str, str] | None = None, alarm: bool = False):
+def check_calendar(
+    raw: bytes,
+    method: str,
+    entries: list[Entry],
+    *,
+    is_feed: bool = False,
+    attendee: tuple[str, str] | None = None,
+    alarm: bool = False,
+):
     """Everything a calendar of `entries` must hold, on the wire and through both parsers."""
     check_wire(raw)
     parts = components(raw)
@@ -152,14 +196,29 @@ def check_calendar(raw: bytes, method: str, entries: list[Entry], *, is_feed: bo
     assert paths.count("VCALENDAR") == 1
     assert paths.count("VCALENDAR/VTIMEZONE") == 1
     assert paths.count("VCALENDAR/VEVENT") == len(entries)
-    assert set(paths) <= {"VCALENDAR", "VCALENDAR/VTIMEZONE", "VCALENDAR/VTIMEZONE/DAYLIGHT",
-                          "VCALENDAR/VTIMEZONE/STANDARD", "VCALENDAR/VEVENT", "VCALENDAR/VEVENT/VALARM"}
+    assert set(paths) <= {
+        "VCALENDAR",
+        "VCALENDAR/VTIMEZONE",
+        "VCALENDAR/VTIMEZONE/DAYLIGHT",
+        "VCALENDAR/VTIMEZONE/STANDARD",
+        "VCALENDAR/VEVENT",
+        "VCALENDAR/VEVENT/VALARM",
+    }
     top = dict(parts)["VCALENDAR"]
     assert top[:4] == ["VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", f"METHOD:{method}"]
     allowed_top = {"VERSION", "PRODID", "CALSCALE", "METHOD"}
     if is_feed:
-        allowed_top |= {"NAME", "X-WR-CALNAME", "DESCRIPTION", "X-WR-CALDESC", "X-WR-TIMEZONE",
-                        "REFRESH-INTERVAL", "X-PUBLISHED-TTL", "SOURCE", "URL"}
+        allowed_top |= {
+            "NAME",
+            "X-WR-CALNAME",
+            "DESCRIPTION",
+            "X-WR-CALDESC",
+            "X-WR-TIMEZONE",
+            "REFRESH-INTERVAL",
+            "X-PUBLISHED-TTL",
+            "SOURCE",
+            "URL",
+        }
         assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in top
         assert "X-PUBLISHED-TTL:PT1H" in top
         assert {"NAME", "X-WR-CALNAME"} <= set(names(top))
@@ -205,8 +264,11 @@ def check_calendar(raw: bytes, method: str, entries: list[Entry], *, is_feed: bo
         summary = ("Avlyst: " if entry.status == "cancelled" else "") + cleaned(entry.title)
         text = description(entry)
         assert not CONTROL.search(text.replace("\n", ""))  # of the control characters only LF and tab survive
-        place = ", ".join(dict.fromkeys(p for p in map(cleaned, (
-            entry.venue_name, entry.venue_address, entry.venue_municipality)) if p))
+        place = ", ".join(
+            dict.fromkeys(
+                p for p in map(cleaned, (entry.venue_name, entry.venue_address, entry.venue_municipality)) if p
+            )
+        )
         link = re.sub(r"\s", "", cleaned(entry.online_url))
         place = ", ".join(p for p in (place, link) if p)
         organizer_name = cleaned(entry.organizer_name) or "nettverk"
@@ -269,13 +331,20 @@ def check_calendar(raw: bytes, method: str, entries: list[Entry], *, is_feed: bo
 def all_renderings(entry: Entry, attendee: tuple[str, str] = ATTENDEE) -> dict[str, tuple[bytes, str, dict]]:
     """name -> (bytes, METHOD, keywords for check_calendar)."""
     return {
-        "feed": (feed([entry], name="Innherred – samlinger", url=FEED_URL, mail_from=MAIL_FROM,
-                      about="Fagdager og samlinger."), "PUBLISH", {"is_feed": True}),
+        "feed": (
+            feed(
+                [entry], name="Innherred – samlinger", url=FEED_URL, mail_from=MAIL_FROM, about="Fagdager og samlinger."
+            ),
+            "PUBLISH",
+            {"is_feed": True},
+        ),
         "single": (single(entry, mail_from=MAIL_FROM), "PUBLISH", {}),
-        "request": (invitation(entry, REQUEST, attendee=attendee, mail_from=MAIL_FROM), REQUEST,
-                    {"attendee": attendee}),
-        "cancel": (invitation(entry, CANCEL, attendee=attendee, mail_from=MAIL_FROM), CANCEL,
-                   {"attendee": attendee}),
+        "request": (
+            invitation(entry, REQUEST, attendee=attendee, mail_from=MAIL_FROM),
+            REQUEST,
+            {"attendee": attendee},
+        ),
+        "cancel": (invitation(entry, CANCEL, attendee=attendee, mail_from=MAIL_FROM), CANCEL, {"attendee": attendee}),
     }
 
 
@@ -319,48 +388,123 @@ def test_location_only_with_a_venue():
     online = replace(nowhere, online_url="https://meet.example/bti")
     same_twice = replace(nowhere, venue_name="Rissa", venue_municipality="Rissa")
     both = replace(same_twice, online_url=online.online_url)
-    for entry, place in ((nowhere, None), (online, "https://meet.example/bti"), (same_twice, "Rissa"),
-                         (both, "Rissa, https://meet.example/bti")):
+    for entry, place in (
+        (nowhere, None),
+        (online, "https://meet.example/bti"),
+        (same_twice, "Rissa"),
+        (both, "Rissa, https://meet.example/bti"),
+    ):
         for raw, method, options in all_renderings(entry).values():
             with_ical, with_vobject = check_calendar(raw, method, [entry], **options)
             event = with_ical.walk("VEVENT")[0]
             assert (str(event["LOCATION"]) if "LOCATION" in event else None) == place
-            assert (with_vobject.vevent.location.value if "location" in with_vobject.vevent.contents
-                    else None) == place
+            assert (with_vobject.vevent.location.value if "location" in with_vobject.vevent.contents else None) == place
 
 
 # Times round trip ---------------------------------------------------------------------------------
 
 # (case, starts_at UTC, ends_at UTC, all day, DTSTART line, DTEND line)
 TIMES = [
-    ("summer day", utc(2026, 6, 15, 7, 0), utc(2026, 6, 15, 13, 30), False,
-     "DTSTART;TZID=Europe/Oslo:20260615T090000", "DTEND;TZID=Europe/Oslo:20260615T153000"),
-    ("winter day", utc(2027, 1, 12, 8, 0), utc(2027, 1, 12, 14, 30), False,
-     "DTSTART;TZID=Europe/Oslo:20270112T090000", "DTEND;TZID=Europe/Oslo:20270112T153000"),
+    (
+        "summer day",
+        utc(2026, 6, 15, 7, 0),
+        utc(2026, 6, 15, 13, 30),
+        False,
+        "DTSTART;TZID=Europe/Oslo:20260615T090000",
+        "DTEND;TZID=Europe/Oslo:20260615T153000",
+    ),
+    (
+        "winter day",
+        utc(2027, 1, 12, 8, 0),
+        utc(2027, 1, 12, 14, 30),
+        False,
+        "DTSTART;TZID=Europe/Oslo:20270112T090000",
+        "DTEND;TZID=Europe/Oslo:20270112T153000",
+    ),
     # 01:30 CET to 03:30 CEST across the skipped hour: one hour long
-    ("across spring forward", utc(2026, 3, 29, 0, 30), utc(2026, 3, 29, 1, 30), False,
-     "DTSTART;TZID=Europe/Oslo:20260329T013000", "DTEND;TZID=Europe/Oslo:20260329T033000"),
+    (
+        "across spring forward",
+        utc(2026, 3, 29, 0, 30),
+        utc(2026, 3, 29, 1, 30),
+        False,
+        "DTSTART;TZID=Europe/Oslo:20260329T013000",
+        "DTEND;TZID=Europe/Oslo:20260329T033000",
+    ),
     # the last minute before the gap to its first minute after
-    ("edges of the gap", utc(2026, 3, 29, 0, 59), utc(2026, 3, 29, 1, 0), False,
-     "DTSTART;TZID=Europe/Oslo:20260329T015900", "DTEND;TZID=Europe/Oslo:20260329T030000"),
+    (
+        "edges of the gap",
+        utc(2026, 3, 29, 0, 59),
+        utc(2026, 3, 29, 1, 0),
+        False,
+        "DTSTART;TZID=Europe/Oslo:20260329T015900",
+        "DTEND;TZID=Europe/Oslo:20260329T030000",
+    ),
     # 01:30 CEST to 03:30 CET across the repeated hour: three hours long
-    ("across fall back", utc(2026, 10, 24, 23, 30), utc(2026, 10, 25, 2, 30), False,
-     "DTSTART;TZID=Europe/Oslo:20261025T013000", "DTEND;TZID=Europe/Oslo:20261025T033000"),
-    ("edges of the repeat", utc(2026, 10, 24, 23, 59), utc(2026, 10, 25, 2, 0), False,
-     "DTSTART;TZID=Europe/Oslo:20261025T015900", "DTEND;TZID=Europe/Oslo:20261025T030000"),
-    ("multi-day over fall back", utc(2026, 10, 23, 7, 0), utc(2026, 10, 26, 14, 0), False,
-     "DTSTART;TZID=Europe/Oslo:20261023T090000", "DTEND;TZID=Europe/Oslo:20261026T150000"),
-    ("multi-day over spring forward", utc(2030, 3, 30, 8, 0), utc(2030, 4, 1, 13, 0), False,
-     "DTSTART;TZID=Europe/Oslo:20300330T090000", "DTEND;TZID=Europe/Oslo:20300401T150000"),
+    (
+        "across fall back",
+        utc(2026, 10, 24, 23, 30),
+        utc(2026, 10, 25, 2, 30),
+        False,
+        "DTSTART;TZID=Europe/Oslo:20261025T013000",
+        "DTEND;TZID=Europe/Oslo:20261025T033000",
+    ),
+    (
+        "edges of the repeat",
+        utc(2026, 10, 24, 23, 59),
+        utc(2026, 10, 25, 2, 0),
+        False,
+        "DTSTART;TZID=Europe/Oslo:20261025T015900",
+        "DTEND;TZID=Europe/Oslo:20261025T030000",
+    ),
+    (
+        "multi-day over fall back",
+        utc(2026, 10, 23, 7, 0),
+        utc(2026, 10, 26, 14, 0),
+        False,
+        "DTSTART;TZID=Europe/Oslo:20261023T090000",
+        "DTEND;TZID=Europe/Oslo:20261026T150000",
+    ),
+    (
+        "multi-day over spring forward",
+        utc(2030, 3, 30, 8, 0),
+        utc(2030, 4, 1, 13, 0),
+        False,
+        "DTSTART;TZID=Europe/Oslo:20300330T090000",
+        "DTEND;TZID=Europe/Oslo:20300401T150000",
+    ),
     # all day: the Oslo midnights, end exclusive; 29 March 2026 is a 23-hour day
-    ("all day on the spring-forward day", utc(2026, 3, 28, 23, 0), utc(2026, 3, 29, 22, 0), True,
-     "DTSTART;VALUE=DATE:20260329", "DTEND;VALUE=DATE:20260330"),
-    ("all day in summer", utc(2026, 6, 14, 22, 0), utc(2026, 6, 15, 22, 0), True,
-     "DTSTART;VALUE=DATE:20260615", "DTEND;VALUE=DATE:20260616"),
-    ("three days over fall back", utc(2026, 10, 23, 22, 0), utc(2026, 10, 26, 23, 0), True,
-     "DTSTART;VALUE=DATE:20261024", "DTEND;VALUE=DATE:20261027"),
-    ("two days at new year", utc(2026, 12, 30, 23, 0), utc(2027, 1, 1, 23, 0), True,
-     "DTSTART;VALUE=DATE:20261231", "DTEND;VALUE=DATE:20270102"),
+    (
+        "all day on the spring-forward day",
+        utc(2026, 3, 28, 23, 0),
+        utc(2026, 3, 29, 22, 0),
+        True,
+        "DTSTART;VALUE=DATE:20260329",
+        "DTEND;VALUE=DATE:20260330",
+    ),
+    (
+        "all day in summer",
+        utc(2026, 6, 14, 22, 0),
+        utc(2026, 6, 15, 22, 0),
+        True,
+        "DTSTART;VALUE=DATE:20260615",
+        "DTEND;VALUE=DATE:20260616",
+    ),
+    (
+        "three days over fall back",
+        utc(2026, 10, 23, 22, 0),
+        utc(2026, 10, 26, 23, 0),
+        True,
+        "DTSTART;VALUE=DATE:20261024",
+        "DTEND;VALUE=DATE:20261027",
+    ),
+    (
+        "two days at new year",
+        utc(2026, 12, 30, 23, 0),
+        utc(2027, 1, 1, 23, 0),
+        True,
+        "DTSTART;VALUE=DATE:20261231",
+        "DTEND;VALUE=DATE:20270102",
+    ),
 ]
 
 
@@ -424,21 +568,39 @@ def last_sunday(year: int, month: int) -> date:
 
 
 # EU rule: summer time from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October
-TRANSITIONS = [datetime.combine(last_sunday(year, month), time(1), tzinfo=UTC)
-               for year in range(2026, 2031) for month in (3, 10)]
-INSTANTS = sorted({t + delta for t in TRANSITIONS
-                   for delta in (timedelta(seconds=-1), timedelta(0), timedelta(seconds=1), timedelta(minutes=-30),
-                                 timedelta(minutes=30), timedelta(hours=-1), timedelta(hours=1),
-                                 timedelta(hours=2), timedelta(days=-1), timedelta(days=1))}
-                  | {utc(year, month, 15, 12) for year in range(2026, 2031) for month in (1, 7, 12)})
+TRANSITIONS = [
+    datetime.combine(last_sunday(year, month), time(1), tzinfo=UTC) for year in range(2026, 2031) for month in (3, 10)
+]
+INSTANTS = sorted(
+    {
+        t + delta
+        for t in TRANSITIONS
+        for delta in (
+            timedelta(seconds=-1),
+            timedelta(0),
+            timedelta(seconds=1),
+            timedelta(minutes=-30),
+            timedelta(minutes=30),
+            timedelta(hours=-1),
+            timedelta(hours=1),
+            timedelta(hours=2),
+            timedelta(days=-1),
+            timedelta(days=1),
+        )
+    }
+    | {utc(year, month, 15, 12) for year in range(2026, 2031) for month in (1, 7, 12)}
+)
 
 
 def test_transitions_are_where_zoneinfo_has_them():
     for transition in TRANSITIONS:
         before = (transition - timedelta(seconds=1)).astimezone(OSLO).utcoffset()
         after = transition.astimezone(OSLO).utcoffset()
-        expected = (timedelta(hours=1), timedelta(hours=2)) if transition.month == 3 else (
-            timedelta(hours=2), timedelta(hours=1))
+        expected = (
+            (timedelta(hours=1), timedelta(hours=2))
+            if transition.month == 3
+            else (timedelta(hours=2), timedelta(hours=1))
+        )
         assert (before, after) == expected
 
 
@@ -477,8 +639,10 @@ def test_vtimezone_recurrences_are_the_transitions():
 
 # Hostile text -------------------------------------------------------------------------------------
 
-NASTY = ('æøå ÆØÅ Snåase – Snåsa, Unjárga; áčđŋšŧž ÁČĐŊŠŦŽ: 👩‍👩‍👧 🇳🇴 👍🏽 "sitat" \\back\\slash\\n '
-         "; , : \ttab \x00nul\x07bell\x1besc\x7fdel \u2028ls \x85nel")
+NASTY = (
+    'æøå ÆØÅ Snåase – Snåsa, Unjárga; áčđŋšŧž ÁČĐŊŠŦŽ: 👩‍👩‍👧 🇳🇴 👍🏽 "sitat" \\back\\slash\\n '
+    "; , : \ttab \x00nul\x07bell\x1besc\x7fdel \u2028ls \x85nel"
+)
 
 
 def hostile_entry(**fields) -> Entry:
@@ -488,19 +652,25 @@ def hostile_entry(**fields) -> Entry:
 def hostile_fields() -> dict:
     return dict(
         title="Fagdag\r\nATTENDEE:mailto:evil@example.com\r\nX-INJECT:1 " + NASTY,
-        description=("  Første linje\r\nAndre linje\rTredje linje\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil\r\n"
-                     "END:VCALENDAR\nX-INJECT:1\n" + NASTY + "\n" + "Lang linje " + "ø👩‍👩‍👧" * 40 + "  "),
+        description=(
+            "  Første linje\r\nAndre linje\rTredje linje\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil\r\n"
+            "END:VCALENDAR\nX-INJECT:1\n" + NASTY + "\n" + "Lang linje " + "ø👩‍👩‍👧" * 40 + "  "
+        ),
         programme=(
-            ProgrammeLine("09.00\r\nX-INJECT:1", 'Åpning; "velkommen"\r\nATTENDEE:mailto:evil@example.com',
-                          "Ánde Čuđi, Unjárga\nX-INJECT:1"),
+            ProgrammeLine(
+                "09.00\r\nX-INJECT:1",
+                'Åpning; "velkommen"\r\nATTENDEE:mailto:evil@example.com',
+                "Ánde Čuđi, Unjárga\nX-INJECT:1",
+            ),
             ProgrammeLine("10.15\x07", "Pause ☕ " + NASTY, ""),
         ),
         venue_name='Kulturhuset "Låven"; sal 2\r\nX-INJECT:1',
         venue_address="Gate 1, 7600 Levanger\\nord\r" + NASTY,
         venue_municipality="Snåase – Snåsa",
-        online_url="https://meet.example/møte?a=1;b=2,c:d\\e\"f\r\nATTENDEE:mailto:evil@example.com",
+        online_url='https://meet.example/møte?a=1;b=2,c:d\\e"f\r\nATTENDEE:mailto:evil@example.com',
         organizer_name='Nettverk "Fosen"; Snåase – Snåsa: Unjárga, 👩‍👩‍👧\r\nX-INJECT:1',
-        categories=("Fagdag, kurs; m.m.", "Unjárga\nX-INJECT:1"))
+        categories=("Fagdag, kurs; m.m.", "Unjárga\nX-INJECT:1"),
+    )
 
 
 HOSTILE_ATTENDEE = ("kari+test@namsos.kommune.example", 'Kari "K" Nordmann; Unjárga\r\nX-INJECT:1 👩‍👩‍👧')
@@ -509,9 +679,15 @@ HOSTILE_ATTENDEE = ("kari+test@namsos.kommune.example", 'Kari "K" Nordmann; Unj�
 def test_hostile_entry_is_as_meant():
     entry = hostile_entry()
     text = description(entry)
-    for piece in (cleaned(entry.description), "Program:", cleaned(entry.programme[0].title),
-                  cleaned(entry.programme[0].speaker), cleaned(entry.programme[1].title),
-                  f"Digitalt møte: {cleaned(entry.online_url)}", entry.url):
+    for piece in (
+        cleaned(entry.description),
+        "Program:",
+        cleaned(entry.programme[0].title),
+        cleaned(entry.programme[0].speaker),
+        cleaned(entry.programme[1].title),
+        f"Digitalt møte: {cleaned(entry.online_url)}",
+        entry.url,
+    ):
         assert piece in text
     assert "\r" not in text and "\x00" not in text and "\x1b" not in text and "\x7f" not in text
     assert "\t" in text and "\u2028" in text
@@ -543,8 +719,11 @@ def test_hostile_text_stays_text(kind, status):
 
 
 def test_hostile_feed_name_and_several_events():
-    entries = [hostile_entry(), make_entry(uid="plain@nettverk"),
-               hostile_entry(uid="hostile-2@nettverk", title="Møte\nEND:VEVENT\nBEGIN:VEVENT", status="cancelled")]
+    entries = [
+        hostile_entry(),
+        make_entry(uid="plain@nettverk"),
+        hostile_entry(uid="hostile-2@nettverk", title="Møte\nEND:VEVENT\nBEGIN:VEVENT", status="cancelled"),
+    ]
     name, about = 'Snåase – Snåsa; "kalender"\r\nX-INJECT:1 👩‍👩‍👧', "Om\rUnjárga\\; ,"
     raw = feed(entries, name=name, url=FEED_URL, mail_from=MAIL_FROM, about=about, alarm_minutes=60)
     with_ical, with_vobject = check_calendar(raw, "PUBLISH", entries, is_feed=True, alarm=True)
@@ -566,8 +745,12 @@ def test_hostile_feed_name_and_several_events():
 def test_folding_never_splits_a_character(prefix):
     """Multi-byte characters land on every byte position of the 75-octet fold."""
     title = "x" * prefix + "👩‍👩‍👧æ🇳🇴ŋ€" * 15
-    entry = make_entry(title=title, description="ø" * prefix + "😀ČŧÆ" * 60, organizer_name="å" * prefix + "👍🏽" * 30,
-                       venue_name="€" * prefix + "ŋ" * 90)
+    entry = make_entry(
+        title=title,
+        description="ø" * prefix + "😀ČŧÆ" * 60,
+        organizer_name="å" * prefix + "👍🏽" * 30,
+        venue_name="€" * prefix + "ŋ" * 90,
+    )
     for raw, method, options in all_renderings(entry, ("a@b.example", "ø" * prefix + "👩‍👩‍👧" * 10)).values():
         check_calendar(raw, method, [entry], **options)  # includes each line decoding on its own
         continued = [line for line in physical_lines(raw) if line.startswith(b" ")]
@@ -584,15 +767,25 @@ def many_entries(count: int) -> list[Entry]:
         all_day = i % 5 == 0
         if all_day:
             starts_at = datetime.combine(starts_at.astimezone(OSLO).date(), time(0), tzinfo=OSLO).astimezone(UTC)
-            ends_at = datetime.combine(starts_at.astimezone(OSLO).date() + timedelta(days=1 + i % 3), time(0),
-                                       tzinfo=OSLO).astimezone(UTC)
+            ends_at = datetime.combine(
+                starts_at.astimezone(OSLO).date() + timedelta(days=1 + i % 3), time(0), tzinfo=OSLO
+            ).astimezone(UTC)
         else:
             ends_at = starts_at + timedelta(hours=2 + i % 30)
-        result.append(make_entry(
-            uid=f"{i:08d}-aaaa-bbbb-cccc-dddddddddddd@nettverk", sequence=i % 4,
-            status=("draft", "published", "held", "cancelled")[i % 4], title=f"Samling {i} – Unjárga 👩‍👩‍👧",
-            starts_at=starts_at, ends_at=ends_at, all_day=all_day, updated_at=utc(2026, 1, 1) + timedelta(minutes=i),
-            url=f"https://nettverk.example/arrangementer/{i}", venue_name="" if i % 3 else f"Sal {i}"))
+        result.append(
+            make_entry(
+                uid=f"{i:08d}-aaaa-bbbb-cccc-dddddddddddd@nettverk",
+                sequence=i % 4,
+                status=("draft", "published", "held", "cancelled")[i % 4],
+                title=f"Samling {i} – Unjárga 👩‍👩‍👧",
+                starts_at=starts_at,
+                ends_at=ends_at,
+                all_day=all_day,
+                updated_at=utc(2026, 1, 1) + timedelta(minutes=i),
+                url=f"https://nettverk.example/arrangementer/{i}",
+                venue_name="" if i % 3 else f"Sal {i}",
+            )
+        )
     return result
 
 
@@ -619,16 +812,18 @@ def test_same_entries_same_bytes():
     entry = hostile_entry()
     assert single(entry, mail_from=MAIL_FROM) == single(replace(entry), mail_from=MAIL_FROM)
     for method in (REQUEST, CANCEL):
-        assert (invitation(entry, method, attendee=ATTENDEE, mail_from=MAIL_FROM)
-                == invitation(replace(entry), method, attendee=ATTENDEE, mail_from=MAIL_FROM))
+        assert invitation(entry, method, attendee=ATTENDEE, mail_from=MAIL_FROM) == invitation(
+            replace(entry), method, attendee=ATTENDEE, mail_from=MAIL_FROM
+        )
     # and a change the renderer shows gives other bytes
     changed = [replace(entries[0], updated_at=entries[0].updated_at + timedelta(seconds=1)), *entries[1:]]
     assert feed(changed, name="Alle", url=FEED_URL, mail_from=MAIL_FROM, alarm_minutes=30) != first
 
 
 def test_alarm_on_all_but_cancelled():
-    entries = [make_entry(uid=f"{status}@nettverk", status=status)
-               for status in ("draft", "published", "held", "cancelled")]
+    entries = [
+        make_entry(uid=f"{status}@nettverk", status=status) for status in ("draft", "published", "held", "cancelled")
+    ]
     raw = feed(entries, name="Mine", url=FEED_URL, mail_from=MAIL_FROM, alarm_minutes=60)
     check_calendar(raw, "PUBLISH", entries, is_feed=True, alarm=True)  # asserts VALARM per entry both ways
     alarms = [lines for path, lines in components(raw) if path == "VCALENDAR/VEVENT/VALARM"]
@@ -692,13 +887,16 @@ def test_an_all_day_reminder_rings_at_nine_the_day_before(minutes):
 
 
 def test_the_description_is_plain_text_from_the_markdown():
-    markdown = ("# Program for dagen\n\nVi møtes **presis** kl. 09.00 i _store sal_. Les [veilederen]"
-                "(https://bti.example/veileder) og <https://bti.example/skjema> før.\n\n- Ta med PC\n- Lunsj:\n"
-                "  1. fisk\n  2. vegetar\n\n> Sitat fra deltaker\n\nSpørsmål: [Kari](mailto:kari@bti.example)")
+    markdown = (
+        "# Program for dagen\n\nVi møtes **presis** kl. 09.00 i _store sal_. Les [veilederen]"
+        "(https://bti.example/veileder) og <https://bti.example/skjema> før.\n\n- Ta med PC\n- Lunsj:\n"
+        "  1. fisk\n  2. vegetar\n\n> Sitat fra deltaker\n\nSpørsmål: [Kari](mailto:kari@bti.example)"
+    )
     text = description(make_entry(description=markdown, programme=()))
     assert text.split("\n\nPåmelding og mer informasjon:")[0] == (
         "Program for dagen\n\nVi møtes presis kl. 09.00 i store sal. Les veilederen (https://bti.example/veileder) "
         "og https://bti.example/skjema før.\n\n- Ta med PC\n- Lunsj:\n  1. fisk\n  2. vegetar\n\n"
-        "Sitat fra deltaker\n\nSpørsmål: Kari (kari@bti.example)")
+        "Sitat fra deltaker\n\nSpørsmål: Kari (kari@bti.example)"
+    )
     for syntax in ("**", "#", "](", "_store", ">"):
         assert syntax not in text

@@ -29,15 +29,36 @@ def last_sunday(year: int, month: int) -> date:
     return day - timedelta(days=(day.weekday() + 1) % 7)
 
 
-def make(db, title: str, start: date, end: date, start_time: time | None, end_time: time | None, *,
-         network_id: int | None = None) -> Event:
+def make(
+    db,
+    title: str,
+    start: date,
+    end: date,
+    start_time: time | None,
+    end_time: time | None,
+    *,
+    network_id: int | None = None,
+) -> Event:
     db.expire_all()
     fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    event = events.save_event(db, None, events.EventData(
-        kind="nettverksmote" if network_id else "fagdag", title=title, start_date=start, end_date=end,
-        start_time=start_time, end_time=end_time, all_day=start_time is None,
-        base_id=None if network_id else fosen.id, network_id=network_id, audience="region",
-        venue_name="Rissa; samfunnshus", venue_address="Rådhusveien 13, 7100 Rissa"))
+    event = events.save_event(
+        db,
+        None,
+        events.EventData(
+            kind="nettverksmote" if network_id else "fagdag",
+            title=title,
+            start_date=start,
+            end_date=end,
+            start_time=start_time,
+            end_time=end_time,
+            all_day=start_time is None,
+            base_id=None if network_id else fosen.id,
+            network_id=network_id,
+            audience="region",
+            venue_name="Rissa; samfunnshus",
+            venue_address="Rådhusveien 13, 7100 Rissa",
+        ),
+    )
     events.publish_event(db, None, event)
     db.commit()
     return event
@@ -49,8 +70,9 @@ def stored(db):
     network = db.exec(select(Network).where(Network.slug == "bti-nettverk-fosen")).one()
     spring, autumn = last_sunday(NEXT, 3), last_sunday(NEXT, 10)
     return [
-        make(db, "Vårmøte over sommertid", spring - timedelta(days=1), spring, time(22), time(9),
-             network_id=network.id),
+        make(
+            db, "Vårmøte over sommertid", spring - timedelta(days=1), spring, time(22), time(9), network_id=network.id
+        ),
         make(db, "Høstmøte over vintertid", autumn, autumn, time(1), time(4), network_id=network.id),
         make(db, HOSTILE, date(NEXT, 6, 9), date(NEXT, 6, 9), None, None),
         make(db, "Samling over tre dager", date(NEXT, 9, 14), date(NEXT, 9, 16), time(10), time(15)),
@@ -61,8 +83,12 @@ def personal_feed_path(db) -> str:
     """A personal feed of the Fosen network's member Per Lysvold, registered nowhere."""
     per = db.exec(select(User).where(User.email == USERS["service_staff"])).one()
     network = db.exec(select(Network).where(Network.slug == "bti-nettverk-fosen")).one()
-    assert db.exec(select(NetworkMember).where(NetworkMember.user_id == per.id,
-                                               NetworkMember.network_id == network.id)).first() is not None
+    assert (
+        db.exec(
+            select(NetworkMember).where(NetworkMember.user_id == per.id, NetworkMember.network_id == network.id)
+        ).first()
+        is not None
+    )
     link = create_token(db, per)
     db.commit()
     return f"/kalender/personlig/{link.token}.ics"
@@ -79,10 +105,19 @@ def both(raw: bytes) -> tuple[dict, dict]:
 
 def assert_round_trip(event: Event, parsed_icalendar, parsed_vobject) -> None:
     for start, end, sequence, summary in (
-            (parsed_icalendar.decoded("DTSTART"), parsed_icalendar.decoded("DTEND"),
-             int(parsed_icalendar["SEQUENCE"]), str(parsed_icalendar["SUMMARY"])),
-            (parsed_vobject.dtstart.value, parsed_vobject.dtend.value, int(parsed_vobject.sequence.value),
-             parsed_vobject.summary.value)):
+        (
+            parsed_icalendar.decoded("DTSTART"),
+            parsed_icalendar.decoded("DTEND"),
+            int(parsed_icalendar["SEQUENCE"]),
+            str(parsed_icalendar["SUMMARY"]),
+        ),
+        (
+            parsed_vobject.dtstart.value,
+            parsed_vobject.dtend.value,
+            int(parsed_vobject.sequence.value),
+            parsed_vobject.summary.value,
+        ),
+    ):
         assert sequence == event.sequence
         assert summary == event.title.replace("\r\n", "\n")
         if event.all_day:  # DATE values, the end exclusive
@@ -97,16 +132,21 @@ def assert_round_trip(event: Event, parsed_icalendar, parsed_vobject) -> None:
 
 @pytest.mark.parametrize("kind", ["base", "network", "municipality", "personal"])
 def test_every_feed_kind_round_trips_through_two_parsers(db, browser, stored, kind):
-    paths = {"base": "/kalender/kompetansebaser/fosen.ics", "network": "/kalender/nettverk/bti-nettverk-fosen.ics",
-             "municipality": "/kalender/kommuner/5054.ics"}
+    paths = {
+        "base": "/kalender/kompetansebaser/fosen.ics",
+        "network": "/kalender/nettverk/bti-nettverk-fosen.ics",
+        "municipality": "/kalender/kommuner/5054.ics",
+    }
     path = paths.get(kind) or personal_feed_path(db)
     response = browser.get(path)
     assert response.status_code == 200 and response.mimetype == "text/calendar"
     assert b"\r\nATTENDEE" not in response.data  # the hostile title stayed text
     with_icalendar, with_vobject = both(response.data)
     expected = {
-        "base": stored, "municipality": stored,  # hosted nowhere, but Indre Fosen is a member of Fosen
-        "network": stored[:2], "personal": stored[:2],  # Per is a member of the network
+        "base": stored,
+        "municipality": stored,  # hosted nowhere, but Indre Fosen is a member of Fosen
+        "network": stored[:2],
+        "personal": stored[:2],  # Per is a member of the network
     }[kind]
     for event in expected:
         assert_round_trip(event, with_icalendar[event.uid], with_vobject[event.uid])

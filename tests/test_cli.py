@@ -14,12 +14,19 @@ NETTVERK = str(Path(sys.executable).parent / "nettverk")
 def run(*args: str, **env: str) -> subprocess.CompletedProcess:
     # Only PATH and what the test gives: no NETTVERK_* from the developer's shell.
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
-    return subprocess.run([NETTVERK, *args], capture_output=True, text=True, env=environment, timeout=120,
-                          check=False)
+    return subprocess.run([NETTVERK, *args], capture_output=True, text=True, env=environment, timeout=120, check=False)
 
 
-@pytest.mark.parametrize("args", [["--help"], ["scheduler", "--help"], ["db", "--help"], ["db", "upgrade", "--help"],
-                                  ["referrals", "erase-expired", "--help"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--help"],
+        ["scheduler", "--help"],
+        ["db", "--help"],
+        ["db", "upgrade", "--help"],
+        ["referrals", "erase-expired", "--help"],
+    ],
+)
 def test_help_works_without_configuration(args, tmp_path):
     result = run(*args, NETTVERK_ENV="production")  # production without NETTVERK_SECRET_KEY: not configured
     assert result.returncode == 0, result.stderr
@@ -43,11 +50,14 @@ def test_missing_secret_key_is_one_line_and_status_2(args):
     assert lines[0].startswith("Feil i konfigurasjonen: NETTVERK_SECRET_KEY")
 
 
-@pytest.mark.parametrize("env, setting", [
-    ({"NETTVERK_ENV": "prod"}, "NETTVERK_ENV"),
-    ({"NETTVERK_ENV": "development", "NETTVERK_SMTP_PORT": "tjuefem"}, "NETTVERK_SMTP_PORT"),
-    ({"NETTVERK_ENV": "development", "NETTVERK_DATABASE_URL": "ikke en adresse"}, "NETTVERK_DATABASE_URL"),
-])
+@pytest.mark.parametrize(
+    "env, setting",
+    [
+        ({"NETTVERK_ENV": "prod"}, "NETTVERK_ENV"),
+        ({"NETTVERK_ENV": "development", "NETTVERK_SMTP_PORT": "tjuefem"}, "NETTVERK_SMTP_PORT"),
+        ({"NETTVERK_ENV": "development", "NETTVERK_DATABASE_URL": "ikke en adresse"}, "NETTVERK_DATABASE_URL"),
+    ],
+)
 def test_wrong_setting_names_the_setting(env, setting):
     result = run("db", "current", **env)
     assert result.returncode == 2
@@ -80,10 +90,17 @@ def test_two_upgrades_at_once_on_an_empty_postgres_database(fresh_postgres_url):
     """Without the advisory lock in migrations/env.py one of the two fails (both create the same tables)."""
     from sqlalchemy import create_engine, text
 
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "NETTVERK_ENV": "development",
-           "NETTVERK_DATABASE_URL": fresh_postgres_url}
-    upgrades = [subprocess.Popen([NETTVERK, "db", "upgrade"], env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "NETTVERK_ENV": "development",
+        "NETTVERK_DATABASE_URL": fresh_postgres_url,
+    }
+    upgrades = [
+        subprocess.Popen(
+            [NETTVERK, "db", "upgrade"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
     for upgrade in upgrades:
         _, stderr = upgrade.communicate(timeout=300)
         assert upgrade.returncode == 0, stderr

@@ -29,6 +29,7 @@ TODAY = datetime.now(OSLO).date()
 
 # Set-up -------------------------------------------------------------------------------------------
 
+
 def user(db, email: str) -> User:
     return db.exec(select(User).where(User.email == email)).one()
 
@@ -49,8 +50,16 @@ def records(db, email: str | None = None) -> list[CompetenceRecord]:
     return list(db.exec(query))
 
 
-def give(db, email: str, slug: str, level: str = "certified", achieved_on: date | None = None,
-         expires_on: date | None = None, number: str | None = None, contactable: bool | None = None) -> None:
+def give(
+    db,
+    email: str,
+    slug: str,
+    level: str = "certified",
+    achieved_on: date | None = None,
+    expires_on: date | None = None,
+    number: str | None = None,
+    contactable: bool | None = None,
+) -> None:
     """A record typed straight into the database, and the person's profile (workplace, opt-in)."""
     person = user(db, email)
     profile = db.get(CompetenceProfile, person.id) or CompetenceProfile(user_id=person.id)
@@ -59,19 +68,32 @@ def give(db, email: str, slug: str, level: str = "certified", achieved_on: date 
     if contactable is not None:
         profile.contactable = contactable
     db.add(profile)
-    db.add(CompetenceRecord(user_id=person.id, area_id=area(db, slug).id, level=level,
-                            achieved_on=achieved_on or TODAY - timedelta(days=100), expires_on=expires_on))
+    db.add(
+        CompetenceRecord(
+            user_id=person.id,
+            area_id=area(db, slug).id,
+            level=level,
+            achieved_on=achieved_on or TODAY - timedelta(days=100),
+            expires_on=expires_on,
+        )
+    )
     db.commit()
 
 
 def record_form(slug_id: int, **fields) -> dict:
-    data = {"area_id": str(slug_id), "level": "certified", "achieved_on": "2024-05-02", "issued_by": "RBUP Midt-Norge",
-            "expires_on": ""}
+    data = {
+        "area_id": str(slug_id),
+        "level": "certified",
+        "achieved_on": "2024-05-02",
+        "issued_by": "RBUP Midt-Norge",
+        "expires_on": "",
+    }
     data.update(fields)
     return data
 
 
 # Own records --------------------------------------------------------------------------------------
+
 
 def test_a_person_records_sees_exports_and_deletes_their_own_competence(as_role, db):
     browser = as_role("service_staff")
@@ -92,8 +114,12 @@ def test_a_person_records_sees_exports_and_deletes_their_own_competence(as_role,
     exported = browser.get("/kompetanse/min-kompetanse.csv")
     assert exported.headers["Content-Disposition"].startswith("attachment")
     lines = list(csv.reader(io.StringIO(exported.get_data().decode("utf-8-sig")), delimiter=";"))
-    assert lines[0][0] == "Kompetanseområde" and lines[1][:4] == ["PMTO", "Foreldreprogram", "Sertifisert",
-                                                                   "2024-05-02"]
+    assert lines[0][0] == "Kompetanseområde" and lines[1][:4] == [
+        "PMTO",
+        "Foreldreprogram",
+        "Sertifisert",
+        "2024-05-02",
+    ]
 
     # Someone else can neither change nor delete it, nor learn that it exists.
     other = as_role("participant")
@@ -105,16 +131,19 @@ def test_a_person_records_sees_exports_and_deletes_their_own_competence(as_role,
     assert records(db, STAFF) == []
 
 
-@pytest.mark.parametrize("fields, field, message", [
-    ({"expires_on": "2024-05-01"}, "expires_on", "Utløpsdatoen kan ikke være før datoen for opplæringen."),
-    ({"area_id": "999999"}, "area_id", "Velg et kompetanseområde fra listen."),
-    ({"area_id": "ikke-et-tall"}, "area_id", "Velg et kompetanseområde fra listen."),
-    ({"area_id": ""}, "area_id", "Velg et kompetanseområde fra listen."),
-    ({"level": "guru"}, "level", "Velg et nivå fra listen."),
-    ({"achieved_on": "2024-02-30"}, "achieved_on", "Skriv datoen som år-måned-dag."),
-    ({"achieved_on": (TODAY + timedelta(days=2)).isoformat()}, "achieved_on", "fram i tid"),
-    ({"issued_by": "x" * 201}, "issued_by", "200"),
-])
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"expires_on": "2024-05-01"}, "expires_on", "Utløpsdatoen kan ikke være før datoen for opplæringen."),
+        ({"area_id": "999999"}, "area_id", "Velg et kompetanseområde fra listen."),
+        ({"area_id": "ikke-et-tall"}, "area_id", "Velg et kompetanseområde fra listen."),
+        ({"area_id": ""}, "area_id", "Velg et kompetanseområde fra listen."),
+        ({"level": "guru"}, "level", "Velg et nivå fra listen."),
+        ({"achieved_on": "2024-02-30"}, "achieved_on", "Skriv datoen som år-måned-dag."),
+        ({"achieved_on": (TODAY + timedelta(days=2)).isoformat()}, "achieved_on", "fram i tid"),
+        ({"issued_by": "x" * 201}, "issued_by", "200"),
+    ],
+)
 def test_bad_records_are_refused_beside_the_field_and_nothing_is_saved(as_role, db, fields, field, message):
     browser = as_role("service_staff")
     response = browser.post("/kompetanse/ny", record_form(area(db, "pmto").id, **fields))
@@ -133,8 +162,10 @@ def test_an_attendance_record_edited_by_its_owner_becomes_theirs(as_role, db):
     [row] = records(db, STAFF)
     browser = as_role("service_staff")
     assert browser.get(f"/kompetanse/{row.id}/rediger").status_code == 200
-    response = browser.post(f"/kompetanse/{row.id}/rediger", record_form(
-        area(db, "marte-meo").id, level="certified", achieved_on=row.achieved_on.isoformat()))
+    response = browser.post(
+        f"/kompetanse/{row.id}/rediger",
+        record_form(area(db, "marte-meo").id, level="certified", achieved_on=row.achieved_on.isoformat()),
+    )
     assert response.status_code == 302
     coordinator.post(f"/arrangementer/{event.id}/oppmote", {})  # attendance unmarked afterwards
     [kept] = records(db, STAFF)
@@ -143,14 +174,26 @@ def test_an_attendance_record_edited_by_its_owner_becomes_theirs(as_role, db):
 
 # Records from course attendance -------------------------------------------------------------------
 
+
 @in_app
 def course(db, kind: str = "kurs", slug: str | None = "marte-meo") -> Event:
     """A published Fosen course (linked to an area) that started an hour ago."""
     fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
     day = (utcnow() + timedelta(days=10)).date()
-    event = events.save_event(db, None, events.EventData(
-        kind=kind, title="Grunnkurs i Marte Meo", start_date=day, end_date=day, start_time=time(9),
-        end_time=time(15), base_id=fosen.id, competence_area_id=area(db, slug).id if slug else None))
+    event = events.save_event(
+        db,
+        None,
+        events.EventData(
+            kind=kind,
+            title="Grunnkurs i Marte Meo",
+            start_date=day,
+            end_date=day,
+            start_time=time(9),
+            end_time=time(15),
+            base_id=fosen.id,
+            competence_area_id=area(db, slug).id if slug else None,
+        ),
+    )
     events.publish_event(db, None, event)
     event.starts_at = utcnow() - timedelta(hours=1)
     db.add(event)
@@ -162,9 +205,17 @@ def course(db, kind: str = "kurs", slug: str | None = "marte-meo") -> Event:
 def register(db, event: Event, email: str) -> Registration:
     account = db.exec(select(User).where(User.email == email)).first()
     coordinator = user(db, USERS["coordinator_fosen"])
-    registration, _ = events.register(db, event.id, events.Registrant(
-        name=account.name if account else "Gjest", email=email, user=account,
-        municipality_id=municipality(db, "5057").id), by=coordinator)
+    registration, _ = events.register(
+        db,
+        event.id,
+        events.Registrant(
+            name=account.name if account else "Gjest",
+            email=email,
+            user=account,
+            municipality_id=municipality(db, "5057").id,
+        ),
+        by=coordinator,
+    )
     db.commit()
     return registration
 
@@ -182,8 +233,12 @@ def test_attendance_at_a_linked_course_creates_exactly_one_training_record(app, 
     rows = records(db)
     assert sorted(r.user_id for r in rows) == sorted([user(db, STAFF).id, user(db, PARTICIPANT).id])
     for row in rows:
-        assert (row.area_id, row.level, row.source, row.event_id) == (area(db, "marte-meo").id, "trained",
-                                                                      "attendance", event.id)
+        assert (row.area_id, row.level, row.source, row.event_id) == (
+            area(db, "marte-meo").id,
+            "trained",
+            "attendance",
+            event.id,
+        )
         assert row.achieved_on == event.starts_at.astimezone(OSLO).date() and row.expires_on is None
     assert not [r for r in rows if r.user_id == user(db, LEADER).id] and absent.id
     # The participant had no workplace; the course registration's municipality (Ørland) is used.
@@ -208,8 +263,14 @@ def test_attendance_at_a_linked_course_creates_exactly_one_training_record(app, 
 def test_the_database_allows_one_record_per_person_and_attendance(db):
     event = course(db)
     person = user(db, STAFF)
-    row = dict(user_id=person.id, area_id=area(db, "marte-meo").id, level="trained", achieved_on=TODAY,
-               source="attendance", event_id=event.id)
+    row = dict(
+        user_id=person.id,
+        area_id=area(db, "marte-meo").id,
+        level="trained",
+        achieved_on=TODAY,
+        source="attendance",
+        event_id=event.id,
+    )
     db.add(CompetenceRecord(**row))
     db.commit()
     db.add(CompetenceRecord(**row))
@@ -236,14 +297,23 @@ def test_the_event_form_links_only_a_kurs_to_an_existing_area(app, as_role, db):
     form = coordinator.get(f"/arrangementer/{event.id}/rediger").get_data(as_text=True)
     assert 'name="competence_area_id"' in form and "Marte Meo" in form
     day = event.starts_at.astimezone(OSLO).date().isoformat()
-    fields = {"kind": "fagdag", "title": "Fagdag", "base_id": str(event.base_id), "audience": "region",
-              "start_date": day, "end_date": day, "start_time": "09:00", "end_time": "15:00",
-              "competence_area_id": str(area(db, "pmto").id)}
+    fields = {
+        "kind": "fagdag",
+        "title": "Fagdag",
+        "base_id": str(event.base_id),
+        "audience": "region",
+        "start_date": day,
+        "end_date": day,
+        "start_time": "09:00",
+        "end_time": "15:00",
+        "competence_area_id": str(area(db, "pmto").id),
+    }
     response = coordinator.post(f"/arrangementer/{event.id}/rediger", fields)
     assert response.status_code == 422
     assert "Bare kurs/opplæring kan knyttes til et kompetanseområde." in response.get_data(as_text=True)
-    response = coordinator.post(f"/arrangementer/{event.id}/rediger", {**fields, "competence_area_id": "424242",
-                                                                        "kind": "kurs"})
+    response = coordinator.post(
+        f"/arrangementer/{event.id}/rediger", {**fields, "competence_area_id": "424242", "kind": "kurs"}
+    )
     assert response.status_code == 422 and "Velg et kompetanseområde fra listen." in response.get_data(as_text=True)
     response = coordinator.post(f"/arrangementer/{event.id}/rediger", {**fields, "kind": "kurs"})
     assert response.status_code == 302
@@ -252,6 +322,7 @@ def test_the_event_form_links_only_a_kurs_to_an_existing_area(app, as_role, db):
 
 
 # The matrix ---------------------------------------------------------------------------------------
+
 
 def matrix_cells(page: str, municipality_name: str) -> list[str]:
     """The cells of one municipality's row in the matrix, as text."""
@@ -335,6 +406,7 @@ def test_the_matrix_files_hold_the_same_counts_and_no_names(as_role, db):
 
 # Nobody who has not opted in appears by name --------------------------------------------------------
 
+
 def test_search_finds_only_people_who_opted_in(as_role, db):
     give(db, LEADER, "marte-meo", level="instructor", number="5054", contactable=True)
     give(db, STAFF, "marte-meo", level="certified", number="5054", contactable=False)
@@ -360,8 +432,14 @@ def test_search_finds_only_people_who_opted_in(as_role, db):
     # Opting in on one's own page makes the staff member findable.
     own = as_role("service_staff")
     fosen_service = db.get(CompetenceProfile, staff.id).service_id
-    response = own.post("/kompetanse/profil", {"municipality_id": str(municipality(db, "5054").id),
-                                               "service_id": str(fosen_service or ""), "contactable": "y"})
+    response = own.post(
+        "/kompetanse/profil",
+        {
+            "municipality_id": str(municipality(db, "5054").id),
+            "service_id": str(fosen_service or ""),
+            "contactable": "y",
+        },
+    )
     assert response.status_code == 302
     page = browser.get("/kompetanse/sok?omrade=marte-meo&base=fosen").get_data(as_text=True)
     assert staff.name in page and "person til" not in page
@@ -378,6 +456,7 @@ def test_expiring_certifications_name_only_people_who_opted_in(as_role, db, app)
     assert user(db, STAFF).name not in page and STAFF not in page and user(db, CONTACT).name not in page
 
     from nettverk.scheduler.runner import run_job
+
     run_job("competence_expiry", app=app, now=utcnow())
     mails = outbox(db)
     to_coordinator = [m for m in mails if m.to_address == USERS["coordinator_fosen"]]
@@ -393,8 +472,15 @@ def test_expiring_certifications_name_only_people_who_opted_in(as_role, db, app)
 def test_the_tables_of_the_search_and_the_expiring_list_are_named_for_screen_readers(as_role, db):
     """The scrolling region around each table is named by what it holds (a screen reader's landmark list),
     not by template code: the e2e journey found «om {{ area.name }}» read out literally."""
-    give(db, LEADER, "marte-meo", level="instructor", number="5054", contactable=True,
-          expires_on=TODAY + relativedelta(months=2))
+    give(
+        db,
+        LEADER,
+        "marte-meo",
+        level="instructor",
+        number="5054",
+        contactable=True,
+        expires_on=TODAY + relativedelta(months=2),
+    )
     coordinator = as_role("coordinator_fosen")
     page = coordinator.get("/kompetanse/sok?omrade=marte-meo&base=fosen").get_data(as_text=True)
     assert 'role="region" aria-label="Personer som kan kontaktes om Marte Meo"' in page
@@ -408,10 +494,17 @@ def test_pages_and_api_never_name_people_who_did_not_opt_in(as_role, db):
     give(db, STAFF, "pmto", number="5054", contactable=False)
     staff = user(db, STAFF)
     browser = as_role("coordinator_fosen")
-    for url in ("/kompetansebaser/fosen/kompetanse", "/kompetanse/sok?omrade=pmto&base=fosen",
-                "/kompetanse/sok?omrade=pmto&base=alle&niva=awareness", "/kompetansebaser/fosen/kompetanse/utloper",
-                "/api/v1/bases/fosen/competence-matrix", "/api/v1/competence-areas", "/kompetanseomrader",
-                "/kompetansebaser/fosen/kompetanse.csv", "/kompetansebaser/fosen"):
+    for url in (
+        "/kompetansebaser/fosen/kompetanse",
+        "/kompetanse/sok?omrade=pmto&base=fosen",
+        "/kompetanse/sok?omrade=pmto&base=alle&niva=awareness",
+        "/kompetansebaser/fosen/kompetanse/utloper",
+        "/api/v1/bases/fosen/competence-matrix",
+        "/api/v1/competence-areas",
+        "/kompetanseomrader",
+        "/kompetansebaser/fosen/kompetanse.csv",
+        "/kompetansebaser/fosen",
+    ):
         response = browser.get(url)
         assert response.status_code == 200, url
         body = response.get_data(as_text=True)
@@ -419,6 +512,7 @@ def test_pages_and_api_never_name_people_who_did_not_opt_in(as_role, db):
 
 
 # API ----------------------------------------------------------------------------------------------
+
 
 def test_api_lists_areas_and_the_matrix_as_counts(as_role, db, browser):
     give(db, STAFF, "pmto", number="5054")
@@ -446,10 +540,12 @@ def test_api_lists_areas_and_the_matrix_as_counts(as_role, db, browser):
 
 # The catalogue ------------------------------------------------------------------------------------
 
+
 def test_coordinators_keep_the_catalogue(as_role, db):
     coordinator = as_role("coordinator")
-    response = coordinator.post("/kompetanseomrader/ny", {"name": "SATS", "kind": "screening",
-                                                         "description": "Språkkartlegging", "active": "y"})
+    response = coordinator.post(
+        "/kompetanseomrader/ny", {"name": "SATS", "kind": "screening", "description": "Språkkartlegging", "active": "y"}
+    )
     assert response.status_code == 302
     sats = area(db, "sats")
     assert sats.kind == "screening" and sats.expires_after_months is None
@@ -457,8 +553,9 @@ def test_coordinators_keep_the_catalogue(as_role, db):
     assert response.status_code == 409 and "finnes allerede" in response.get_data(as_text=True)
     response = coordinator.post("/kompetanseomrader/ny", {"name": "Noe", "kind": "rakett"})
     assert response.status_code == 422
-    response = coordinator.post("/kompetanseomrader/sats/rediger", {"name": "SATS", "kind": "screening",
-                                                                   "expires_after_months": "0"})
+    response = coordinator.post(
+        "/kompetanseomrader/sats/rediger", {"name": "SATS", "kind": "screening", "expires_after_months": "0"}
+    )
     assert response.status_code == 422 and "mellom 1 og 240" in response.get_data(as_text=True)
     coordinator.post("/kompetanseomrader/sats/rediger", {"name": "SATS", "kind": "screening"})  # retired
     db.expire_all()
@@ -482,19 +579,23 @@ def test_a_coordinator_records_for_a_person_of_their_base_only(as_role, db):
     response = coordinator.post("/kompetansebaser/fosen/kompetanse/registrer", fields)
     assert response.status_code == 422 and "Velg kommunen personen jobber i" in response.get_data(as_text=True)
     namsos = municipality(db, "5007")
-    response = coordinator.post("/kompetansebaser/fosen/kompetanse/registrer",
-                                {**fields, "municipality_id": str(namsos.id)})
+    response = coordinator.post(
+        "/kompetansebaser/fosen/kompetanse/registrer", {**fields, "municipality_id": str(namsos.id)}
+    )
     assert response.status_code == 422 and "Velg en kommune i kompetansebasen." in response.get_data(as_text=True)
     give(db, USERS["service_staff_namdal"], "icdp", number="5007")
-    response = coordinator.post("/kompetansebaser/fosen/kompetanse/registrer",
-                                {**record_form(pmto.id), "email": USERS["service_staff_namdal"]})
+    response = coordinator.post(
+        "/kompetansebaser/fosen/kompetanse/registrer", {**record_form(pmto.id), "email": USERS["service_staff_namdal"]}
+    )
     assert response.status_code == 403
-    response = coordinator.post("/kompetansebaser/fosen/kompetanse/registrer",
-                                {**record_form(pmto.id), "email": "ukjent@example.no"})
+    response = coordinator.post(
+        "/kompetansebaser/fosen/kompetanse/registrer", {**record_form(pmto.id), "email": "ukjent@example.no"}
+    )
     assert response.status_code == 422 and "Vi fant ingen aktiv bruker" in response.get_data(as_text=True)
     assert len(records(db)) == 2  # the staff member's, and the Namdal one set up above
-    response = coordinator.post("/kompetansebaser/fosen/kompetanse/registrer",
-                                {**fields, "municipality_id": str(municipality(db, "5020").id)})
+    response = coordinator.post(
+        "/kompetansebaser/fosen/kompetanse/registrer", {**fields, "municipality_id": str(municipality(db, "5020").id)}
+    )
     assert response.status_code == 302
     db.expire_all()
     assert db.get(CompetenceProfile, user(db, PARTICIPANT).id).municipality_id == municipality(db, "5020").id

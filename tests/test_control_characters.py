@@ -35,6 +35,7 @@ def refused(response, message: str) -> None:
 
 # The rule ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("text", ["Fagdag\r\nBcc: x@example.com", "Fagdag\n", "a\rb", "a\u2028b", "a\x85b"])
 def test_a_line_break_on_one_line_is_refused(text):
     assert character_problem(text) == LINE_BREAK_MESSAGE
@@ -50,9 +51,16 @@ def test_the_same_are_refused_in_multi_line_text(text):
     assert character_problem(text, multiline=True) == CHARACTER_MESSAGE
 
 
-@pytest.mark.parametrize(("text", "multiline"), [
-    ("Fagdag om BTI – «Snåase» & Unjárga 👩‍👩‍👧", False), ("100 % oppmøte", False), ("%FF%FE", False),
-    ("Første linje\r\nAndre linje\n\tinnrykk", True), ("Linje\u2028linje", True)])
+@pytest.mark.parametrize(
+    ("text", "multiline"),
+    [
+        ("Fagdag om BTI – «Snåase» & Unjárga 👩‍👩‍👧", False),
+        ("100 % oppmøte", False),
+        ("%FF%FE", False),
+        ("Første linje\r\nAndre linje\n\tinnrykk", True),
+        ("Linje\u2028linje", True),
+    ],
+)
 def test_ordinary_text_is_allowed(text, multiline):
     assert character_problem(text, multiline) is None
 
@@ -86,17 +94,23 @@ def test_every_text_field_of_every_form_gets_the_rule_first(app):
 
 # Through the forms ----------------------------------------------------------------------------------------
 
+
 def test_an_event_title_with_a_line_break_is_refused_and_nothing_is_saved(as_role, db):
     coordinator = as_role("coordinator_fosen")
     before = count(db, Event)
-    refused(coordinator.post("/arrangementer/nytt", event_form(db, plain_weekday(), title="Fagdag\r\nBcc: x@y.no")),
-            LINE_BREAK_MESSAGE)
-    refused(coordinator.post("/arrangementer/nytt", event_form(db, plain_weekday(), description="Om \x1b[2J BTI")),
-            CHARACTER_MESSAGE)
+    refused(
+        coordinator.post("/arrangementer/nytt", event_form(db, plain_weekday(), title="Fagdag\r\nBcc: x@y.no")),
+        LINE_BREAK_MESSAGE,
+    )
+    refused(
+        coordinator.post("/arrangementer/nytt", event_form(db, plain_weekday(), description="Om \x1b[2J BTI")),
+        CHARACTER_MESSAGE,
+    )
     assert count(db, Event) == before
     # A description keeps its line breaks and tabs, so the refusals above came from the characters.
-    response = coordinator.post("/arrangementer/nytt", event_form(db, plain_weekday(), title="Fagdag",
-                                                                   description="Linje 1\r\n\tLinje 2"))
+    response = coordinator.post(
+        "/arrangementer/nytt", event_form(db, plain_weekday(), title="Fagdag", description="Linje 1\r\n\tLinje 2")
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     db.expire_all()
     event = db.get(Event, int(re.search(r"(\d+)$", response.headers["Location"]).group(1)))
@@ -112,8 +126,10 @@ def test_a_tiltak_name_with_a_line_break_is_refused(as_role, db):
 
 def test_a_base_name_with_an_escape_sequence_is_refused(as_role, db):
     before = count(db, CompetenceBase)
-    refused(as_role("admin").post("/admin/kompetansebaser/ny", {"name": "Ny\x1b[31mbase", "description": ""}),
-            CHARACTER_MESSAGE)
+    refused(
+        as_role("admin").post("/admin/kompetansebaser/ny", {"name": "Ny\x1b[31mbase", "description": ""}),
+        CHARACTER_MESSAGE,
+    )
     assert count(db, CompetenceBase) == before
 
 
@@ -122,28 +138,45 @@ def test_invalid_utf8_in_a_form_body_is_refused_not_stored_as_text(as_role, db):
     token = admin.csrf_token().encode()
     before = count(db, CompetenceBase)
     # Percent-encoded, as a script sends a form: werkzeug kept it as the literal text «%FF%FE».
-    refused(admin.client.post("/admin/kompetansebaser/ny", data=b"name=Base%FF%FEx&description=&csrf_token=" + token,
-                              content_type="application/x-www-form-urlencoded"), CHARACTER_MESSAGE)
+    refused(
+        admin.client.post(
+            "/admin/kompetansebaser/ny",
+            data=b"name=Base%FF%FEx&description=&csrf_token=" + token,
+            content_type="application/x-www-form-urlencoded",
+        ),
+        CHARACTER_MESSAGE,
+    )
     # Raw bytes in a multipart body: decoded as U+FFFD.
-    body = (b"--b\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nBase\xff\xfex\r\n"
-            b"--b\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n" + token + b"\r\n--b--\r\n")
-    refused(admin.client.post("/admin/kompetansebaser/ny", data=body, content_type="multipart/form-data; boundary=b"),
-            CHARACTER_MESSAGE)
+    body = (
+        b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\nBase\xff\xfex\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n' + token + b"\r\n--b--\r\n"
+    )
+    refused(
+        admin.client.post("/admin/kompetansebaser/ny", data=body, content_type="multipart/form-data; boundary=b"),
+        CHARACTER_MESSAGE,
+    )
     assert count(db, CompetenceBase) == before
     # A typed «%» arrives as %25 and is ordinary text.
-    response = admin.client.post("/admin/kompetansebaser/ny", data=b"name=Base+100%25&description=&csrf_token=" + token,
-                                 content_type="application/x-www-form-urlencoded")
+    response = admin.client.post(
+        "/admin/kompetansebaser/ny",
+        data=b"name=Base+100%25&description=&csrf_token=" + token,
+        content_type="application/x-www-form-urlencoded",
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     assert count(db, CompetenceBase) == before + 1
 
 
 # Through the API ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("role", "Lærer\r\nX-Injected: 1", LINE_BREAK_MESSAGE),
-    ("dietary", "Glutenfri\x1b[0m", CHARACTER_MESSAGE),
-    ("dietary", "Glutenfri\ud800", CHARACTER_MESSAGE),  # a lone surrogate, sent as the JSON escape \ud800
-])
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("role", "Lærer\r\nX-Injected: 1", LINE_BREAK_MESSAGE),
+        ("dietary", "Glutenfri\x1b[0m", CHARACTER_MESSAGE),
+        ("dietary", "Glutenfri\ud800", CHARACTER_MESSAGE),  # a lone surrogate, sent as the JSON escape \ud800
+    ],
+)
 def test_the_api_refuses_the_same_characters(as_role, db, field, value, message):
     event = make_event(db, "Tegn i API", ask_dietary=True)
     response = call(as_role("participant"), "POST", REGISTRATION.format(event_id=event.id), {field: value})

@@ -31,6 +31,7 @@ SUBJECT = "Hva syntes du om"
 
 # Set-up -------------------------------------------------------------------------------------------
 
+
 def user(db, email: str) -> User:
     return db.exec(select(User).where(User.email == email)).one()
 
@@ -40,8 +41,15 @@ def make_event(db, kind: str = "fagdag", **overrides) -> Event:
     """A published gathering in Fosen a month from now (registration is open)."""
     day = (utcnow() + timedelta(days=30)).date()
     fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    data = dict(kind=kind, title="Fagdag om tidlig innsats", start_date=day, end_date=day, start_time=time(9),
-                end_time=time(15), base_id=fosen.id)
+    data = dict(
+        kind=kind,
+        title="Fagdag om tidlig innsats",
+        start_date=day,
+        end_date=day,
+        start_time=time(9),
+        end_time=time(15),
+        base_id=fosen.id,
+    )
     data.update(overrides)
     event = events.save_event(db, None, events.EventData(**data))
     events.publish_event(db, None, event)
@@ -53,9 +61,12 @@ def make_event(db, kind: str = "fagdag", **overrides) -> Event:
 def register(db, event: Event, email: str, name: str = "") -> Registration:
     """An account registers itself; an address without one is registered by the Fosen coordinator."""
     account = db.exec(select(User).where(User.email == email)).first()
-    registration, _ = events.register(db, event.id, events.Registrant(
-        name=name or (account.name if account else email), email=email, user=account),
-        by=None if account else user(db, COORDINATOR_FOSEN))
+    registration, _ = events.register(
+        db,
+        event.id,
+        events.Registrant(name=name or (account.name if account else email), email=email, user=account),
+        by=None if account else user(db, COORDINATOR_FOSEN),
+    )
     db.commit()
     return registration
 
@@ -106,6 +117,7 @@ def evaluations_of(db, event: Event) -> list[Evaluation]:
 
 
 # Sending ------------------------------------------------------------------------------------------
+
 
 def test_the_job_mails_each_confirmed_participant_once_after_the_event(app, db, browser):
     event = make_event(db, capacity=2)
@@ -187,6 +199,7 @@ def test_a_participant_who_turned_evaluations_off_gets_none(app, db):
 
 # Answering ----------------------------------------------------------------------------------------
 
+
 def test_an_answer_is_stored_once_and_a_second_is_refused(app, db, browser, as_role):
     event = end(db, make_event(db))
     first, second = invited(db, event, 2)
@@ -253,8 +266,10 @@ def test_on_postgresql_no_system_column_or_order_links_an_answer_to_its_invitati
 
     def system_columns(table):
         db.rollback()
-        return db.execute(text(f"SELECT xmin::text, id, ctid::text FROM {table} WHERE event_id = :e"),  # noqa: S608
-                          {"e": event.id}).all()
+        return db.execute(
+            text(f"SELECT xmin::text, id, ctid::text FROM {table} WHERE event_id = :e"),  # noqa: S608
+            {"e": event.id},
+        ).all()
 
     logged = db.exec(select(func.count()).select_from(ActivityLog)).one()
     ids = []
@@ -321,15 +336,19 @@ def test_a_wrong_link_is_not_found(app, db, browser):
     assert answer(browser, "ikke-en-nokkel").status_code == 404
 
 
-@pytest.mark.parametrize(("overall", "usefulness", "field", "message"), [
-    ("0", "3", "overall", "Svaret må være et tall fra 1 til 5."),
-    ("6", "3", "overall", "Svaret må være et tall fra 1 til 5."),
-    ("4", "fem", "usefulness", "Svaret må være et tall fra 1 til 5."),
-    ("", "3", "overall", "Svar på spørsmålet: velg et tall fra 1 til 5."),
-    ("4", None, "usefulness", "Svar på spørsmålet: velg et tall fra 1 til 5."),
-])
-def test_a_score_outside_one_to_five_or_missing_is_refused_beside_the_field(app, db, browser, overall, usefulness,
-                                                                         field, message):
+@pytest.mark.parametrize(
+    ("overall", "usefulness", "field", "message"),
+    [
+        ("0", "3", "overall", "Svaret må være et tall fra 1 til 5."),
+        ("6", "3", "overall", "Svaret må være et tall fra 1 til 5."),
+        ("4", "fem", "usefulness", "Svaret må være et tall fra 1 til 5."),
+        ("", "3", "overall", "Svar på spørsmålet: velg et tall fra 1 til 5."),
+        ("4", None, "usefulness", "Svar på spørsmålet: velg et tall fra 1 til 5."),
+    ],
+)
+def test_a_score_outside_one_to_five_or_missing_is_refused_beside_the_field(
+    app, db, browser, overall, usefulness, field, message
+):
     event = end(db, make_event(db))
     [token] = invited(db, event, 1)
     data = {"overall": overall, "comment": "Bra"}
@@ -338,8 +357,9 @@ def test_a_score_outside_one_to_five_or_missing_is_refused_beside_the_field(app,
     response = browser.post(f"/evaluering/{token}", data)
     assert response.status_code == 422
     text = response.get_data(as_text=True)
-    assert f'<p class="error-message" id="{field}-error"><span class="visually-hidden">Feil:</span> {message}</p>' \
-        in text
+    assert (
+        f'<p class="error-message" id="{field}-error"><span class="visually-hidden">Feil:</span> {message}</p>' in text
+    )
     assert f'<a href="#{field}">{message}</a>' in text  # the error summary links to the question
     assert evaluations_of(db, event) == []
     assert answer(browser, token).status_code == 200  # the link still works after the refusal
@@ -360,8 +380,12 @@ def test_the_operation_refuses_what_the_form_would(app, db):
 
     event = end(db, make_event(db))
     [token] = invited(db, event, 1)
-    for overall, usefulness, field in ((0, 3, "overall"), (3, 6, "usefulness"), (None, 3, "overall"),
-                                       (True, 3, "overall")):
+    for overall, usefulness, field in (
+        (0, 3, "overall"),
+        (3, 6, "usefulness"),
+        (None, 3, "overall"),
+        (True, 3, "overall"),
+    ):
         with app.app_context(), pytest.raises(OperationError) as refused:
             evaluations.answer(db, token, overall, usefulness)
         assert refused.value.field == field and refused.value.status == 422
@@ -370,6 +394,7 @@ def test_the_operation_refuses_what_the_form_would(app, db):
 
 
 # Results ------------------------------------------------------------------------------------------
+
 
 def results_page(browser, event):
     response = browser.get(f"/arrangementer/{event.id}/evaluering")

@@ -15,24 +15,45 @@ from nettverk.events.models import CONFIRMED, WAITLISTED, WITHDRAWN, Registratio
 from nettverk.events.operations import EventData, publish_event, save_event
 from nettverk.registry.models import CompetenceBase, Municipality, Unit
 
-HEADER = ["Navn", "E-post", "Kommune", "Arbeidssted", "Stilling", "Status", "Allergier/spesialkost", "Lunsj",
-          "Møtte", "Påmeldt"]
+HEADER = [
+    "Navn",
+    "E-post",
+    "Kommune",
+    "Arbeidssted",
+    "Stilling",
+    "Status",
+    "Allergier/spesialkost",
+    "Lunsj",
+    "Møtte",
+    "Påmeldt",
+]
 ATTACKS = ['=HYPERLINK("http://evil")', "@SUM(1)", "+47 cmd", "-2+3", "\t=1+1", "\r=1+1"]
 
 
 @pytest.fixture
 def event(db):
     fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    event = save_event(db, None, EventData(kind="fagdag", title="Fagdag om BTI på Rørvik – vår", base_id=fosen.id,
-                                           start_date=date(2027, 3, 9), end_date=date(2027, 3, 9), all_day=True))
+    event = save_event(
+        db,
+        None,
+        EventData(
+            kind="fagdag",
+            title="Fagdag om BTI på Rørvik – vår",
+            base_id=fosen.id,
+            start_date=date(2027, 3, 9),
+            end_date=date(2027, 3, 9),
+            all_day=True,
+        ),
+    )
     publish_event(db, None, event)
     db.commit()
     return event
 
 
 def _add(db, event, name, status=CONFIRMED, **fields):
-    registration = Registration(event_id=event.id, name=name, email=fields.pop("email", f"{abs(hash(name))}@x.no"),
-                                status=status, **fields)
+    registration = Registration(
+        event_id=event.id, name=name, email=fields.pop("email", f"{abs(hash(name))}@x.no"), status=status, **fields
+    )
     db.add(registration)
     db.commit()
     return registration
@@ -45,15 +66,40 @@ def rows(db, event):
     indre_fosen = db.exec(select(Municipality).where(Municipality.number == "5054")).one()
     snasa = db.exec(select(Municipality).where(Municipality.number == "5041")).one()
     unit = db.exec(select(Unit).where(Unit.name == "Rissa helsestasjon")).one()
-    _add(db, event, "Åse Ødegård Bjørkæng", email="ase@indrefosen.kommune.example", municipality_id=indre_fosen.id,
-         unit_id=unit.id, role="Helsesykepleier", dietary="Nøtter; skalldyr, «glutenfri»", lunch=True,
-         attended=True, created_at=datetime(2026, 3, 29, 0, 30, tzinfo=UTC))  # 01:30 in Oslo (winter time)
-    _add(db, event, "Zorro Venteliste", status=WAITLISTED, email="z@snasa.kommune.example", municipality_id=snasa.id,
-         lunch=False, created_at=datetime(2026, 6, 1, 8, 0, tzinfo=UTC))  # 10:00 in Oslo (summer time)
+    _add(
+        db,
+        event,
+        "Åse Ødegård Bjørkæng",
+        email="ase@indrefosen.kommune.example",
+        municipality_id=indre_fosen.id,
+        unit_id=unit.id,
+        role="Helsesykepleier",
+        dietary="Nøtter; skalldyr, «glutenfri»",
+        lunch=True,
+        attended=True,
+        created_at=datetime(2026, 3, 29, 0, 30, tzinfo=UTC),
+    )  # 01:30 in Oslo (winter time)
+    _add(
+        db,
+        event,
+        "Zorro Venteliste",
+        status=WAITLISTED,
+        email="z@snasa.kommune.example",
+        municipality_id=snasa.id,
+        lunch=False,
+        created_at=datetime(2026, 6, 1, 8, 0, tzinfo=UTC),
+    )  # 10:00 in Oslo (summer time)
     _add(db, event, "Avmeldt Person", status=WITHDRAWN, created_at=datetime(2026, 6, 2, 8, 0, tzinfo=UTC))
     for index, attack in enumerate(ATTACKS):
-        _add(db, event, attack, email=f"angrep{index}@x.no", role=attack, dietary=attack,
-             created_at=datetime(2026, 5, 1, 8, index, tzinfo=UTC))
+        _add(
+            db,
+            event,
+            attack,
+            email=f"angrep{index}@x.no",
+            role=attack,
+            dietary=attack,
+            created_at=datetime(2026, 5, 1, 8, index, tzinfo=UTC),
+        )
     return queries.participants(db, event.id)
 
 
@@ -81,14 +127,29 @@ def test_csv_has_every_participant_with_norwegian_values(rows):
     assert len(table) == 1 + len(rows)
     people = by_name(table)
     assert people["Åse Ødegård Bjørkæng"] == {
-        "Navn": "Åse Ødegård Bjørkæng", "E-post": "ase@indrefosen.kommune.example", "Kommune": "Indre Fosen",
-        "Arbeidssted": "Rissa helsestasjon", "Stilling": "Helsesykepleier", "Status": "Påmeldt",
-        "Allergier/spesialkost": "Nøtter; skalldyr, «glutenfri»", "Lunsj": "Ja", "Møtte": "Ja",
-        "Påmeldt": "29.03.2026 01:30"}
+        "Navn": "Åse Ødegård Bjørkæng",
+        "E-post": "ase@indrefosen.kommune.example",
+        "Kommune": "Indre Fosen",
+        "Arbeidssted": "Rissa helsestasjon",
+        "Stilling": "Helsesykepleier",
+        "Status": "Påmeldt",
+        "Allergier/spesialkost": "Nøtter; skalldyr, «glutenfri»",
+        "Lunsj": "Ja",
+        "Møtte": "Ja",
+        "Påmeldt": "29.03.2026 01:30",
+    }
     assert people["Zorro Venteliste"] == {
-        "Navn": "Zorro Venteliste", "E-post": "z@snasa.kommune.example", "Kommune": "Snåsa (Snåase)",
-        "Arbeidssted": "", "Stilling": "", "Status": "På venteliste", "Allergier/spesialkost": "", "Lunsj": "Nei",
-        "Møtte": "", "Påmeldt": "01.06.2026 10:00"}
+        "Navn": "Zorro Venteliste",
+        "E-post": "z@snasa.kommune.example",
+        "Kommune": "Snåsa (Snåase)",
+        "Arbeidssted": "",
+        "Stilling": "",
+        "Status": "På venteliste",
+        "Allergier/spesialkost": "",
+        "Lunsj": "Nei",
+        "Møtte": "",
+        "Påmeldt": "01.06.2026 10:00",
+    }
     assert people["Avmeldt Person"]["Status"] == "Avmeldt"
     assert people["Avmeldt Person"]["Lunsj"] == ""
 
@@ -96,15 +157,18 @@ def test_csv_has_every_participant_with_norwegian_values(rows):
 def test_csv_is_semicolon_separated_utf8_with_crlf_lines(rows):
     data = participants_csv(rows)
     first_line = data.split(b"\r\n")[0]
-    assert first_line == "\ufeffNavn;E-post;Kommune;Arbeidssted;Stilling;Status;Allergier/spesialkost;Lunsj;Møtte;" \
-                         "Påmeldt".encode()
+    assert (
+        first_line
+        == "\ufeffNavn;E-post;Kommune;Arbeidssted;Stilling;Status;Allergier/spesialkost;Lunsj;Møtte;Påmeldt".encode()
+    )
     assert "Åse Ødegård Bjørkæng".encode() in data
 
 
 def test_lists_keep_the_order_of_the_participant_query(rows):
     expected = [registration.name for registration, _, _ in rows]
     assert [row[0] for row in read_csv(participants_csv(rows))[1:]] == [
-        "'" + name if name[0] in "=+-@\t\r" else name for name in expected]
+        "'" + name if name[0] in "=+-@\t\r" else name for name in expected
+    ]
     assert expected.index("Zorro Venteliste") > expected.index("Åse Ødegård Bjørkæng")
 
 
@@ -127,14 +191,29 @@ def test_xlsx_has_every_participant_with_norwegian_values(rows):
     assert len(table) == 1 + len(rows)
     people = by_name(table)
     assert people["Åse Ødegård Bjørkæng"] == {
-        "Navn": "Åse Ødegård Bjørkæng", "E-post": "ase@indrefosen.kommune.example", "Kommune": "Indre Fosen",
-        "Arbeidssted": "Rissa helsestasjon", "Stilling": "Helsesykepleier", "Status": "Påmeldt",
-        "Allergier/spesialkost": "Nøtter; skalldyr, «glutenfri»", "Lunsj": "Ja", "Møtte": "Ja",
-        "Påmeldt": datetime(2026, 3, 29, 1, 30)}
+        "Navn": "Åse Ødegård Bjørkæng",
+        "E-post": "ase@indrefosen.kommune.example",
+        "Kommune": "Indre Fosen",
+        "Arbeidssted": "Rissa helsestasjon",
+        "Stilling": "Helsesykepleier",
+        "Status": "Påmeldt",
+        "Allergier/spesialkost": "Nøtter; skalldyr, «glutenfri»",
+        "Lunsj": "Ja",
+        "Møtte": "Ja",
+        "Påmeldt": datetime(2026, 3, 29, 1, 30),
+    }
     assert people["Zorro Venteliste"] == {
-        "Navn": "Zorro Venteliste", "E-post": "z@snasa.kommune.example", "Kommune": "Snåsa (Snåase)",
-        "Arbeidssted": None, "Stilling": None, "Status": "På venteliste", "Allergier/spesialkost": None,
-        "Lunsj": "Nei", "Møtte": None, "Påmeldt": datetime(2026, 6, 1, 10, 0)}
+        "Navn": "Zorro Venteliste",
+        "E-post": "z@snasa.kommune.example",
+        "Kommune": "Snåsa (Snåase)",
+        "Arbeidssted": None,
+        "Stilling": None,
+        "Status": "På venteliste",
+        "Allergier/spesialkost": None,
+        "Lunsj": "Nei",
+        "Møtte": None,
+        "Påmeldt": datetime(2026, 6, 1, 10, 0),
+    }
 
 
 def test_xlsx_header_is_bold_and_frozen_and_columns_are_sized(rows):
@@ -183,8 +262,18 @@ def test_export_filename_is_ascii_with_the_date(event):
     assert export_filename(event, "csv").endswith(".csv")
 
 
-FULLWIDTH_ATTACKS = ["＝HYPERLINK(\"http://evil\")", "＋47 cmd", "－2＋3", "＠SUM(1)", "﹦1+1", "  =1+1",
-                     "\u00a0\u200b=1+1", "\u3000＝1+1", "\u2212 2+3", "\n=1+1"]
+FULLWIDTH_ATTACKS = [
+    '＝HYPERLINK("http://evil")',
+    "＋47 cmd",
+    "－2＋3",
+    "＠SUM(1)",
+    "﹦1+1",
+    "  =1+1",
+    "\u00a0\u200b=1+1",
+    "\u3000＝1+1",
+    "\u2212 2+3",
+    "\n=1+1",
+]
 
 
 def test_fullwidth_and_indented_formula_starts_are_neutralised_in_the_downloaded_csv(db, event, as_role):

@@ -24,9 +24,20 @@ def make_event(db, title: str, days: int = 30):
     db.expire_all()
     day = date.today() + timedelta(days=days)
     base_id = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one().id
-    event = events.save_event(db, None, events.EventData(kind="fagdag", title=title, start_date=day, end_date=day,
-                                                         start_time=time(9), end_time=time(15), base_id=base_id,
-                                                         capacity=30))
+    event = events.save_event(
+        db,
+        None,
+        events.EventData(
+            kind="fagdag",
+            title=title,
+            start_date=day,
+            end_date=day,
+            start_time=time(9),
+            end_time=time(15),
+            base_id=base_id,
+            capacity=30,
+        ),
+    )
     events.publish_event(db, None, event)
     db.commit()
     return event
@@ -67,8 +78,9 @@ def test_a_registration_moves_only_what_personal_feeds_depend_on_and_a_public_fe
     assert version(db, personal=False) == shared and version(db) > personal
 
     statements = []
-    sa_event.listen(app.extensions["nettverk.engine"], "before_cursor_execute",
-                    lambda _c, _cur, sql, *_a: statements.append(sql))
+    sa_event.listen(
+        app.extensions["nettverk.engine"], "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql)
+    )
     assert browser.get(FEED, headers={"If-None-Match": etag}).status_code == 304
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     assert len(selects) == 1 and "calendar_data_version" in selects[0], selects  # from memory
@@ -83,8 +95,10 @@ def test_a_registration_moves_only_what_personal_feeds_depend_on_and_a_public_fe
 def test_a_user_s_name_moves_the_data_version_and_a_login_does_not(db):
     def change(column, value):
         before = version(db)
-        db.exec(text(f"UPDATE user_account SET {column} = :value WHERE id = (SELECT min(id) FROM user_account)"),  # noqa: S608
-                params={"value": value})
+        db.exec(
+            text(f"UPDATE user_account SET {column} = :value WHERE id = (SELECT min(id) FROM user_account)"),  # noqa: S608
+            params={"value": value},
+        )
         db.commit()
         return version(db) > before
 
@@ -97,8 +111,9 @@ def test_a_user_s_name_moves_the_data_version_and_a_login_does_not(db):
 def test_a_poll_that_finds_nothing_changed_skips_the_fingerprint_until_the_data_changes(app, db, browser):
     make_event(db, "Fagdag om BTI")
     statements = []
-    sa_event.listen(app.extensions["nettverk.engine"], "before_cursor_execute",
-                    lambda _c, _cur, sql, *_a: statements.append(sql))
+    sa_event.listen(
+        app.extensions["nettverk.engine"], "before_cursor_execute", lambda _c, _cur, sql, *_a: statements.append(sql)
+    )
     etag = browser.get(FEED).headers["ETag"]
 
     statements.clear()
@@ -128,8 +143,13 @@ def test_a_cold_feed_is_assembled_from_the_stored_vevents_and_a_changed_event_is
     assert stored.body.encode() in first.data and stored.alarm_minutes == 0
 
     # The stored bytes are what the next worker uses (here: a new app's empty rendered-feed cache) ...
-    db.exec(text("UPDATE calendar_rendered_event SET body = replace(body, 'Fagdag om BTI', 'Fra lageret') "
-                 "WHERE event_id = :id"), params={"id": event.id})
+    db.exec(
+        text(
+            "UPDATE calendar_rendered_event SET body = replace(body, 'Fagdag om BTI', 'Fra lageret') "
+            "WHERE event_id = :id"
+        ),
+        params={"id": event.id},
+    )
     db.commit()
     app.extensions["nettverk.calendar_feeds"].__init__()
     assert b"SUMMARY:Fra lageret" in browser.get(FEED).data
@@ -156,8 +176,9 @@ def test_the_nightly_job_deletes_what_no_feed_can_use_and_keeps_the_rest(app, db
     assert {r.event_id for r in db.exec(select(RenderedEvent))} == {kept_event.id, gone_event.id}
     db.exec(text("DELETE FROM event WHERE id = :id"), params={"id": gone_event.id})
     old = db.exec(select(CalendarFingerprint)).one()
-    stale = CalendarFingerprint(key="f" * 64, version=old.version, computed_at=old.computed_at - timedelta(days=61),
-                                etag='"stale"')
+    stale = CalendarFingerprint(
+        key="f" * 64, version=old.version, computed_at=old.computed_at - timedelta(days=61), etag='"stale"'
+    )
     db.add(stale)
     db.commit()
 

@@ -111,7 +111,8 @@ def test_a_deactivated_user_s_feed_is_not_answered_from_memory(app, db, as_role)
 
 
 def test_with_the_production_interval_a_known_poll_costs_no_statement_and_a_change_shows_within_it(
-        app, db, browser, monkeypatch):
+    app, db, browser, monkeypatch
+):
     app.config["FEED_VERSION_MS"] = 1000
     cache.forget(app)
     make_event(db, "Fagdag om BTI")

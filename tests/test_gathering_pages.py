@@ -27,13 +27,24 @@ from nettverk.timeutil import OSLO
 
 FORMULA_NAME = '=HYPERLINK("http://x")'
 NORWEGIAN_NAME = "Ærlig Øystein Åsen"
-HEADER = ["Navn", "E-post", "Kommune", "Arbeidssted", "Stilling", "Status", "Allergier/spesialkost", "Lunsj",
-          "Møtte", "Påmeldt"]
+HEADER = [
+    "Navn",
+    "E-post",
+    "Kommune",
+    "Arbeidssted",
+    "Stilling",
+    "Status",
+    "Allergier/spesialkost",
+    "Lunsj",
+    "Møtte",
+    "Påmeldt",
+]
 WEEKDAYS = ["Mandag", "Tirsdag", "Onsdag", "Torsdag", "Fredag", "Lørdag", "Søndag"]
 NUL_MESSAGE = "ugyldig tegn (NUL)"
 
 
 # Helpers ------------------------------------------------------------------------------------------
+
 
 def today() -> date:
     return datetime.now(OSLO).date()
@@ -52,8 +63,16 @@ def fosen_id(db) -> int:
 def fosen_event(db, title="Fagdag om BTI på Ørland", day=None, **overrides) -> Event:
     """A published Fosen fagdag, 09.00–15.00, on a plain weekday unless told otherwise."""
     day = day or plain_weekday()
-    data = dict(kind="fagdag", title=title, start_date=day, end_date=day, start_time=time(9), end_time=time(15),
-                base_id=fosen_id(db), capacity=30)
+    data = dict(
+        kind="fagdag",
+        title=title,
+        start_date=day,
+        end_date=day,
+        start_time=time(9),
+        end_time=time(15),
+        base_id=fosen_id(db),
+        capacity=30,
+    )
     data.update(overrides)
     event = events.save_event(db, None, events.EventData(**data))
     events.publish_event(db, None, event)
@@ -63,9 +82,17 @@ def fosen_event(db, title="Fagdag om BTI på Ørland", day=None, **overrides) ->
 
 def event_form(db, day: date, **fields) -> dict:
     """The coordinator's "Nytt arrangement" form for a Fosen fagdag on `day`."""
-    form = {"kind": "fagdag", "title": "Fagdag", "base_id": str(fosen_id(db)), "audience": "region",
-            "start_date": day.isoformat(), "start_time": "09:00", "end_date": day.isoformat(), "end_time": "15:00",
-            "capacity": "30"}
+    form = {
+        "kind": "fagdag",
+        "title": "Fagdag",
+        "base_id": str(fosen_id(db)),
+        "audience": "region",
+        "start_date": day.isoformat(),
+        "start_time": "09:00",
+        "end_date": day.isoformat(),
+        "end_time": "15:00",
+        "capacity": "30",
+    }
     form.update(fields)
     return form
 
@@ -91,8 +118,13 @@ def hrefs(response) -> set[str]:
 
 def export_log(db, event: Event) -> list[ActivityLog]:
     db.expire_all()
-    return list(db.exec(select(ActivityLog).where(ActivityLog.action == "event.participants_exported",
-                                                  ActivityLog.object_id == event.id)))
+    return list(
+        db.exec(
+            select(ActivityLog).where(
+                ActivityLog.action == "event.participants_exported", ActivityLog.object_id == event.id
+            )
+        )
+    )
 
 
 def user_id(db, role: str) -> int:
@@ -106,6 +138,7 @@ def attachment_name(response) -> str:
 
 
 # 1. Participant list export -----------------------------------------------------------------------
+
 
 @pytest.fixture
 def registered_event(as_role, db):
@@ -143,9 +176,15 @@ def test_csv_export_is_excel_friendly_and_defuses_formulas(as_role, db, register
 
 def test_xlsx_export_has_the_same_rows_and_the_formula_stays_text(as_role, db, registered_event):
     coordinator = as_role("coordinator_fosen")
-    csv_rows = list(csv.reader(io.StringIO(coordinator.get(
-        f"/arrangementer/{registered_event.id}/deltakere.csv").get_data().decode("utf-8-sig"), newline=""),
-        delimiter=";"))
+    csv_rows = list(
+        csv.reader(
+            io.StringIO(
+                coordinator.get(f"/arrangementer/{registered_event.id}/deltakere.csv").get_data().decode("utf-8-sig"),
+                newline="",
+            ),
+            delimiter=";",
+        )
+    )
     response = coordinator.get(f"/arrangementer/{registered_event.id}/deltakere.xlsx")
     assert response.status_code == 200
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -194,6 +233,7 @@ def test_only_the_events_coordinators_may_download_the_list(as_role, db, registe
 
 # 2. Planning warnings on the event page -----------------------------------------------------------
 
+
 def test_a_gathering_on_17_may_warns_the_coordinator_only(as_role, db):
     """The warnings help the planner; participants only need the date itself."""
     coordinator = as_role("coordinator_fosen")
@@ -235,6 +275,7 @@ def test_an_ordinary_free_weekday_shows_no_warning_box(as_role, db):
 
 # 3. Navigation ------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("role", [None, "participant", "coordinator_fosen"])
 def test_main_menu_leads_to_calendar_and_networks_and_own_registrations_when_logged_in(as_role, role):
     links = hrefs(as_role(role).get("/kalender"))
@@ -256,11 +297,13 @@ def test_base_page_offers_coverage_and_planning_to_its_coordinator_only(as_role)
     coordinator = as_role("coordinator_fosen")
     assert coordinator.get("/kompetansebaser/fosen/dekning").status_code == 200
     new_event = coordinator.get("/arrangementer/nytt?base=fosen").get_data(as_text=True)
-    assert re.search(r'<option selected value="[^"]+">Fosen</option>|<option value="[^"]+" selected>Fosen</option>',
-                     new_event)
+    assert re.search(
+        r'<option selected value="[^"]+">Fosen</option>|<option value="[^"]+" selected>Fosen</option>', new_event
+    )
 
 
 # 4. Networks of one base --------------------------------------------------------------------------
+
 
 def test_network_list_of_a_base_shows_only_that_bases_networks(browser):
     page = text(browser.get("/nettverk?base=fosen"))
@@ -276,6 +319,7 @@ def test_network_list_of_an_unknown_base_is_404(browser):
 
 
 # 5. NUL characters --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("url", ["/kalender?base=%00", "/nettverk?base=fosen%00", "/kalender?maaned=2027-05%00"])
 def test_a_nul_in_the_address_is_a_400_in_norwegian(browser, url):
@@ -305,10 +349,22 @@ def test_a_nul_in_a_new_event_or_network_saves_nothing(as_role, db):
     events_before, networks_before = count(db, Event), count(db, Network)
     response = coordinator.post("/arrangementer/nytt", event_form(db, plain_weekday(), title="Fagdag\x00"))
     assert response.status_code == 400 and NUL_MESSAGE in response.get_data(as_text=True)
-    response = coordinator.post("/nettverk/nytt", {
-        "name": "Nettverk\x00Fosen", "kind": "bti", "description": "", "base_ids": [str(fosen_id(db))],
-        "cadence": "", "cadence_start": "", "meeting_start": "09:00", "meeting_minutes": "120", "venue_name": "",
-        "venue_address": "", "host_municipality_id": ""})
+    response = coordinator.post(
+        "/nettverk/nytt",
+        {
+            "name": "Nettverk\x00Fosen",
+            "kind": "bti",
+            "description": "",
+            "base_ids": [str(fosen_id(db))],
+            "cadence": "",
+            "cadence_start": "",
+            "meeting_start": "09:00",
+            "meeting_minutes": "120",
+            "venue_name": "",
+            "venue_address": "",
+            "host_municipality_id": "",
+        },
+    )
     assert response.status_code == 400 and NUL_MESSAGE in response.get_data(as_text=True)
     assert (count(db, Event), count(db, Network)) == (events_before, networks_before)
     # The same forms without the NUL are accepted, so the 400 above came from the character.
@@ -324,8 +380,11 @@ def test_a_nul_in_an_api_json_body_is_refused_as_a_problem_document(as_role, db,
     event = fosen_event(db)
     participant = as_role("participant")
     response = participant.client.post(
-        f"/api/v1/events/{event.id}/registration", data=json.dumps({field: "Lærer\u0000"}).encode(encoding),
-        content_type="application/json", headers={"X-CSRFToken": participant.csrf_token()})
+        f"/api/v1/events/{event.id}/registration",
+        data=json.dumps({field: "Lærer\u0000"}).encode(encoding),
+        content_type="application/json",
+        headers={"X-CSRFToken": participant.csrf_token()},
+    )
     assert response.status_code in (400, 422), response.get_data(as_text=True)
     assert response.mimetype == "application/problem+json"
     body = response.get_json()
@@ -335,12 +394,16 @@ def test_a_nul_in_an_api_json_body_is_refused_as_a_problem_document(as_role, db,
     assert db.exec(select(Registration).where(Registration.event_id == event.id)).all() == []
     # The same body without the NUL registers, so the refusal above came from the character.
     clean = participant.client.post(
-        f"/api/v1/events/{event.id}/registration", data=json.dumps({field: "Lærer"}).encode(encoding),
-        content_type="application/json", headers={"X-CSRFToken": participant.csrf_token()})
+        f"/api/v1/events/{event.id}/registration",
+        data=json.dumps({field: "Lærer"}).encode(encoding),
+        content_type="application/json",
+        headers={"X-CSRFToken": participant.csrf_token()},
+    )
     assert clean.status_code == 201, clean.get_data(as_text=True)
 
 
 # 6. CSRF ------------------------------------------------------------------------------------------
+
 
 def test_api_registration_without_the_csrf_header_is_refused(as_role, db):
     event = fosen_event(db)
@@ -367,6 +430,7 @@ def test_only_logged_in_pages_carry_the_csrf_meta_tag(as_role, url):
 
 # 7. Caching ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("url", ["/kalender", "/nettverk", "/mine-pameldinger", "/kompetansebaser/fosen"])
 def test_logged_in_pages_are_private_and_not_stored(as_role, url):
     """A shared cache must never hand one person's page (menu, registrations) to another."""
@@ -383,6 +447,7 @@ def test_anonymous_public_pages_may_be_cached(browser, url):
 
 
 # 8. Conflicts -------------------------------------------------------------------------------------
+
 
 def test_planning_pressed_six_times_at_once_makes_each_meeting_once(app, db):
     """Six coordinators' browsers (the same person in six tabs, or a double-click storm) plan the
@@ -417,8 +482,15 @@ def test_planning_pressed_six_times_at_once_makes_each_meeting_once(app, db):
 
 def meeting(network_id: int, day: date | None, uid: str) -> Event:
     moment = datetime.combine(day or plain_weekday(), time(12, 30), OSLO)
-    return Event(uid=uid, kind="nettverksmote", title=f"Møte {uid}", starts_at=moment,
-                 ends_at=moment + timedelta(hours=2), network_id=network_id, series_date=day)
+    return Event(
+        uid=uid,
+        kind="nettverksmote",
+        title=f"Møte {uid}",
+        starts_at=moment,
+        ends_at=moment + timedelta(hours=2),
+        network_id=network_id,
+        series_date=day,
+    )
 
 
 def test_the_database_refuses_two_meetings_for_one_cadence_date(db):
@@ -441,6 +513,7 @@ def test_the_database_refuses_two_meetings_for_one_cadence_date(db):
 
 # Reminders per event ------------------------------------------------------------------------------
 
+
 def test_the_coordinator_chooses_the_reminder_days_of_an_event(as_role, db):
     coordinator = as_role("coordinator_fosen")
     event_id = create_event(coordinator, db, plain_weekday(), reminder_days="14; 2, 14")
@@ -456,15 +529,17 @@ def test_the_coordinator_chooses_the_reminder_days_of_an_event(as_role, db):
 @pytest.mark.parametrize("value", ["en uke", "0", "61", "7, -1"])
 def test_unreadable_reminder_days_are_refused_and_nothing_is_saved(as_role, db, value):
     before = count(db, Event)
-    response = as_role("coordinator_fosen").post("/arrangementer/nytt", event_form(db, plain_weekday(),
-                                                                                    reminder_days=value))
+    response = as_role("coordinator_fosen").post(
+        "/arrangementer/nytt", event_form(db, plain_weekday(), reminder_days=value)
+    )
     assert response.status_code == 422
     assert "dager før arrangementet" in text(response)
     assert count(db, Event) == before
 
 
 def test_a_meeting_link_with_a_line_break_is_refused(as_role, db):
-    response = as_role("coordinator_fosen").post("/arrangementer/nytt", event_form(
-        db, plain_weekday(), online_url="https://meet.example/x\nX-INJECT:1"))
+    response = as_role("coordinator_fosen").post(
+        "/arrangementer/nytt", event_form(db, plain_weekday(), online_url="https://meet.example/x\nX-INJECT:1")
+    )
     assert response.status_code == 422
     assert "Skriv teksten på én linje, uten linjeskift." in text(response)  # every form's character rule

@@ -9,8 +9,17 @@ from nettverk.db import get_session
 from nettverk.events.models import DRAFT, Event
 
 MISSING = 999_999
-PAGES = {"events.event_detail", "events.participants", "events.participants_export", "events.event_edit",
-         "events.event_cancel", "events.event_publish", "calendars.event_ics", "api.event", "evaluations.results"}
+PAGES = {
+    "events.event_detail",
+    "events.participants",
+    "events.participants_export",
+    "events.event_edit",
+    "events.event_cancel",
+    "events.event_publish",
+    "calendars.event_ics",
+    "api.event",
+    "evaluations.results",
+}
 
 
 @pytest.fixture

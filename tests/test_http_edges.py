@@ -13,24 +13,33 @@ JUNK_IDS = ["2147483648", "9223372036854775808", "123456789012345678901234567890
 
 def routes_with_ids(app):
     """(rule, method) for every route with an <int:…> part, generated from the app's url map."""
-    return [(rule, method) for rule in app.url_map.iter_rules()
-            if any(isinstance(c, IntegerConverter) for c in rule._converters.values())
-            for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return [
+        (rule, method)
+        for rule in app.url_map.iter_rules()
+        if any(isinstance(c, IntegerConverter) for c in rule._converters.values())
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"})
+    ]
 
 
 def url_with(rule, junk: str) -> str:
     """The rule's path with every int part set to junk and the other parts to a harmless word."""
+
     def part(match):
         converter = rule._converters[match.group(2)]
         return junk if isinstance(converter, IntegerConverter) else ("ics" if "format" in match.group(2) else "x")
+
     return re.sub(r"<(?:([^:<>]+):)?([^<>]+)>", part, rule.rule)
 
 
 def test_every_int_converter_is_the_bounded_one(app):
     routes = routes_with_ids(app)
     assert len(routes) > 30  # the walk below covers the real routes, not an empty list
-    assert all(isinstance(c, IdConverter) for rule, _ in routes for c in rule._converters.values()
-               if isinstance(c, IntegerConverter))
+    assert all(
+        isinstance(c, IdConverter)
+        for rule, _ in routes
+        for c in rule._converters.values()
+        if isinstance(c, IntegerConverter)
+    )
 
 
 @pytest.mark.parametrize("role", [None, "admin"])
@@ -54,13 +63,16 @@ def test_the_largest_id_is_still_an_id(browser):
     assert response.get_json()["title"]
 
 
-@pytest.mark.parametrize("method, url, allowed", [
-    ("POST", "/api/v1/events", {"GET", "HEAD", "OPTIONS"}),
-    ("DELETE", "/api/v1/openapi.json", {"GET", "HEAD", "OPTIONS"}),
-    ("PUT", "/api/v1/events/1/registration", {"POST", "DELETE", "OPTIONS"}),
-    ("DELETE", "/", {"GET", "HEAD", "OPTIONS"}),
-    ("PATCH", "/arrangementer/1", None),
-])
+@pytest.mark.parametrize(
+    "method, url, allowed",
+    [
+        ("POST", "/api/v1/events", {"GET", "HEAD", "OPTIONS"}),
+        ("DELETE", "/api/v1/openapi.json", {"GET", "HEAD", "OPTIONS"}),
+        ("PUT", "/api/v1/events/1/registration", {"POST", "DELETE", "OPTIONS"}),
+        ("DELETE", "/", {"GET", "HEAD", "OPTIONS"}),
+        ("PATCH", "/arrangementer/1", None),
+    ],
+)
 def test_405_says_which_methods_are_allowed(app, browser, method, url, allowed):
     response = browser.client.open(url, method=method)
     assert response.status_code == 405

@@ -11,19 +11,17 @@ from nettverk.registry.models import Contact, Municipality, Service, ServiceArea
 
 EXAMPLES = ["municipalities", "memberships", "services", "contacts"]  # in the order they depend on each other
 
-BAD_ROW_ON_LINE_4 = (
-    "kommunenummer;navn;fylkesnummer\n"
-    "9901;Avik;50\n"
-    "9902;Bevik;50\n"
-    "99x3;Cevik;50\n"
-    "9904;Devik;50\n"
-)
+BAD_ROW_ON_LINE_4 = "kommunenummer;navn;fylkesnummer\n9901;Avik;50\n9902;Bevik;50\n99x3;Cevik;50\n9904;Devik;50\n"
 
 
 def upload(browser, kind: str, content: str | bytes, follow_redirects: bool = False):
     data = content.encode("utf-8") if isinstance(content, str) else content
-    return browser.post("/admin/import", {"kind": kind, "file": (io.BytesIO(data), "data.csv")},
-                        content_type="multipart/form-data", follow_redirects=follow_redirects)
+    return browser.post(
+        "/admin/import",
+        {"kind": kind, "file": (io.BytesIO(data), "data.csv")},
+        content_type="multipart/form-data",
+        follow_redirects=follow_redirects,
+    )
 
 
 def page(response) -> str:
@@ -47,6 +45,7 @@ def municipality(db, number: str) -> Municipality | None:
 
 # Through the web page -----------------------------------------------------------------------------
 
+
 def test_example_files_import_in_order(as_role):
     admin = as_role("admin")
     for kind in EXAMPLES:
@@ -62,8 +61,11 @@ def test_example_services_and_contacts_are_stored(as_role, db):
     db.rollback()
     fosen = db.exec(select(Service).where(Service.name == "Barneverntjenesten i Fosen")).one()
     served = set(db.exec(select(Municipality.number).join(ServiceArea).where(ServiceArea.service_id == fosen.id)))
-    assert (fosen.kind, fosen.email, served) == ("barnevern", "barnevern@fosen.example",
-                                                 {"5054", "5057", "5058", "5020"})
+    assert (fosen.kind, fosen.email, served) == (
+        "barnevern",
+        "barnevern@fosen.example",
+        {"5054", "5057", "5058", "5020"},
+    )
     kari = db.exec(select(Contact).where(Contact.name == "Kari Nordmann")).one()
     assert (kari.service_id, kari.phone) == (fosen.id, "73 00 00 10")
 
@@ -90,8 +92,9 @@ def test_a_bad_row_refuses_the_whole_file(as_role, db):
 
 def test_an_unknown_column_is_named(as_role, db):
     before = count(db, Municipality)
-    response = upload(as_role("admin"), "municipalities", "kommunenummer;navn;fylkesnummer;innbyggere\n"
-                                                          "9901;Avik;50;1200\n")
+    response = upload(
+        as_role("admin"), "municipalities", "kommunenummer;navn;fylkesnummer;innbyggere\n9901;Avik;50;1200\n"
+    )
     assert response.status_code == 422
     assert "Ukjent kolonne «innbyggere»" in page(response)
     assert count(db, Municipality) == before
@@ -114,6 +117,7 @@ def test_only_the_admin_may_import(as_role, db):
 
 
 # With the command line ----------------------------------------------------------------------------
+
 
 def run_import(app, tmp_path, content: str):
     path = tmp_path / "kommuner.csv"

@@ -38,14 +38,24 @@ PARTICIPANT, STAFF = USERS["participant"], USERS["service_staff"]
 
 # Set-up -------------------------------------------------------------------------------------------
 
+
 def fosen(db) -> CompetenceBase:
     return db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
 
 
 def fosen_event(db, **overrides) -> Event:
     """A published fagdag in Fosen, 30 days ahead, 09.00–15.00 Oslo time."""
-    data = dict(kind="fagdag", title="Fagdag om BTI", start_date=SOON, end_date=SOON, start_time=time(9),
-                end_time=time(15), base_id=fosen(db).id, capacity=30, venue_name="Rissa kulturhus")
+    data = dict(
+        kind="fagdag",
+        title="Fagdag om BTI",
+        start_date=SOON,
+        end_date=SOON,
+        start_time=time(9),
+        end_time=time(15),
+        base_id=fosen(db).id,
+        capacity=30,
+        venue_name="Rissa kulturhus",
+    )
     data.update(overrides)
     event = events.save_event(db, None, events.EventData(**data))
     events.publish_event(db, None, event)
@@ -64,20 +74,33 @@ def stored(db, event: Event) -> Event:
 
 def registration_of(db, event: Event, address: str) -> Registration:
     db.expire_all()
-    return db.exec(select(Registration).where(Registration.event_id == event.id, Registration.email == address)
-                   .order_by(Registration.id.desc())).first()
+    return db.exec(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.email == address)
+        .order_by(Registration.id.desc())
+    ).first()
 
 
 def event_form(event: Event, **fields) -> dict:
     day = SOON.isoformat()
-    form = {"kind": "fagdag", "title": event.title, "base_id": str(event.base_id), "audience": "region",
-            "start_date": day, "start_time": "09:00", "end_date": day, "end_time": "15:00",
-            "capacity": str(event.capacity or ""), "venue_name": event.venue_name}
+    form = {
+        "kind": "fagdag",
+        "title": event.title,
+        "base_id": str(event.base_id),
+        "audience": "region",
+        "start_date": day,
+        "start_time": "09:00",
+        "end_date": day,
+        "end_time": "15:00",
+        "capacity": str(event.capacity or ""),
+        "venue_name": event.venue_name,
+    }
     form.update(fields)
     return form
 
 
 # Reading what the participant receives ------------------------------------------------------------
+
 
 def received(app, message) -> email.message.EmailMessage:
     """The outbox message as the recipient's client parses it: built by the outbox, sent as bytes."""
@@ -173,8 +196,10 @@ def parsed(message, method: str) -> Parsed:
 
 def assert_times(invitation: Parsed, event: Event) -> None:
     """DTSTART/DTEND are Oslo wall times with TZID Europe/Oslo, and the same instants as stored."""
-    for name, stored_at, vprop in (("DTSTART", event.starts_at, invitation.vevent.dtstart),
-                                   ("DTEND", event.ends_at, invitation.vevent.dtend)):
+    for name, stored_at, vprop in (
+        ("DTSTART", event.starts_at, invitation.vevent.dtstart),
+        ("DTEND", event.ends_at, invitation.vevent.dtend),
+    ):
         prop = invitation.event[name]
         assert prop.params["TZID"] == "Europe/Oslo"
         # vobject builds the zone from the message's VTIMEZONE and keeps the TZID it read.
@@ -218,12 +243,17 @@ def feed_uids(app, db, event: Event) -> list[str]:
     with app.app_context():
         session = get_session()
         scope = calendar_queries.base_scope(session.get(CompetenceBase, event.base_id))
-        ics = render.feed(calendar_queries.entries(session, calendar_queries.events_of(session, scope)),
-                          name=scope.name, url="http://nettverk.test/feed", mail_from=app.config["MAIL_FROM"])
+        ics = render.feed(
+            calendar_queries.entries(session, calendar_queries.events_of(session, scope)),
+            name=scope.name,
+            url="http://nettverk.test/feed",
+            mail_from=app.config["MAIL_FROM"],
+        )
     return [str(e["UID"]) for e in icalendar.Calendar.from_ical(ics).walk("VEVENT")]
 
 
 # A seat gives a REQUEST ---------------------------------------------------------------------------
+
 
 def test_one_click_registration_mails_a_request_for_the_event(app, db):
     event = fosen_event(db)
@@ -248,8 +278,10 @@ def test_one_click_registration_mails_a_request_for_the_event(app, db):
 
 def test_guest_gets_the_request_when_confirming_not_before(app, db, browser):
     event = fosen_event(db)
-    browser.post(f"/arrangementer/{event.id}/pamelding/gjest", {
-        "name": "Guri Gjest", "email": "guri@example.no", "municipality_id": municipality_id(db, "5054")})
+    browser.post(
+        f"/arrangementer/{event.id}/pamelding/gjest",
+        {"name": "Guri Gjest", "email": "guri@example.no", "municipality_id": municipality_id(db, "5054")},
+    )
     asking, message = last_mail(app, db, "guri@example.no", "Bekreft påmeldingen")
     assert_no_invitation(asking, message)
     assert browser.post(link_in(asking, "/pamelding/bekreft/")).status_code == 200
@@ -261,8 +293,10 @@ def test_guest_gets_the_request_when_confirming_not_before(app, db, browser):
 
 def test_coordinator_registering_someone_sends_them_the_request(app, db, as_role):
     event = fosen_event(db)
-    response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/deltakere/ny", {
-        "name": "Kari Lærer", "email": "kari@skole.example", "municipality_id": municipality_id(db, "5054")})
+    response = as_role("coordinator_fosen").post(
+        f"/arrangementer/{event.id}/deltakere/ny",
+        {"name": "Kari Lærer", "email": "kari@skole.example", "municipality_id": municipality_id(db, "5054")},
+    )
     assert response.status_code == 302
     _, message = last_mail(app, db, "kari@skole.example", "Du er påmeldt")
     invitation = parsed(message, "REQUEST")
@@ -294,6 +328,7 @@ def test_all_day_event_is_sent_as_dates(app, db):
 
 # The waitlist: text only, until a seat comes ------------------------------------------------------
 
+
 def test_waitlisted_get_no_invitation_and_the_promoted_get_one(app, db):
     event = fosen_event(db, capacity=1)
     first = register_as(app, PARTICIPANT, event)
@@ -320,8 +355,12 @@ def test_coordinator_moving_someone_from_the_waitlist_sends_the_request(app, db,
     assert waiting.status == WAITLISTED
     coordinator = as_role("coordinator_fosen")
     # A larger quota (same capacity) moves no one by itself; the coordinator moves the person.
-    assert coordinator.post(f"/arrangementer/{event.id}/rediger",
-                            event_form(event, quota_per_municipality="2")).status_code == 302
+    assert (
+        coordinator.post(
+            f"/arrangementer/{event.id}/rediger", event_form(event, quota_per_municipality="2")
+        ).status_code
+        == 302
+    )
     assert registration_of(db, event, STAFF).status == WAITLISTED
     assert coordinator.post(f"/arrangementer/{event.id}/deltakere/{waiting.id}/flytt").status_code == 302
     assert registration_of(db, event, STAFF).status == CONFIRMED
@@ -331,13 +370,15 @@ def test_coordinator_moving_someone_from_the_waitlist_sends_the_request(app, db,
 
 # A change of time or place: an updated REQUEST ----------------------------------------------------
 
+
 def test_moving_the_event_sends_an_updated_request_to_the_confirmed_only(app, db, as_role):
     event = fosen_event(db, capacity=1)
     register_as(app, PARTICIPANT, event)
     register_as(app, STAFF, event)  # waitlisted
     before = parsed(last_mail(app, db, PARTICIPANT, "Du er påmeldt")[1], "REQUEST")
-    response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/rediger",
-                                                 event_form(event, start_time="10:00", end_time="16:00"))
+    response = as_role("coordinator_fosen").post(
+        f"/arrangementer/{event.id}/rediger", event_form(event, start_time="10:00", end_time="16:00")
+    )
     assert response.status_code == 302
     event = stored(db, event)
     assert to_oslo(event.starts_at).time() == time(10)
@@ -357,8 +398,9 @@ def test_moving_the_place_sends_an_updated_request(app, db, as_role):
     event = fosen_event(db)
     register_as(app, PARTICIPANT, event)
     before = parsed(last_mail(app, db, PARTICIPANT, "Du er påmeldt")[1], "REQUEST")
-    response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/rediger",
-                                                 event_form(event, venue_name="Fosen folkehøgskole"))
+    response = as_role("coordinator_fosen").post(
+        f"/arrangementer/{event.id}/rediger", event_form(event, venue_name="Fosen folkehøgskole")
+    )
     assert response.status_code == 302
     after = parsed(last_mail(app, db, PARTICIPANT, "Endret")[1], "REQUEST")
     assert (after.uid, after.sequence) == (before.uid, stored(db, event).sequence)
@@ -370,15 +412,21 @@ def test_a_change_calendars_do_not_show_mails_no_one(app, db, as_role):
     event = fosen_event(db)
     register_as(app, PARTICIPANT, event)
     count, sequence = len(outbox(db, PARTICIPANT)), stored(db, event).sequence
-    response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/rediger",
-                                                 event_form(event, capacity="40", reminder_days="3"))
+    response = as_role("coordinator_fosen").post(
+        f"/arrangementer/{event.id}/rediger", event_form(event, capacity="40", reminder_days="3")
+    )
     assert response.status_code == 302
     assert len(outbox(db, PARTICIPANT)) == count
     assert stored(db, event).sequence == sequence
 
 
-@pytest.mark.parametrize("fields", [{"title": "Fagdag om BTI og stafettlogg"},
-                                    {"description": "Ta med **lunsj**. Se [veilederen](https://bti.example/v)."}])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"title": "Fagdag om BTI og stafettlogg"},
+        {"description": "Ta med **lunsj**. Se [veilederen](https://bti.example/v)."},
+    ],
+)
 def test_a_new_title_or_description_sends_an_updated_request(app, db, as_role, fields):
     event = fosen_event(db)
     register_as(app, PARTICIPANT, event)
@@ -404,6 +452,7 @@ def test_an_online_meeting_link_is_in_the_location(app, db, as_role):
 
 
 # Cancellations: CANCEL ----------------------------------------------------------------------------
+
 
 def test_cancelling_the_event_sends_cancel_to_the_confirmed_only(app, db, as_role):
     event = fosen_event(db, capacity=1)
@@ -482,28 +531,35 @@ def test_each_message_that_changes_a_persons_copy_has_a_higher_sequence(app, db,
         assert participant.post(f"/arrangementer/{event.id}/pamelding", {}).status_code == 302
 
     def move():
-        assert coordinator.post(f"/arrangementer/{event.id}/rediger",
-                                event_form(event, start_time="10:00", end_time="16:00")).status_code == 302
+        assert (
+            coordinator.post(
+                f"/arrangementer/{event.id}/rediger", event_form(event, start_time="10:00", end_time="16:00")
+            ).status_code
+            == 302
+        )
 
     for step in (cancel_own, register_again, move, cancel_own, register_again):
         step()
     assert coordinator.post(f"/arrangementer/{event.id}/avlys", {"reason": "Sykdom"}).status_code == 302
-    messages = [parsed(received(app, mail), mail.calendar_method)
-                for mail in outbox(db, PARTICIPANT) if mail.calendar_method]
+    messages = [
+        parsed(received(app, mail), mail.calendar_method) for mail in outbox(db, PARTICIPANT) if mail.calendar_method
+    ]
     assert [m.method for m in messages] == ["REQUEST", "CANCEL", "REQUEST", "REQUEST", "CANCEL", "REQUEST", "CANCEL"]
     sequences = [m.sequence for m in messages]
     assert sequences == sorted(set(sequences)), sequences  # strictly rising
-    assert [m.status for m in messages] == ["CONFIRMED", None, "CONFIRMED", "CONFIRMED", None, "CONFIRMED",
-                                            "CANCELLED"]
+    assert [m.status for m in messages] == ["CONFIRMED", None, "CONFIRMED", "CONFIRMED", None, "CONFIRMED", "CANCELLED"]
     assert len({m.uid for m in messages}) == 1
     # STAFF stayed registered: their copy moved and was cancelled with the event's own sequence
     staff = [parsed(received(app, mail), mail.calendar_method) for mail in outbox(db, STAFF) if mail.calendar_method]
     assert [(m.method, m.sequence) for m in staff] == [
-        ("REQUEST", messages[0].sequence), ("REQUEST", stored(db, event).sequence - 1),
-        ("CANCEL", stored(db, event).sequence)]
+        ("REQUEST", messages[0].sequence),
+        ("REQUEST", stored(db, event).sequence - 1),
+        ("CANCEL", stored(db, event).sequence),
+    ]
 
 
 # The outbox page and real delivery ----------------------------------------------------------------
+
 
 def test_outbox_shows_which_messages_carry_an_invitation(app, db, as_role):
     event = fosen_event(db)

@@ -117,8 +117,9 @@ def smtp_server():
 @pytest.fixture
 def smtp_app(app, database_url, smtp_server):
     """A second app on the seeded database (from `app`) that delivers to `smtp_server`."""
-    mail_app = make_app(database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_STARTTLS=False,
-                        SMTP_TIMEOUT=5)
+    mail_app = make_app(
+        database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port, SMTP_STARTTLS=False, SMTP_TIMEOUT=5
+    )
     yield mail_app
     mail_app.extensions["nettverk.engine"].dispose()
 
@@ -129,6 +130,7 @@ def smtp_browser(smtp_app):
 
 
 # Delivery by the scheduler's sender ------------------------------------------------------------------
+
 
 def test_password_reset_is_delivered_by_the_sender(smtp_server, smtp_app, smtp_browser):
     smtp_server.start()
@@ -180,6 +182,7 @@ def test_unknown_address_gets_no_mail(app, smtp_server, smtp_app, smtp_browser):
 
 
 # SMTP server down: kept, retried later, sent once ---------------------------------------------------
+
 
 def test_mail_is_kept_as_failed_when_smtp_server_is_down(app, smtp_app, smtp_browser):
     assert request_reset(smtp_browser).status_code == 302
@@ -249,6 +252,7 @@ def test_admin_retry_now_makes_failed_mail_due_for_the_sender(app, smtp_server, 
 
 # Without SMTP: the outbox is the only place the mail is --------------------------------------------
 
+
 def test_mail_stays_queued_without_smtp(app, browser):
     assert request_reset(browser).status_code == 302
     [message] = stored_mail(app, to=MEMBER)
@@ -306,29 +310,36 @@ def test_send_now_is_for_admins_only(as_role):
 
 # A failed request mails no one ----------------------------------------------------------------------
 
+
 def test_refused_invitation_queues_nothing(app, as_role):
     admin = as_role("admin")
-    response = admin.post("/brukere/inviter", {"email": "ikke-en-adresse", "name": "Ny", "role": "participant",
-                                               **SCOPE_NONE})
+    response = admin.post(
+        "/brukere/inviter", {"email": "ikke-en-adresse", "name": "Ny", "role": "participant", **SCOPE_NONE}
+    )
     assert response.status_code == 422
     assert "Skriv en gyldig e-postadresse" in response.get_data(as_text=True)
     assert stored_mail(app) == []
 
 
 def test_invitation_is_queued(app, as_role):
-    response = as_role("admin").post("/brukere/inviter", {"email": "ny@kommune.example", "name": "Ny",
-                                                          "role": "participant", **SCOPE_NONE})
+    response = as_role("admin").post(
+        "/brukere/inviter", {"email": "ny@kommune.example", "name": "Ny", "role": "participant", **SCOPE_NONE}
+    )
     assert response.status_code == 302
     [message] = stored_mail(app, to="ny@kommune.example")
     assert link_in(message, "/invitasjon/")
 
 
-@pytest.mark.parametrize(("error", "status"), [
-    (OperationError("Noe ble avvist etter at e-posten var lagt i kø."), 422),
-    (RuntimeError("uventet feil etter at e-posten var lagt i kø"), 500),
-])
-def test_mail_queued_by_a_failing_request_is_rolled_back(app, smtp_server, smtp_app, smtp_browser, monkeypatch, error,
-                                                         status):
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (OperationError("Noe ble avvist etter at e-posten var lagt i kø."), 422),
+        (RuntimeError("uventet feil etter at e-posten var lagt i kø"), 500),
+    ],
+)
+def test_mail_queued_by_a_failing_request_is_rolled_back(
+    app, smtp_server, smtp_app, smtp_browser, monkeypatch, error, status
+):
     """The invitation is queued, then the operation fails: nothing is kept and nothing is sent."""
     queued_before_failing = []
 
@@ -340,8 +351,9 @@ def test_mail_queued_by_a_failing_request_is_rolled_back(app, smtp_server, smtp_
     monkeypatch.setattr("nettverk.accounts.operations.record", fail_after_queueing)
     smtp_server.start()
     smtp_browser.login_as("admin")
-    response = smtp_browser.post("/brukere/inviter", {"email": "ny@kommune.example", "name": "Ny",
-                                                      "role": "participant", **SCOPE_NONE})
+    response = smtp_browser.post(
+        "/brukere/inviter", {"email": "ny@kommune.example", "name": "Ny", "role": "participant", **SCOPE_NONE}
+    )
     assert response.status_code == status
     assert queued_before_failing == [True]
     assert stored_mail(app) == []
@@ -389,14 +401,25 @@ def test_production_outbox_hides_one_time_links(app, as_role):
 
 # One message that cannot be sent fails alone (issue 17, point 1) -------------------------------------
 
+
 def published_event(db, title: str) -> Event:
     """A published Fosen fagdag a month ahead that anyone may register for."""
     fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
     day = date.today() + timedelta(days=30)
-    event = events.save_event(db, None, events.EventData(kind="fagdag", title=title, start_date=day, end_date=day,
-                                                         start_time=time_of_day(9), end_time=time_of_day(15),
-                                                         base_id=fosen.id,
-                                                         capacity=30))
+    event = events.save_event(
+        db,
+        None,
+        events.EventData(
+            kind="fagdag",
+            title=title,
+            start_date=day,
+            end_date=day,
+            start_time=time_of_day(9),
+            end_time=time_of_day(15),
+            base_id=fosen.id,
+            capacity=30,
+        ),
+    )
     events.publish_event(db, None, event)
     db.commit()
     return event
@@ -405,8 +428,10 @@ def published_event(db, title: str) -> Event:
 def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_are_sent(app, db, smtp_server, smtp_app, as_role):
     """A row stored before subjects were made safe, with a line break in its subject, between two good ones."""
     subjects = ["Først", "Bekreft påmeldingen: Fagdag\r\nBcc: alle@example.no", "Sist"]
-    db.add_all(OutboxMessage(to_address=f"person{n}@kommune.example", subject=subject, body_text="Hei")
-               for n, subject in enumerate(subjects))
+    db.add_all(
+        OutboxMessage(to_address=f"person{n}@kommune.example", subject=subject, body_text="Hei")
+        for n, subject in enumerate(subjects)
+    )
     db.commit()
     smtp_server.start()
     run = send_outbox(smtp_app)
@@ -435,6 +460,7 @@ def test_a_line_break_in_an_event_title_never_reaches_a_header(app, db, smtp_ser
 
 # Requests never wait for the mail server (issue 17, point 4) ------------------------------------------
 
+
 @pytest.fixture
 def silent_smtp():
     """A mail server that accepts connections and never answers (a hanging relay): the kernel completes each
@@ -459,8 +485,9 @@ def connections_made(listener) -> int:
 
 
 def test_a_request_never_talks_to_the_mail_server(app, database_url, silent_smtp):
-    hanging = make_app(database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=silent_smtp.getsockname()[1],
-                       SMTP_STARTTLS=False, SMTP_TIMEOUT=1)
+    hanging = make_app(
+        database_url, SMTP_HOST="127.0.0.1", SMTP_PORT=silent_smtp.getsockname()[1], SMTP_STARTTLS=False, SMTP_TIMEOUT=1
+    )
     try:
         assert request_reset(Browser(hanging.test_client())).status_code == 302
         assert connections_made(silent_smtp) == 0  # the request did not even connect
@@ -485,14 +512,17 @@ def test_the_sender_runs_every_few_seconds_and_only_busy_runs_are_logged(app, as
 
 # Mail anyone can ask for is limited (issue 17, point 9) -----------------------------------------------
 
+
 def test_resets_to_one_address_are_limited_and_tell_nothing_about_accounts(app, browser):
     for address in (MEMBER, "ingen@nettverk.example"):
         answers = [request_reset(browser, address) for _ in range(4)]
         assert [a.status_code for a in answers] == [302] * 4
         assert {a.headers["Location"] for a in answers} == {"/logg-inn"}
     assert len(stored_mail(app, to=MEMBER)) == 3  # the hourly limit per address (NETTVERK_MAIL_MAX_PER_ADDRESS)
-    known, unknown = (Browser(app.test_client()).post("/glemt-passord", {"email": a}, follow_redirects=True)
-                      for a in (MEMBER, "ingen@nettverk.example"))
+    known, unknown = (
+        Browser(app.test_client()).post("/glemt-passord", {"email": a}, follow_redirects=True)
+        for a in (MEMBER, "ingen@nettverk.example")
+    )
     assert CSRF_FIELD.sub("", known.get_data(as_text=True)) == CSRF_FIELD.sub("", unknown.get_data(as_text=True))
 
 

@@ -28,10 +28,12 @@ from nettverk.registry.models import CompetenceBase
 
 # Files, built as the programs that make them would ----------------------------------------------------
 
-CONTENT_TYPES = '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/' \
-                'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.' \
-                'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>' \
-                '<Override PartName="/{part}" ContentType="{type}"/></Types>'
+CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/{part}" ContentType="{type}"/></Types>'
+)
 
 
 def _zip(members: list[tuple[str, bytes | str]], stored_first: bool = False) -> bytes:
@@ -45,10 +47,16 @@ def _zip(members: list[tuple[str, bytes | str]], stored_first: bool = False) -> 
 
 def pptx() -> bytes:
     main = "application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"
-    return _zip([("[Content_Types].xml", CONTENT_TYPES.format(part="ppt/presentation.xml", type=main)),
-                 ("_rels/.rels", "<Relationships/>"),
-                 ("ppt/presentation.xml", '<p:presentation xmlns:p="http://schemas.openxmlformats.org/'
-                                          'presentationml/2006/main"/>')])
+    return _zip(
+        [
+            ("[Content_Types].xml", CONTENT_TYPES.format(part="ppt/presentation.xml", type=main)),
+            ("_rels/.rels", "<Relationships/>"),
+            (
+                "ppt/presentation.xml",
+                '<p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>',
+            ),
+        ]
+    )
 
 
 def xlsx() -> bytes:
@@ -62,10 +70,18 @@ def xlsx() -> bytes:
 
 def odf(kind: str) -> bytes:
     """An OpenDocument file: the `mimetype` member first and uncompressed, as the standard asks."""
-    return _zip([("mimetype", f"application/vnd.oasis.opendocument.{kind}"),
-                 ("content.xml", '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
-                                 'office:1.0" office:version="1.2"/>'),
-                 ("META-INF/manifest.xml", "<manifest:manifest/>")], stored_first=True)
+    return _zip(
+        [
+            ("mimetype", f"application/vnd.oasis.opendocument.{kind}"),
+            (
+                "content.xml",
+                '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:'
+                'office:1.0" office:version="1.2"/>',
+            ),
+            ("META-INF/manifest.xml", "<manifest:manifest/>"),
+        ],
+        stored_first=True,
+    )
 
 
 def png() -> bytes:
@@ -73,28 +89,45 @@ def png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     pixels = zlib.compress(b"\x00\xff\x80\x00")  # one row: filter byte, one orange RGB pixel
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", pixels) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", pixels)
+        + chunk(b"IEND", b"")
+    )
 
 
 def jpeg() -> bytes:
     """A baseline JPEG of one grey 8x8 block: DC difference 0 and end-of-block, one-symbol Huffman tables."""
+
     def segment(marker: int, data: bytes) -> bytes:
         return bytes([0xFF, marker]) + struct.pack(">H", len(data) + 2) + data
 
     one_code = bytes([1] + [0] * 15) + b"\x00"  # one code of length 1, for symbol 0
-    return (b"\xff\xd8" + segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
-            + segment(0xDB, b"\x00" + b"\x01" * 64)
-            + segment(0xC0, b"\x08\x00\x08\x00\x08\x01\x01\x11\x00")
-            + segment(0xC4, b"\x00" + one_code) + segment(0xC4, b"\x10" + one_code)
-            + segment(0xDA, b"\x01\x01\x00\x00\x3f\x00") + b"\x3f" + b"\xff\xd9")
+    return (
+        b"\xff\xd8"
+        + segment(0xE0, b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+        + segment(0xDB, b"\x00" + b"\x01" * 64)
+        + segment(0xC0, b"\x08\x00\x08\x00\x08\x01\x01\x11\x00")
+        + segment(0xC4, b"\x00" + one_code)
+        + segment(0xC4, b"\x10" + one_code)
+        + segment(0xDA, b"\x01\x01\x00\x00\x3f\x00")
+        + b"\x3f"
+        + b"\xff\xd9"
+    )
 
 
 ALLOWED = {  # kind -> (builder, file name, served content type)
-    "pdf": (lambda: pdf_document("Handlingsveileder", ["Nivå 0: avklare bekymringen."]), "veileder.pdf",
-            "application/pdf"),
-    "docx": (lambda: docx_document("Samtykke", ["Vi samtykker."]), "samtykke.docx",
-             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    "pdf": (
+        lambda: pdf_document("Handlingsveileder", ["Nivå 0: avklare bekymringen."]),
+        "veileder.pdf",
+        "application/pdf",
+    ),
+    "docx": (
+        lambda: docx_document("Samtykke", ["Vi samtykker."]),
+        "samtykke.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
     "pptx": (pptx, "fagdag.pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation"),
     "xlsx": (xlsx, "oversikt.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     "odt": (lambda: odf("text"), "referat.odt", "application/vnd.oasis.opendocument.text"),
@@ -107,9 +140,15 @@ ALLOWED = {  # kind -> (builder, file name, served content type)
 
 # Helpers ----------------------------------------------------------------------------------------
 
+
 def upload(browser, content: bytes, name: str, slug: str = "fosen", **fields):
-    data = {"title": "Presentasjon fra fagdagen", "published_on": "2026-03-10", "audience": "everyone",
-            "file": (io.BytesIO(content), name), **fields}
+    data = {
+        "title": "Presentasjon fra fagdagen",
+        "published_on": "2026-03-10",
+        "audience": "everyone",
+        "file": (io.BytesIO(content), name),
+        **fields,
+    }
     return browser.post(f"/kompetansebaser/{slug}/materiell/nytt", data, content_type="multipart/form-data")
 
 
@@ -149,6 +188,7 @@ def coordinator(as_role):
 
 # Upload validation ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", sorted(ALLOWED))
 def test_each_allowed_type_is_stored_and_served_as_an_attachment_of_its_type(app, db, coordinator, kind):
     build, name, content_type = ALLOWED[kind]
@@ -184,8 +224,13 @@ def test_zip_renamed_to_docx_without_the_ooxml_members_is_refused(app, db, coord
 
 def test_word_document_with_macros_is_refused(app, db, coordinator):
     macro_type = "application/vnd.ms-word.document.macroEnabled.main+xml"
-    archive = _zip([("[Content_Types].xml", CONTENT_TYPES.format(part="word/document.xml", type=macro_type)),
-                    ("word/document.xml", "<w:document/>"), ("word/vbaProject.bin", b"\x00" * 64)])
+    archive = _zip(
+        [
+            ("[Content_Types].xml", CONTENT_TYPES.format(part="word/document.xml", type=macro_type)),
+            ("word/document.xml", "<w:document/>"),
+            ("word/vbaProject.bin", b"\x00" * 64),
+        ]
+    )
     assert_refused(app, db, upload(coordinator, archive, "skjema.docx"), 422, "inneholder makroer")
 
 
@@ -214,10 +259,19 @@ def test_a_zip_bomb_sized_document_over_the_limit_is_refused(app, db, coordinato
     """A real DOCX carrying a large uncompressible member: over the limit, so refused before it is opened."""
     app.config["MATERIALS_MAX_BYTES"] = 64 * 1024
     padding = random.Random(10).randbytes(200 * 1024)  # does not shrink when zipped
-    bomb = _zip([("[Content_Types].xml", CONTENT_TYPES.format(
-        part="word/document.xml", type="application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-                                      ".main+xml")), ("word/document.xml", "<w:document/>"),
-                 ("word/media/fyll.bin", padding)])
+    bomb = _zip(
+        [
+            (
+                "[Content_Types].xml",
+                CONTENT_TYPES.format(
+                    part="word/document.xml",
+                    type="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+                ),
+            ),
+            ("word/document.xml", "<w:document/>"),
+            ("word/media/fyll.bin", padding),
+        ]
+    )
     assert len(bomb) > 64 * 1024
     assert_refused(app, db, upload(coordinator, bomb, "bombe.docx"), 413, "Filen er for stor")
 
@@ -270,13 +324,16 @@ def test_only_the_bases_coordinators_may_upload(app, db, as_role):
 
 # Versions ---------------------------------------------------------------------------------------
 
+
 def test_a_new_version_keeps_the_old_file(app, db, coordinator):
     first = docx_document("Samtykke", ["Versjon en."])
     second = docx_document("Samtykke", ["Versjon to, med ny kontaktperson."])
     material_id = material_id_of(upload(coordinator, first, "samtykke.docx"))
-    response = coordinator.post(f"/materiell/{material_id}/versjoner",
-                                {"file": (io.BytesIO(second), "samtykke v2.docx"), "note": "Ny kontaktperson"},
-                                content_type="multipart/form-data")
+    response = coordinator.post(
+        f"/materiell/{material_id}/versjoner",
+        {"file": (io.BytesIO(second), "samtykke v2.docx"), "note": "Ny kontaktperson"},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
 
     assert one(db, Material, Material.id == material_id).current_version == 2
@@ -290,9 +347,11 @@ def test_a_new_version_keeps_the_old_file(app, db, coordinator):
 
 def test_a_refused_version_changes_nothing(app, db, coordinator):
     material_id = material_id_of(upload(coordinator, ALLOWED["pdf"][0](), "plan.pdf"))
-    response = coordinator.post(f"/materiell/{material_id}/versjoner",
-                                {"file": (io.BytesIO(b"<html>hei</html>"), "plan.pdf")},
-                                content_type="multipart/form-data")
+    response = coordinator.post(
+        f"/materiell/{material_id}/versjoner",
+        {"file": (io.BytesIO(b"<html>hei</html>"), "plan.pdf")},
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 415
     assert "Filtypen er ikke tillatt" in response.get_data(as_text=True)
     assert one(db, Material, Material.id == material_id).current_version == 1
@@ -315,8 +374,13 @@ def test_the_file_of_a_transaction_that_rolls_back_is_removed(app, db):
 
         session = get_session()
         fosen = session.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-        operations.create_material(session, None, fosen, operations.MaterialData(
-            title="Utkast", published_on=date(2026, 3, 10)), operations.Upload(io.BytesIO(png()), "a.png"))
+        operations.create_material(
+            session,
+            None,
+            fosen,
+            operations.MaterialData(title="Utkast", published_on=date(2026, 3, 10)),
+            operations.Upload(io.BytesIO(png()), "a.png"),
+        )
         assert len(stored_files(app)) == 1
         session.rollback()
         assert stored_files(app) == []
@@ -324,8 +388,10 @@ def test_the_file_of_a_transaction_that_rolls_back_is_removed(app, db):
 
 # Who sees what ----------------------------------------------------------------------------------
 
-def make_material(app, db, title: str, audience: str = "everyone", network_slug: str | None = None, event_ids=(),
-                  areas=()) -> int:
+
+def make_material(
+    app, db, title: str, audience: str = "everyone", network_slug: str | None = None, event_ids=(), areas=()
+) -> int:
     """A Fosen material with one PDF version (also used by test_api_referrals.py)."""
     with app.app_context():
         return _make(db, title, audience, network_slug, event_ids, areas)
@@ -335,10 +401,20 @@ def _make(db, title: str, audience: str, network_slug: str | None = None, event_
     fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
     network = db.exec(select(Network).where(Network.slug == network_slug)).one() if network_slug else None
     area_ids = [db.exec(select(CompetenceArea.id).where(CompetenceArea.slug == a)).one() for a in areas]
-    material = operations.create_material(db, None, fosen, operations.MaterialData(
-        title=title, published_on=date(2026, 3, 10), audience=audience,
-        network_id=network.id if network else None, event_ids=list(event_ids), area_ids=area_ids),
-        operations.Upload(io.BytesIO(ALLOWED["pdf"][0]()), f"{title}.pdf"))
+    material = operations.create_material(
+        db,
+        None,
+        fosen,
+        operations.MaterialData(
+            title=title,
+            published_on=date(2026, 3, 10),
+            audience=audience,
+            network_id=network.id if network else None,
+            event_ids=list(event_ids),
+            area_ids=area_ids,
+        ),
+        operations.Upload(io.BytesIO(ALLOWED["pdf"][0]()), f"{title}.pdf"),
+    )
     db.commit()
     return material.id
 
@@ -346,9 +422,11 @@ def _make(db, title: str, audience: str, network_slug: str | None = None, event_
 @pytest.fixture
 def audience_materials(app, db):
     with app.app_context():
-        return {"everyone": _make(db, "Samtykkeskjema for alle", "everyone"),
-                "base": _make(db, "Handlingsveileder for Fosen", "base"),
-                "network": _make(db, "Referat fra BTI-nettverket", "network", "bti-nettverk-fosen")}
+        return {
+            "everyone": _make(db, "Samtykkeskjema for alle", "everyone"),
+            "base": _make(db, "Handlingsveileder for Fosen", "base"),
+            "network": _make(db, "Referat fra BTI-nettverket", "network", "bti-nettverk-fosen"),
+        }
 
 
 SEES = {  # role -> which of the Fosen materials it sees
@@ -374,8 +452,11 @@ def test_the_audience_decides_who_sees_a_material(as_role, audience_materials, r
         assert library.status_code == 302 and "/logg-inn" in library.headers["Location"]
         assert_problem(api, 401)
     else:
-        listed = {title for title in ("Samtykkeskjema for alle", "Handlingsveileder for Fosen",
-                                      "Referat fra BTI-nettverket") if title in library.get_data(as_text=True)}
+        listed = {
+            title
+            for title in ("Samtykkeskjema for alle", "Handlingsveileder for Fosen", "Referat fra BTI-nettverket")
+            if title in library.get_data(as_text=True)
+        }
         assert len(listed) == len(SEES[role])
         assert {item["id"] for item in api.get_json()["items"]} == {audience_materials[k] for k in SEES[role]}
     for key, material_id in audience_materials.items():
@@ -400,11 +481,23 @@ def test_a_member_of_the_base_by_competence_profile_sees_base_materials(app, db,
 
 # Search, the gathering's page, the API -------------------------------------------------------------
 
+
 def _event(db, title: str, days_from_now: int) -> int:
     fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
     day = date.today() + timedelta(days=days_from_now)
-    event = events.save_event(db, None, events.EventData(kind="fagdag", title=title, start_date=day, end_date=day,
-                                                         start_time=time(9), end_time=time(15), base_id=fosen.id))
+    event = events.save_event(
+        db,
+        None,
+        events.EventData(
+            kind="fagdag",
+            title=title,
+            start_date=day,
+            end_date=day,
+            start_time=time(9),
+            end_time=time(15),
+            base_id=fosen.id,
+        ),
+    )
     events.publish_event(db, None, event)
     db.commit()
     return event.id
@@ -450,8 +543,14 @@ def test_a_gatherings_page_lists_its_materials_after_the_event(app, db, as_role)
 def test_api_lists_and_describes_materials_as_documented(app, db, as_role):
     with app.app_context():
         past = _event(db, "Fagdag i fjor", -30)
-        material_id = _make(db, "Lysark fra fagdagen", "network", "bti-nettverk-fosen", event_ids=[past],
-                            areas=["bti-handlingsveileder"])
+        material_id = _make(
+            db,
+            "Lysark fra fagdagen",
+            "network",
+            "bti-nettverk-fosen",
+            event_ids=[past],
+            areas=["bti-handlingsveileder"],
+        )
     browser = as_role("service_staff")
     document = openapi_document(browser)
     listing = browser.get("/api/v1/materials?area=bti-handlingsveileder")
@@ -489,6 +588,7 @@ def test_demo_materials_are_real_files(app, db):
 
 # Active content, polyglots and zip bombs (issue 17, point 14) ----------------------------------------
 
+
 def raw_pdf(objects: list[bytes], trailer: bytes = b"") -> bytes:
     """A PDF of these objects (numbered from 1, the first the catalog) with a classic xref table."""
     out = bytearray(b"%PDF-1.7\n%\xe6\xf8\xe5\xc6\n")
@@ -503,8 +603,7 @@ def raw_pdf(objects: list[bytes], trailer: bytes = b"") -> bytes:
     return bytes(out)
 
 
-PAGES = [b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-         b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] %s>>"]
+PAGES = [b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>", b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] %s>>"]
 
 
 def pdf_with(catalog: bytes = b"", page: bytes = b"", extra: tuple[bytes, ...] = ()) -> bytes:
@@ -516,10 +615,14 @@ def pdf_with_hidden_object(hidden: bytes) -> bytes:
     catalog's /OpenAction: no byte of it is visible in the file, as in files Word and Acrobat write."""
     header = b"5 0 "
     objstm = zlib.compress(header + hidden)
-    objects = [b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>", PAGES[0], PAGES[1] % b"",
-               b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (len(header),
-                                                                                                  len(objstm))
-               + objstm + b"\nendstream"]
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>",
+        PAGES[0],
+        PAGES[1] % b"",
+        b"<< /Type /ObjStm /N 1 /First %d /Filter /FlateDecode /Length %d >>\nstream\n" % (len(header), len(objstm))
+        + objstm
+        + b"\nendstream",
+    ]
     out = bytearray(b"%PDF-1.7\n%\xe6\xf8\xe5\xc6\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -529,8 +632,11 @@ def pdf_with_hidden_object(hidden: bytes) -> bytes:
     rows = [struct.pack(">BIH", 0, 0, 65535)] + [struct.pack(">BIH", 1, o, 0) for o in offsets]
     rows += [struct.pack(">BIH", 2, 4, 0), struct.pack(">BIH", 1, xref, 0)]
     data = b"".join(rows)
-    out += (b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(data) + data
-            + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref)
+    out += (
+        b"6 0 obj\n<< /Type /XRef /Size 7 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n" % len(data)
+        + data
+        + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % xref
+    )
     return bytes(out)
 
 
@@ -538,13 +644,18 @@ JS = b"<< /S /JavaScript /JS (app.alert\\(document.cookie\\)) >>"
 ACTIVE_PDFS = {
     "javascript-open-action": lambda: pdf_with(b"/OpenAction " + JS),
     "hex-escaped-names": lambda: pdf_with(b"/OpenAction << /S /J#61vaScript /J#53 (app.alert\\(1\\)) >>"),
-    "javascript-name-tree": lambda: pdf_with(b"/Names << /JavaScript 4 0 R >>", extra=(
-        b"<< /Names [(a) << /S /JavaScript /JS (this.print\\(\\)) >>] >>",)),
+    "javascript-name-tree": lambda: pdf_with(
+        b"/Names << /JavaScript 4 0 R >>", extra=(b"<< /Names [(a) << /S /JavaScript /JS (this.print\\(\\)) >>] >>",)
+    ),
     "launch": lambda: pdf_with(b"/OpenAction << /S /Launch /F (cmd.exe) /Win << /F (cmd.exe) >> >>"),
     "page-open-action": lambda: pdf_with(page=b"/AA << /O << /S /URI /URI (https://sporing.example/) >> >> "),
-    "embedded-file": lambda: pdf_with(b"/Names << /EmbeddedFiles << /Names [(a.exe) 4 0 R] >> >>", extra=(
-        b"<< /Type /Filespec /F (a.exe) /EF << /F 5 0 R >> >>",
-        b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream")),
+    "embedded-file": lambda: pdf_with(
+        b"/Names << /EmbeddedFiles << /Names [(a.exe) 4 0 R] >> >>",
+        extra=(
+            b"<< /Type /Filespec /F (a.exe) /EF << /F 5 0 R >> >>",
+            b"<< /Type /EmbeddedFile /Length 2 >>\nstream\nMZ\nendstream",
+        ),
+    ),
     "submit-form": lambda: pdf_with(b"/OpenAction << /S /SubmitForm /F (https://sporing.example/) >>"),
     "javascript-in-object-stream": lambda: pdf_with_hidden_object(JS),
     # not in the xref table, but a repairing viewer finds it: the raw byte scan does too
@@ -565,8 +676,9 @@ def test_the_hidden_javascript_is_invisible_to_a_byte_scan():
 
 
 def test_an_ordinary_pdf_with_links_and_an_open_view_is_accepted(app, db, coordinator):
-    link = (b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 100 20] "
-            b"/A << /S /URI /URI (https://bti.example/) >> >>] ")
+    link = (
+        b"/Annots [<< /Type /Annot /Subtype /Link /Rect [0 0 100 20] /A << /S /URI /URI (https://bti.example/) >> >>] "
+    )
     content = pdf_with(b"/OpenAction [3 0 R /Fit] /PageMode /UseOutlines ", page=link)
     material_id_of(upload(coordinator, content, "veileder.pdf"))
     assert len(stored_files(app)) == 1
@@ -588,19 +700,31 @@ def text_chunk(data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + b"tEXt" + data + struct.pack(">I", zlib.crc32(b"tEXt" + data))
 
 
-@pytest.mark.parametrize("name, build", [
-    ("veileder.pdf", lambda: pdf_document("Veileder", []).replace(
-        b"%PDF-1.4\n", b"%PDF-1.4\n%<html><body><script>alert(document.cookie)</script></body></html>\n", 1)),
-    ("plakat.png", lambda: png()[:33] + text_chunk(b"Comment\x00<svg onload=alert(document.cookie)>") + png()[33:]),
-])
+@pytest.mark.parametrize(
+    "name, build",
+    [
+        (
+            "veileder.pdf",
+            lambda: pdf_document("Veileder", []).replace(
+                b"%PDF-1.4\n", b"%PDF-1.4\n%<html><body><script>alert(document.cookie)</script></body></html>\n", 1
+            ),
+        ),
+        ("plakat.png", lambda: png()[:33] + text_chunk(b"Comment\x00<svg onload=alert(document.cookie)>") + png()[33:]),
+    ],
+)
 def test_polyglots_with_html_in_the_first_kilobyte_are_refused(app, db, coordinator, name, build):
     assert_refused(app, db, upload(coordinator, build(), name), 422, "nettsidekode")
 
 
 def docx_with(members: list[tuple[str, bytes | str]], main_type: str | None = None) -> bytes:
     main_type = main_type or "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
-    return _zip([("[Content_Types].xml", CONTENT_TYPES.format(part="word/document.xml", type=main_type)),
-                 ("word/document.xml", "<w:document/>"), *members])
+    return _zip(
+        [
+            ("[Content_Types].xml", CONTENT_TYPES.format(part="word/document.xml", type=main_type)),
+            ("word/document.xml", "<w:document/>"),
+            *members,
+        ]
+    )
 
 
 def test_a_docx_carrying_a_vba_project_is_refused(app, db, coordinator):
@@ -612,7 +736,8 @@ def test_the_main_part_must_be_declared_exactly_as_a_word_document(app, db, coor
     """The docx main type appears in the file, but not as the type of word/document.xml."""
     main = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
     types = CONTENT_TYPES.format(part="word/document.xml", type="application/xml").replace(
-        "</Types>", f'<Default Extension="bin" ContentType="{main}"/></Types>')
+        "</Types>", f'<Default Extension="bin" ContentType="{main}"/></Types>'
+    )
     content = _zip([("[Content_Types].xml", types), ("word/document.xml", "<w:document/>")])
     assert_refused(app, db, upload(coordinator, content, "skjema.docx"), 415, "Filtypen er ikke tillatt")
 
@@ -620,9 +745,13 @@ def test_the_main_part_must_be_declared_exactly_as_a_word_document(app, db, coor
 def test_a_zip_bomb_docx_of_one_megabyte_unpacking_to_a_gibibyte_is_refused(app, db, coordinator):
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        archive.writestr("[Content_Types].xml", CONTENT_TYPES.format(
-            part="word/document.xml", type="application/vnd.openxmlformats-officedocument.wordprocessingml."
-                                           "document.main+xml"))
+        archive.writestr(
+            "[Content_Types].xml",
+            CONTENT_TYPES.format(
+                part="word/document.xml",
+                type="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+            ),
+        )
         archive.writestr("word/document.xml", "<w:document/>")
         with archive.open("word/media/image1.png", "w", force_zip64=True) as member:
             zeros = bytes(16 * 1024 * 1024)
@@ -641,15 +770,27 @@ def test_a_zip_of_many_small_members_is_refused(app, db, coordinator):
 def test_a_member_whose_directory_entry_understates_its_size_is_never_read_past_it(app, db, coordinator):
     """The central directory claims [Content_Types].xml is 400 bytes; it unpacks to 5 MB. Reading stops
     at the claimed size, the checksum then fails, and the file is refused as damaged."""
-    content = bytearray(_zip([("[Content_Types].xml", b"<Types>" + b" " * (5 * 1024 * 1024) + b"</Types>"),
-                              ("word/document.xml", "<w:document/>")]))
+    content = bytearray(
+        _zip(
+            [
+                ("[Content_Types].xml", b"<Types>" + b" " * (5 * 1024 * 1024) + b"</Types>"),
+                ("word/document.xml", "<w:document/>"),
+            ]
+        )
+    )
     real = struct.pack("<I", 5 * 1024 * 1024 + 15)
-    for at in [i for i in range(len(content)) if content[i:i + 4] == real]:  # local header and directory
-        content[at:at + 4] = struct.pack("<I", 400)
+    for at in [i for i in range(len(content)) if content[i : i + 4] == real]:  # local header and directory
+        content[at : at + 4] = struct.pack("<I", 400)
     assert_refused(app, db, upload(coordinator, bytes(content), "lur.docx"), 415, "Filtypen er ikke tillatt")
 
 
 def test_an_odf_document_with_basic_macros_is_refused(app, db, coordinator):
-    content = _zip([("mimetype", "application/vnd.oasis.opendocument.text"), ("content.xml", "<x/>"),
-                    ("Basic/Standard/Module1.xml", "<script:module/>")], stored_first=True)
+    content = _zip(
+        [
+            ("mimetype", "application/vnd.oasis.opendocument.text"),
+            ("content.xml", "<x/>"),
+            ("Basic/Standard/Module1.xml", "<script:module/>"),
+        ],
+        stored_first=True,
+    )
     assert_refused(app, db, upload(coordinator, content, "referat.odt"), 422, "inneholder makroer")

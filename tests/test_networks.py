@@ -43,10 +43,19 @@ def second_tuesday(year: int, month: int) -> date:
 
 
 def network_form(db, **fields) -> dict:
-    data = {"name": "BTI-nettverk Overhalla", "kind": "bti", "description": "", "base_ids": [base_id(db, "namdalen")],
-            "cadence": BTI_RULE, "cadence_start": today().isoformat(), "meeting_start": "09:00",
-            "meeting_minutes": "180", "venue_name": "Overhalla kommunehus", "venue_address": "",
-            "host_municipality_id": ""}
+    data = {
+        "name": "BTI-nettverk Overhalla",
+        "kind": "bti",
+        "description": "",
+        "base_ids": [base_id(db, "namdalen")],
+        "cadence": BTI_RULE,
+        "cadence_start": today().isoformat(),
+        "meeting_start": "09:00",
+        "meeting_minutes": "180",
+        "venue_name": "Overhalla kommunehus",
+        "venue_address": "",
+        "host_municipality_id": "",
+    }
     data.update(fields)
     return data
 
@@ -68,12 +77,15 @@ def page(response) -> str:
 
 # Creating and editing -----------------------------------------------------------------------------
 
+
 def test_a_network_with_an_invalid_rule_is_refused_and_nothing_is_saved(coordinator, db):
     before = db.exec(select(Network)).all()
-    for rule, message in [("FREQ=YEARLY;BYMONTH=13;BYDAY=2TU", "BYMONTH=13"),
-                          ("annenhver tirsdag", "er ikke på formen NAVN=VERDI"),
-                          ("FREQ=FORTNIGHTLY", "FREQ=FORTNIGHTLY kan ikke brukes"),
-                          ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "Ingen av månedene har den datoen")]:
+    for rule, message in [
+        ("FREQ=YEARLY;BYMONTH=13;BYDAY=2TU", "BYMONTH=13"),
+        ("annenhver tirsdag", "er ikke på formen NAVN=VERDI"),
+        ("FREQ=FORTNIGHTLY", "FREQ=FORTNIGHTLY kan ikke brukes"),
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "Ingen av månedene har den datoen"),
+    ]:
         response = coordinator.post("/nettverk/nytt", network_form(db, cadence=rule))
         assert response.status_code == 422, rule
         assert message in response.get_data(as_text=True)
@@ -88,7 +100,8 @@ def test_a_coordinator_creates_a_network_and_its_page_tells_the_cadence(coordina
     assert created.slug == "bti-nettverk-overhalla"
     assert created.cadence == BTI_RULE  # normalised
     assert set(db.exec(select(NetworkBase.base_id).where(NetworkBase.network_id == created.id))) == {
-        base_id(db, "namdalen")}
+        base_id(db, "namdalen")
+    }
     text = page(browser.get(f"/nettverk/{created.slug}"))
     assert "Andre tirsdag i mars og oktober" in text
     march, october = second_tuesday(today().year + 1, 3), second_tuesday(today().year + 1, 10)
@@ -110,9 +123,18 @@ def test_a_coordinator_can_only_put_a_network_in_their_own_bases(coordinator, db
 def test_editing_keeps_the_bases_of_other_coordinators(coordinator, db):
     shared = network(db, "barnevernledernettverket-i-trondelag")
     bases_before = set(db.exec(select(NetworkBase.base_id).where(NetworkBase.network_id == shared.id)))
-    response = coordinator.post(f"/nettverk/{shared.slug}/rediger", network_form(
-        db, name=shared.name, kind="ledere", base_ids=[base_id(db, "namdalen")], cadence="FREQ=MONTHLY;BYDAY=1TH",
-        meeting_start="10:00", meeting_minutes="120"))
+    response = coordinator.post(
+        f"/nettverk/{shared.slug}/rediger",
+        network_form(
+            db,
+            name=shared.name,
+            kind="ledere",
+            base_ids=[base_id(db, "namdalen")],
+            cadence="FREQ=MONTHLY;BYDAY=1TH",
+            meeting_start="10:00",
+            meeting_minutes="120",
+        ),
+    )
     assert response.status_code == 302
     db.expire_all()
     assert set(db.exec(select(NetworkBase.base_id).where(NetworkBase.network_id == shared.id))) == bases_before
@@ -127,19 +149,32 @@ def test_a_duplicate_name_is_refused(coordinator, db):
 
 # Members ------------------------------------------------------------------------------------------
 
+
 def test_members_are_added_by_email_also_without_an_account(coordinator, db):
     created = create(coordinator, db)
     otteroy = db.exec(select(Unit).where(Unit.name == "Otterøy barnehage")).one()
     url = f"/nettverk/{created.slug}/medlemmer"
-    response = coordinator.post(url, {"email": "Ny.Person@Overhalla.kommune.example", "name": "Ny Person",
-                                      "unit_id": otteroy.id, "kind": "ressursperson", "joined_on": ""})
+    response = coordinator.post(
+        url,
+        {
+            "email": "Ny.Person@Overhalla.kommune.example",
+            "name": "Ny Person",
+            "unit_id": otteroy.id,
+            "kind": "ressursperson",
+            "joined_on": "",
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     db.expire_all()
     user = db.exec(select(User).where(User.email == "ny.person@overhalla.kommune.example")).one()
     assert user.password_hash is None and user.name == "Ny Person"
     member = db.exec(select(NetworkMember).where(NetworkMember.network_id == created.id)).one()
-    assert (member.user_id, member.unit_id, member.kind, member.joined_on) == (user.id, otteroy.id, "ressursperson",
-                                                                             today())
+    assert (member.user_id, member.unit_id, member.kind, member.joined_on) == (
+        user.id,
+        otteroy.id,
+        "ressursperson",
+        today(),
+    )
     assert "Ny Person" in page(coordinator.get(url))
 
     again = coordinator.post(url, {"email": "ny.person@overhalla.kommune.example", "kind": "leder"})
@@ -151,8 +186,9 @@ def test_members_are_added_by_email_also_without_an_account(coordinator, db):
     assert "Skriv navnet" in nameless.get_data(as_text=True)
 
     fosen_unit = db.exec(select(Unit).where(Unit.name == "Rissa skole")).one()
-    elsewhere = coordinator.post(url, {"email": "hanne.vikstrand@namsos.kommune.example", "unit_id": fosen_unit.id,
-                                       "kind": "ressursperson"})
+    elsewhere = coordinator.post(
+        url, {"email": "hanne.vikstrand@namsos.kommune.example", "unit_id": fosen_unit.id, "kind": "ressursperson"}
+    )
     assert elsewhere.status_code == 422
     assert "Velg en enhet i en tjeneste som betjener" in elsewhere.get_data(as_text=True)
 
@@ -172,10 +208,14 @@ def test_members_are_shown_only_to_managers_and_members(as_role, browser, db):
 
 # Planning from the cadence ------------------------------------------------------------------------
 
+
 def expected_bti_dates(first: date, last: date) -> list[date]:
-    return [day for year in range(first.year, last.year + 1) for day in (second_tuesday(year, 3),
-                                                                         second_tuesday(year, 10))
-            if first <= day <= last]
+    return [
+        day
+        for year in range(first.year, last.year + 1)
+        for day in (second_tuesday(year, 3), second_tuesday(year, 10))
+        if first <= day <= last
+    ]
 
 
 def test_planning_makes_the_twice_yearly_meetings_once(coordinator, db):
@@ -214,12 +254,28 @@ def test_planning_further_ahead_adds_only_the_new_dates(coordinator, db):
 
 
 def event_form(meeting: Event, day: date) -> dict:
-    return {"kind": "nettverksmote", "title": meeting.title, "base_id": "", "network_id": meeting.network_id,
-            "audience": "network", "start_date": day.isoformat(), "start_time": "10:00",
-            "end_date": day.isoformat(), "end_time": "13:00", "description": "", "programme": "",
-            "venue_name": "Flyttet sted", "venue_address": "", "venue_municipality_id": "", "online_url": "",
-            "host_municipality_id": "", "capacity": "", "quota_per_municipality": "",
-            "registration_opens_at": "", "registration_closes_at": ""}
+    return {
+        "kind": "nettverksmote",
+        "title": meeting.title,
+        "base_id": "",
+        "network_id": meeting.network_id,
+        "audience": "network",
+        "start_date": day.isoformat(),
+        "start_time": "10:00",
+        "end_date": day.isoformat(),
+        "end_time": "13:00",
+        "description": "",
+        "programme": "",
+        "venue_name": "Flyttet sted",
+        "venue_address": "",
+        "venue_municipality_id": "",
+        "online_url": "",
+        "host_municipality_id": "",
+        "capacity": "",
+        "quota_per_municipality": "",
+        "registration_opens_at": "",
+        "registration_closes_at": "",
+    }
 
 
 def test_a_moved_meeting_is_not_made_again_at_its_original_date(coordinator, db):
@@ -271,8 +327,14 @@ def test_a_meeting_of_another_network_cannot_be_skipped_through_this_one(coordin
 
 
 def test_planning_reports_dates_that_do_not_exist_because_of_daylight_saving_time(coordinator, db):
-    created = create(coordinator, db, name="Nattnettverket", cadence="FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
-                     meeting_start="02:30", meeting_minutes="60")
+    created = create(
+        coordinator,
+        db,
+        name="Nattnettverket",
+        cadence="FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        meeting_start="02:30",
+        meeting_minutes="60",
+    )
     response = coordinator.post(f"/nettverk/{created.slug}/planlegg", {"until": ""}, follow_redirects=True)
     assert response.status_code == 200
     text = page(response)
@@ -299,38 +361,50 @@ def test_planning_without_a_cadence_or_too_far_ahead_is_refused(coordinator, db)
 
 # Coverage -----------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def overhalla_units(db):
     """A school service in Overhalla (Namdalen) with two schools; no demo members there."""
     overhalla = db.exec(select(Municipality).where(Municipality.number == "5047")).one()
-    service = Service(slug="skolene-i-overhalla", name="Skolene i Overhalla", kind="skole",
-                      host_municipality_id=overhalla.id)
+    service = Service(
+        slug="skolene-i-overhalla", name="Skolene i Overhalla", kind="skole", host_municipality_id=overhalla.id
+    )
     db.add(service)
     db.flush()
     db.add(ServiceArea(service_id=service.id, municipality_id=overhalla.id))
-    units = {name: Unit(service_id=service.id, name=name, municipality_id=overhalla.id)
-             for name in ("Skage skole", "Ranemsletta skole")}
+    units = {
+        name: Unit(service_id=service.id, name=name, municipality_id=overhalla.id)
+        for name in ("Skage skole", "Ranemsletta skole")
+    }
     db.add_all(units.values())
     db.commit()
     return units
 
 
 def add(browser, slug, email, name, unit, kind="ressursperson", joined_on=""):
-    response = browser.post(f"/nettverk/{slug}/medlemmer", {"email": email, "name": name,
-                                                             "unit_id": unit.id if unit else "", "kind": kind,
-                                                             "joined_on": joined_on})
+    response = browser.post(
+        f"/nettverk/{slug}/medlemmer",
+        {"email": email, "name": name, "unit_id": unit.id if unit else "", "kind": kind, "joined_on": joined_on},
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
 def section(text: str, start: str, end: str) -> str:
-    return text[text.index(start):text.index(end)]
+    return text[text.index(start) : text.index(end)]
 
 
 def attended(db, network_id: int, email: str, kind: str, days_ago: int) -> None:
     db.expire_all()  # end the read transaction: SQLite cannot write from an old snapshot
     moment = datetime.now(OSLO) - timedelta(days=days_ago)
-    meeting = Event(uid=f"{email}-{kind}-{days_ago}@test", kind=kind, title=f"{kind} for {email}", starts_at=moment,
-                    ends_at=moment + timedelta(hours=3), network_id=network_id, status="held")
+    meeting = Event(
+        uid=f"{email}-{kind}-{days_ago}@test",
+        kind=kind,
+        title=f"{kind} for {email}",
+        starts_at=moment,
+        ends_at=moment + timedelta(hours=3),
+        network_id=network_id,
+        status="held",
+    )
     db.add(meeting)
     db.flush()
     db.add(Registration(event_id=meeting.id, name=email, email=email, status="confirmed", attended=True))
@@ -355,8 +429,7 @@ def test_coverage_lists_units_with_fewer_than_two_resource_persons(coordinator, 
     assert "Otterøy barnehage" not in units  # two demo ressurspersoner
 
 
-def test_coverage_lists_resource_persons_not_seen_for_a_year_and_untrained_newcomers(coordinator, db,
-                                                                                    overhalla_units):
+def test_coverage_lists_resource_persons_not_seen_for_a_year_and_untrained_newcomers(coordinator, db, overhalla_units):
     skage = overhalla_units["Skage skole"]
     created = create(coordinator, db)
     long_ago = (today() - timedelta(days=800)).isoformat()
@@ -373,7 +446,7 @@ def test_coverage_lists_resource_persons_not_seen_for_a_year_and_untrained_newco
     assert "Gunnar Gammel" in stale and "Aldri Møtt" in stale
     assert re.search(r"Aldri Møtt</th>.*?<td>aldri</td>", stale)
     assert "Frida Fersk" not in stale and "Kari Kurset" not in stale
-    newcomers = text[text.index('id="nyansatte"'):]
+    newcomers = text[text.index('id="nyansatte"') :]
     assert "Frida Fersk" in newcomers  # joined today, met but never at a course
     assert "Kari Kurset" not in newcomers and "Gunnar Gammel" not in newcomers
 
@@ -400,8 +473,11 @@ def test_coverage_uses_the_same_number_of_queries_for_more_units_and_people(app,
     service_id = overhalla_units["Skage skole"].service_id
     for number in range(6):
         db.expire_all()
-        unit = Unit(service_id=service_id, name=f"Skole {number}", municipality_id=overhalla_units["Skage skole"]
-                    .municipality_id)
+        unit = Unit(
+            service_id=service_id,
+            name=f"Skole {number}",
+            municipality_id=overhalla_units["Skage skole"].municipality_id,
+        )
         db.add(unit)
         db.commit()
         add(coordinator, created.slug, f"p{number}@overhalla.kommune.example", f"P {number}", unit)
@@ -410,6 +486,7 @@ def test_coverage_uses_the_same_number_of_queries_for_more_units_and_people(app,
 
 
 # Permissions --------------------------------------------------------------------------------------
+
 
 def test_the_fosen_coordinator_cannot_manage_a_namdalen_network(as_role, db):
     fosen = as_role("coordinator_fosen")
@@ -426,8 +503,12 @@ def test_the_fosen_coordinator_cannot_manage_a_namdalen_network(as_role, db):
 def test_anonymous_visitors_see_networks_but_must_log_in_to_manage_them(browser):
     assert browser.get("/nettverk").status_code == 200
     assert browser.get("/nettverk/bti-nettverk-namdalen").status_code == 200
-    for url in ("/nettverk/nytt", "/nettverk/bti-nettverk-namdalen/rediger",
-                "/nettverk/bti-nettverk-namdalen/medlemmer", "/kompetansebaser/namdalen/dekning"):
+    for url in (
+        "/nettverk/nytt",
+        "/nettverk/bti-nettverk-namdalen/rediger",
+        "/nettverk/bti-nettverk-namdalen/medlemmer",
+        "/kompetansebaser/namdalen/dekning",
+    ):
         response = browser.get(url)
         assert response.status_code == 302 and "/logg-inn" in response.headers["Location"], url
     response = browser.post("/nettverk/bti-nettverk-namdalen/planlegg", {"until": ""})

@@ -75,8 +75,9 @@ def test_an_empty_value_is_the_same_as_none(as_role, path, name):
     assert empty.get_json() == without.get_json()
 
 
-@pytest.mark.parametrize("path, name", [(path, p["name"]) for path, _, _, p in query_parameters()
-                                        if "enum" in p["schema"]])
+@pytest.mark.parametrize(
+    "path, name", [(path, p["name"]) for path, _, _, p in query_parameters() if "enum" in p["schema"]]
+)
 def test_every_enum_value_is_accepted(as_role, path, name):
     operation = PATHS[path]["get"]
     parameter = next(p for p in operation["parameters"] if p["name"] == name)

@@ -25,8 +25,17 @@ INVITERS = {"admin", "coordinator", "coordinator_fosen", "service_leader"}
 # barneverntjeneste's staff and leader; and the admin.
 FOSEN_MEMBERS = {"admin", "coordinator_fosen", "municipality_contact", "service_staff", "service_leader"}
 
-ROLES = [None, "participant", "coordinator", "coordinator_fosen", "municipality_contact", "service_staff",
-         "service_leader", "provider", "admin"]
+ROLES = [
+    None,
+    "participant",
+    "coordinator",
+    "coordinator_fosen",
+    "municipality_contact",
+    "service_staff",
+    "service_leader",
+    "provider",
+    "admin",
+]
 
 MATRIX = {
     "registry.home": EVERYONE,
@@ -187,16 +196,39 @@ MATRIX = {
 }
 
 
-TOKENS = {"accounts.accept_invitation": "invitation_token", "accounts.reset_password": "reset_token",
-          "events.confirm_guest": "confirm_token", "events.cancel_by_link": "cancel_token",
-          "calendars.personal_feed": "calendar_token", "evaluations.answer": "evaluation_token"}
-HIDDEN = {"events.cancel_own", "referrals.referral_detail", "referrals.referral_edit", "referrals.referral_action",
-          "referrals.referral_message", "api.referral", "competence.record_edit", "competence.record_delete"}
-HIDDEN |= {"materials.material_detail", "materials.download", "materials.material_edit", "materials.material_delete",
-           "materials.version_new", "api.material"}  # a material not for you answers as one that does not exist
-SLUGS = {"networks": "bti-nettverk-fosen",  # by blueprint, or by endpoint; other slugs name the base Fosen
-         "calendars.network_feed": "bti-nettverk-fosen", "referrals": "pmto-foreldretrening",
-         "api.intervention": "pmto-foreldretrening", "competence.area_edit": "pmto"}
+TOKENS = {
+    "accounts.accept_invitation": "invitation_token",
+    "accounts.reset_password": "reset_token",
+    "events.confirm_guest": "confirm_token",
+    "events.cancel_by_link": "cancel_token",
+    "calendars.personal_feed": "calendar_token",
+    "evaluations.answer": "evaluation_token",
+}
+HIDDEN = {
+    "events.cancel_own",
+    "referrals.referral_detail",
+    "referrals.referral_edit",
+    "referrals.referral_action",
+    "referrals.referral_message",
+    "api.referral",
+    "competence.record_edit",
+    "competence.record_delete",
+}
+HIDDEN |= {
+    "materials.material_detail",
+    "materials.download",
+    "materials.material_edit",
+    "materials.material_delete",
+    "materials.version_new",
+    "api.material",
+}  # a material not for you answers as one that does not exist
+SLUGS = {
+    "networks": "bti-nettverk-fosen",  # by blueprint, or by endpoint; other slugs name the base Fosen
+    "calendars.network_feed": "bti-nettverk-fosen",
+    "referrals": "pmto-foreldretrening",
+    "api.intervention": "pmto-foreldretrening",
+    "competence.area_edit": "pmto",
+}
 
 
 def _routes(app):
@@ -210,8 +242,9 @@ def test_every_route_is_in_the_matrix(app):
 
 
 def test_every_view_declares_its_rule(app):
-    undeclared = [rule.endpoint for rule in _routes(app)
-                  if not getattr(app.view_functions[rule.endpoint], "permission", None)]
+    undeclared = [
+        rule.endpoint for rule in _routes(app) if not getattr(app.view_functions[rule.endpoint], "permission", None)
+    ]
     assert undeclared == []
 
 
@@ -236,8 +269,9 @@ def make_url_values(app) -> dict:
             "contact_id": session.exec(select(Contact).where(Contact.municipality_id == indre_fosen.id)).first().id,
             "user_id": participant.id,
             "role_id": session.exec(select(RoleAssignment).where(RoleAssignment.user_id == participant.id)).first().id,
-            "message_id": queue_mail(session, "a@example.no", "Emne", "role_granted", user=participant,
-                                     role="Deltaker", actor=participant).id,
+            "message_id": queue_mail(
+                session, "a@example.no", "Emne", "role_granted", user=participant, role="Deltaker", actor=participant
+            ).id,
             "invitation_token": _issue_token(session, invited, INVITATION, _days(30)),
             "reset_token": _issue_token(session, participant, PASSWORD_RESET, _days(1)),
             "calendar_token": create_calendar_token(session, participant).token,
@@ -259,17 +293,34 @@ def _event_values(session, participant) -> dict:
 
     fosen = session.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
     day = date.today() + _days(60)
-    event = events.save_event(session, None, events.EventData(
-        kind="fagdag", title="Fagdag", start_date=day, end_date=day, start_time=time(9), end_time=time(15),
-        base_id=fosen.id, capacity=30))
+    event = events.save_event(
+        session,
+        None,
+        events.EventData(
+            kind="fagdag",
+            title="Fagdag",
+            start_date=day,
+            end_date=day,
+            start_time=time(9),
+            end_time=time(15),
+            base_id=fosen.id,
+            capacity=30,
+        ),
+    )
     events.publish_event(session, None, event)
-    registration, cancel_token = events.register(session, event.id, events.Registrant(
-        name=participant.name, email=participant.email, user=participant))
+    registration, cancel_token = events.register(
+        session, event.id, events.Registrant(name=participant.name, email=participant.email, user=participant)
+    )
     _, confirm_token = events.register(session, event.id, events.Registrant(name="Gjest", email="gjest@example.no"))
     from nettverk.evaluations.operations import invite
 
-    return {"event_id": event.id, "registration_id": registration.id, "cancel_token": cancel_token,
-            "confirm_token": confirm_token, "evaluation_token": invite(session, registration)}
+    return {
+        "event_id": event.id,
+        "registration_id": registration.id,
+        "cancel_token": cancel_token,
+        "confirm_token": confirm_token,
+        "evaluation_token": invite(session, registration),
+    }
 
 
 def _referral_values(session) -> dict:
@@ -285,10 +336,22 @@ def _referral_values(session) -> dict:
     indre_fosen = session.exec(select(Municipality).where(Municipality.number == "5054")).one()
 
     def make(send):
-        return operations.create_referral(session, staff.id, operations.ReferralData(
-            intervention_id=pmto.id, sending_service_id=fosen.id, family_municipality_id=indre_fosen.id,
-            children_count=1, child_birth_years=[2016], need="Veiledning i foreldrerollen.", consent_given=True,
-            consent_date=date.today(), consent_form="skriftlig"), send=send).public_id
+        return operations.create_referral(
+            session,
+            staff.id,
+            operations.ReferralData(
+                intervention_id=pmto.id,
+                sending_service_id=fosen.id,
+                family_municipality_id=indre_fosen.id,
+                children_count=1,
+                child_birth_years=[2016],
+                need="Veiledning i foreldrerollen.",
+                consent_given=True,
+                consent_date=date.today(),
+                consent_form="skriftlig",
+            ),
+            send=send,
+        ).public_id
 
     return {"public_id": make(True), "draft_public_id": make(False)}
 
@@ -301,8 +364,12 @@ def _competence_values(session, participant) -> dict:
     from nettverk.competence.models import CompetenceArea
 
     pmto = session.exec(select(CompetenceArea).where(CompetenceArea.slug == "pmto")).one()
-    row = competence.add_record(session, participant.id, participant.id, competence.RecordData(
-        area_id=pmto.id, level="trained", achieved_on=date(2024, 1, 15)))
+    row = competence.add_record(
+        session,
+        participant.id,
+        participant.id,
+        competence.RecordData(area_id=pmto.id, level="trained", achieved_on=date(2024, 1, 15)),
+    )
     return {"record_id": row.id}
 
 
@@ -316,9 +383,13 @@ def _material_values(session) -> dict:
     from nettverk.registry.models import CompetenceBase
 
     fosen = session.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    material = create_material(session, None, fosen, MaterialData(
-        title="Handlingsveileder", published_on=date.today(), audience="base"),
-        Upload(io.BytesIO(pdf_document("Handlingsveileder", ["Nivå 0"])), "handlingsveileder.pdf"))
+    material = create_material(
+        session,
+        None,
+        fosen,
+        MaterialData(title="Handlingsveileder", published_on=date.today(), audience="base"),
+        Upload(io.BytesIO(pdf_document("Handlingsveileder", ["Nivå 0"])), "handlingsveileder.pdf"),
+    )
     return {"material_id": material.id, "version": 1}
 
 
@@ -353,8 +424,11 @@ def _url(rule, values):
 
 
 def _allowed(rule_roles, role) -> bool:
-    return (rule_roles == EVERYONE or (rule_roles == LOGGED_IN and role is not None)
-            or (isinstance(rule_roles, set) and role in rule_roles))
+    return (
+        rule_roles == EVERYONE
+        or (rule_roles == LOGGED_IN and role is not None)
+        or (isinstance(rule_roles, set) and role in rule_roles)
+    )
 
 
 def _is_refusal(response, role, endpoint):
@@ -362,7 +436,8 @@ def _is_refusal(response, role, endpoint):
         return response.status_code == 404
     if role is None:
         return response.status_code == 401 or (
-            response.status_code == 302 and "/logg-inn" in response.headers["Location"])
+            response.status_code == 302 and "/logg-inn" in response.headers["Location"]
+        )
     return response.status_code == 403
 
 

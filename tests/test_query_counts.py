@@ -17,8 +17,20 @@ from nettverk.scale.national import PASSWORD, SCALES, Scale, generate
 SEED = 3
 # Two sizes of the same shape; the larger has three to five times the rows of every kind.
 SMALL = SCALES["tiny"]
-LARGER = Scale(municipalities=80, counties=5, bases=12, services=90, units=450, users=2200, years=3, events=500,
-               registrations=12000, referrals=1500, competence_records=4000, materials=120)
+LARGER = Scale(
+    municipalities=80,
+    counties=5,
+    bases=12,
+    services=90,
+    units=450,
+    users=2200,
+    years=3,
+    events=500,
+    registrations=12000,
+    referrals=1500,
+    competence_records=4000,
+    materials=120,
+)
 PAGES = [name for name, *_ in bench.pages({k: "x" for k in ("base", "coordinator", "event_id", "leader")})]
 FEED_ROWS = ("kald", "samme ETag (304), ny arbeider", "samme ETag (304), kjent")
 FEEDS = [f"Feed {bench.FEED_NAMES[kind]}, {row}" for kind in bench.FEEDS for row in FEED_ROWS]
@@ -35,12 +47,16 @@ def _statements(database_url: str, scale: Scale) -> tuple[dict[str, int], dict]:
     with app.app_context():  # what the base's matrix and library pages hold
         s = get_session()
         base_id = s.exec(select(CompetenceBase.id).where(CompetenceBase.slug == found["base"])).one()
-        found["base_materials"] = s.exec(select(func.count()).select_from(Material)
-                                         .where(Material.base_id == base_id)).one()
-        found["base_records"] = s.exec(select(func.count()).select_from(CompetenceRecord).join(
-            CompetenceProfile, CompetenceProfile.user_id == CompetenceRecord.user_id).join(
-            BaseMembership, BaseMembership.municipality_id == CompetenceProfile.municipality_id).where(
-            BaseMembership.base_id == base_id)).one()
+        found["base_materials"] = s.exec(
+            select(func.count()).select_from(Material).where(Material.base_id == base_id)
+        ).one()
+        found["base_records"] = s.exec(
+            select(func.count())
+            .select_from(CompetenceRecord)
+            .join(CompetenceProfile, CompetenceProfile.user_id == CompetenceRecord.user_id)
+            .join(BaseMembership, BaseMembership.municipality_id == CompetenceProfile.municipality_id)
+            .where(BaseMembership.base_id == base_id)
+        ).one()
     clients = {}
 
     def client_of(email):
@@ -81,5 +97,6 @@ def test_the_larger_dataset_is_larger_where_the_pages_look(measured):
 def test_statements_do_not_grow_with_the_data(measured, page):
     small, larger, _, _ = measured
     assert small[page] > 0
-    assert larger[page] == small[page], \
+    assert larger[page] == small[page], (
         f"{page}: {small[page]} statements on the small dataset, {larger[page]} on the larger"
+    )

@@ -55,8 +55,10 @@ def fodselsnummer(day=14, month=5, year=15) -> str:
 
 def counts(db) -> dict[str, int]:
     db.expire_all()
-    return {model.__tablename__: db.exec(select(func.count()).select_from(model)).one()
-            for model in (Referral, ReferralAudit, ReferralMessage, ReferralTransition)}
+    return {
+        model.__tablename__: db.exec(select(func.count()).select_from(model)).one()
+        for model in (Referral, ReferralAudit, ReferralMessage, ReferralTransition)
+    }
 
 
 def municipality_id(db, number: str) -> int:
@@ -76,11 +78,20 @@ def service(db, slug: str) -> Service:
 
 
 def form(db, button="send", **overrides) -> dict:
-    data = {"case_reference": CASE, "family_municipality_id": municipality_id(db, "5054"), "children_count": "2",
-            "child_birth_years": "2015, 2018", "need": NEED, "urgency": "normal",
-            "preferred_start": (date.today() + timedelta(days=30)).isoformat(), "bti_level": "2",
-            "consent_given": "y", "consent_date": (date.today() - timedelta(days=5)).isoformat(),
-            "consent_form": "skriftlig", button: "x"}
+    data = {
+        "case_reference": CASE,
+        "family_municipality_id": municipality_id(db, "5054"),
+        "children_count": "2",
+        "child_birth_years": "2015, 2018",
+        "need": NEED,
+        "urgency": "normal",
+        "preferred_start": (date.today() + timedelta(days=30)).isoformat(),
+        "bti_level": "2",
+        "consent_given": "y",
+        "consent_date": (date.today() - timedelta(days=5)).isoformat(),
+        "consent_form": "skriftlig",
+        button: "x",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -96,29 +107,54 @@ def latest(db) -> Referral:
 
 def audit_actions(db, referral: Referral) -> list[str]:
     db.expire_all()
-    return list(db.exec(select(ReferralAudit.action).where(ReferralAudit.referral_id == referral.id)
-                        .order_by(ReferralAudit.id)))
+    return list(
+        db.exec(select(ReferralAudit.action).where(ReferralAudit.referral_id == referral.id).order_by(ReferralAudit.id))
+    )
 
 
-PATHS = {DRAFT: [], SENT: [], RECEIVED: ["receive"], ACCEPTED: ["receive", "accept"],
-         DECLINED: ["receive", "decline"], IN_PROGRESS: ["receive", "start"],
-         CLOSED: ["receive", "start", "close"], WITHDRAWN: ["withdraw"]}
+PATHS = {
+    DRAFT: [],
+    SENT: [],
+    RECEIVED: ["receive"],
+    ACCEPTED: ["receive", "accept"],
+    DECLINED: ["receive", "decline"],
+    IN_PROGRESS: ["receive", "start"],
+    CLOSED: ["receive", "start", "close"],
+    WITHDRAWN: ["withdraw"],
+}
 
 
 def make_referral(app, db, status: str, **overrides) -> Referral:
     """A referral from Fosen barneverntjeneste to PMTO, brought to `status` through the operations."""
     staff, provider = user(db, "service_staff"), user(db, "provider")
-    data = dict(intervention_id=intervention(db).id, sending_service_id=service(db, "fosen-barnevern").id,
-                family_municipality_id=municipality_id(db, "5054"), case_reference=CASE, children_count=1,
-                child_birth_years=[2016], need=NEED, consent_given=True,
-                consent_date=date.today() - timedelta(days=3), consent_form="skriftlig")
+    data = dict(
+        intervention_id=intervention(db).id,
+        sending_service_id=service(db, "fosen-barnevern").id,
+        family_municipality_id=municipality_id(db, "5054"),
+        case_reference=CASE,
+        children_count=1,
+        child_birth_years=[2016],
+        need=NEED,
+        consent_given=True,
+        consent_date=date.today() - timedelta(days=3),
+        consent_form="skriftlig",
+    )
     data.update(overrides)
     with app.app_context():
         referral = operations.create_referral(db, staff.id, operations.ReferralData(**data), send=status != DRAFT)
         for step in PATHS[status]:
             actor, side = (staff, SENDER) if step == "withdraw" else (provider, PROVIDER)
-            operations.take_action(db, actor.id, {side}, referral, step, comment="Notat fra teamet.",
-                                   reason="Ikke ledig kapasitet.", outcome="completed", outcome_note="Gikk bra.")
+            operations.take_action(
+                db,
+                actor.id,
+                {side},
+                referral,
+                step,
+                comment="Notat fra teamet.",
+                reason="Ikke ledig kapasitet.",
+                outcome="completed",
+                outcome_note="Gikk bra.",
+            )
         db.commit()
     return referral
 
@@ -135,10 +171,13 @@ def error_at(page: str, field: str) -> str:
 
 # Sending ------------------------------------------------------------------------------------------
 
+
 def test_the_form_warns_plainly_and_offers_only_the_municipalities_the_service_serves(as_role, db):
     page = as_role("service_staff").get(f"/henvendelser/ny?tiltak={PMTO}").get_data(as_text=True)
-    assert ("Ikke skriv navn, fødselsnummer, telefonnummer eller e-postadresser. Henvendelsen skal bare inneholde "
-            "det tiltaksteamet trenger.") in page
+    assert (
+        "Ikke skriv navn, fødselsnummer, telefonnummer eller e-postadresser. Henvendelsen skal bare inneholde "
+        "det tiltaksteamet trenger."
+    ) in page
     assert "Lagre som utkast" in page and 'value="Send"' in page
     options = select_html(page, "family_municipality_id")
     assert ">Indre Fosen<" in options and ">Osen<" in options
@@ -171,8 +210,9 @@ def test_a_referral_without_consent_cannot_be_sent(as_role, db):
     before = counts(db)
     response = send(staff, db, consent_given=None)
     assert response.status_code == 422
-    assert "kan ikke sendes uten at foreldrene har samtykket" in error_at(response.get_data(as_text=True),
-                                                                         "consent_given")
+    assert "kan ikke sendes uten at foreldrene har samtykket" in error_at(
+        response.get_data(as_text=True), "consent_given"
+    )
     assert counts(db) == before
     # It can be kept as a draft, but the draft cannot be sent either until the consent is there.
     assert send(staff, db, button="save_draft", consent_given=None).status_code == 302
@@ -188,17 +228,24 @@ def test_a_referral_without_consent_cannot_be_sent(as_role, db):
     assert latest(db).status == SENT
 
 
-@pytest.mark.parametrize(("field", "value", "message"), [
-    ("need", f"Gjelder barn med fnr {fodselsnummer()}, se saken.", sensitive.ID_NUMBER_MESSAGE),
-    ("need", "Se " + fodselsnummer(day=3, month=11, year=12)[:6] + " " + fodselsnummer(3, 11, 12)[6:],
-     sensitive.ID_NUMBER_MESSAGE),
-    ("case_reference", fodselsnummer(day=54, month=1, year=19), sensitive.ID_NUMBER_MESSAGE),  # a D-nummer
-    ("need", "Mor kan nås på 912 34 567 etter kl. 15.", sensitive.PHONE_MESSAGE),
-    ("need", "Ta kontakt på kontakt.familie@example.no.", sensitive.EMAIL_MESSAGE),
-])
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("need", f"Gjelder barn med fnr {fodselsnummer()}, se saken.", sensitive.ID_NUMBER_MESSAGE),
+        (
+            "need",
+            "Se " + fodselsnummer(day=3, month=11, year=12)[:6] + " " + fodselsnummer(3, 11, 12)[6:],
+            sensitive.ID_NUMBER_MESSAGE,
+        ),
+        ("case_reference", fodselsnummer(day=54, month=1, year=19), sensitive.ID_NUMBER_MESSAGE),  # a D-nummer
+        ("need", "Mor kan nås på 912 34 567 etter kl. 15.", sensitive.PHONE_MESSAGE),
+        ("need", "Ta kontakt på kontakt.familie@example.no.", sensitive.EMAIL_MESSAGE),
+    ],
+)
 @pytest.mark.parametrize("button", ["send", "save_draft"])
-def test_identifying_text_is_refused_next_to_its_field_and_nothing_is_stored(as_role, db, field, value, message,
-                                                                           button):
+def test_identifying_text_is_refused_next_to_its_field_and_nothing_is_stored(
+    as_role, db, field, value, message, button
+):
     assert sensitive.find_problems(value) == [message]  # the test's own number is a real one
     staff = as_role("service_staff")
     before = counts(db)
@@ -235,6 +282,7 @@ def test_a_draft_cannot_get_messages(app, as_role, db):
 
 # The workflow -------------------------------------------------------------------------------------
 
+
 def test_provider_receives_accepts_starts_and_closes(as_role, db):
     staff, provider = as_role("service_staff"), as_role("provider")
     assert send(staff, db).status_code == 302
@@ -256,11 +304,22 @@ def test_provider_receives_accepts_starts_and_closes(as_role, db):
     referral = latest(db)
     assert (referral.status, referral.outcome, referral.outcome_note) == (CLOSED, "completed", "Bra.")
     assert referral.received_at and referral.accepted_at and referral.started_at and referral.finished_at
-    history = [(t.from_status, t.to_status, t.comment) for t in db.exec(
-        select(ReferralTransition).where(ReferralTransition.referral_id == referral.id)
-        .order_by(ReferralTransition.id))]
-    assert history == [("", DRAFT, ""), (DRAFT, SENT, ""), (SENT, RECEIVED, "Vi ser på den i morgen."),
-                       (RECEIVED, ACCEPTED, ""), (ACCEPTED, IN_PROGRESS, ""), (IN_PROGRESS, CLOSED, "")]
+    history = [
+        (t.from_status, t.to_status, t.comment)
+        for t in db.exec(
+            select(ReferralTransition)
+            .where(ReferralTransition.referral_id == referral.id)
+            .order_by(ReferralTransition.id)
+        )
+    ]
+    assert history == [
+        ("", DRAFT, ""),
+        (DRAFT, SENT, ""),
+        (SENT, RECEIVED, "Vi ser på den i morgen."),
+        (RECEIVED, ACCEPTED, ""),
+        (ACCEPTED, IN_PROGRESS, ""),
+        (IN_PROGRESS, CLOSED, ""),
+    ]
     page = staff.get(url).get_data(as_text=True)
     assert "Vi ser på den i morgen." in page and "Gjennomført som planlagt" in page and "Eirik Skjelvik" in page
     # The sender was told of each step, without content.
@@ -283,7 +342,8 @@ def test_declining_asks_for_a_reason(app, as_role, db):
     referral = latest(db)
     assert (referral.status, referral.decline_reason) == (DECLINED, "Ingen ledig kapasitet før sommeren.")
     assert "Ingen ledig kapasitet før sommeren." in as_role("service_staff").get(
-        f"/henvendelser/{referral.public_id}").get_data(as_text=True)
+        f"/henvendelser/{referral.public_id}"
+    ).get_data(as_text=True)
 
 
 def test_every_illegal_transition_is_409_and_changes_nothing(app, as_role, db):
@@ -297,7 +357,8 @@ def test_every_illegal_transition_is_409_and_changes_nothing(app, as_role, db):
             before = counts(db)
             response = browsers[action.side].post(
                 f"/henvendelser/{referral.public_id}/handling/{name}",
-                {f"{name}-reason": "Grunn.", f"{name}-outcome": "completed"})
+                {f"{name}-reason": "Grunn.", f"{name}-outcome": "completed"},
+            )
             where = f"{name} from {status}"
             if status == DRAFT and action.side == PROVIDER:
                 assert response.status_code == 404, where  # the team does not see drafts at all
@@ -329,8 +390,9 @@ def test_actions_of_the_other_side_are_refused(app, as_role, db):
 def test_the_sender_may_withdraw_until_the_work_has_started(app, as_role, db, status):
     referral = make_referral(app, db, status)
     outbox_before = len(outbox(db, USERS["provider"]))
-    response = as_role("service_staff").post(f"/henvendelser/{referral.public_id}/handling/withdraw",
-                                             {"withdraw-comment": "Familien flyttet."})
+    response = as_role("service_staff").post(
+        f"/henvendelser/{referral.public_id}/handling/withdraw", {"withdraw-comment": "Familien flyttet."}
+    )
     assert response.status_code == 302
     referral = latest(db)
     assert referral.status == WITHDRAWN and referral.finished_at is not None
@@ -351,8 +413,9 @@ def test_only_the_sender_edits_a_draft_and_only_while_it_is_a_draft(app, as_role
     draft = make_referral(app, db, DRAFT)
     staff = as_role("service_staff")
     assert staff.get(f"/henvendelser/{draft.public_id}/rediger").status_code == 200
-    response = staff.post(f"/henvendelser/{draft.public_id}/rediger",
-                          form(db, button="save_draft", need="Behovet er endret."))
+    response = staff.post(
+        f"/henvendelser/{draft.public_id}/rediger", form(db, button="save_draft", need="Behovet er endret.")
+    )
     assert response.status_code == 302
     assert (latest(db).need, latest(db).status) == ("Behovet er endret.", DRAFT)
     assert "updated" in audit_actions(db, draft)
@@ -363,8 +426,17 @@ def test_only_the_sender_edits_a_draft_and_only_while_it_is_a_draft(app, as_role
 
 # Who sees what ------------------------------------------------------------------------------------
 
-OUTSIDERS = [None, "service_staff_namdal", "service_leader_namdal", "coordinator", "coordinator_fosen", "admin",
-             "participant", "municipality_contact", "provider_fosen"]
+OUTSIDERS = [
+    None,
+    "service_staff_namdal",
+    "service_leader_namdal",
+    "coordinator",
+    "coordinator_fosen",
+    "admin",
+    "participant",
+    "municipality_contact",
+    "provider_fosen",
+]
 
 
 @pytest.mark.parametrize("role", OUTSIDERS)
@@ -407,9 +479,13 @@ def test_the_lists_show_each_side_its_own_referrals_and_audit_the_listing(app, a
     assert referral.public_id not in other_page and "Ingen henvendelser" in other_page
     listed = db.exec(select(ReferralAudit).where(ReferralAudit.action == "listed")).all()
     fosen, innherred = service(db, "fosen-barnevern").id, service(db, "innherred-barnevern").id
-    assert sorted((a.referral_id, a.actor_id, a.actor_service_id) for a in listed) == sorted([
-        (referral.id, user(db, "service_staff").id, fosen), (draft.id, user(db, "service_staff").id, fosen),
-        (referral.id, user(db, "provider").id, innherred)])
+    assert sorted((a.referral_id, a.actor_id, a.actor_service_id) for a in listed) == sorted(
+        [
+            (referral.id, user(db, "service_staff").id, fosen),
+            (draft.id, user(db, "service_staff").id, fosen),
+            (referral.id, user(db, "provider").id, innherred),
+        ]
+    )
     # The status filter.
     page = as_role("service_staff").get("/henvendelser?status=draft").get_data(as_text=True)
     assert draft.public_id in page and referral.public_id not in page
@@ -442,6 +518,7 @@ def test_the_menu_shows_tiltak_to_everyone_logged_in_and_henvendelser_to_the_two
 
 # Audit --------------------------------------------------------------------------------------------
 
+
 def test_views_and_changes_are_audited_with_who_and_from_which_service(app, as_role, db):
     referral = make_referral(app, db, SENT)
     staff, provider = as_role("service_staff"), as_role("provider")
@@ -451,8 +528,9 @@ def test_views_and_changes_are_audited_with_who_and_from_which_service(app, as_r
     provider.get(f"/henvendelser/{referral.public_id}")
     provider.post(f"/henvendelser/{referral.public_id}/handling/receive")
     db.expire_all()
-    rows = db.exec(select(ReferralAudit).where(ReferralAudit.referral_id == referral.id)
-                   .order_by(ReferralAudit.id)).all()[before:]
+    rows = db.exec(
+        select(ReferralAudit).where(ReferralAudit.referral_id == referral.id).order_by(ReferralAudit.id)
+    ).all()[before:]
     assert [(r.action, r.actor_id, r.actor_service_id, r.detail) for r in rows] == [
         ("viewed", user(db, "service_staff").id, fosen, ""),
         ("viewed", user(db, "provider").id, innherred, ""),
@@ -472,9 +550,16 @@ def test_the_service_leader_reads_the_audit_log_and_no_one_else(app, as_role, db
     assert "Eirik Skjelvik" in page and "Innherred barnevern" in page and "Lest" in page
     assert "Status: mottatt" in page and "Sendt → Mottatt" in page
     assert NEED not in page and CASE not in page  # the log never shows content
-    assert "<form" not in page.split('<main', 1)[1]  # read-only: nothing to submit
-    for role in ("service_staff", "provider", "coordinator", "coordinator_fosen", "participant",
-                 "municipality_contact", "service_leader_namdal"):
+    assert "<form" not in page.split("<main", 1)[1]  # read-only: nothing to submit
+    for role in (
+        "service_staff",
+        "provider",
+        "coordinator",
+        "coordinator_fosen",
+        "participant",
+        "municipality_contact",
+        "service_leader_namdal",
+    ):
         assert as_role(role).get(url).status_code == 403, role
     response = as_role(None).get(url)
     assert response.status_code == 302 and "/logg-inn" in response.headers["Location"]
@@ -493,15 +578,22 @@ def log_actions(page: str, referral: Referral) -> list[str]:
 def test_the_providing_side_sees_a_referral_in_its_audit_log_only_from_when_it_was_sent(as_role, db):
     """A draft belongs to its sender: the leader of the team that provides the tiltak sees neither a draft nor
     the rows from before it was sent (created, edited, read by the sender); the sender's leader sees them all."""
-    db.add(RoleAssignment(user_id=user(db, "provider").id, role="service_leader",
-                          service_id=service(db, "innherred-barnevern").id))
+    db.add(
+        RoleAssignment(
+            user_id=user(db, "provider").id, role="service_leader", service_id=service(db, "innherred-barnevern").id
+        )
+    )
     db.commit()
     staff = as_role("service_staff")
     assert send(staff, db, button="save_draft").status_code == 302
     draft = latest(db)
     assert staff.get(f"/henvendelser/{draft.public_id}").status_code == 200
-    assert staff.post(f"/henvendelser/{draft.public_id}/rediger",
-                      form(db, button="save_draft", need="Behovet er endret.")).status_code == 302
+    assert (
+        staff.post(
+            f"/henvendelser/{draft.public_id}/rediger", form(db, button="save_draft", need="Behovet er endret.")
+        ).status_code
+        == 302
+    )
     assert send(staff, db, button="save_draft").status_code == 302
     never_sent = latest(db)
     assert staff.post(f"/henvendelser/{never_sent.public_id}/handling/withdraw").status_code == 302
@@ -521,8 +613,14 @@ def test_the_providing_side_sees_a_referral_in_its_audit_log_only_from_when_it_w
     assert "Opprettet" not in page and "Utkast endret" not in page
 
     sender_page = as_role("service_leader").get("/tjenester/fosen-barnevern/henvendelseslogg").get_data(as_text=True)
-    assert log_actions(sender_page, draft) == ["Lest", "Status: sendt", "Utkast endret", "Utkast endret", "Lest",
-                                               "Opprettet"]  # sending from the form saves the draft first
+    assert log_actions(sender_page, draft) == [
+        "Lest",
+        "Status: sendt",
+        "Utkast endret",
+        "Utkast endret",
+        "Lest",
+        "Opprettet",
+    ]  # sending from the form saves the draft first
     assert log_actions(sender_page, never_sent) == ["Status: trukket tilbake", "Opprettet"]
     assert log_actions(sender_page, at_once) == ["Status: sendt", "Opprettet"]
 
@@ -552,6 +650,7 @@ def test_the_audit_log_cannot_be_changed(app, db):
 
 # Retention ----------------------------------------------------------------------------------------
 
+
 def test_erase_expired_erases_content_of_old_finished_referrals_and_keeps_the_facts(app, as_role, db):
     old = make_referral(app, db, CLOSED)
     declined = make_referral(app, db, DECLINED)
@@ -566,8 +665,18 @@ def test_erase_expired_erases_content_of_old_finished_referrals_and_keeps_the_fa
         row.started_at = long_ago
         db.add(row)
     db.commit()
-    facts = {r.id: (r.status, r.sent_at, r.finished_at, r.children_count, r.child_birth_years,
-                    r.family_municipality_id, r.outcome) for r in (db.get(Referral, i.id) for i in (old, declined))}
+    facts = {
+        r.id: (
+            r.status,
+            r.sent_at,
+            r.finished_at,
+            r.children_count,
+            r.child_birth_years,
+            r.family_municipality_id,
+            r.outcome,
+        )
+        for r in (db.get(Referral, i.id) for i in (old, declined))
+    }
     result = app.test_cli_runner().invoke(args=["referrals", "erase-expired"])
     assert result.exit_code == 0, result.output
     assert "Slettet innholdet i 2 henvendelser" in result.output and "12 måneder" in result.output
@@ -576,8 +685,15 @@ def test_erase_expired_erases_content_of_old_finished_referrals_and_keeps_the_fa
         row = db.get(Referral, referral.id)
         assert (row.case_reference, row.need, row.decline_reason, row.outcome_note) == ("", "", "", "")
         assert row.content_erased_at is not None
-        assert (row.status, row.sent_at, row.finished_at, row.children_count, row.child_birth_years,
-                row.family_municipality_id, row.outcome) == facts[row.id]
+        assert (
+            row.status,
+            row.sent_at,
+            row.finished_at,
+            row.children_count,
+            row.child_birth_years,
+            row.family_municipality_id,
+            row.outcome,
+        ) == facts[row.id]
         assert set(db.exec(select(ReferralTransition.comment).where(ReferralTransition.referral_id == row.id))) == {""}
         assert audit_actions(db, row)[-1] == "erased"
     assert db.exec(select(ReferralMessage.body).where(ReferralMessage.referral_id == old.id)).one() == ""
@@ -596,8 +712,10 @@ def test_the_retention_period_is_a_setting(database_url):
     from nettverk.config import ConfigError, load_settings
 
     assert load_settings({"NETTVERK_ENV": "test"})["REFERRAL_RETENTION_MONTHS"] == 12
-    assert load_settings({"NETTVERK_ENV": "test", "NETTVERK_REFERRAL_RETENTION_MONTHS": "24"})[
-        "REFERRAL_RETENTION_MONTHS"] == 24
+    assert (
+        load_settings({"NETTVERK_ENV": "test", "NETTVERK_REFERRAL_RETENTION_MONTHS": "24"})["REFERRAL_RETENTION_MONTHS"]
+        == 24
+    )
     with pytest.raises(ConfigError):
         load_settings({"NETTVERK_ENV": "test", "NETTVERK_REFERRAL_RETENTION_MONTHS": "0"})
     app = make_app(database_url, REFERRAL_RETENTION_MONTHS=36)
@@ -607,6 +725,7 @@ def test_the_retention_period_is_a_setting(database_url):
 
 
 # The catalog --------------------------------------------------------------------------------------
+
 
 def rows_of(page: str) -> list[str]:
     body = re.search(r"<tbody>(.*?)</tbody>", page, re.S)
@@ -627,15 +746,24 @@ def test_the_catalog_shows_the_users_bases_by_default_and_all_on_request(as_role
 def test_catalog_search_finds_by_name_and_method(app, as_role, db):
     with app.app_context():
         fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-        operations.save_intervention(db, None, operations.InterventionData(
-            name="Trygg start", method="marte_meo", base_id=fosen.id,
-            provider_service_id=service(db, "helsestasjon-indre-fosen").id))
+        operations.save_intervention(
+            db,
+            None,
+            operations.InterventionData(
+                name="Trygg start",
+                method="marte_meo",
+                base_id=fosen.id,
+                provider_service_id=service(db, "helsestasjon-indre-fosen").id,
+            ),
+        )
         db.commit()
     staff = as_role("service_staff")
     assert rows_of(staff.get("/tiltak?sok=pmto").get_data(as_text=True)) == ["PMTO foreldretrening"]
     assert rows_of(staff.get("/tiltak?sok=marte+meo").get_data(as_text=True)) == ["Trygg start"]
     assert rows_of(staff.get("/tiltak?sok=marte+meo&base=alle").get_data(as_text=True)) == [
-        "Trygg start", "Marte Meo-veiledning"]  # by base (Fosen, Namdalen), then name
+        "Trygg start",
+        "Marte Meo-veiledning",
+    ]  # by base (Fosen, Namdalen), then name
     assert rows_of(staff.get("/tiltak?metode=familierad").get_data(as_text=True)) == ["Familieråd"]
     assert rows_of(staff.get("/tiltak?sok=ingenting+slikt").get_data(as_text=True)) == []
     assert staff.get("/tiltak?metode=tull").status_code == 400
@@ -665,8 +793,9 @@ def test_the_tiltak_page_offers_to_send_only_to_those_who_can(as_role):
     namdal = as_role("service_staff_namdal").get("/tiltak/marte-meo-veiledning").get_data(as_text=True)
     assert "Send henvendelse" in namdal
     # A paused tiltak takes no referrals.
-    assert "Send henvendelse" not in as_role("service_staff_namdal").get(
-        "/tiltak/home-start-familiekontakt").get_data(as_text=True)
+    assert "Send henvendelse" not in as_role("service_staff_namdal").get("/tiltak/home-start-familiekontakt").get_data(
+        as_text=True
+    )
     assert as_role("service_staff_namdal").get("/henvendelser/ny?tiltak=home-start-familiekontakt").status_code == 409
     assert as_role("service_staff_namdal").get(f"/henvendelser/ny?tiltak={PMTO}").status_code == 403
     assert as_role("service_staff").get("/tiltak/finnes-ikke").status_code == 404
@@ -680,13 +809,23 @@ def test_the_new_referral_page_without_a_tiltak_lists_those_the_service_can_requ
 
 # Keeping the catalog ------------------------------------------------------------------------------
 
+
 def tiltak_form(db, **overrides) -> dict:
-    data = {"name": "ICDP foreldregrupper", "method": "icdp",
-            "base_id": db.exec(select(CompetenceBase.id).where(CompetenceBase.slug == "fosen")).one(),
-            "provider_service_id": service(db, "helsestasjon-indre-fosen").id, "description": "Åtte samlinger.",
-            "age_from": "0", "age_to": "18", "bti_level": "1", "capacity": "10", "typical_weeks": "8",
-            "contact_name": "Sigrid Krogstad", "contact_email": "sigrid.krogstad@indrefosen.kommune.example",
-            "status": "active"}
+    data = {
+        "name": "ICDP foreldregrupper",
+        "method": "icdp",
+        "base_id": db.exec(select(CompetenceBase.id).where(CompetenceBase.slug == "fosen")).one(),
+        "provider_service_id": service(db, "helsestasjon-indre-fosen").id,
+        "description": "Åtte samlinger.",
+        "age_from": "0",
+        "age_to": "18",
+        "bti_level": "1",
+        "capacity": "10",
+        "typical_weeks": "8",
+        "contact_name": "Sigrid Krogstad",
+        "contact_email": "sigrid.krogstad@indrefosen.kommune.example",
+        "status": "active",
+    }
     data.update(overrides)
     return {k: v for k, v in data.items() if v is not None}
 
@@ -697,18 +836,25 @@ def test_a_coordinator_adds_a_tiltak_to_their_base_with_its_members_by_default(a
     assert response.headers["Location"] == "/tiltak/icdp-foreldregrupper"
     db.expire_all()
     saved = intervention(db, "icdp-foreldregrupper")
-    allowed = set(db.exec(select(InterventionMunicipality.municipality_id)
-                          .where(InterventionMunicipality.intervention_id == saved.id)))
+    allowed = set(
+        db.exec(
+            select(InterventionMunicipality.municipality_id).where(InterventionMunicipality.intervention_id == saved.id)
+        )
+    )
     members = set(db.exec(select(BaseMembership.municipality_id).where(BaseMembership.base_id == saved.base_id)))
     assert allowed == members and len(members) == 4
     # Chosen municipalities replace the default.
-    response = as_role("coordinator_fosen").post("/tiltak/icdp-foreldregrupper/rediger", tiltak_form(
-        db, municipality_ids=[municipality_id(db, "5054"), municipality_id(db, "5020")], capacity="12"))
+    response = as_role("coordinator_fosen").post(
+        "/tiltak/icdp-foreldregrupper/rediger",
+        tiltak_form(db, municipality_ids=[municipality_id(db, "5054"), municipality_id(db, "5020")], capacity="12"),
+    )
     assert response.status_code == 302
     db.expire_all()
-    assert set(db.exec(select(InterventionMunicipality.municipality_id)
-                       .where(InterventionMunicipality.intervention_id == saved.id))) == {
-        municipality_id(db, "5054"), municipality_id(db, "5020")}
+    assert set(
+        db.exec(
+            select(InterventionMunicipality.municipality_id).where(InterventionMunicipality.intervention_id == saved.id)
+        )
+    ) == {municipality_id(db, "5054"), municipality_id(db, "5020")}
     assert intervention(db, "icdp-foreldregrupper").capacity == 12
 
 
@@ -745,8 +891,9 @@ def test_a_coordinator_may_choose_only_their_bases_and_a_provider_only_their_tea
 def test_tiltak_form_errors_are_norwegian_and_422(as_role, db):
     coordinator = as_role("coordinator_fosen")
     before = db.exec(select(func.count()).select_from(Intervention)).one()
-    response = coordinator.post("/tiltak/ny", tiltak_form(db, name="", capacity="0", age_from="tre",
-                                                          contact_email="ikke-en-adresse", method=""))
+    response = coordinator.post(
+        "/tiltak/ny", tiltak_form(db, name="", capacity="0", age_from="tre", contact_email="ikke-en-adresse", method="")
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert error_at(page, "name") == "Skriv navnet på tiltaket."

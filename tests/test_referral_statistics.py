@@ -31,6 +31,7 @@ MATERIAL = Period(date(2026, 1, 5), date(2026, 2, 22))  # seven weeks, Monday to
 
 # Setting up -----------------------------------------------------------------------------------------
 
+
 def one(db, model, **where):
     column, value = next(iter(where.items()))
     return db.exec(select(model).where(getattr(model, column) == value)).one()
@@ -46,8 +47,9 @@ def user_with_role(db, key, role, service_slug):
     email = USERS.get(key, f"{key.replace('_', '.')}@test.example")
     user = db.exec(select(User).where(User.email == email)).first()
     if user is None:
-        user = User(email=email, name=key, password_hash=generate_password_hash("demo-passord-2026",
-                                                                                "pbkdf2:sha256:1000"))
+        user = User(
+            email=email, name=key, password_hash=generate_password_hash("demo-passord-2026", "pbkdf2:sha256:1000")
+        )
         db.add(user)
         db.flush()
         db.add(RoleAssignment(user_id=user.id, role=role, service_id=one(db, Service, slug=service_slug).id))
@@ -72,9 +74,18 @@ def clock(app, monkeypatch):
 
 
 def make_tiltak(db, name, base="namdalen", provider="innherred-barnevern", capacity=4, status="active"):
-    intervention = operations.save_intervention(db, None, operations.InterventionData(
-        name=name, method="foreldreveiledning", base_id=one(db, CompetenceBase, slug=base).id,
-        provider_service_id=one(db, Service, slug=provider).id, capacity=capacity, status=status))
+    intervention = operations.save_intervention(
+        db,
+        None,
+        operations.InterventionData(
+            name=name,
+            method="foreldreveiledning",
+            base_id=one(db, CompetenceBase, slug=base).id,
+            provider_service_id=one(db, Service, slug=provider).id,
+            capacity=capacity,
+            status=status,
+        ),
+    )
     db.commit()
     return intervention
 
@@ -90,10 +101,17 @@ class Referrals:
     def send(self, tiltak, number, at, case_reference="BV-1", children=1, need=NEED, send=True):
         self.clock.now = at
         data = operations.ReferralData(
-            intervention_id=tiltak.id, sending_service_id=self.service_id,
-            family_municipality_id=municipality_id(self.db, number), case_reference=case_reference,
-            children_count=children, child_birth_years=[2016 + n for n in range(children)], need=need,
-            consent_given=True, consent_date=at.date() - timedelta(days=1), consent_form="skriftlig")
+            intervention_id=tiltak.id,
+            sending_service_id=self.service_id,
+            family_municipality_id=municipality_id(self.db, number),
+            case_reference=case_reference,
+            children_count=children,
+            child_birth_years=[2016 + n for n in range(children)],
+            need=need,
+            consent_given=True,
+            consent_date=at.date() - timedelta(days=1),
+            consent_form="skriftlig",
+        )
         with self.clock.app.app_context():
             referral = operations.create_referral(self.db, self.actor_id, data, send=send)
         self.db.commit()
@@ -122,17 +140,24 @@ def at(day: date, hour=10) -> datetime:
 def material_dataset(db, clock):
     """Seven weeks in Namdalen: 18 henvendelser about 7 families with 9 children, from the barneverntjeneste
     in Midtre Namdal to three tiltak. Families 1-4 go to all three tiltak, families 5-7 to two."""
-    tiltak = [make_tiltak(db, name) for name in (
-        "Testtiltak A foreldreveiledning", "Testtiltak B fosterhjem", "Testtiltak C foreldre uten omsorg")]
+    tiltak = [
+        make_tiltak(db, name)
+        for name in ("Testtiltak A foreldreveiledning", "Testtiltak B fosterhjem", "Testtiltak C foreldre uten omsorg")
+    ]
     families = [  # case reference, municipality, children
-        ("BV-2026-001", "5007", 2), ("BV-2026-002", "5007", 2), ("BV-2026-003", "5007", 1),
-        ("BV-2026-004", "5047", 1), ("BV-2026-005", "5047", 1), ("BV-2026-006", "5049", 1),
-        ("BV-2026-007", "5046", 1)]
+        ("BV-2026-001", "5007", 2),
+        ("BV-2026-002", "5007", 2),
+        ("BV-2026-003", "5007", 1),
+        ("BV-2026-004", "5047", 1),
+        ("BV-2026-005", "5047", 1),
+        ("BV-2026-006", "5049", 1),
+        ("BV-2026-007", "5046", 1),
+    ]
     referrals = Referrals(db, clock)
     made = []
     day = MATERIAL.first
     for n, (reference, number, children) in enumerate(families):
-        for target in tiltak[:3 if n < 4 else 2]:
+        for target in tiltak[: 3 if n < 4 else 2]:
             made.append(referrals.send(target, number, at(day), reference, children))
             day += timedelta(days=2)
     assert day <= MATERIAL.last + timedelta(days=2)
@@ -140,6 +165,7 @@ def material_dataset(db, clock):
 
 
 # Reading the page -----------------------------------------------------------------------------------
+
 
 class Tables(HTMLParser):
     """{table id: [[cell text, …] per row]}, and the bar charts {figure: [(label, value, has a bar)]}."""
@@ -179,8 +205,13 @@ class Tables(HTMLParser):
         elif tag == "span" and self.spans:
             self.spans.pop()
         elif tag == "li" and self.item is not None:
-            self.chart.append((" ".join("".join(self.item["bar-label"]).split()),
-                               "".join(self.item["bar-value"]).strip(), self.item["bar"]))
+            self.chart.append(
+                (
+                    " ".join("".join(self.item["bar-label"]).split()),
+                    "".join(self.item["bar-value"]).strip(),
+                    self.item["bar"],
+                )
+            )
             self.item = None
         elif tag == "figure":
             self.chart = None
@@ -213,6 +244,7 @@ def stats_url(slug="namdalen", quarter="2026K1", suffix=""):
 
 # The numbers ----------------------------------------------------------------------------------------
 
+
 def test_the_materials_example_seven_weeks_18_referrals_7_families_9_children(db, clock, as_role):
     material_dataset(db, clock)
     stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"), MATERIAL)
@@ -223,9 +255,11 @@ def test_the_materials_example_seven_weeks_18_referrals_7_families_9_children(db
     assert (by_name["Overhalla"]["referrals"], by_name["Overhalla"]["families"]) == (5, 2)
     assert (by_name["Flatanger"]["referrals"], by_name["Høylandet"]["referrals"]) == (2, 2)
     by_tiltak = {row.label: row.counts for row in stats.by_intervention.rows}
-    assert (by_tiltak["Testtiltak C foreldre uten omsorg"]["referrals"],
-            by_tiltak["Testtiltak C foreldre uten omsorg"]["families"],
-            by_tiltak["Testtiltak C foreldre uten omsorg"]["children"]) == (4, 4, 6)
+    assert (
+        by_tiltak["Testtiltak C foreldre uten omsorg"]["referrals"],
+        by_tiltak["Testtiltak C foreldre uten omsorg"]["families"],
+        by_tiltak["Testtiltak C foreldre uten omsorg"]["children"],
+    ) == (4, 4, 6)
 
     tables, _ = page_tables(as_role("coordinator").get(stats_url()))
     municipalities = rows_by_label(tables["kommune-tall"])
@@ -241,7 +275,10 @@ def test_the_materials_example_seven_weeks_18_referrals_7_families_9_children(db
     assert municipalities["Lierne (Lïerne)"]["Henvendelser"] == "0"
     tiltak = rows_by_label(tables["tiltak-tall"])
     assert (tiltak["Hele basen"]["Henvendelser"], tiltak["Hele basen"]["Familier"], tiltak["Hele basen"]["Barn"]) == (
-        "18", "7", "9")
+        "18",
+        "7",
+        "9",
+    )
     assert tiltak["Testtiltak A foreldreveiledning"]["Henvendelser"] == "7"
 
 
@@ -251,8 +288,10 @@ def test_counts_medians_and_statuses_for_a_constructed_dataset(db, clock):
     referrals = Referrals(db, clock)
     first = date(2026, 3, 2)
     period = Period(first, date(2026, 3, 31))
-    r = [referrals.send(tiltak, "5007", at(first + timedelta(days=n)), f"N-{n}", children)
-         for n, children in enumerate((1, 2, 1, 1, 3, 1))]
+    r = [
+        referrals.send(tiltak, "5007", at(first + timedelta(days=n)), f"N-{n}", children)
+        for n, children in enumerate((1, 2, 1, 1, 3, 1))
+    ]
     referrals.accept(r[0], 2, start_after_days=3)
     referrals.accept(r[1], 4, start_after_days=5)
     referrals.accept(r[2], 9)  # waits
@@ -271,13 +310,27 @@ def test_counts_medians_and_statuses_for_a_constructed_dataset(db, clock):
 
     stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"), period)
     total = stats.by_municipality.total
-    assert total.counts == {"referrals": 8, "families": 8, "children": 11, "accepted": 6, "declined": 1,
-                            "withdrawn": 1, "waiting": 3}
+    assert total.counts == {
+        "referrals": 8,
+        "families": 8,
+        "children": 11,
+        "accepted": 6,
+        "declined": 1,
+        "withdrawn": 1,
+        "waiting": 3,
+    }
     assert sorted(total.days_to_accept) == [1, 1, 2, 4, 6, 9]
     assert sorted(total.days_to_start) == [0, 3, 5]
     namsos = next(row for row in stats.by_municipality.rows if row.label == "Namsos")
-    assert namsos.counts == {"referrals": 6, "families": 6, "children": 9, "accepted": 4, "declined": 1,
-                             "withdrawn": 1, "waiting": 1}
+    assert namsos.counts == {
+        "referrals": 6,
+        "families": 6,
+        "children": 9,
+        "accepted": 4,
+        "declined": 1,
+        "withdrawn": 1,
+        "waiting": 1,
+    }
     assert statistics.format_days(namsos.days_to_accept) == "5"  # 2, 4, 6, 9
     assert statistics.format_days(total.days_to_accept) == "3"  # 1, 1, 2, 4, 6, 9
     assert statistics.format_days(total.days_to_start) == "3"  # 0, 3, 5
@@ -309,11 +362,13 @@ def test_a_referral_about_a_merged_municipality_counts_under_its_successor(db, c
     referrals = Referrals(db, clock)
     made = [referrals.send(tiltak, "5007", at(date(2026, 5, 4) + timedelta(days=n)), f"M-{n}") for n in range(3)]
     # As if it had been sent before Namdalseid became part of Namsos.
-    db.execute(update(Referral).where(Referral.id == made[0].id)
-               .values(family_municipality_id=municipality_id(db, "5040")))
+    db.execute(
+        update(Referral).where(Referral.id == made[0].id).values(family_municipality_id=municipality_id(db, "5040"))
+    )
     db.commit()
-    stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"), Period(date(2026, 5, 1),
-                                                                                              date(2026, 5, 31)))
+    stats = statistics.base_statistics(
+        db, one(db, CompetenceBase, slug="namdalen"), Period(date(2026, 5, 1), date(2026, 5, 31))
+    )
     namsos = next(row for row in stats.by_municipality.rows if row.label == "Namsos")
     assert namsos.counts["referrals"] == 3
     assert statistics.OTHER_LABEL not in {row.label for row in stats.by_municipality.rows}
@@ -345,8 +400,9 @@ def test_statistics_take_a_fixed_number_of_queries(app, db, clock):
     referrals.accept(referral, 2)
     few = queries()
     for n in range(1, 25):
-        referral = referrals.send(tiltak, ("5007", "5047", "5049")[n % 3], at(date(2026, 6, 2) + timedelta(hours=n)),
-                                  f"Q-{n}")
+        referral = referrals.send(
+            tiltak, ("5007", "5047", "5049")[n % 3], at(date(2026, 6, 2) + timedelta(hours=n)), f"Q-{n}"
+        )
         if n % 2:
             referrals.accept(referral, 3, start_after_days=1)
     assert queries() == few <= 10
@@ -354,12 +410,15 @@ def test_statistics_take_a_fixed_number_of_queries(app, db, clock):
 
 # Masking --------------------------------------------------------------------------------------------
 
+
 def _feasible(values, marks, total, total_mark, bound):
     """Every assignment of the masked cells consistent with what is shown: "<3" is 1 or 2, "skjult" is
     at least 3 (up to `bound`), shown cells are exact, and the cells add up to the total when it is shown
     (to 1 or 2 when it is "<3")."""
-    options = [[v] if m == SHOWN else ([1, 2] if m == SMALL else range(3, bound + 1))
-               for v, m in zip(values, marks, strict=True)]
+    options = [
+        [v] if m == SHOWN else ([1, 2] if m == SMALL else range(3, bound + 1))
+        for v, m in zip(values, marks, strict=True)
+    ]
     for combination in itertools.product(*options):
         if total_mark == SHOWN and sum(combination) != total:
             continue
@@ -378,18 +437,21 @@ def _recoverable(values, marks, total, total_mark):
     return [i for i, mark in enumerate(marks) if mark == SMALL and len(seen[i]) < 2]
 
 
-@pytest.mark.parametrize(("values", "expected", "total_mark"), [
-    ([0, 4, 7], [SHOWN, SHOWN, SHOWN], SHOWN),  # nothing small
-    ([1, 5, 0], [SMALL, HIDDEN, SHOWN], SHOWN),  # one "<3" under a shown total: a second cell is hidden
-    ([1, 2, 9], [SMALL, SMALL, SHOWN], SHOWN),  # 12 − 9 = 3 is 1 + 2 or 2 + 1: safe
-    ([2, 2, 9], [SMALL, SMALL, HIDDEN], SHOWN),  # 13 − 9 = 4 would be 2 + 2
-    ([1, 1, 4, 6], [SMALL, SMALL, HIDDEN, SHOWN], SHOWN),  # 12 − 4 − 6 = 2 would be 1 + 1; hiding 4 is enough
-    ([1, 3, 8], [SMALL, HIDDEN, HIDDEN], SHOWN),  # hiding 3 is not enough (1 + 3 = 4 is the least)
-    ([2], [SMALL], SMALL),  # the total is "<3" too
-    ([1, 3], [SMALL, HIDDEN], HIDDEN),  # nothing left to hide: the total is hidden
-    ([1, 1, 1], [SMALL, SMALL, SMALL], HIDDEN),  # three "<3" under a total of 3 are all 1
-    ([1, 1], [SMALL, SMALL], HIDDEN),  # two "<3" under a "<3" total are both 1
-])
+@pytest.mark.parametrize(
+    ("values", "expected", "total_mark"),
+    [
+        ([0, 4, 7], [SHOWN, SHOWN, SHOWN], SHOWN),  # nothing small
+        ([1, 5, 0], [SMALL, HIDDEN, SHOWN], SHOWN),  # one "<3" under a shown total: a second cell is hidden
+        ([1, 2, 9], [SMALL, SMALL, SHOWN], SHOWN),  # 12 − 9 = 3 is 1 + 2 or 2 + 1: safe
+        ([2, 2, 9], [SMALL, SMALL, HIDDEN], SHOWN),  # 13 − 9 = 4 would be 2 + 2
+        ([1, 1, 4, 6], [SMALL, SMALL, HIDDEN, SHOWN], SHOWN),  # 12 − 4 − 6 = 2 would be 1 + 1; hiding 4 is enough
+        ([1, 3, 8], [SMALL, HIDDEN, HIDDEN], SHOWN),  # hiding 3 is not enough (1 + 3 = 4 is the least)
+        ([2], [SMALL], SMALL),  # the total is "<3" too
+        ([1, 3], [SMALL, HIDDEN], HIDDEN),  # nothing left to hide: the total is hidden
+        ([1, 1, 1], [SMALL, SMALL, SMALL], HIDDEN),  # three "<3" under a total of 3 are all 1
+        ([1, 1], [SMALL, SMALL], HIDDEN),  # two "<3" under a "<3" total are both 1
+    ],
+)
 def test_small_counts_are_masked_and_cannot_be_subtracted_from_the_total(values, expected, total_mark):
     marks, shown_total, _ = _mask_column(values, sum(values))
     assert (marks, shown_total) == (expected, total_mark)
@@ -414,15 +476,18 @@ def test_a_hidden_total_is_hidden_in_both_tables_with_the_other_tables_cells(db,
     referrals = Referrals(db, clock)
     for n, number in enumerate(("5007", "5047", "5049")):
         referrals.send(tiltak, number, at(date(2026, 7, 6) + timedelta(days=n)), f"T-{n}")
-    stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"),
-                                       Period(date(2026, 7, 1), date(2026, 7, 31)))
+    stats = statistics.base_statistics(
+        db, one(db, CompetenceBase, slug="namdalen"), Period(date(2026, 7, 1), date(2026, 7, 31))
+    )
     by_municipality, by_intervention = statistics.mask(stats)
     assert by_municipality.total.cells["referrals"].text == "skjult"
     assert by_intervention.total.cells["referrals"].text == "skjult"
     row = next(row for row in by_intervention.rows if row.label == "Testtiltak tre kommuner")
     assert row.cells["referrals"].text == "skjult"
     assert [r.cells["referrals"].text for r in by_municipality.rows if r.label in ("Namsos", "Overhalla")] == [
-        "<3", "<3"]
+        "<3",
+        "<3",
+    ]
 
 
 def test_page_and_csv_never_show_1_or_2_and_csv_equals_the_page(db, clock, as_role):
@@ -450,7 +515,8 @@ def test_page_and_csv_never_show_1_or_2_and_csv_equals_the_page(db, clock, as_ro
     header, rows = lines[0], lines[1:]
     assert header[2:] == [*counts, *statistics.MEDIANS.values()]
     page_rows = [["Kommune", *row] for row in tables["kommune-tall"][1:]] + [
-        ["Tiltak", *row] for row in tables["tiltak-tall"][1:]]
+        ["Tiltak", *row] for row in tables["tiltak-tall"][1:]
+    ]
     assert [row[2:] for row in rows] == [row[2:] for row in page_rows]
     for csv_row, page_row in zip(rows, page_rows, strict=True):
         assert csv_row[0] == page_row[0]
@@ -480,18 +546,24 @@ ADDITIVE = [c for c in statistics.COUNTS if c != "waiting"]  # counted over the 
 
 def masked_cells(by_municipality, by_intervention):
     """{(table, row label, column): text} of the two masked tables."""
-    return {(kind, f"{row.label} {row.note.lower()}" if row.note else row.label, column): row.cells[column].text
-            for kind, table in (("kommune", by_municipality), ("tiltak", by_intervention))
-            for row in [*table.rows, table.total] for column in ADDITIVE}
+    return {
+        (kind, f"{row.label} {row.note.lower()}" if row.note else row.label, column): row.cells[column].text
+        for kind, table in (("kommune", by_municipality), ("tiltak", by_intervention))
+        for row in [*table.rows, table.total]
+        for column in ADDITIVE
+    }
 
 
 def page_cells(response):
     """The same, read from the page."""
     tables, _ = page_tables(response)
     header = list(statistics.COUNTS.values())
-    return {(kind, label, column): row[header[list(statistics.COUNTS).index(column)]]
-            for kind in ("kommune", "tiltak") for label, row in rows_by_label(tables[f"{kind}-tall"]).items()
-            for column in ADDITIVE}
+    return {
+        (kind, label, column): row[header[list(statistics.COUNTS).index(column)]]
+        for kind in ("kommune", "tiltak")
+        for label, row in rows_by_label(tables[f"{kind}-tall"]).items()
+        for column in ADDITIVE
+    }
 
 
 def revealed(queries):
@@ -519,8 +591,9 @@ def test_no_pair_of_allowed_queries_reveals_a_masked_cell(db, clock, as_role):
     day, n = first.period.first, 0
     while day <= last.period.last:
         if rng.random() < 0.07:
-            referral = referrals.send(rng.choice(tiltak), rng.choice(("5007", "5007", "5047", "5049")), at(day),
-                                      f"D-{n}")
+            referral = referrals.send(
+                rng.choice(tiltak), rng.choice(("5007", "5007", "5047", "5049")), at(day), f"D-{n}"
+            )
             n += 1
             if rng.random() < 0.5:
                 referrals.accept(referral, rng.randint(1, 40))
@@ -560,8 +633,7 @@ def test_no_pair_of_allowed_queries_reveals_a_masked_cell(db, clock, as_role):
     # What the page allowed before (any two days): the same check finds small counts by subtraction.
     ends = Period(date(2025, 1, 1), date(2026, 9, 30))
     days = [Period(ends.first + timedelta(days=offset), ends.last) for offset in range(0, 600, 15)]
-    before = [(period, masked_cells(*statistics.mask(statistics.base_statistics(db, base, period))))
-              for period in days]
+    before = [(period, masked_cells(*statistics.mask(statistics.base_statistics(db, base, period)))) for period in days]
     assert revealed(before)
 
 
@@ -570,8 +642,10 @@ def test_a_quarters_numbers_never_change_once_it_is_shown(db, clock, as_role):
     withdrawal, a start, a new referral) leaves the quarter's page as it was, so watching it tells nothing."""
     tiltak = make_tiltak(db, "Testtiltak fryst")
     referrals = Referrals(db, clock)
-    made = [referrals.send(tiltak, number, at(date(2026, 6, day)), f"F-{day}")
-            for day, number in ((3, "5007"), (10, "5007"), (17, "5007"), (24, "5007"))]
+    made = [
+        referrals.send(tiltak, number, at(date(2026, 6, day)), f"F-{day}")
+        for day, number in ((3, "5007"), (10, "5007"), (17, "5007"), (24, "5007"))
+    ]
     referrals.accept(made[0], 5)
     browser = as_role("coordinator")
     before = browser.get(stats_url(quarter="2026K2")).get_data(as_text=True)
@@ -595,10 +669,20 @@ def page_tables_text(html):
 
 # The page ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("role", "status"), [
-    ("coordinator", 200), ("admin", 200), ("coordinator_fosen", 403), ("service_staff", 403),
-    ("service_leader", 403), ("provider", 403), ("participant", 403), ("municipality_contact", 403),
-])
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("coordinator", 200),
+        ("admin", 200),
+        ("coordinator_fosen", 403),
+        ("service_staff", 403),
+        ("service_leader", 403),
+        ("provider", 403),
+        ("participant", 403),
+        ("municipality_contact", 403),
+    ],
+)
 @pytest.mark.parametrize("suffix", ["", ".csv"])
 def test_only_the_bases_coordinators_and_the_admin_see_the_statistics(as_role, role, status, suffix):
     response = as_role(role).get(PAGE.format(slug="namdalen") + suffix)
@@ -655,15 +739,18 @@ def test_the_default_is_the_last_quarter_that_has_ended_and_the_current_one_is_n
     assert browser.get(stats_url(quarter=str(last), suffix=".csv")).status_code == 200
 
 
-@pytest.mark.parametrize(("query", "message"), [
-    ("kvartal=2026K5", "Skriv kvartalet som år, K og kvartalets nummer, for eksempel 2026K3."),
-    ("kvartal=1850K1", "Velg et kvartal mellom år 2000 og 2100."),
-    ("kvartal=2099K1", "1. kvartal 2099 er ikke avsluttet ennå."),
-    # The old links with any two days are refused with the reason, never quietly turned into a quarter.
-    ("fra=2026-11-01&til=2026-12-07", "Statistikken vises bare for hele kvartaler som er avsluttet"),
-    ("fra=2026-01-01&til=2026-03-31", "Statistikken vises bare for hele kvartaler som er avsluttet"),
-    ("til=2026-06-30", "ikke for valgfrie datoer"),
-])
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("kvartal=2026K5", "Skriv kvartalet som år, K og kvartalets nummer, for eksempel 2026K3."),
+        ("kvartal=1850K1", "Velg et kvartal mellom år 2000 og 2100."),
+        ("kvartal=2099K1", "1. kvartal 2099 er ikke avsluttet ennå."),
+        # The old links with any two days are refused with the reason, never quietly turned into a quarter.
+        ("fra=2026-11-01&til=2026-12-07", "Statistikken vises bare for hele kvartaler som er avsluttet"),
+        ("fra=2026-01-01&til=2026-03-31", "Statistikken vises bare for hele kvartaler som er avsluttet"),
+        ("til=2026-06-30", "ikke for valgfrie datoer"),
+    ],
+)
 def test_a_bad_period_is_explained_next_to_the_field(as_role, query, message):
     browser = as_role("coordinator")
     response = browser.get(PAGE.format(slug="namdalen") + "?" + query)
@@ -676,6 +763,6 @@ def test_a_bad_period_is_explained_next_to_the_field(as_role, query, message):
 
 
 def test_a_tiltak_name_that_looks_like_a_formula_stays_text_in_the_csv(db, as_role):
-    make_tiltak(db, "=HYPERLINK(\"http://example.invalid\")")
+    make_tiltak(db, '=HYPERLINK("http://example.invalid")')
     body = as_role("coordinator").get(PAGE.format(slug="namdalen") + ".csv").data.decode("utf-8-sig")
     assert "'=HYPERLINK" in body

@@ -20,8 +20,16 @@ SOON = date.today() + timedelta(days=30)
 def fosen_event(db, **overrides) -> Event:
     """A published fagdag in Fosen, 30 days ahead, 09.00–15.00 Oslo time."""
     fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    data = dict(kind="fagdag", title="Fagdag om BTI", start_date=SOON, end_date=SOON, start_time=time(9),
-                end_time=time(15), base_id=fosen.id, capacity=30)
+    data = dict(
+        kind="fagdag",
+        title="Fagdag om BTI",
+        start_date=SOON,
+        end_date=SOON,
+        start_time=time(9),
+        end_time=time(15),
+        base_id=fosen.id,
+        capacity=30,
+    )
     data.update(overrides)
     event = events.save_event(db, None, events.EventData(**data))
     events.publish_event(db, None, event)
@@ -59,6 +67,7 @@ def register_as(app, email: str, event: Event, data=None):
 
 
 # Capacity and the waitlist ------------------------------------------------------------------------
+
 
 def test_registration_is_one_step_for_a_logged_in_user(app, db):
     event = fosen_event(db)
@@ -135,8 +144,10 @@ def test_coordinator_moves_someone_from_the_waitlist_only_when_a_seat_is_free(as
 
 def test_coordinator_registers_on_behalf_without_confirmation(as_role, db):
     event = fosen_event(db)
-    response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/deltakere/ny", {
-        "name": "Kari Lærer", "email": "kari@skole.example", "municipality_id": municipality_id(db, "5054")})
+    response = as_role("coordinator_fosen").post(
+        f"/arrangementer/{event.id}/deltakere/ny",
+        {"name": "Kari Lærer", "email": "kari@skole.example", "municipality_id": municipality_id(db, "5054")},
+    )
     assert response.status_code == 302
     assert statuses(db, event) == {"kari@skole.example": CONFIRMED}
 
@@ -158,10 +169,13 @@ def test_attendance_is_marked_after_the_event_started(as_role, db):
 
 # Guests, confirmation and cancellation links ------------------------------------------------------
 
+
 def test_guest_registers_confirms_by_link_and_cancels_once(browser, db):
     event = fosen_event(db)
-    response = browser.post(f"/arrangementer/{event.id}/pamelding/gjest", {
-        "name": "Guri Gjest", "email": "Guri@Example.no", "municipality_id": municipality_id(db, "5054")})
+    response = browser.post(
+        f"/arrangementer/{event.id}/pamelding/gjest",
+        {"name": "Guri Gjest", "email": "Guri@Example.no", "municipality_id": municipality_id(db, "5054")},
+    )
     assert response.status_code == 200 and "Sjekk e-posten din" in response.get_data(as_text=True)
     assert statuses(db, event) == {"guri@example.no": UNCONFIRMED}
     confirm = link_in(outbox(db, "guri@example.no")[-1], "/pamelding/bekreft/")
@@ -202,10 +216,14 @@ def test_my_registrations_lists_the_event(as_role, db):
 
 # Refusals -----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("window, message", [
-    ({"registration_opens_at": "future"}, "Påmeldingen åpner"),
-    ({"registration_closes_at": "past"}, "Påmeldingsfristen gikk ut"),
-])
+
+@pytest.mark.parametrize(
+    "window, message",
+    [
+        ({"registration_opens_at": "future"}, "Påmeldingen åpner"),
+        ({"registration_closes_at": "past"}, "Påmeldingsfristen gikk ut"),
+    ],
+)
 def test_registration_outside_its_window_is_refused(as_role, db, window, message):
     now = datetime.now().astimezone()
     when = {"future": now + timedelta(days=2), "past": now - timedelta(days=1)}
@@ -240,20 +258,32 @@ def test_guest_with_an_invalid_email_is_refused(browser, db):
 
 def test_base_only_event_refuses_people_from_other_municipalities(as_role, db):
     event = fosen_event(db, audience="base")
-    refused = as_role("participant").post(f"/arrangementer/{event.id}/pamelding",
-                                          {"municipality_id": municipality_id(db, "5001")})
+    refused = as_role("participant").post(
+        f"/arrangementer/{event.id}/pamelding", {"municipality_id": municipality_id(db, "5001")}
+    )
     assert refused.status_code == 403
-    accepted = as_role("participant").post(f"/arrangementer/{event.id}/pamelding",
-                                           {"municipality_id": municipality_id(db, "5057")})
+    accepted = as_role("participant").post(
+        f"/arrangementer/{event.id}/pamelding", {"municipality_id": municipality_id(db, "5057")}
+    )
     assert accepted.status_code == 302
 
 
 # Planning: bad input, changes, cancellation -------------------------------------------------------
 
+
 def event_form(event: Event | None = None, **fields) -> dict:
     day = SOON.isoformat()
-    form = {"kind": "fagdag", "title": "Fagdag", "base_id": "", "audience": "region", "start_date": day,
-            "start_time": "09:00", "end_date": day, "end_time": "15:00", "capacity": "30"}
+    form = {
+        "kind": "fagdag",
+        "title": "Fagdag",
+        "base_id": "",
+        "audience": "region",
+        "start_date": day,
+        "start_time": "09:00",
+        "end_date": day,
+        "end_time": "15:00",
+        "capacity": "30",
+    }
     if event is not None:
         form.update(title=event.title, base_id=str(event.base_id or ""), capacity=str(event.capacity or ""))
     form.update(fields)
@@ -271,8 +301,12 @@ def count_events(db) -> int:
 
 def test_coordinator_plans_and_publishes_a_fagdag(as_role, db):
     coordinator = as_role("coordinator_fosen")
-    response = coordinator.post("/arrangementer/nytt", event_form(
-        base_id=fosen_id(db), title="Fagdag: Tidlig inn", programme="09.00 Velkommen – Kari Nordmann\n10.15 Pause"))
+    response = coordinator.post(
+        "/arrangementer/nytt",
+        event_form(
+            base_id=fosen_id(db), title="Fagdag: Tidlig inn", programme="09.00 Velkommen – Kari Nordmann\n10.15 Pause"
+        ),
+    )
     assert response.status_code == 302
     event_id = int(re.search(r"/arrangementer/(\d+)", response.headers["Location"]).group(1))
     page = coordinator.get(f"/arrangementer/{event_id}").get_data(as_text=True)
@@ -282,14 +316,17 @@ def test_coordinator_plans_and_publishes_a_fagdag(as_role, db):
     assert "09.00–15.00" in as_role(None).get(f"/arrangementer/{event_id}").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"end_time": "08:00"}, "slutte etter at det starter"),
-    ({"end_date": (SOON - timedelta(days=1)).isoformat()}, "Sluttdatoen kan ikke være før startdatoen"),
-    ({"quota_per_municipality": "40"}, "Kvoten per kommune kan ikke være større"),
-    ({"registration_closes_at": (SOON + timedelta(days=2)).isoformat() + "T12:00"}, "Påmeldingsfristen kan ikke"),
-    ({"programme": "Velkommen uten klokkeslett"}, "Programlinje 1"),
-    ({"base_id": ""}, "Velg kompetansebasen"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"end_time": "08:00"}, "slutte etter at det starter"),
+        ({"end_date": (SOON - timedelta(days=1)).isoformat()}, "Sluttdatoen kan ikke være før startdatoen"),
+        ({"quota_per_municipality": "40"}, "Kvoten per kommune kan ikke være større"),
+        ({"registration_closes_at": (SOON + timedelta(days=2)).isoformat() + "T12:00"}, "Påmeldingsfristen kan ikke"),
+        ({"programme": "Velkommen uten klokkeslett"}, "Programlinje 1"),
+        ({"base_id": ""}, "Velg kompetansebasen"),
+    ],
+)
 def test_bad_event_input_is_refused_and_nothing_saved(as_role, db, fields, message):
     before = count_events(db)
     form = event_form(base_id=fosen_id(db))
@@ -302,17 +339,29 @@ def test_bad_event_input_is_refused_and_nothing_saved(as_role, db, fields, messa
 
 def test_a_start_in_the_missing_dst_hour_is_refused(as_role, db):
     last_sunday_of_march = max(date(2027, 3, d) for d in range(25, 32) if date(2027, 3, d).weekday() == 6)
-    response = as_role("coordinator_fosen").post("/arrangementer/nytt", event_form(
-        base_id=fosen_id(db), start_date=last_sunday_of_march.isoformat(), end_date=last_sunday_of_march.isoformat(),
-        start_time="02:30", end_time="05:00"))
+    response = as_role("coordinator_fosen").post(
+        "/arrangementer/nytt",
+        event_form(
+            base_id=fosen_id(db),
+            start_date=last_sunday_of_march.isoformat(),
+            end_date=last_sunday_of_march.isoformat(),
+            start_time="02:30",
+            end_time="05:00",
+        ),
+    )
     assert response.status_code == 422
     assert "finnes ikke" in response.get_data(as_text=True)
 
 
 def test_an_event_across_the_autumn_dst_change_keeps_its_length(db):
     last_sunday_of_october = max(date(2027, 10, d) for d in range(25, 32) if date(2027, 10, d).weekday() == 6)
-    event = fosen_event(db, start_date=last_sunday_of_october - timedelta(days=1), start_time=time(12),
-                        end_date=last_sunday_of_october, end_time=time(12))
+    event = fosen_event(
+        db,
+        start_date=last_sunday_of_october - timedelta(days=1),
+        start_time=time(12),
+        end_date=last_sunday_of_october,
+        end_time=time(12),
+    )
     assert event.ends_at - event.starts_at == timedelta(hours=25)
 
 
@@ -332,8 +381,9 @@ def test_moving_an_event_notifies_every_registrant_and_raises_sequence(as_role, 
     for role in ("participant", "service_staff"):
         as_role(role).post(f"/arrangementer/{event.id}/pamelding", {})
     sequence, uid = event.sequence, event.uid
-    response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/rediger",
-                                                 event_form(event, start_time="10:00"))
+    response = as_role("coordinator_fosen").post(
+        f"/arrangementer/{event.id}/rediger", event_form(event, start_time="10:00")
+    )
     assert response.status_code == 302
     db.expire_all()
     moved = db.get(Event, event.id)
@@ -359,6 +409,7 @@ def test_namdalen_coordinator_cannot_change_a_fosen_event(as_role, db):
 
 
 # No overbooking under concurrency -----------------------------------------------------------------
+
 
 def test_a_hundred_simultaneous_registrations_never_overbook(app, db):
     """100 people press "Meld meg på" at the same moment for 30 seats, each request on its own
@@ -390,6 +441,7 @@ def test_a_hundred_simultaneous_registrations_never_overbook(app, db):
 
 
 # «First come»: a guest counts from confirming the e-mail, everyone else from registering --------------
+
 
 def guest_registers(browser, db, event: Event, name: str) -> str:
     """The guest fills in the form; returns the confirm link from the e-mail (not yet opened)."""

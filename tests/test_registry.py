@@ -24,6 +24,7 @@ from nettverk.registry.models import (
 
 # Helpers ------------------------------------------------------------------------------------------
 
+
 def page(response) -> str:
     return response.get_data(as_text=True)
 
@@ -64,8 +65,9 @@ def user_id(db, role: str) -> int:
 
 
 def members(db, slug: str) -> set[str]:
-    return set(db.exec(select(Municipality.number).join(BaseMembership).where(
-        BaseMembership.base_id == base(db, slug).id)))
+    return set(
+        db.exec(select(Municipality.number).join(BaseMembership).where(BaseMembership.base_id == base(db, slug).id))
+    )
 
 
 def served(db, service_id: int) -> set[str]:
@@ -97,11 +99,17 @@ def merge(admin, predecessor_ids: list[int], successor_id: int, effective_date: 
 
 def service_fields(db, **fields) -> dict:
     host = municipality(db, "5041").id
-    return {"name": "Barnevern Snåsa og Lierne", "kind": "barnevern", "host_municipality_id": host,
-            "served_ids": ids(db, "5042"), **fields}
+    return {
+        "name": "Barnevern Snåsa og Lierne",
+        "kind": "barnevern",
+        "host_municipality_id": host,
+        "served_ids": ids(db, "5042"),
+        **fields,
+    }
 
 
 # Browsing -----------------------------------------------------------------------------------------
+
 
 def test_bases_page_lists_the_six_bases(browser):
     text = page(browser.get("/kompetansebaser"))
@@ -158,6 +166,7 @@ def test_split_municipality_page_names_all_its_successors(browser):
 
 # Admin changes ------------------------------------------------------------------------------------
 
+
 def test_admin_creates_a_county(as_role, db):
     redirected(as_role("admin").post("/admin/fylker", {"number": "46", "name": "Vestland"}))
     assert db.exec(select(County.name).where(County.number == "46")).one() == "Vestland"
@@ -172,16 +181,23 @@ def test_admin_creates_a_municipality_that_then_is_listed(as_role, db):
 
 
 def test_admin_edits_a_municipality(as_role, db):
-    redirected(as_role("admin").post("/kommuner/5020/rediger", {
-        "number": "5020", "name": "Osen kommune", "sami_name": "Åsen", "county_id": trondelag(db)}))
+    redirected(
+        as_role("admin").post(
+            "/kommuner/5020/rediger",
+            {"number": "5020", "name": "Osen kommune", "sami_name": "Åsen", "county_id": trondelag(db)},
+        )
+    )
     db.rollback()
     osen = municipality(db, "5020")
     assert (osen.name, osen.sami_name) == ("Osen kommune", "Åsen")
 
 
 def test_admin_creates_a_base_with_a_folded_slug(as_role, db):
-    location = redirected(as_role("admin").post("/admin/kompetansebaser/ny", {
-        "name": "Sør-Østerdal og Ærøy Å", "description": "Prøvebase."}))
+    location = redirected(
+        as_role("admin").post(
+            "/admin/kompetansebaser/ny", {"name": "Sør-Østerdal og Ærøy Å", "description": "Prøvebase."}
+        )
+    )
     assert location.endswith("/kompetansebaser/sor-osterdal-og-aeroy-a")
     assert base(db, "sor-osterdal-og-aeroy-a").name == "Sør-Østerdal og Ærøy Å"
 
@@ -199,8 +215,9 @@ def test_admin_removes_a_municipality_from_a_base(as_role, db):
 
 
 def test_coordinator_adds_a_municipality_to_their_base(as_role, db):
-    redirected(as_role("coordinator").post("/kompetansebaser/namdalen/medlemmer",
-                                           {"municipality_id": ids(db, "5041")[0]}))
+    redirected(
+        as_role("coordinator").post("/kompetansebaser/namdalen/medlemmer", {"municipality_id": ids(db, "5041")[0]})
+    )
     db.rollback()
     assert "5041" in members(db, "namdalen")
 
@@ -232,9 +249,18 @@ def test_admin_creates_a_service_that_always_serves_its_host(as_role, db):
 
 
 def test_admin_edits_a_service(as_role, db):
-    redirected(as_role("admin").post("/tjenester/fosen-barnevern/rediger", {
-        "name": "Fosen barnevern og familie", "kind": "barnevern", "host_municipality_id": ids(db, "5054")[0],
-        "served_ids": ids(db, "5058"), "email": "post@fosen.example"}))
+    redirected(
+        as_role("admin").post(
+            "/tjenester/fosen-barnevern/rediger",
+            {
+                "name": "Fosen barnevern og familie",
+                "kind": "barnevern",
+                "host_municipality_id": ids(db, "5054")[0],
+                "served_ids": ids(db, "5058"),
+                "email": "post@fosen.example",
+            },
+        )
+    )
     db.rollback()
     fosen_barnevern = service(db, "fosen-barnevern")
     assert (fosen_barnevern.name, fosen_barnevern.email) == ("Fosen barnevern og familie", "post@fosen.example")
@@ -243,8 +269,12 @@ def test_admin_edits_a_service(as_role, db):
 
 def test_admin_adds_a_unit_to_a_service(as_role, db):
     admin = as_role("admin")
-    redirected(admin.post("/tjenester/fosen-barnevern/enheter/ny", {
-        "name": "Fosen barneverntjeneste, kontor Osen", "municipality_id": ids(db, "5020")[0]}))
+    redirected(
+        admin.post(
+            "/tjenester/fosen-barnevern/enheter/ny",
+            {"name": "Fosen barneverntjeneste, kontor Osen", "municipality_id": ids(db, "5020")[0]},
+        )
+    )
     db.rollback()
     unit = db.exec(select(Unit).where(Unit.name == "Fosen barneverntjeneste, kontor Osen")).one()
     assert (unit.service_id, unit.municipality_id) == (service(db, "fosen-barnevern").id, ids(db, "5020")[0])
@@ -256,18 +286,29 @@ def contact(db, name: str) -> Contact | None:
 
 
 def test_municipality_contact_adds_a_contact(as_role, db):
-    redirected(as_role("municipality_contact").post("/kommuner/5054/kontakter/ny", {
-        "name": "Jon Rissa", "role": "BTI-koordinator", "email": "Jon.Rissa@Indrefosen.example", "service_id": ""}))
+    redirected(
+        as_role("municipality_contact").post(
+            "/kommuner/5054/kontakter/ny",
+            {"name": "Jon Rissa", "role": "BTI-koordinator", "email": "Jon.Rissa@Indrefosen.example", "service_id": ""},
+        )
+    )
     db.rollback()
     added = contact(db, "Jon Rissa")
     assert (added.municipality_id, added.role, added.email) == (
-        ids(db, "5054")[0], "BTI-koordinator", "jon.rissa@indrefosen.example")
+        ids(db, "5054")[0],
+        "BTI-koordinator",
+        "jon.rissa@indrefosen.example",
+    )
 
 
 def test_municipality_contact_edits_a_contact(as_role, db):
     ingrid = contact(db, "Ingrid Aunøien")
-    redirected(as_role("municipality_contact").post(f"/kontakter/{ingrid.id}/rediger", {
-        "name": "Ingrid Aunøien", "role": "Kommunalsjef oppvekst", "phone": "73 85 27 00"}))
+    redirected(
+        as_role("municipality_contact").post(
+            f"/kontakter/{ingrid.id}/rediger",
+            {"name": "Ingrid Aunøien", "role": "Kommunalsjef oppvekst", "phone": "73 85 27 00"},
+        )
+    )
     db.rollback()
     ingrid = contact(db, "Ingrid Aunøien")
     assert (ingrid.role, ingrid.phone) == ("Kommunalsjef oppvekst", "73 85 27 00")
@@ -283,9 +324,11 @@ def test_municipality_contact_deletes_a_contact(as_role, db):
 def test_municipality_contact_may_not_touch_another_municipality(as_role, db):
     guro = contact(db, "Guro Sætervik")  # Osen (5020)
     keeper = as_role("municipality_contact")
-    responses = [keeper.post("/kommuner/5020/kontakter/ny", {"name": "Ny i Osen"}),
-                 keeper.post(f"/kontakter/{guro.id}/rediger", {"name": "Guro Endret"}),
-                 keeper.post(f"/kontakter/{guro.id}/slett")]
+    responses = [
+        keeper.post("/kommuner/5020/kontakter/ny", {"name": "Ny i Osen"}),
+        keeper.post(f"/kontakter/{guro.id}/rediger", {"name": "Guro Endret"}),
+        keeper.post(f"/kontakter/{guro.id}/slett"),
+    ]
     assert [r.status_code for r in responses] == [403, 403, 403]
     db.rollback()
     assert contact(db, "Guro Sætervik") is not None
@@ -294,10 +337,12 @@ def test_municipality_contact_may_not_touch_another_municipality(as_role, db):
 
 # Refused input: 4xx, a Norwegian message, nothing saved ------------------------------------------
 
+
 def test_duplicate_municipality_number_is_refused(as_role, db):
     before = count(db, Municipality), count(db, ActivityLog)
-    response = as_role("admin").post("/admin/kommuner/ny", {
-        "number": "5054", "name": "Fosen by", "county_id": trondelag(db)})
+    response = as_role("admin").post(
+        "/admin/kommuner/ny", {"number": "5054", "name": "Fosen by", "county_id": trondelag(db)}
+    )
     refused(response, 409, "Kommunenummer 5054 er allerede brukt av Indre Fosen.")
     db.rollback()
     assert (count(db, Municipality), count(db, ActivityLog)) == before
@@ -306,18 +351,22 @@ def test_duplicate_municipality_number_is_refused(as_role, db):
 @pytest.mark.parametrize("number", ["50a1", "123", "12345"])
 def test_municipality_number_must_be_four_digits(as_role, db, number):
     before = count(db, Municipality), count(db, ActivityLog)
-    response = as_role("admin").post("/admin/kommuner/ny", {
-        "number": number, "name": "Feilvik", "county_id": trondelag(db)})
+    response = as_role("admin").post(
+        "/admin/kommuner/ny", {"number": number, "name": "Feilvik", "county_id": trondelag(db)}
+    )
     refused(response, 422, "Kommunenummeret må være nøyaktig fire sifre")
     db.rollback()
     assert (count(db, Municipality), count(db, ActivityLog)) == before
 
 
-@pytest.mark.parametrize(("url", "fields", "model"), [
-    ("/admin/kommuner/ny", {"number": "9901"}, Municipality),
-    ("/admin/kompetansebaser/ny", {"description": "Uten navn"}, CompetenceBase),
-    ("/admin/tjenester/ny", {"kind": "ppt"}, Service),
-])
+@pytest.mark.parametrize(
+    ("url", "fields", "model"),
+    [
+        ("/admin/kommuner/ny", {"number": "9901"}, Municipality),
+        ("/admin/kompetansebaser/ny", {"description": "Uten navn"}, CompetenceBase),
+        ("/admin/tjenester/ny", {"kind": "ppt"}, Service),
+    ],
+)
 def test_empty_name_is_refused(as_role, db, url, fields, model):
     fields = {"county_id": trondelag(db), "host_municipality_id": ids(db, "5041")[0], **fields, "name": "   "}
     before = count(db, model)
@@ -397,8 +446,9 @@ def test_municipality_in_an_unknown_county_is_refused(as_role, db):
 
 def test_unit_outside_the_service_area_is_refused(as_role, db):
     before = count(db, Unit)
-    response = as_role("admin").post("/tjenester/fosen-barnevern/enheter/ny", {
-        "name": "Kontor Trondheim", "municipality_id": ids(db, "5001")[0]})
+    response = as_role("admin").post(
+        "/tjenester/fosen-barnevern/enheter/ny", {"name": "Kontor Trondheim", "municipality_id": ids(db, "5001")[0]}
+    )
     refused(response, 422, "Enheten må ligge i en kommune som Fosen barneverntjeneste betjener.")
     db.rollback()
     assert count(db, Unit) == before
@@ -426,6 +476,7 @@ def test_service_of_unknown_kind_is_refused(as_role, db):
 
 # A merger, as one operation -----------------------------------------------------------------------
 
+
 @pytest.fixture
 def storvik(as_role, db):
     """Nordvik (9901) and Sørvik (9902), with a base membership, a service, a unit and a contact, merged
@@ -437,9 +488,17 @@ def storvik(as_role, db):
     db.rollback()
     nordvik, sorvik, storvik = ids(db, "9901", "9902", "9903")
     redirected(admin.post("/kompetansebaser/innherred/medlemmer", {"municipality_id": nordvik}))
-    service_url = redirected(admin.post("/admin/tjenester/ny", {
-        "name": "Barnevern Nordvik og Sørvik", "kind": "barnevern", "host_municipality_id": nordvik,
-        "served_ids": [sorvik]}))
+    service_url = redirected(
+        admin.post(
+            "/admin/tjenester/ny",
+            {
+                "name": "Barnevern Nordvik og Sørvik",
+                "kind": "barnevern",
+                "host_municipality_id": nordvik,
+                "served_ids": [sorvik],
+            },
+        )
+    )
     redirected(admin.post(f"{service_url}/enheter/ny", {"name": "Sørvik skole", "municipality_id": sorvik}))
     redirected(admin.post("/kommuner/9902/kontakter/ny", {"name": "Solveig Sørvik", "role": "Oppvekstsjef"}))
     assert redirected(merge(admin, [nordvik, sorvik], storvik)).endswith("/kommuner/9903")
@@ -454,9 +513,11 @@ def test_merger_ends_the_predecessors_the_day_before(storvik, db):
 
 
 def test_merger_writes_the_history(storvik, db):
-    changes = db.exec(select(Municipality.number, MunicipalityChange.effective_date)
-                      .join(MunicipalityChange, MunicipalityChange.predecessor_id == Municipality.id)
-                      .where(MunicipalityChange.successor_id == ids(db, "9903")[0]))
+    changes = db.exec(
+        select(Municipality.number, MunicipalityChange.effective_date)
+        .join(MunicipalityChange, MunicipalityChange.predecessor_id == Municipality.id)
+        .where(MunicipalityChange.successor_id == ids(db, "9903")[0])
+    )
     assert sorted(changes) == [("9901", date(2026, 1, 1)), ("9902", date(2026, 1, 1))]
 
 
@@ -486,7 +547,9 @@ def test_predecessor_page_points_to_the_successor(storvik, browser):
 def test_api_lists_what_the_successor_was_merged_from(storvik, browser):
     data = browser.get("/api/v1/municipalities/9903").get_json()
     assert sorted((m["number"], m["effective_date"], m["current"]) for m in data["merged_from"]) == [
-        ("9901", "2026-01-01", False), ("9902", "2026-01-01", False)]
+        ("9901", "2026-01-01", False),
+        ("9902", "2026-01-01", False),
+    ]
 
 
 def test_merging_seeded_municipalities_moves_their_base_membership(as_role, browser, db):
@@ -510,12 +573,14 @@ def namsos_world(db) -> tuple:
     """What a merger of Namsos would touch: its bases, served-by services, units, contacts, history rows."""
     db.expire_all()
     namsos = ids(db, "5007")[0]
-    return (municipality(db, "5007").valid_to,
-            sorted(db.exec(select(BaseMembership.base_id).where(BaseMembership.municipality_id == namsos))),
-            sorted(db.exec(select(ServiceArea.service_id).where(ServiceArea.municipality_id == namsos))),
-            sorted(db.exec(select(Unit.id).where(Unit.municipality_id == namsos))),
-            sorted(db.exec(select(Contact.id).where(Contact.municipality_id == namsos))),
-            count(db, MunicipalityChange))
+    return (
+        municipality(db, "5007").valid_to,
+        sorted(db.exec(select(BaseMembership.base_id).where(BaseMembership.municipality_id == namsos))),
+        sorted(db.exec(select(ServiceArea.service_id).where(ServiceArea.municipality_id == namsos))),
+        sorted(db.exec(select(Unit.id).where(Unit.municipality_id == namsos))),
+        sorted(db.exec(select(Contact.id).where(Contact.municipality_id == namsos))),
+        count(db, MunicipalityChange),
+    )
 
 
 def plan_namsos(admin, db) -> None:
@@ -550,8 +615,11 @@ def test_the_merger_form_preselects_no_successor(as_role, db):
     assert select_html.split("<option")[1].startswith(' selected value="">Velg kommune</option>')
     assert select_html.count("selected") == 1  # no municipality chosen for the admin
     before = history_and_log(db)
-    refused(admin.post(MERGER_URL, merger_fields(ids(db, "5007"), "", FUTURE.isoformat())), 422,
-            "Velg kommunen det slås sammen til.")
+    refused(
+        admin.post(MERGER_URL, merger_fields(ids(db, "5007"), "", FUTURE.isoformat())),
+        422,
+        "Velg kommunen det slås sammen til.",
+    )
     db.rollback()
     assert history_and_log(db) == before
 
@@ -564,8 +632,13 @@ def test_the_preview_lists_what_moves_and_changes_nothing(as_role, db):
     text = page(response)
     _, bases, served_by, units, contacts, _ = before
     hosted = len(db.exec(select(Service.id).where(Service.host_municipality_id == namsos)).all())
-    for name, number in (("bases", len(bases)), ("served_by", len(served_by)), ("hosted", hosted),
-                         ("units", len(units)), ("contacts", len(contacts))):
+    for name, number in (
+        ("bases", len(bases)),
+        ("served_by", len(served_by)),
+        ("hosted", hosted),
+        ("units", len(units)),
+        ("contacts", len(contacts)),
+    ):
         assert f'<td data-count="{name}">{number}</td>' in text
     assert len(units) == 3 and "Spillum barnehage" in text and "Namdalen" in text
     assert f"gjennomføres automatisk 1. januar {FUTURE.year}" in text
@@ -583,7 +656,7 @@ def test_a_future_merger_is_planned_and_changes_nothing_today(as_role, browser, 
     plan_namsos(as_role("admin"), db)
     assert namsos_world(db) == before  # still current, with its memberships, services, units and contacts
     assert matrix_has_row(as_role("participant"), "Namsos")  # its column in the competence matrix stays
-    coming = f"Slås sammen med <a href=\"/kommuner/5047\">Overhalla</a> fra 1. januar {FUTURE.year}"
+    coming = f'Slås sammen med <a href="/kommuner/5047">Overhalla</a> fra 1. januar {FUTURE.year}'
     assert coming in page(browser.get("/kommuner/5007"))
     assert f"slås sammen med Overhalla fra 1. januar {FUTURE.year}" in page(browser.get("/kommuner/5047"))
     assert f"fra 1. januar {FUTURE.year}" in page(as_role("admin").get(MERGER_URL))
@@ -615,8 +688,11 @@ def test_two_schedulers_with_the_same_merger_in_hand_carry_it_out_once(app, as_r
     plan_namsos(as_role("admin"), db)
     changes = count(db, MunicipalityChange)
     engine = app.extensions["nettverk.engine"]
-    with app.app_context(), Session(engine, expire_on_commit=False) as first, \
-            Session(engine, expire_on_commit=False) as second:
+    with (
+        app.app_context(),
+        Session(engine, expire_on_commit=False) as first,
+        Session(engine, expire_on_commit=False) as second,
+    ):
         in_hand = []
         for session in (first, second):
             in_hand.append(session.exec(select(PlannedMerger)).one())
@@ -661,8 +737,11 @@ def test_a_municipality_in_a_planned_merger_cannot_be_merged_again(as_role, db):
     plan_namsos(admin, db)
     before = namsos_world(db), count(db, PlannedMerger)
     namsos, grong = ids(db, "5007", "5045")
-    refused(merge(admin, [namsos], grong), 422,
-            f"Namsos er med i en planlagt sammenslåing fra 1. januar {FUTURE.year}. Avbryt den først.")
+    refused(
+        merge(admin, [namsos], grong),
+        422,
+        f"Namsos er med i en planlagt sammenslåing fra 1. januar {FUTURE.year}. Avbryt den først.",
+    )
     db.rollback()
     assert (namsos_world(db), count(db, PlannedMerger)) == before
 
@@ -677,13 +756,20 @@ def test_only_the_admin_may_cancel(as_role, db):
 
 # Activity log -------------------------------------------------------------------------------------
 
+
 def test_a_change_is_logged_with_its_actor(as_role, db):
-    redirected(as_role("admin").post("/kommuner/5020/rediger", {
-        "number": "5020", "name": "Osen kommune", "county_id": trondelag(db)}))
+    redirected(
+        as_role("admin").post(
+            "/kommuner/5020/rediger", {"number": "5020", "name": "Osen kommune", "county_id": trondelag(db)}
+        )
+    )
     db.rollback()
     entry = db.exec(select(ActivityLog).where(ActivityLog.action == "municipality.updated")).one()
     assert (entry.actor_id, entry.object_type, entry.object_id) == (
-        user_id(db, "admin"), "Municipality", ids(db, "5020")[0])
+        user_id(db, "admin"),
+        "Municipality",
+        ids(db, "5020")[0],
+    )
     assert "Osen kommune" in entry.summary
 
 

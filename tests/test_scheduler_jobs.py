@@ -54,6 +54,7 @@ def app_context(app):
 
 # Clock and runs ----------------------------------------------------------------------------------
 
+
 def oslo(day: date, hour: int, minute: int = 0, fold: int = 0) -> datetime:
     """An Oslo wall time as an aware UTC instant (fold=1: the second 02:xx of the October night)."""
     return datetime.combine(day, time(hour, minute), tzinfo=OSLO).replace(fold=fold).astimezone(UTC)
@@ -81,8 +82,13 @@ def notices(db, template_subject: str, to: str | None = None) -> list[OutboxMess
 
 def clear_outbox(db) -> None:
     """Forget the mail the set-up made (confirmations, referral notices), so only the jobs' mail is left."""
-    db.exec(delete(OutboxMessage).where(OutboxMessage.id.not_in(
-        select(Notification.outbox_message_id).where(Notification.outbox_message_id.is_not(None)))))
+    db.exec(
+        delete(OutboxMessage).where(
+            OutboxMessage.id.not_in(
+                select(Notification.outbox_message_id).where(Notification.outbox_message_id.is_not(None))
+            )
+        )
+    )
     db.commit()
 
 
@@ -93,6 +99,7 @@ def assert_footer(message: OutboxMessage) -> None:
 
 
 # Set-up -------------------------------------------------------------------------------------------
+
 
 def user(db, email: str) -> User:
     return db.exec(select(User).where(User.email == email)).one()
@@ -109,9 +116,16 @@ def network(db, slug: str) -> Network:
 def make_event(db, start: datetime, minutes: int = 180, **overrides) -> Event:
     """A published fagdag in Fosen starting at `start` (an instant that is a valid Oslo wall time)."""
     local, end = start.astimezone(OSLO), (start + timedelta(minutes=minutes)).astimezone(OSLO)
-    data = dict(kind="fagdag", title="Fagdag om BTI", start_date=local.date(), end_date=end.date(),
-                start_time=local.time().replace(tzinfo=None), end_time=end.time().replace(tzinfo=None),
-                base_id=base(db, "fosen").id, venue_name="Rissa kulturhus")
+    data = dict(
+        kind="fagdag",
+        title="Fagdag om BTI",
+        start_date=local.date(),
+        end_date=end.date(),
+        start_time=local.time().replace(tzinfo=None),
+        end_time=end.time().replace(tzinfo=None),
+        base_id=base(db, "fosen").id,
+        venue_name="Rissa kulturhus",
+    )
     data.update(overrides)
     event = events.save_event(db, None, events.EventData(**data))
     events.publish_event(db, None, event)
@@ -122,9 +136,12 @@ def make_event(db, start: datetime, minutes: int = 180, **overrides) -> Event:
 def register(db, event: Event, email: str, name: str = "", by: str | None = None) -> Registration:
     """The account with that e-mail registers itself; with `by` a coordinator registers the address."""
     account = db.exec(select(User).where(User.email == email)).first() if by is None else None
-    registration, _ = events.register(db, event.id, events.Registrant(name=name or (account.name if account else email),
-                                                                      email=email, user=account),
-                                      by=user(db, by) if by else None)
+    registration, _ = events.register(
+        db,
+        event.id,
+        events.Registrant(name=name or (account.name if account else email), email=email, user=account),
+        by=user(db, by) if by else None,
+    )
     db.commit()
     return registration
 
@@ -133,18 +150,31 @@ def municipality_id(db, number: str) -> int:
     return db.exec(select(Municipality).where(Municipality.number == number)).one().id
 
 
-def send_referral(db, slug: str, sent_at: datetime | None = None, need: str = NEED,
-                  reference: str = REFERENCE) -> Referral:
+def send_referral(
+    db, slug: str, sent_at: datetime | None = None, need: str = NEED, reference: str = REFERENCE
+) -> Referral:
     """A referral from Fosen barneverntjeneste about a family in Indre Fosen, sent (at `sent_at`)."""
     staff = user(db, USERS["service_staff"])
     service = db.exec(select(Service).where(Service.slug == "fosen-barnevern")).one()
     intervention = db.exec(select(Intervention).where(Intervention.slug == slug)).one()
     today = date.today()
-    referral = referral_operations.create_referral(db, staff.id, referral_operations.ReferralData(
-        intervention_id=intervention.id, sending_service_id=service.id,
-        family_municipality_id=municipality_id(db, "5054"), case_reference=reference, children_count=1,
-        child_birth_years=[today.year - 6], need=need,
-        consent_given=True, consent_date=today - timedelta(days=2), consent_form="skriftlig"), send=True)
+    referral = referral_operations.create_referral(
+        db,
+        staff.id,
+        referral_operations.ReferralData(
+            intervention_id=intervention.id,
+            sending_service_id=service.id,
+            family_municipality_id=municipality_id(db, "5054"),
+            case_reference=reference,
+            children_count=1,
+            child_birth_years=[today.year - 6],
+            need=need,
+            consent_given=True,
+            consent_date=today - timedelta(days=2),
+            consent_form="skriftlig",
+        ),
+        send=True,
+    )
     if sent_at is not None:
         referral.sent_at = sent_at
         db.add(referral)
@@ -159,6 +189,7 @@ def receive(db, referral: Referral) -> None:
 
 
 # Reminders ----------------------------------------------------------------------------------------
+
 
 def test_reminders_go_to_the_confirmed_once_each_with_the_event_as_an_invitation(app, db):
     start = oslo(date(YEAR, 5, 11), 9)
@@ -179,8 +210,10 @@ def test_reminders_go_to_the_confirmed_once_each_with_the_event_as_an_invitation
 
     mails = notices(db, "Påminnelse")
     assert sorted((m.to_address, m.subject) for m in mails) == sorted(
-        (to, f"Påminnelse: Fagdag om BTI {when}") for to in (PARTICIPANT, "kari.gjest@example.no")
-        for when in ("om 7 dager", "i morgen"))
+        (to, f"Påminnelse: Fagdag om BTI {when}")
+        for to in (PARTICIPANT, "kari.gjest@example.no")
+        for when in ("om 7 dager", "i morgen")
+    )
     assert not notices(db, "", USERS["service_staff"])
     mail = next(m for m in mails if m.to_address == PARTICIPANT and m.subject.endswith("i morgen"))
     assert "du er påmeldt et arrangement som starter i morgen" in mail.body_text
@@ -198,7 +231,15 @@ def test_reminders_go_to_the_confirmed_once_each_with_the_event_as_an_invitation
     db.expire_all()
     runs = db.exec(select(JobRun).where(JobRun.job == "reminders").order_by(JobRun.id)).all()
     assert [(r.status, r.sent, r.skipped) for r in runs] == [
-        ("ok", 0, 0), ("ok", 2, 0), ("ok", 0, 2), ("ok", 0, 2), ("ok", 0, 0), ("ok", 2, 0), ("ok", 0, 2), ("ok", 0, 0)]
+        ("ok", 0, 0),
+        ("ok", 2, 0),
+        ("ok", 0, 2),
+        ("ok", 0, 2),
+        ("ok", 0, 0),
+        ("ok", 2, 0),
+        ("ok", 0, 2),
+        ("ok", 0, 0),
+    ]
     assert all(r.finished_at is not None for r in runs)
 
 
@@ -296,6 +337,7 @@ def test_dst_march_a_reminder_due_in_the_missing_hour_is_sent_once_at_0305(app, 
 
 # Registration closed ------------------------------------------------------------------------------
 
+
 def test_when_registration_closes_the_coordinators_get_the_numbers(app, db):
     day = date(YEAR, 5, 3)
     deadline = oslo(day, 12)
@@ -303,8 +345,15 @@ def test_when_registration_closes_the_coordinators_get_the_numbers(app, db):
     for address in (PARTICIPANT, USERS["service_staff"], USERS["service_leader"]):
         register(db, fagdag, address)
     leaders = network(db, "barnevernledernettverket-i-trondelag")  # Namdalen, Innherred, Fosen, Trondheimsregionen
-    meeting = make_event(db, oslo(date(YEAR, 5, 12), 10), kind="nettverksmote", title="Ledermøte", base_id=None,
-                         network_id=leaders.id, registration_closes_at=deadline - timedelta(hours=1))
+    meeting = make_event(
+        db,
+        oslo(date(YEAR, 5, 12), 10),
+        kind="nettverksmote",
+        title="Ledermøte",
+        base_id=None,
+        network_id=leaders.id,
+        registration_closes_at=deadline - timedelta(hours=1),
+    )
     clear_outbox(db)
 
     assert sent(app, "registration_closed", oslo(day, 6, 30)) == (0, 0)  # not yet closed
@@ -319,7 +368,8 @@ def test_when_registration_closes_the_coordinators_get_the_numbers(app, db):
     assert_footer(mail)
     assert PARTICIPANT not in mail.body_text and PARTICIPANT not in mail.body_html  # numbers, not names
     assert sorted(m.to_address for m in notices(db, "Påmeldingen er stengt: Ledermøte")) == sorted(
-        [COORDINATOR, COORDINATOR_FOSEN])
+        [COORDINATOR, COORDINATOR_FOSEN]
+    )
     assert not outbox(db, ADMIN)
     assert meeting.id
 
@@ -337,6 +387,7 @@ def test_a_deadline_missed_while_the_scheduler_was_down_is_reported_within_a_wee
 
 # Network planning ---------------------------------------------------------------------------------
 
+
 def planned(db) -> list[Event]:
     db.expire_all()
     return list(db.exec(select(Event).where(Event.series_date.is_not(None)).order_by(Event.id)))
@@ -353,8 +404,11 @@ def test_network_planning_makes_drafts_once_and_tells_the_coordinators_once(app,
     expected = []
     for network_id in sorted({e.network_id for e in made}):
         bases = network_queries.base_ids(db, network_id)
-        coordinators = db.exec(select(User.email).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
-            RoleAssignment.role == "coordinator", RoleAssignment.base_id.in_(bases))).all()
+        coordinators = db.exec(
+            select(User.email)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == "coordinator", RoleAssignment.base_id.in_(bases))
+        ).all()
         expected += [(email, f"Nye møteutkast: {by_network[network_id].name}") for email in set(coordinators)]
     mails = notices(db, "Nye møteutkast")
     assert sorted((m.to_address, m.subject) for m in mails) == sorted(expected)
@@ -382,6 +436,7 @@ def test_network_planning_makes_drafts_once_and_tells_the_coordinators_once(app,
 
 
 # Referral follow-up -------------------------------------------------------------------------------
+
 
 def easter_year() -> int:
     """A year from next on whose Easter leaves the fortnight after it free of other holidays (1 May)."""
@@ -443,6 +498,7 @@ def test_working_days_skip_weekends_and_norwegian_holidays():
 
 # Coverage -----------------------------------------------------------------------------------------
 
+
 def test_coverage_goes_to_each_base_coordinator_once_a_month(app, db):
     first = oslo(date(YEAR, 2, 1), 7)
     assert sent(app, "coverage", first)[0] == 2
@@ -463,6 +519,7 @@ def test_coverage_goes_to_each_base_coordinator_once_a_month(app, db):
 
 
 # Weekly digest ------------------------------------------------------------------------------------
+
 
 def a_monday(year: int, month: int) -> date:
     first = date(year, month, 1)
@@ -505,6 +562,7 @@ def test_the_weekly_digest_counts_only_and_masks_small_numbers(app, db):
 
 # Exactly once -------------------------------------------------------------------------------------
 
+
 def a_first_monday() -> date:
     """The first day of a month that is a Monday, from next year: coverage and the digest both run then."""
     year, month = YEAR, 1
@@ -523,8 +581,14 @@ def test_every_job_run_twice_sends_each_message_once(app, db):
 
     first = {spec.name: run(app, spec.name, now) for spec in JOBS}
     mails = outbox(db)
-    for name in ("reminders", "registration_closed", "network_planning", "referral_follow_up", "coverage",
-                 "weekly_digest"):
+    for name in (
+        "reminders",
+        "registration_closed",
+        "network_planning",
+        "referral_follow_up",
+        "coverage",
+        "weekly_digest",
+    ):
         assert first[name].sent > 0, name
     assert len(mails) == sum(r.sent for r in first.values())
     drafts = len(planned(db))
@@ -553,9 +617,20 @@ def test_two_runs_at_once_send_a_notice_once(app):
             session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
     def notify(session, counts):
-        return notify_once(session, counts, job="test", key="test:once", email=person.email, user_id=None,
-                           kind="reminder", subject="Én gang", template="role_granted", user=person, actor=person,
-                           role="Deltaker")
+        return notify_once(
+            session,
+            counts,
+            job="test",
+            key="test:once",
+            email=person.email,
+            user_id=None,
+            kind="reminder",
+            subject="Én gang",
+            template="role_granted",
+            user=person,
+            actor=person,
+            role="Deltaker",
+        )
 
     second: dict = {}
     started = threading.Event()
@@ -584,9 +659,12 @@ def test_two_runs_at_once_send_a_notice_once(app):
         else:
             with engine.connect() as watcher:  # until the other one's insert waits for our row
                 for _ in range(200):
-                    waiting = watcher.execute(text(
-                        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                        "AND datname = current_database()")).scalar()
+                    waiting = watcher.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                            "AND datname = current_database()"
+                        )
+                    ).scalar()
                     watcher.rollback()  # a transaction sees pg_stat_activity as it was at its first read
                     if waiting:
                         break
@@ -654,7 +732,8 @@ def test_a_job_that_fails_half_way_sends_nothing_and_the_rerun_sends_each_notice
     assert sent(app, "reminders", now) == (3, 0)
     assert sent(app, "reminders", now) == (0, 3)
     assert sorted(m.to_address for m in outbox(db)) == sorted(
-        [PARTICIPANT, USERS["service_staff"], USERS["service_leader"]])
+        [PARTICIPANT, USERS["service_staff"], USERS["service_leader"]]
+    )
     db.expire_all()
     statuses = db.exec(select(JobRun.status).where(JobRun.job == "reminders").order_by(JobRun.id)).all()
     assert statuses == ["failed", "ok", "ok"]
@@ -686,7 +765,6 @@ def test_jobs_read_the_settings(app):
     assert app.config["REFERRAL_FOLLOW_UP_DAYS"] == 3
 
 
-
 def test_a_guest_without_an_account_is_not_sent_to_account_settings(app, db):
     start = oslo(date(YEAR, 5, 11), 9)
     event = make_event(db, start)
@@ -697,5 +775,6 @@ def test_a_guest_without_an_account_is_not_sent_to_account_settings(app, db):
     [guest_mail] = notices(db, "Påminnelse", "kari.gjest@example.no")
     assert "/konto/varsler" not in guest_mail.body_text and "/konto/varsler" not in guest_mail.body_html
     assert guest_mail.body_text.rstrip().endswith(
-        "Du får denne e-posten fordi du er påmeldt med denne adressen. Melder du deg av, får du ingen flere.")
+        "Du får denne e-posten fordi du er påmeldt med denne adressen. Melder du deg av, får du ingen flere."
+    )
     assert_footer(notices(db, "Påminnelse", PARTICIPANT)[0])  # an account holder still gets the settings link

@@ -48,9 +48,20 @@ def notices_then_crash(session, now):
     counts = Counts()
     for email in RECIPIENTS:
         user = session.exec(select(User).where(User.email == email)).one()
-        notify_once(session, counts, job="test_notices", key=f"test_notices:{user.id}:2026-W10", email=email,
-                    user_id=user.id, kind="digest", subject="Ukens oversikt", template="role_granted",
-                    user=user, actor=user, role="Deltaker")
+        notify_once(
+            session,
+            counts,
+            job="test_notices",
+            key=f"test_notices:{user.id}:2026-W10",
+            email=email,
+            user_id=user.id,
+            kind="digest",
+            subject="Ukens oversikt",
+            template="role_granted",
+            user=user,
+            actor=user,
+            role="Deltaker",
+        )
     if CRASH["on"]:
         raise RuntimeError("stopped in the middle of the job")
     return counts
@@ -154,6 +165,7 @@ def events(log, kind, owner=None):
 
 # The lease ---------------------------------------------------------------------------------------------
 
+
 def test_a_live_lease_is_not_taken_and_an_expired_one_is(engine):
     start = utcnow()
     assert runner.try_lease(engine, "a", now=start)
@@ -179,6 +191,7 @@ def test_a_released_lease_is_free_at_once(engine):
 
 # Two schedulers at once ----------------------------------------------------------------------------------
 
+
 def test_two_schedulers_run_the_jobs_one_at_a_time(app, engine, monkeypatch, fast_lease, watched):
     use_jobs(monkeypatch, spec("tick", "tick", IntervalTrigger(seconds=1, timezone=OSLO)))
     with scheduler_thread(app, "first") as stop_first:
@@ -186,8 +199,10 @@ def test_two_schedulers_run_the_jobs_one_at_a_time(app, engine, monkeypatch, fas
         with scheduler_thread(app, "second"):
             second_started = time.monotonic()
             # The second one keeps trying (every 0.1 s) while the first runs job after job.
-            wait_until(lambda: len([t for t in events(watched, "ran") if t > second_started]) >= 2,
-                       what="two runs with both schedulers up")
+            wait_until(
+                lambda: len([t for t in events(watched, "ran") if t > second_started]) >= 2,
+                what="two runs with both schedulers up",
+            )
             assert {who for event, who, _ in watched} == {"first"}
             assert lease_holder(engine)[0] == "first"
 
@@ -208,8 +223,9 @@ def test_the_second_scheduler_takes_over_when_the_first_dies(app, engine, monkey
     """A holder that dies does not release its lease: the other waits until the lease has run out."""
     monkeypatch.setattr(runner, "LEASE", timedelta(seconds=1.5))
     release = runner.release_lease
-    monkeypatch.setattr(runner, "release_lease",
-                        lambda engine, holder: None if holder == "first" else release(engine, holder))
+    monkeypatch.setattr(
+        runner, "release_lease", lambda engine, holder: None if holder == "first" else release(engine, holder)
+    )
     use_jobs(monkeypatch, spec("tick", "tick", IntervalTrigger(seconds=1, timezone=OSLO)))
     with scheduler_thread(app, "first") as stop_first:
         wait_until(lambda: events(watched, "ran", "first"), what="the first scheduler's first run")
@@ -226,9 +242,12 @@ def test_the_second_scheduler_takes_over_when_the_first_dies(app, engine, monkey
 
 # Missed runs ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("period", "down"), [(timedelta(minutes=10), timedelta(minutes=35)),
-                                             (timedelta(days=7), timedelta(days=3))],
-                         ids=["several missed runs", "one run missed by days"])
+
+@pytest.mark.parametrize(
+    ("period", "down"),
+    [(timedelta(minutes=10), timedelta(minutes=35)), (timedelta(days=7), timedelta(days=3))],
+    ids=["several missed runs", "one run missed by days"],
+)
 def test_runs_missed_while_down_are_made_up_once(app, engine, monkeypatch, fast_lease, period, down):
     use_jobs(monkeypatch, spec("tick", "tick", IntervalTrigger(seconds=period.total_seconds(), timezone=OSLO)))
     runner.build_scheduler(engine).shutdown()  # stores the job, as a first start does; nothing is due yet
@@ -239,8 +258,11 @@ def test_runs_missed_while_down_are_made_up_once(app, engine, monkeypatch, fast_
         state = pickle.loads(connection.execute(select(apscheduler_jobs.c.job_state)).scalar_one())  # noqa: S301
         assert state["next_run_time"] > utcnow()
         state["next_run_time"] = missed
-        connection.execute(update(apscheduler_jobs).where(apscheduler_jobs.c.id == "tick").values(
-            next_run_time=missed.timestamp(), job_state=pickle.dumps(state, pickle.HIGHEST_PROTOCOL)))
+        connection.execute(
+            update(apscheduler_jobs)
+            .where(apscheduler_jobs.c.id == "tick")
+            .values(next_run_time=missed.timestamp(), job_state=pickle.dumps(state, pickle.HIGHEST_PROTOCOL))
+        )
     with scheduler_thread(app, "restarted"):
         wait_until(lambda: TICKS, what="the missed run")
     assert len(TICKS) == 1
@@ -251,6 +273,7 @@ def test_runs_missed_while_down_are_made_up_once(app, engine, monkeypatch, fast_
 
 
 # A job that fails halfway ---------------------------------------------------------------------------------
+
 
 def test_a_job_stopped_halfway_leaves_nothing_and_the_rerun_sends_each_notice_once(app, engine, db, monkeypatch):
     use_jobs(monkeypatch, spec("test_notices", "notices_then_crash", IntervalTrigger(hours=1, timezone=OSLO)))
@@ -283,6 +306,7 @@ def test_other_mail_has_no_notice_settings_link(app, db):
 
 # SMTP down -----------------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def smtp_port():
     return free_port()
@@ -291,10 +315,18 @@ def smtp_port():
 @pytest.fixture
 def smtp_app(app, database_url, smtp_port):
     """The app as the scheduler process would run it with NETTVERK_SMTP_* set (nothing listens yet)."""
-    mail_app = create_app({"TESTING": True}, env={
-        "NETTVERK_ENV": "test", "NETTVERK_DATABASE_URL": database_url, "NETTVERK_BASE_URL": "http://nettverk.test",
-        "NETTVERK_SMTP_HOST": "127.0.0.1", "NETTVERK_SMTP_PORT": str(smtp_port), "NETTVERK_SMTP_STARTTLS": "false",
-        "NETTVERK_SMTP_TIMEOUT": "5"})
+    mail_app = create_app(
+        {"TESTING": True},
+        env={
+            "NETTVERK_ENV": "test",
+            "NETTVERK_DATABASE_URL": database_url,
+            "NETTVERK_BASE_URL": "http://nettverk.test",
+            "NETTVERK_SMTP_HOST": "127.0.0.1",
+            "NETTVERK_SMTP_PORT": str(smtp_port),
+            "NETTVERK_SMTP_STARTTLS": "false",
+            "NETTVERK_SMTP_TIMEOUT": "5",
+        },
+    )
     yield mail_app
     mail_app.extensions["nettverk.engine"].dispose()
 
@@ -355,15 +387,17 @@ def test_the_running_scheduler_sends_what_a_request_queued(smtp_app, smtp_port, 
 
 # The operator's page -----------------------------------------------------------------------------------
 
+
 def test_schedules_in_words():
     assert schedule_in_words(IntervalTrigger(minutes=1, timezone=OSLO)) == "hvert minutt"
     assert schedule_in_words(IntervalTrigger(minutes=15, timezone=OSLO)) == "hvert 15. minutt"
     assert schedule_in_words(CronTrigger(minute=5, timezone=OSLO)) == "hver time, 5 minutter over hel time"
     assert schedule_in_words(CronTrigger(hour=6, minute=30, timezone=OSLO)) == "hver dag kl. 06.30"
-    assert schedule_in_words(CronTrigger(day_of_week="mon-fri", hour=8, minute=0, timezone=OSLO)) == \
-        "mandag–fredag kl. 08.00"
-    assert schedule_in_words(CronTrigger(day_of_week="mon", hour=7, minute=0, timezone=OSLO)) == \
-        "hver mandag kl. 07.00"
+    assert (
+        schedule_in_words(CronTrigger(day_of_week="mon-fri", hour=8, minute=0, timezone=OSLO))
+        == "mandag–fredag kl. 08.00"
+    )
+    assert schedule_in_words(CronTrigger(day_of_week="mon", hour=7, minute=0, timezone=OSLO)) == "hver mandag kl. 07.00"
     assert schedule_in_words(CronTrigger(day=1, hour=7, minute=0, timezone=OSLO)) == "den 1. hver måned kl. 07.00"
     for job in runner.JOBS:  # every real schedule has words
         assert not schedule_in_words(job.trigger).startswith(("cron[", "interval[")), job.name
@@ -437,6 +471,7 @@ def test_only_the_admin_sees_and_runs_the_jobs(app, engine, as_role, role):
 
 # Notice settings -----------------------------------------------------------------------------------------
 
+
 def checked_kinds(page: str) -> set[str]:
     boxes = re.findall(r'<input[^>]*name="kinds"[^>]*>', page)
     assert len(boxes) == len(KINDS)
@@ -448,9 +483,20 @@ def notify(app, email, kind):
         session = get_session()
         user = session.exec(select(User).where(User.email == email)).one()
         counts = Counts()
-        sent = notify_once(session, counts, job="test", key=f"test:{kind}:{utcnow().timestamp()}", email=email,
-                           user_id=user.id, kind=kind, subject="Test", template="role_granted", user=user, actor=user,
-                           role="Deltaker")
+        sent = notify_once(
+            session,
+            counts,
+            job="test",
+            key=f"test:{kind}:{utcnow().timestamp()}",
+            email=email,
+            user_id=user.id,
+            kind=kind,
+            subject="Test",
+            template="role_granted",
+            user=user,
+            actor=user,
+            role="Deltaker",
+        )
         session.rollback()
         return sent, counts
 
@@ -467,8 +513,9 @@ def test_notice_settings_are_saved_and_a_kind_turned_off_is_not_sent(app, db, as
     assert checked_kinds(browser.get("/konto/varsler").get_data(as_text=True)) == set(KINDS) - {"digest", "coverage"}
     user = db.exec(select(User).where(User.email == USERS["participant"])).one()
     db.expire_all()
-    assert {(s.kind, s.enabled) for s in db.exec(select(NotificationSetting).where(
-        NotificationSetting.user_id == user.id))} == {("digest", False), ("coverage", False)}
+    assert {
+        (s.kind, s.enabled) for s in db.exec(select(NotificationSetting).where(NotificationSetting.user_id == user.id))
+    } == {("digest", False), ("coverage", False)}
 
     sent, counts = notify(app, USERS["participant"], "digest")
     assert not sent and counts.skipped == 1

@@ -13,26 +13,67 @@ from nettverk.seeding import load_demo, seed_reference
 
 # DESIGN.md section 6.
 CURRENT_TRONDELAG = {
-    "5001": "Trondheim", "5006": "Steinkjer", "5007": "Namsos", "5014": "Frøya", "5020": "Osen", "5021": "Oppdal",
-    "5022": "Rennebu", "5025": "Røros", "5026": "Holtålen", "5027": "Midtre Gauldal", "5028": "Melhus",
-    "5029": "Skaun", "5031": "Malvik", "5032": "Selbu", "5033": "Tydal", "5034": "Meråker", "5035": "Stjørdal",
-    "5036": "Frosta", "5037": "Levanger", "5038": "Verdal", "5041": "Snåsa", "5042": "Lierne", "5043": "Røyrvik",
-    "5044": "Namsskogan", "5045": "Grong", "5046": "Høylandet", "5047": "Overhalla", "5049": "Flatanger",
-    "5052": "Leka", "5053": "Inderøy", "5054": "Indre Fosen", "5055": "Heim", "5056": "Hitra", "5057": "Ørland",
-    "5058": "Åfjord", "5059": "Orkland", "5060": "Nærøysund", "5061": "Rindal",
+    "5001": "Trondheim",
+    "5006": "Steinkjer",
+    "5007": "Namsos",
+    "5014": "Frøya",
+    "5020": "Osen",
+    "5021": "Oppdal",
+    "5022": "Rennebu",
+    "5025": "Røros",
+    "5026": "Holtålen",
+    "5027": "Midtre Gauldal",
+    "5028": "Melhus",
+    "5029": "Skaun",
+    "5031": "Malvik",
+    "5032": "Selbu",
+    "5033": "Tydal",
+    "5034": "Meråker",
+    "5035": "Stjørdal",
+    "5036": "Frosta",
+    "5037": "Levanger",
+    "5038": "Verdal",
+    "5041": "Snåsa",
+    "5042": "Lierne",
+    "5043": "Røyrvik",
+    "5044": "Namsskogan",
+    "5045": "Grong",
+    "5046": "Høylandet",
+    "5047": "Overhalla",
+    "5049": "Flatanger",
+    "5052": "Leka",
+    "5053": "Inderøy",
+    "5054": "Indre Fosen",
+    "5055": "Heim",
+    "5056": "Hitra",
+    "5057": "Ørland",
+    "5058": "Åfjord",
+    "5059": "Orkland",
+    "5060": "Nærøysund",
+    "5061": "Rindal",
 }
 SAMI_NAMES = {"5025": "Rossen", "5041": "Snåase", "5042": "Lïerne", "5043": "Raarvihke"}
 # predecessor -> its successors
 MERGED_INTO = {
-    "1718": {"5054"}, "1624": {"5054"},
-    "5004": {"5006"}, "5039": {"5006"},
-    "5005": {"5007"}, "5040": {"5007"}, "5048": {"5007"},
-    "5050": {"5060"}, "5051": {"5060"},
-    "5015": {"5057"}, "5017": {"5057"},
-    "5018": {"5058"}, "5019": {"5058"},
+    "1718": {"5054"},
+    "1624": {"5054"},
+    "5004": {"5006"},
+    "5039": {"5006"},
+    "5005": {"5007"},
+    "5040": {"5007"},
+    "5048": {"5007"},
+    "5050": {"5060"},
+    "5051": {"5060"},
+    "5015": {"5057"},
+    "5017": {"5057"},
+    "5018": {"5058"},
+    "5019": {"5058"},
     "5030": {"5001"},
-    "5024": {"5059"}, "5016": {"5059"}, "5023": {"5059"},
-    "5011": {"5055"}, "1571": {"5055"},
+    "5024": {"5059"},
+    "5016": {"5059"},
+    "5023": {"5059"},
+    "5011": {"5055"},
+    "1571": {"5055"},
     "5013": {"5056"},
     "5012": {"5059", "5055", "5056"},
 }
@@ -40,8 +81,9 @@ MERGED_INTO = {
 
 def row_counts(db) -> dict[str, int]:
     db.rollback()
-    return {table.name: db.exec(select(func.count()).select_from(table)).one()
-            for table in SQLModel.metadata.sorted_tables}
+    return {
+        table.name: db.exec(select(func.count()).select_from(table)).one() for table in SQLModel.metadata.sorted_tables
+    }
 
 
 def reseed(app) -> dict[str, int]:
@@ -59,15 +101,22 @@ def municipality(db, number: str) -> Municipality:
 
 
 def members(db, slug: str) -> set[str]:
-    return set(db.exec(select(Municipality.number).join(BaseMembership).join(CompetenceBase).where(
-        CompetenceBase.slug == slug)))
+    return set(
+        db.exec(
+            select(Municipality.number).join(BaseMembership).join(CompetenceBase).where(CompetenceBase.slug == slug)
+        )
+    )
 
 
 # The reference data -------------------------------------------------------------------------------
 
+
 def test_the_38_current_trondelag_municipalities_are_seeded(db):
-    rows = db.exec(select(Municipality.number, Municipality.name).join(County)
-                   .where(County.number == "50", Municipality.valid_to.is_(None)))
+    rows = db.exec(
+        select(Municipality.number, Municipality.name)
+        .join(County)
+        .where(County.number == "50", Municipality.valid_to.is_(None))
+    )
     assert dict(rows.all()) == CURRENT_TRONDELAG
     assert len(CURRENT_TRONDELAG) == 38
 
@@ -96,6 +145,7 @@ def test_indre_fosen_was_formed_in_2018(db):
 
 
 # Idempotence and edits that survive ---------------------------------------------------------------
+
 
 def test_seeding_twice_gives_the_same_rows(app, db):
     before = row_counts(db)
@@ -129,8 +179,9 @@ def test_a_removed_membership_survives_a_reseed(app, as_role, db):
 
 def test_a_renamed_municipality_survives_a_reseed(app, as_role, db):
     county_id = db.exec(select(County.id).where(County.number == "50")).one()
-    response = as_role("admin").post("/kommuner/5020/rediger", {
-        "number": "5020", "name": "Osen kommune", "county_id": county_id})
+    response = as_role("admin").post(
+        "/kommuner/5020/rediger", {"number": "5020", "name": "Osen kommune", "county_id": county_id}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     reseed(app)
     db.rollback()
@@ -138,6 +189,7 @@ def test_a_renamed_municipality_survives_a_reseed(app, as_role, db):
 
 
 # The demo command and production ------------------------------------------------------------------
+
 
 def delete_contact(db, name: str) -> None:
     db.delete(db.exec(select(Contact).where(Contact.name == name)).one())
@@ -151,8 +203,9 @@ def contact_exists(db, name: str) -> bool:
 
 @pytest.fixture
 def production_app(database_url):
-    app = create_app(env={"NETTVERK_ENV": "production", "NETTVERK_SECRET_KEY": "x" * 40,
-                          "NETTVERK_DATABASE_URL": database_url})
+    app = create_app(
+        env={"NETTVERK_ENV": "production", "NETTVERK_SECRET_KEY": "x" * 40, "NETTVERK_DATABASE_URL": database_url}
+    )
     yield app
     app.extensions["nettverk.engine"].dispose()
 

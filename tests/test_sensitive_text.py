@@ -30,8 +30,13 @@ from nettverk.referrals.sensitive import (
     find_problems,
 )
 
-MESSAGES = (ID_NUMBER_MESSAGE, PHONE_MESSAGE, EMAIL_MESSAGE, PUBLIC_ID_NUMBER_MESSAGE,
-            *(message for _, message in ANONYMOUS))
+MESSAGES = (
+    ID_NUMBER_MESSAGE,
+    PHONE_MESSAGE,
+    EMAIL_MESSAGE,
+    PUBLIC_ID_NUMBER_MESSAGE,
+    *(message for _, message in ANONYMOUS),
+)
 
 # --- building identity numbers -----------------------------------------------------------------------
 
@@ -114,14 +119,16 @@ def test_the_helper_skips_individnummer_whose_check_digit_would_be_ten():
 
 # --- identity numbers are refused --------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("number", ALL_VALID.values(), ids=ALL_VALID.keys())
 def test_valid_identity_numbers_are_refused(number):
     assert find_problems(number) == [ID_NUMBER_MESSAGE]
     assert find_problems(f"Barnet er født {number}, bor hos mor.") == [ID_NUMBER_MESSAGE]
 
 
-@pytest.mark.parametrize("separator", [" ", "-", "\u00a0", "\u2013", "."],
-                         ids=["space", "hyphen", "no-break space", "en dash", "full stop"])
+@pytest.mark.parametrize(
+    "separator", [" ", "-", "\u00a0", "\u2013", "."], ids=["space", "hyphen", "no-break space", "en dash", "full stop"]
+)
 @pytest.mark.parametrize("number", VALID_NUMBERS.values(), ids=VALID_NUMBERS.keys())
 def test_identity_numbers_with_a_separator_after_the_date_are_refused(number, separator):
     assert contains_id_number(spaced(number, separator))
@@ -148,8 +155,7 @@ PLACES = {
 }
 
 
-@pytest.mark.parametrize("written", [lambda n: n, spaced, lambda n: spaced(n, "-")],
-                         ids=["one run", "space", "hyphen"])
+@pytest.mark.parametrize("written", [lambda n: n, spaced, lambda n: spaced(n, "-")], ids=["one run", "space", "hyphen"])
 @pytest.mark.parametrize("template", PLACES.values(), ids=PLACES.keys())
 def test_identity_numbers_are_found_wherever_they_stand(template, written):
     number = VALID_NUMBERS["D-nummer 31 march"]
@@ -157,6 +163,7 @@ def test_identity_numbers_are_found_wherever_they_stand(template, written):
 
 
 # --- near misses are not refused ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("number", ALL_VALID.values(), ids=ALL_VALID.keys())
 def test_wrong_check_digits_are_not_refused(number):
@@ -356,6 +363,7 @@ def test_email_address_is_not_echoed():
 
 # --- messages ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("message", MESSAGES)
 def test_messages_hold_no_digits_and_no_address(message):
     """Every problem is one of these fixed texts, so nothing found can ever be echoed back."""
@@ -374,8 +382,7 @@ def test_identity_number_is_not_echoed():
 
 def test_one_message_per_kind_in_a_fixed_order():
     first, second = VALID_NUMBERS["fødselsnummer"], VALID_NUMBERS["D-nummer 1 january"]
-    text = (f"kari@kommune.no, 98765432, {first} og {second}; "
-            f"ola@kommune.no, +46 70 123 45 67")
+    text = f"kari@kommune.no, 98765432, {first} og {second}; ola@kommune.no, +46 70 123 45 67"
     assert find_problems(text) == [ID_NUMBER_MESSAGE, PHONE_MESSAGE, EMAIL_MESSAGE]
 
 
@@ -384,6 +391,7 @@ def test_find_problems_takes_none_as_empty():
 
 
 # --- ensure_clean ------------------------------------------------------------------------------------
+
 
 def test_ensure_clean_maps_each_unclean_field_to_its_problems():
     fields = {
@@ -405,13 +413,14 @@ def test_ensure_clean_is_empty_when_all_fields_are_clean():
 
 # --- good-faith spellings (issue 17, point 6) ------------------------------------------------------------
 
+
 def as_date(number: str, year_digits: str = "", separator: str = " ") -> str:
-    """"01.01.36 12345": the date part written as a date (with the century when given)."""
+    """ "01.01.36 12345": the date part written as a date (with the century when given)."""
     return f"{number[:2]}.{number[2:4]}.{year_digits}{number[4:6]}{separator}{number[6:]}"
 
 
 def in_groups(number: str) -> str:
-    """"010136 123 45": the last five digits as 3 + 2."""
+    """ "010136 123 45": the last five digits as 3 + 2."""
     return f"{number[:6]} {number[6:9]} {number[9:]}"
 
 
@@ -469,6 +478,7 @@ def test_numbers_that_look_alike_are_not_refused(text):
 
 # --- the checks for other free text (issue 17, point 7) -----------------------------------------------------
 
+
 def test_public_text_refuses_identity_numbers_but_keeps_the_organisers_contact_details():
     assert find_problems(f"Påmeldt: {as_date(NUMBER)}", PUBLIC) == [PUBLIC_ID_NUMBER_MESSAGE]
     assert find_problems("Spørsmål? Ring 912 34 567 eller skriv til kari@kommune.no.", PUBLIC) == []
@@ -482,6 +492,7 @@ def test_an_anonymous_comment_refuses_all_three_kinds_without_speaking_of_a_refe
 
 
 # --- through HTTP: every free text others read (issue 17, point 7) ----------------------------------------
+
 
 def _count(db, model) -> int:
     db.expire_all()
@@ -498,12 +509,17 @@ def test_an_event_text_with_an_identity_number_is_refused(as_role, db, field):
     coordinator = as_role("coordinator_fosen")
     before = _count(db, Event)
     text = f"09.00 Velkommen – {as_date(NUMBER)}" if field == "programme" else f"Om {as_date(NUMBER)}"
-    _refused_at(coordinator.post("/arrangementer/nytt", event_form(db, plain_weekday(), **{field: text})),
-                field, PUBLIC_ID_NUMBER_MESSAGE)
+    _refused_at(
+        coordinator.post("/arrangementer/nytt", event_form(db, plain_weekday(), **{field: text})),
+        field,
+        PUBLIC_ID_NUMBER_MESSAGE,
+    )
     assert _count(db, Event) == before
     # The organiser's own work phone and e-mail are welcome in a public description.
-    response = coordinator.post("/arrangementer/nytt", event_form(
-        db, plain_weekday(), description="Spørsmål: Kari, 912 34 567, kari(at)indrefosen.kommune.no"))
+    response = coordinator.post(
+        "/arrangementer/nytt",
+        event_form(db, plain_weekday(), description="Spørsmål: Kari, 912 34 567, kari(at)indrefosen.kommune.no"),
+    )
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
 
 
@@ -536,8 +552,11 @@ def test_a_material_description_with_an_identity_number_is_refused(app, db, as_r
 def test_a_referral_message_with_a_good_faith_spelling_is_refused(app, as_role, db):
     referral = make_referral(app, db, SENT)
     before = counts(db)
-    for body, message in [("Mor: 20.01.34 02435", ID_NUMBER_MESSAGE), ("Ring 912.34.567", PHONE_MESSAGE),
-                          ("kari(at)kommune.no", EMAIL_MESSAGE)]:
+    for body, message in [
+        ("Mor: 20.01.34 02435", ID_NUMBER_MESSAGE),
+        ("Ring 912.34.567", PHONE_MESSAGE),
+        ("kari(at)kommune.no", EMAIL_MESSAGE),
+    ]:
         response = as_role("provider").post(f"/henvendelser/{referral.public_id}/melding", {"body": body})
         _refused_at(response, "body", message)
     assert counts(db) == before
@@ -593,13 +612,16 @@ class _PostForms(HTMLParser):
         return values
 
 
-@pytest.mark.parametrize(("role", "url"), [
-    ("coordinator_fosen", "/kompetansebaser/fosen/rediger"),
-    ("admin", "/tjenester/fosen-barnevern/rediger"),
-    ("coordinator_fosen", "/nettverk/bti-nettverk-fosen/rediger"),
-    ("coordinator_fosen", "/tiltak/familierad/rediger"),
-    ("admin", "/kompetanseomrader/pmto/rediger"),
-])
+@pytest.mark.parametrize(
+    ("role", "url"),
+    [
+        ("coordinator_fosen", "/kompetansebaser/fosen/rediger"),
+        ("admin", "/tjenester/fosen-barnevern/rediger"),
+        ("coordinator_fosen", "/nettverk/bti-nettverk-fosen/rediger"),
+        ("coordinator_fosen", "/tiltak/familierad/rediger"),
+        ("admin", "/kompetanseomrader/pmto/rediger"),
+    ],
+)
 def test_every_public_description_refuses_an_identity_number(as_role, role, url):
     """Descriptions of bases, services, networks, tiltak and competence areas are read by everyone (issue 17,
     point 7): posted as the edit page stands with only the description changed, the number is refused there."""

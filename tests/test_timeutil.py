@@ -31,11 +31,15 @@ def test_spans_say_each_part_once():
     # one day: the end is only a time
     assert format_span(utc(2025, 3, 11, 8), utc(2025, 3, 11, 14, 30)) == "tirsdag 11. mars 2025 kl. 09.00–15.30"
     # several days with times: the year once, at the end
-    assert (format_span(utc(2025, 3, 11, 8), utc(2025, 3, 12, 14))
-            == "tirsdag 11. mars kl. 09.00 – onsdag 12. mars 2025 kl. 15.00")
+    assert (
+        format_span(utc(2025, 3, 11, 8), utc(2025, 3, 12, 14))
+        == "tirsdag 11. mars kl. 09.00 – onsdag 12. mars 2025 kl. 15.00"
+    )
     # over new year: both years
-    assert (format_span(utc(2025, 12, 31, 17), utc(2026, 1, 1, 1))
-            == "onsdag 31. desember 2025 kl. 18.00 – torsdag 1. januar 2026 kl. 02.00")
+    assert (
+        format_span(utc(2025, 12, 31, 17), utc(2026, 1, 1, 1))
+        == "onsdag 31. desember 2025 kl. 18.00 – torsdag 1. januar 2026 kl. 02.00"
+    )
 
 
 def test_all_day_spans_name_the_days_not_midnight():

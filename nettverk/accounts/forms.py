@@ -5,8 +5,10 @@ from wtforms.validators import DataRequired, EqualTo, Length
 
 from nettverk.forms import REQUIRED, Form, optional_id
 
-CHOICE_HINT = ("Minst 10 tegn, og ikke et vanlig passord eller noe som bygger på navnet ditt. En setning av "
-               "flere ord er både sikker og lett å huske.")
+CHOICE_HINT = (
+    "Minst 10 tegn, og ikke et vanlig passord eller noe som bygger på navnet ditt. En setning av "
+    "flere ord er både sikker og lett å huske."
+)
 
 
 class LoginForm(Form):
@@ -16,8 +18,9 @@ class LoginForm(Form):
 
 class SetPasswordForm(Form):
     password = PasswordField("Nytt passord", description=CHOICE_HINT, validators=[DataRequired(REQUIRED)])
-    confirm = PasswordField("Gjenta passordet",
-                            validators=[DataRequired(REQUIRED), EqualTo("password", "Passordene er ikke like.")])
+    confirm = PasswordField(
+        "Gjenta passordet", validators=[DataRequired(REQUIRED), EqualTo("password", "Passordene er ikke like.")]
+    )
 
 
 class AcceptInvitationForm(SetPasswordForm):
@@ -31,8 +34,9 @@ class ForgotPasswordForm(Form):
 class ChangePasswordForm(Form):
     current_password = PasswordField("Nåværende passord", validators=[DataRequired(REQUIRED)])
     new_password = PasswordField("Nytt passord", description=CHOICE_HINT, validators=[DataRequired(REQUIRED)])
-    confirm = PasswordField("Gjenta nytt passord",
-                            validators=[DataRequired(REQUIRED), EqualTo("new_password", "Passordene er ikke like.")])
+    confirm = PasswordField(
+        "Gjenta nytt passord", validators=[DataRequired(REQUIRED), EqualTo("new_password", "Passordene er ikke like.")]
+    )
 
 
 class RoleForm(Form):
@@ -41,8 +45,9 @@ class RoleForm(Form):
     role = SelectField("Rolle", validators=[DataRequired("Velg en rolle.")])
     base_id = SelectField("Kompetansebase", coerce=optional_id, description="For koordinatorer.")
     municipality_id = SelectField("Kommune", coerce=optional_id, description="For kontaktpersoner i kommunen.")
-    service_id = SelectField("Tjeneste", coerce=optional_id,
-                             description="For ansatte og ledere i en tjeneste, og for tiltaksteam.")
+    service_id = SelectField(
+        "Tjeneste", coerce=optional_id, description="For ansatte og ledere i en tjeneste, og for tiltaksteam."
+    )
 
 
 class InviteForm(RoleForm):

@@ -47,14 +47,28 @@ def user_by_email(session: Session, email: str) -> User | None:
     return session.exec(select(User).where(User.email == (email or "").strip().lower())).first()
 
 
-
 # zxcvbn's dictionaries are English; these words of ours make a password as easy to guess as a common one.
-SITE_WORDS = ["nettverk", "passord", "barnevern", "kommune", "kompetansebase", "fagdag", "trondelag", "trøndelag",
-              "norge", "sommer", "vinter", "høst", "vår"]
+SITE_WORDS = [
+    "nettverk",
+    "passord",
+    "barnevern",
+    "kommune",
+    "kompetansebase",
+    "fagdag",
+    "trondelag",
+    "trøndelag",
+    "norge",
+    "sommer",
+    "vinter",
+    "høst",
+    "vår",
+]
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 is «safely unguessable» (about 10^8 guesses and more)
-TOO_EASY = ("Passordet er for lett å gjette: det ligner et vanlig passord, eller bygger på navnet, e-postadressen "
-                 "eller ord og årstall mange bruker. Bruk heller en setning av tre–fire ord som ikke hører sammen, for "
-                 "eksempel «grønn sykkel under fjellet».")
+TOO_EASY = (
+    "Passordet er for lett å gjette: det ligner et vanlig passord, eller bygger på navnet, e-postadressen "
+    "eller ord og årstall mange bruker. Bruk heller en setning av tre–fire ord som ikke hører sammen, for "
+    "eksempel «grønn sykkel under fjellet»."
+)
 
 
 def _check_password(password: str, user: User | None = None, field: str = "password") -> str:
@@ -71,6 +85,7 @@ def _check_password(password: str, user: User | None = None, field: str = "passw
 
 # Login --------------------------------------------------------------------------------------------
 
+
 def authenticate(session: Session, email: str, password: str, address: str, config) -> User:
     """Return the user, or raise OperationError (401 wrong, 429 locked). Failures are committed at
     once so that the count holds even though the refused request itself rolls back."""
@@ -80,8 +95,11 @@ def authenticate(session: Session, email: str, password: str, address: str, conf
     by_account = session.exec(failures.where(LoginAttempt.email == email)).one()
     by_address = session.exec(failures.where(LoginAttempt.address == address)).one()
     if by_account >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"] or by_address >= config["LOGIN_MAX_FAILURES_PER_ADDRESS"]:
-        raise OperationError(f"For mange mislykkede forsøk. Vent {config['LOGIN_LOCKOUT_MINUTES']} minutter og "
-                             "prøv igjen, eller be om nytt passord.", status=429)
+        raise OperationError(
+            f"For mange mislykkede forsøk. Vent {config['LOGIN_LOCKOUT_MINUTES']} minutter og "
+            "prøv igjen, eller be om nytt passord.",
+            status=429,
+        )
     user = user_by_email(session, email)
     valid = check_password_hash(user.password_hash if user and user.password_hash else _DUMMY_HASH, password or "")
     if not (valid and user and user.is_active and user.password_hash):
@@ -98,24 +116,35 @@ def authenticate(session: Session, email: str, password: str, address: str, conf
 
 # Invitations and tokens ---------------------------------------------------------------------------
 
+
 def _issue_token(session: Session, user: User, purpose: str, lifetime: timedelta, created_by_id=None) -> str:
     """A new link for this purpose replaces any earlier unused one."""
-    for old in session.exec(select(AccountToken).where(AccountToken.user_id == user.id,
-                                                       AccountToken.purpose == purpose,
-                                                       AccountToken.used_at.is_(None))):
+    for old in session.exec(
+        select(AccountToken).where(
+            AccountToken.user_id == user.id, AccountToken.purpose == purpose, AccountToken.used_at.is_(None)
+        )
+    ):
         old.used_at = utcnow()
         session.add(old)
     token, token_hash = new_token()
-    session.add(AccountToken(purpose=purpose, token_hash=token_hash, user_id=user.id,
-                             expires_at=utcnow() + lifetime, created_by_id=created_by_id))
+    session.add(
+        AccountToken(
+            purpose=purpose,
+            token_hash=token_hash,
+            user_id=user.id,
+            expires_at=utcnow() + lifetime,
+            created_by_id=created_by_id,
+        )
+    )
     session.flush()
     return token
 
 
 def token_user(session: Session, token: str, purpose: str) -> tuple[AccountToken, User]:
     """The unused, unexpired token and its user; 404 for unknown, 410 for used or expired."""
-    row = session.exec(select(AccountToken).where(AccountToken.token_hash == hash_token(token or ""),
-                                                  AccountToken.purpose == purpose)).first()
+    row = session.exec(
+        select(AccountToken).where(AccountToken.token_hash == hash_token(token or ""), AccountToken.purpose == purpose)
+    ).first()
     if row is None:
         raise OperationError("Lenken er ugyldig. Sjekk at du har kopiert hele lenken.", status=404)
     if row.used_at is not None:
@@ -133,9 +162,11 @@ def validate_scope(session: Session, role: str, base_id=None, municipality_id=No
     values = {"base_id": None, "municipality_id": None, "service_id": None}
     if scope is None:
         return values
-    model, value, label = {"base": (CompetenceBase, base_id, "kompetansebase"),
-                           "municipality": (Municipality, municipality_id, "kommune"),
-                           "service": (Service, service_id, "tjeneste")}[scope]
+    model, value, label = {
+        "base": (CompetenceBase, base_id, "kompetansebase"),
+        "municipality": (Municipality, municipality_id, "kommune"),
+        "service": (Service, service_id, "tjeneste"),
+    }[scope]
     if value is None or session.get(model, value) is None:
         raise OperationError(f"Rollen {ROLES[role].lower()} gjelder én {label}: velg hvilken.", f"{scope}_id")
     values[f"{scope}_id"] = value
@@ -144,11 +175,15 @@ def validate_scope(session: Session, role: str, base_id=None, municipality_id=No
 
 def grant_role(session: Session, actor_id: int | None, user: User, role: str, **scope) -> RoleAssignment:
     scope = validate_scope(session, role, **scope)
-    existing = session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user.id,
-                                                         RoleAssignment.role == role,
-                                                         RoleAssignment.base_id == scope["base_id"],
-                                                         RoleAssignment.municipality_id == scope["municipality_id"],
-                                                         RoleAssignment.service_id == scope["service_id"])).first()
+    existing = session.exec(
+        select(RoleAssignment).where(
+            RoleAssignment.user_id == user.id,
+            RoleAssignment.role == role,
+            RoleAssignment.base_id == scope["base_id"],
+            RoleAssignment.municipality_id == scope["municipality_id"],
+            RoleAssignment.service_id == scope["service_id"],
+        )
+    ).first()
     if existing is not None:
         return existing
     assignment = RoleAssignment(user_id=user.id, role=role, **scope)
@@ -162,10 +197,12 @@ def revoke_role(session: Session, actor_id: int | None, assignment: RoleAssignme
     user = session.get(User, assignment.user_id)
     if assignment.role == "admin":
         # Only active accounts count: a deactivated admin cannot log in to run the platform.
-        others = session.exec(select(func.count()).select_from(RoleAssignment)
-                              .join(User, User.id == RoleAssignment.user_id)
-                              .where(RoleAssignment.role == "admin", RoleAssignment.id != assignment.id,
-                                     User.is_active)).one()
+        others = session.exec(
+            select(func.count())
+            .select_from(RoleAssignment)
+            .join(User, User.id == RoleAssignment.user_id)
+            .where(RoleAssignment.role == "admin", RoleAssignment.id != assignment.id, User.is_active)
+        ).one()
         if others == 0:
             raise OperationError("Dette er den siste administratoren og kan ikke fjernes.", status=409)
     session.delete(assignment)
@@ -180,30 +217,50 @@ def _within_reach(session: Session, actor: User, user: User) -> bool:
     if is_admin(actor):
         return True
     held = session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user.id)).all()
-    return all(can_grant(actor, r.role, base_id=r.base_id, municipality_id=r.municipality_id,
-                         service_id=r.service_id) for r in held)
+    return all(
+        can_grant(actor, r.role, base_id=r.base_id, municipality_id=r.municipality_id, service_id=r.service_id)
+        for r in held
+    )
 
 
-def invite(session: Session, actor: User, email: str, name: str, role: str, lifetime_days: int,
-           **scope) -> User:
+def invite(session: Session, actor: User, email: str, name: str, role: str, lifetime_days: int, **scope) -> User:
     """Invite a person by e-mail into a role. An existing account just gets the role (and a notice)."""
     email = normalise_email(email)
     user = user_by_email(session, email)
     if user is not None and not _within_reach(session, actor, user):
-        raise OperationError(f"{email} har allerede en konto med roller utenfor det du kan gi. Be en "
-                             "administrator om å gi rollen.", "email", 403)
+        raise OperationError(
+            f"{email} har allerede en konto med roller utenfor det du kan gi. Be en administrator om å gi rollen.",
+            "email",
+            403,
+        )
     if user is None:
         user = User(email=email, name=(name or "").strip())
         session.add(user)
         session.flush()
     grant_role(session, actor.id, user, role, **scope)
     if user.password_hash:
-        queue_mail(session, user.email, "Du har fått en ny rolle i nettverk", "role_granted",
-                   user=user, role=ROLES[role], actor=actor)
+        queue_mail(
+            session,
+            user.email,
+            "Du har fått en ny rolle i nettverk",
+            "role_granted",
+            user=user,
+            role=ROLES[role],
+            actor=actor,
+        )
     else:
         token = _issue_token(session, user, INVITATION, timedelta(days=lifetime_days), actor.id)
-        queue_mail(session, user.email, "Invitasjon til nettverk", "invitation",
-                   user=user, token=token, actor=actor, role=ROLES[role], days=lifetime_days)
+        queue_mail(
+            session,
+            user.email,
+            "Invitasjon til nettverk",
+            "invitation",
+            user=user,
+            token=token,
+            actor=actor,
+            role=ROLES[role],
+            days=lifetime_days,
+        )
     record(session, actor.id, "user.invited", user, f"{user.email} invitert som {ROLES[role]}")
     return user
 
@@ -236,8 +293,15 @@ def request_password_reset(session: Session, email: str, lifetime_minutes: int, 
     if limit or user is None or not user.is_active or not user.password_hash:
         return
     token = _issue_token(session, user, PASSWORD_RESET, timedelta(minutes=lifetime_minutes))
-    queue_mail(session, user.email, "Nytt passord i nettverk", "password_reset",
-               user=user, token=token, minutes=lifetime_minutes)
+    queue_mail(
+        session,
+        user.email,
+        "Nytt passord i nettverk",
+        "password_reset",
+        user=user,
+        token=token,
+        minutes=lifetime_minutes,
+    )
 
 
 def reset_password(session: Session, token: str, password: str) -> User:

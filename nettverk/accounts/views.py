@@ -49,8 +49,9 @@ def login():
     status = 200
     if form.validate_on_submit():
         try:
-            user = operations.authenticate(get_session(), form.email.data, form.password.data, client_address(),
-                                           current_app.config)
+            user = operations.authenticate(
+                get_session(), form.email.data, form.password.data, client_address(), current_app.config
+            )
             login_user(user)
             flash(f"Velkommen, {user.name or user.email}.", "success")
             return redirect(_safe_next(request.args.get("next")))
@@ -110,10 +111,14 @@ def forgot_password():
     status = 200
     if form.validate_on_submit():
         try:
-            operations.request_password_reset(get_session(), form.email.data,
-                                              current_app.config["PASSWORD_RESET_MINUTES"], client_address())
-            flash("Hvis adressen har en konto hos oss, har vi sendt en lenke for å lage nytt passord. "
-                  "Sjekk e-posten din.", "success")
+            operations.request_password_reset(
+                get_session(), form.email.data, current_app.config["PASSWORD_RESET_MINUTES"], client_address()
+            )
+            flash(
+                "Hvis adressen har en konto hos oss, har vi sendt en lenke for å lage nytt passord. "
+                "Sjekk e-posten din.",
+                "success",
+            )
             return redirect(url_for("accounts.login"))
         except OperationError as error:
             status = show_error(form, error)
@@ -147,8 +152,7 @@ def profile():
     status = 200
     if form.validate_on_submit():
         try:
-            operations.change_password(get_session(), current_user, form.current_password.data,
-                                       form.new_password.data)
+            operations.change_password(get_session(), current_user, form.current_password.data, form.new_password.data)
             login_user(current_user._get_current_object())  # keep this session; the others end
             flash("Passordet er endret.", "success")
             return redirect(url_for("accounts.profile"))
@@ -161,6 +165,7 @@ def profile():
 
 # Inviting and managing users ----------------------------------------------------------------------
 
+
 def _fill_role_choices(form: RoleForm, roles: list[str]) -> None:
     session = get_session()
     # An empty first choice: pressing the button without choosing must not grant the first role (admin).
@@ -171,8 +176,11 @@ def _fill_role_choices(form: RoleForm, roles: list[str]) -> None:
 
 
 def _scope(form: RoleForm) -> dict:
-    return {"base_id": form.base_id.data, "municipality_id": form.municipality_id.data,
-            "service_id": form.service_id.data}
+    return {
+        "base_id": form.base_id.data,
+        "municipality_id": form.municipality_id.data,
+        "service_id": form.service_id.data,
+    }
 
 
 @bp.route("/brukere/inviter", methods=["GET", "POST"])
@@ -183,13 +191,26 @@ def invite():
     status = 200
     if form.validate_on_submit():
         if not policy.can_grant(current_user, form.role.data, **_scope(form)):
-            show_error(form, OperationError("Du kan bare invitere til roller i din egen kompetansebase eller "
-                                            "tjeneste. Velg en av dem.", "role", 403))
+            show_error(
+                form,
+                OperationError(
+                    "Du kan bare invitere til roller i din egen kompetansebase eller tjeneste. Velg en av dem.",
+                    "role",
+                    403,
+                ),
+            )
             status = 403
         else:
             try:
-                user = operations.invite(get_session(), current_user, form.email.data, form.name.data,
-                                         form.role.data, current_app.config["INVITATION_DAYS"], **_scope(form))
+                user = operations.invite(
+                    get_session(),
+                    current_user,
+                    form.email.data,
+                    form.name.data,
+                    form.role.data,
+                    current_app.config["INVITATION_DAYS"],
+                    **_scope(form),
+                )
                 flash(f"Invitasjonen er sendt til {user.email}.", "success")
                 return redirect(url_for("accounts.invite"))
             except OperationError as error:
@@ -211,7 +232,9 @@ def _described_roles(user_id: int) -> list[tuple[RoleAssignment, str]]:
         .join(CompetenceBase, CompetenceBase.id == RoleAssignment.base_id, isouter=True)
         .join(Municipality, Municipality.id == RoleAssignment.municipality_id, isouter=True)
         .join(Service, Service.id == RoleAssignment.service_id, isouter=True)
-        .where(RoleAssignment.user_id == user_id).order_by(RoleAssignment.role))
+        .where(RoleAssignment.user_id == user_id)
+        .order_by(RoleAssignment.role)
+    )
     return [(r, base or municipality or service or "") for r, base, municipality, service in rows]
 
 
@@ -221,11 +244,16 @@ def admin_home():
     session = get_session()
     counts = {
         "users": session.exec(select(func.count()).select_from(User)).one(),
-        "outbox": session.exec(select(func.count()).select_from(OutboxMessage)
-                               .where(OutboxMessage.status != "sent")).one(),
+        "outbox": session.exec(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent")
+        ).one(),
     }
-    recent = session.exec(select(ActivityLog, User.email).join(User, User.id == ActivityLog.actor_id, isouter=True)
-                          .order_by(ActivityLog.id.desc()).limit(20)).all()
+    recent = session.exec(
+        select(ActivityLog, User.email)
+        .join(User, User.id == ActivityLog.actor_id, isouter=True)
+        .order_by(ActivityLog.id.desc())
+        .limit(20)
+    ).all()
     return render_template("accounts/admin_home.html", counts=counts, recent=recent)
 
 
@@ -237,8 +265,11 @@ def users():
     if search:
         # Matched in Python: SQLite's lower() and LIKE fold only ASCII, so "øystein" would miss "Øystein".
         needle = search.casefold()
-        people = [u for u in session.exec(select(User).order_by(User.email))
-                  if needle in u.email.casefold() or needle in u.name.casefold()][:200]
+        people = [
+            u
+            for u in session.exec(select(User).order_by(User.email))
+            if needle in u.email.casefold() or needle in u.name.casefold()
+        ][:200]
     else:
         people = session.exec(select(User).order_by(User.email).limit(200)).all()
     roles: dict[int, list[str]] = {}

@@ -49,6 +49,7 @@ Venue = aliased(Municipality, name="venue_municipality")
 
 # Shapes -------------------------------------------------------------------------------------------
 
+
 def _time(value: datetime | None) -> str | None:
     return to_oslo(value).isoformat() if value else None
 
@@ -80,16 +81,20 @@ def _event(event: Event, base, network, host, venue, confirmed: int) -> dict:
         "audience": event.audience,
         "audience_label": AUDIENCES.get(event.audience, event.audience),
         "host_municipality": _municipality(host),
-        "venue": {"name": event.venue_name, "address": event.venue_address,
-                  "municipality": _municipality(venue)} if has_venue else None,
+        "venue": {"name": event.venue_name, "address": event.venue_address, "municipality": _municipality(venue)}
+        if has_venue
+        else None,
         "online_url": event.online_url or None,
         "capacity": event.capacity,
         "quota_per_municipality": event.quota_per_municipality,
         "seats_left": max(event.capacity - confirmed, 0) if event.capacity is not None else None,
         "registration": {
-            "open": closed_reason is None, "closed_reason": closed_reason,
-            "opens_at": _time(event.registration_opens_at), "closes_at": _time(event.registration_closes_at),
-            "asks_dietary": event.ask_dietary, "asks_lunch": event.ask_lunch,
+            "open": closed_reason is None,
+            "closed_reason": closed_reason,
+            "opens_at": _time(event.registration_opens_at),
+            "closes_at": _time(event.registration_closes_at),
+            "asks_dietary": event.ask_dietary,
+            "asks_lunch": event.ask_lunch,
         },
         "url": url_for("events.event_detail", event_id=event.id, _external=True),
     }
@@ -98,12 +103,15 @@ def _event(event: Event, base, network, host, venue, confirmed: int) -> dict:
 def _own_registration(registration: Registration | None) -> dict | None:
     if registration is None:
         return None
-    return {"status": registration.status,
-            "status_label": REGISTRATION_STATUSES.get(registration.status, registration.status),
-            "registered_at": _time(registration.created_at)}
+    return {
+        "status": registration.status,
+        "status_label": REGISTRATION_STATUSES.get(registration.status, registration.status),
+        "registered_at": _time(registration.created_at),
+    }
 
 
 # Queries ------------------------------------------------------------------------------------------
+
 
 def _visible_to(user):
     """policy.can(user, "event.view", event) as one SQL condition: everything but drafts, and the
@@ -125,15 +133,21 @@ def _event_rows(*conditions, page: int | None = None) -> list[tuple]:
     """Events the current user may see, with base, network, host and venue municipality and the
     number of confirmed seats, in one query (one page of them when `page` is given). The seats are
     counted per event shown (a correlated count on the registration index), not over every registration."""
-    confirmed = (select(func.count()).select_from(Registration)
-                 .where(Registration.event_id == Event.id, Registration.status == CONFIRMED).scalar_subquery())
-    query = (select(Event, CompetenceBase, Network, Host, Venue, confirmed)
-             .join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
-             .join(Network, Network.id == Event.network_id, isouter=True)
-             .join(Host, Host.id == Event.host_municipality_id, isouter=True)
-             .join(Venue, Venue.id == Event.venue_municipality_id, isouter=True)
-             .where(_visible_to(current_user), *conditions)
-             .order_by(Event.starts_at, Event.id))
+    confirmed = (
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.event_id == Event.id, Registration.status == CONFIRMED)
+        .scalar_subquery()
+    )
+    query = (
+        select(Event, CompetenceBase, Network, Host, Venue, confirmed)
+        .join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
+        .join(Network, Network.id == Event.network_id, isouter=True)
+        .join(Host, Host.id == Event.host_municipality_id, isouter=True)
+        .join(Venue, Venue.id == Event.venue_municipality_id, isouter=True)
+        .where(_visible_to(current_user), *conditions)
+        .order_by(Event.starts_at, Event.id)
+    )
     if page is not None:
         query = query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     return list(get_session().exec(query))
@@ -191,6 +205,7 @@ def _filters() -> list:
 
 # Events -------------------------------------------------------------------------------------------
 
+
 @bp.get("/events")
 @requires("public")
 def events():
@@ -198,10 +213,17 @@ def events():
     if not page.isdigit() or not 0 < int(page) < 100_000:
         abort(400, f"«page» må være et helt tall fra 1 til 99999, ikke «{page}».")
     conditions = _filters()
-    total = get_session().exec(select(func.count()).select_from(Event).where(_visible_to(current_user),
-                                                                            *conditions)).one()
-    return jsonify({"items": [_event(*row) for row in _event_rows(*conditions, page=int(page))],
-                    "page": int(page), "per_page": PER_PAGE, "total": total})
+    total = (
+        get_session().exec(select(func.count()).select_from(Event).where(_visible_to(current_user), *conditions)).one()
+    )
+    return jsonify(
+        {
+            "items": [_event(*row) for row in _event_rows(*conditions, page=int(page))],
+            "page": int(page),
+            "per_page": PER_PAGE,
+            "total": total,
+        }
+    )
 
 
 def _load_event(event_id: int) -> Event:
@@ -215,17 +237,21 @@ def event(event, event_id):
     page = queries.event_page(session, event)
     row = _event_rows(Event.id == event.id)[0]
     mine = queries.registration_of(session, event.id, current_user.email) if current_user.is_authenticated else None
-    return jsonify({
-        **_event(*row),
-        "description": event.description,
-        "programme": [{"starts": item.starts, "title": item.title, "speaker": item.speaker}
-                      for item in page.programme],
-        "counts": {"confirmed": page.counts[CONFIRMED], "waitlisted": page.counts[WAITLISTED]},
-        "my_registration": _own_registration(mine),
-    })
+    return jsonify(
+        {
+            **_event(*row),
+            "description": event.description,
+            "programme": [
+                {"starts": item.starts, "title": item.title, "speaker": item.speaker} for item in page.programme
+            ],
+            "counts": {"confirmed": page.counts[CONFIRMED], "waitlisted": page.counts[WAITLISTED]},
+            "my_registration": _own_registration(mine),
+        }
+    )
 
 
 # The user's own registration -------------------------------------------------------------------
+
 
 def _invalid(detail: str, field: str | None = None):
     extra = {"field": field} if field else {}
@@ -236,20 +262,25 @@ def _registrant(body: dict):
     """The registration body as a Registrant, or a 422 problem."""
     unknown = sorted(set(body) - REGISTRATION_FIELDS.keys())
     if unknown:
-        return _invalid(f"Ukjente felt: {', '.join(unknown)}. Tillatte felt: {', '.join(REGISTRATION_FIELDS)}.",
-                        unknown[0])
+        return _invalid(
+            f"Ukjente felt: {', '.join(unknown)}. Tillatte felt: {', '.join(REGISTRATION_FIELDS)}.", unknown[0]
+        )
     municipality_id = None
     number = body.get("municipality")
     if number is not None:
         if not isinstance(number, str) or not MUNICIPALITY_NUMBER.match(number):
-            return _invalid("«municipality» må være et kommunenummer med fire sifre, for eksempel \"5054\".",
-                            "municipality")
+            return _invalid(
+                '«municipality» må være et kommunenummer med fire sifre, for eksempel "5054".', "municipality"
+            )
         municipality = get_session().exec(select(Municipality).where(Municipality.number == number)).first()
         if municipality is None:
             return _invalid(f"Ukjent kommunenummer «{number}».", "municipality")
         if not municipality.is_current:
-            return _invalid(f"{municipality.name} ({number}) er ikke lenger en kommune. Bruk kommunenummeret "
-                            "den ble slått sammen til.", "municipality")
+            return _invalid(
+                f"{municipality.name} ({number}) er ikke lenger en kommune. Bruk kommunenummeret "
+                "den ble slått sammen til.",
+                "municipality",
+            )
         municipality_id = municipality.id
     texts = {}
     for name in ("role", "dietary"):
@@ -269,8 +300,15 @@ def _registrant(body: dict):
     user = current_user._get_current_object()
     if not user.name.strip():
         return _invalid("Kontoen din mangler navn. Skriv navnet ditt på profilsiden før du melder deg på.")
-    return operations.Registrant(name=user.name, email=user.email, municipality_id=municipality_id,
-                                 role=texts["role"], dietary=texts["dietary"], lunch=lunch, user=user)
+    return operations.Registrant(
+        name=user.name,
+        email=user.email,
+        municipality_id=municipality_id,
+        role=texts["role"],
+        dietary=texts["dietary"],
+        lunch=lunch,
+        user=user,
+    )
 
 
 def _json_body():
@@ -284,8 +322,9 @@ def _json_body():
         return {}
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return problem(400, "Ugyldig forespørsel", "Innholdet må være et JSON-objekt, for eksempel "
-                                                   "{\"municipality\": \"5054\"}.")
+        return problem(
+            400, "Ugyldig forespørsel", 'Innholdet må være et JSON-objekt, for eksempel {"municipality": "5054"}.'
+        )
     return body
 
 
@@ -331,34 +370,47 @@ def _cancel(event: Event):
 
 # Networks -----------------------------------------------------------------------------------------
 
+
 @bp.get("/networks")
 @requires("public")
 def networks():
     session = get_session()
-    rows = session.exec(select(Network, Host).join(Host, Host.id == Network.host_municipality_id, isouter=True)
-                        .order_by(Network.name))
+    rows = session.exec(
+        select(Network, Host).join(Host, Host.id == Network.host_municipality_id, isouter=True).order_by(Network.name)
+    )
     bases: dict[int, list[dict]] = {}
-    for network_id, base in session.exec(select(NetworkBase.network_id, CompetenceBase)
-                                         .join(CompetenceBase, CompetenceBase.id == NetworkBase.base_id)
-                                         .order_by(CompetenceBase.name)):
+    for network_id, base in session.exec(
+        select(NetworkBase.network_id, CompetenceBase)
+        .join(CompetenceBase, CompetenceBase.id == NetworkBase.base_id)
+        .order_by(CompetenceBase.name)
+    ):
         bases.setdefault(network_id, []).append(_named(base))
-    members = dict(session.exec(select(NetworkMember.network_id, func.count())
-                                 .group_by(NetworkMember.network_id)).all())
-    return jsonify({"items": [{
-        "slug": network.slug,
-        "name": network.name,
-        "kind": network.kind,
-        "kind_label": NETWORK_KINDS.get(network.kind, network.kind),
-        "description": network.description,
-        "bases": bases.get(network.id, []),
-        "cadence": {
-            "rule": network.cadence or None,
-            "starts_on": network.cadence_start.isoformat() if network.cadence_start else None,
-            "meeting_start": network.meeting_start.strftime("%H:%M"),
-            "meeting_minutes": network.meeting_minutes,
-        },
-        "venue": {"name": network.venue_name, "address": network.venue_address}
-        if network.venue_name or network.venue_address else None,
-        "host_municipality": _municipality(host),
-        "member_count": members.get(network.id, 0),
-    } for network, host in rows]})
+    members = dict(
+        session.exec(select(NetworkMember.network_id, func.count()).group_by(NetworkMember.network_id)).all()
+    )
+    return jsonify(
+        {
+            "items": [
+                {
+                    "slug": network.slug,
+                    "name": network.name,
+                    "kind": network.kind,
+                    "kind_label": NETWORK_KINDS.get(network.kind, network.kind),
+                    "description": network.description,
+                    "bases": bases.get(network.id, []),
+                    "cadence": {
+                        "rule": network.cadence or None,
+                        "starts_on": network.cadence_start.isoformat() if network.cadence_start else None,
+                        "meeting_start": network.meeting_start.strftime("%H:%M"),
+                        "meeting_minutes": network.meeting_minutes,
+                    },
+                    "venue": {"name": network.venue_name, "address": network.venue_address}
+                    if network.venue_name or network.venue_address
+                    else None,
+                    "host_municipality": _municipality(host),
+                    "member_count": members.get(network.id, 0),
+                }
+                for network, host in rows
+            ]
+        }
+    )

@@ -24,9 +24,17 @@ from nettverk.timeutil import to_oslo
 
 
 def _version(material_id: int, v: MaterialVersion) -> dict:
-    return {"number": v.number, "file_name": v.original_name, "kind": v.kind, "content_type": v.content_type,
-            "size": v.size, "sha256": v.sha256, "note": v.note, "uploaded_at": to_oslo(v.uploaded_at).isoformat(),
-            "download_url": url_for("materials.download", material_id=material_id, version=v.number)}
+    return {
+        "number": v.number,
+        "file_name": v.original_name,
+        "kind": v.kind,
+        "content_type": v.content_type,
+        "size": v.size,
+        "sha256": v.sha256,
+        "note": v.note,
+        "uploaded_at": to_oslo(v.uploaded_at).isoformat(),
+        "download_url": url_for("materials.download", material_id=material_id, version=v.number),
+    }
 
 
 def _material(row: queries.MaterialRow, network: Network | None) -> dict:
@@ -88,5 +96,9 @@ def materials():
 def material(material, material_id):
     session = get_session()
     row = queries.rows_for(session, [material])[0]
-    return jsonify({**_material(row, _networks([row]).get(material.network_id)),
-                    "versions": [_version(material.id, v) for v in queries.versions(session, material)]})
+    return jsonify(
+        {
+            **_material(row, _networks([row]).get(material.network_id)),
+            "versions": [_version(material.id, v) for v in queries.versions(session, material)],
+        }
+    )

@@ -51,6 +51,7 @@ def _named(obj) -> dict:
 
 # Catalog ------------------------------------------------------------------------------------------
 
+
 def _intervention(row: queries.CatalogRow) -> dict:
     i = row.intervention
     return {
@@ -106,16 +107,29 @@ def _load_intervention(slug: str) -> Intervention:
 def intervention(intervention, slug):
     session = get_session()
     load, waiting = queries.load_counts(session, [intervention.id]).get(intervention.id, (0, 0))
-    row = queries.CatalogRow(intervention, session.get(CompetenceBase, intervention.base_id),
-                             session.get(Service, intervention.provider_service_id), load, waiting)
-    return jsonify({**_intervention(row), "municipalities": [
-        {"number": m.number, "name": m.name} for m in queries.allowed_municipalities(session, intervention.id)]})
+    row = queries.CatalogRow(
+        intervention,
+        session.get(CompetenceBase, intervention.base_id),
+        session.get(Service, intervention.provider_service_id),
+        load,
+        waiting,
+    )
+    return jsonify(
+        {
+            **_intervention(row),
+            "municipalities": [
+                {"number": m.number, "name": m.name} for m in queries.allowed_municipalities(session, intervention.id)
+            ],
+        }
+    )
 
 
 # Referrals ----------------------------------------------------------------------------------------
 
-def _referral(referral: Referral, intervention: Intervention, sender: Service, municipality: Municipality,
-              sides: set[str]) -> dict:
+
+def _referral(
+    referral: Referral, intervention: Intervention, sender: Service, municipality: Municipality, sides: set[str]
+) -> dict:
     """One referral as its reader may see it. Only called for a caller on one of its sides; the content
     (case reference, need) is null once erased after the retention period."""
     erased = referral.content_erased_at is not None
@@ -161,10 +175,16 @@ def referrals():
     rows = queries.referrals_for(session, sending, providing, status, int(page))
     reads = [(policy.referral_sides(current_user, row.referral), row) for row in rows]
     operations.record_reads(session, current_user, [(sides, row.referral) for sides, row in reads])
-    return jsonify({"items": [_referral(row.referral, row.intervention, row.sender, row.municipality, sides)
-                              for sides, row in reads],
-                    "page": int(page), "per_page": queries.PER_PAGE,
-                    "total": queries.count_referrals_for(session, sending, providing, status)})
+    return jsonify(
+        {
+            "items": [
+                _referral(row.referral, row.intervention, row.sender, row.municipality, sides) for sides, row in reads
+            ],
+            "page": int(page),
+            "per_page": queries.PER_PAGE,
+            "total": queries.count_referrals_for(session, sending, providing, status),
+        }
+    )
 
 
 @bp.get("/referrals/<public_id>")
@@ -174,20 +194,39 @@ def referral(referral, public_id):
     sides = policy.referral_sides(current_user, referral)
     operations.record_read(session, current_user, sides, referral)
     intervention = session.get(Intervention, referral.intervention_id)
-    history = session.exec(select(ReferralTransition).where(ReferralTransition.referral_id == referral.id)
-                           .order_by(ReferralTransition.at, ReferralTransition.id))
+    history = session.exec(
+        select(ReferralTransition)
+        .where(ReferralTransition.referral_id == referral.id)
+        .order_by(ReferralTransition.at, ReferralTransition.id)
+    )
     content = referral.content_erased_at is None
-    return jsonify({
-        **_referral(referral, intervention, session.get(Service, referral.sending_service_id),
-                    session.get(Municipality, referral.family_municipality_id), sides),
-        "consent": {"given": referral.consent_given,
-                    "date": referral.consent_date.isoformat() if referral.consent_date else None,
-                    "form": referral.consent_form or None,
-                    "form_label": CONSENT_FORMS.get(referral.consent_form) if referral.consent_form else None},
-        "decline_reason": (referral.decline_reason or None) if content else None,
-        "outcome": referral.outcome or None,
-        "outcome_label": OUTCOMES.get(referral.outcome) if referral.outcome else None,
-        "outcome_note": (referral.outcome_note or None) if content else None,
-        "history": [{"from_status": t.from_status or None, "to_status": t.to_status, "at": _time(t.at),
-                     "comment": (t.comment or None) if content else None} for t in history],
-    })
+    return jsonify(
+        {
+            **_referral(
+                referral,
+                intervention,
+                session.get(Service, referral.sending_service_id),
+                session.get(Municipality, referral.family_municipality_id),
+                sides,
+            ),
+            "consent": {
+                "given": referral.consent_given,
+                "date": referral.consent_date.isoformat() if referral.consent_date else None,
+                "form": referral.consent_form or None,
+                "form_label": CONSENT_FORMS.get(referral.consent_form) if referral.consent_form else None,
+            },
+            "decline_reason": (referral.decline_reason or None) if content else None,
+            "outcome": referral.outcome or None,
+            "outcome_label": OUTCOMES.get(referral.outcome) if referral.outcome else None,
+            "outcome_note": (referral.outcome_note or None) if content else None,
+            "history": [
+                {
+                    "from_status": t.from_status or None,
+                    "to_status": t.to_status,
+                    "at": _time(t.at),
+                    "comment": (t.comment or None) if content else None,
+                }
+                for t in history
+            ],
+        }
+    )

@@ -15,8 +15,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _municipality(m: Municipality, county: County | None = None) -> dict:
-    data = {"number": m.number, "name": m.name, "sami_name": m.sami_name, "current": m.is_current,
-            "valid_to": m.valid_to.isoformat() if m.valid_to else None}
+    data = {
+        "number": m.number,
+        "name": m.name,
+        "sami_name": m.sami_name,
+        "current": m.is_current,
+        "valid_to": m.valid_to.isoformat() if m.valid_to else None,
+    }
     if county is not None:
         data["county"] = {"number": county.number, "name": county.name}
     return data
@@ -27,15 +32,23 @@ def _base(b: CompetenceBase) -> dict:
 
 
 def _service(s: Service, host: Municipality) -> dict:
-    return {"slug": s.slug, "name": s.name, "kind": s.kind, "kind_label": SERVICE_KINDS.get(s.kind, s.kind),
-            "host_municipality": {"number": host.number, "name": host.name}, "email": s.email, "phone": s.phone}
+    return {
+        "slug": s.slug,
+        "name": s.name,
+        "kind": s.kind,
+        "kind_label": SERVICE_KINDS.get(s.kind, s.kind),
+        "host_municipality": {"number": host.number, "name": host.name},
+        "email": s.email,
+        "phone": s.phone,
+    }
 
 
 @bp.before_request
 def _refuse_nul():
     """A NUL character in the address is bad input: PostgreSQL cannot compare text with it (a 500)."""
-    if "\x00" in request.path or any("\x00" in key or any("\x00" in value for value in values)
-                                     for key, values in request.args.lists()):
+    if "\x00" in request.path or any(
+        "\x00" in key or any("\x00" in value for value in values) for key, values in request.args.lists()
+    ):
         abort(400, "Adressen inneholder et ugyldig tegn (NUL).")
 
 
@@ -65,8 +78,9 @@ def _load_base(slug: str) -> CompetenceBase:
 @requires("public", load=_load_base)
 def base(base, slug):
     members = queries.base_members(get_session(), base.id)
-    return jsonify({**_base(base), "members": [{**_municipality(m), "demo_membership": ms.is_demo}
-                                                for m, ms in members]})
+    return jsonify(
+        {**_base(base), "members": [{**_municipality(m), "demo_membership": ms.is_demo} for m, ms in members]}
+    )
 
 
 @bp.get("/municipalities")
@@ -88,15 +102,21 @@ def _load_municipality(number: str) -> Municipality:
 @requires("public", load=_load_municipality)
 def municipality(municipality, number):
     page = queries.municipality_page(get_session(), municipality)
-    return jsonify({
-        **_municipality(municipality, page.county),
-        "bases": [_base(b) for b in page.bases],
-        "services": [{"slug": s.slug, "name": s.name, "kind": s.kind} for s in page.services],
-        "merged_from": [{**_municipality(m), "effective_date": c.effective_date.isoformat(), "partial": c.partial}
-                        for m, c in page.merged_from],
-        "merged_into": [{**_municipality(m), "effective_date": c.effective_date.isoformat(), "partial": c.partial}
-                        for m, c in page.merged_into],
-    })
+    return jsonify(
+        {
+            **_municipality(municipality, page.county),
+            "bases": [_base(b) for b in page.bases],
+            "services": [{"slug": s.slug, "name": s.name, "kind": s.kind} for s in page.services],
+            "merged_from": [
+                {**_municipality(m), "effective_date": c.effective_date.isoformat(), "partial": c.partial}
+                for m, c in page.merged_from
+            ],
+            "merged_into": [
+                {**_municipality(m), "effective_date": c.effective_date.isoformat(), "partial": c.partial}
+                for m, c in page.merged_into
+            ],
+        }
+    )
 
 
 @bp.get("/services")
@@ -117,13 +137,17 @@ def _load_service(slug: str) -> Service:
 @requires("public", load=_load_service)
 def service(service, slug):
     session = get_session()
-    return jsonify({
-        **_service(service, session.get(Municipality, service.host_municipality_id)),
-        "description": service.description,
-        "serves": [_municipality(m) for m in queries.served_municipalities(session, service.id)],
-        "units": [{"id": u.id, "name": u.name, "municipality": m.number if m else None}
-                  for u, m in queries.service_units(session, service.id)],
-    })
+    return jsonify(
+        {
+            **_service(service, session.get(Municipality, service.host_municipality_id)),
+            "description": service.description,
+            "serves": [_municipality(m) for m in queries.served_municipalities(session, service.id)],
+            "units": [
+                {"id": u.id, "name": u.name, "municipality": m.number if m else None}
+                for u, m in queries.service_units(session, service.id)
+            ],
+        }
+    )
 
 
 # The events and referrals APIs add their routes to this blueprint; imported last, as they import `bp` from here.

@@ -62,6 +62,7 @@ class LRU:
 @dataclass(frozen=True)
 class Kept:
     """A feed's fingerprint as computed at a data version."""
+
     version: int
     computed_at: datetime
     valid_until: datetime | None  # the first moment an event could leave the feed's window (None: never)
@@ -69,13 +70,17 @@ class Kept:
     last_modified: datetime | None
 
     def holds(self, version: int | None, now: datetime) -> bool:
-        return (version == self.version and self.computed_at <= now < self.computed_at + queries.FINGERPRINT_TTL
-                and (self.valid_until is None or now < self.valid_until))
+        return (
+            version == self.version
+            and self.computed_at <= now < self.computed_at + queries.FINGERPRINT_TTL
+            and (self.valid_until is None or now < self.valid_until)
+        )
 
 
 @dataclass(frozen=True)
 class KnownPoll:
     """What a poll of one feed address is answered with while its fingerprint holds."""
+
     kept: Kept
     filename: str
 
@@ -114,6 +119,7 @@ def rendered() -> LRU:
 
 
 # Fingerprints -------------------------------------------------------------------------------------
+
 
 def _of(versions: queries.DataVersion | None, personal: bool) -> int | None:
     return None if versions is None else versions.of(personal)
@@ -156,6 +162,7 @@ def fingerprint(session: Session, scope: queries.Scope) -> Kept:
 
 
 # Known polls --------------------------------------------------------------------------------------
+
 
 def remember_poll(address: tuple, kept: Kept, filename: str) -> None:
     """address: (feed kind, slug or number, or the token's hash)."""

@@ -50,6 +50,7 @@ def _revoke_all(session: Session, tokens: list[CalendarToken]) -> None:
 
 # Users --------------------------------------------------------------------------------------------
 
+
 def live_token_of_user(session: Session, user_id: int) -> CalendarToken | None:
     """The user's live link (the newest, should a race ever have left two)."""
     return session.exec(_live(CalendarToken.user_id == user_id).order_by(CalendarToken.id.desc())).first()
@@ -62,12 +63,12 @@ def create_token(session: Session, user: User) -> NewLink:
     old = list(session.exec(_live(CalendarToken.user_id == user.id).order_by(CalendarToken.id)))
     _revoke_all(session, old)
     token, token_hash = new_token()
-    row = CalendarToken(user_id=user.id, token_hash=token_hash,
-                        alarm_minutes=old[-1].alarm_minutes if old else None)
+    row = CalendarToken(user_id=user.id, token_hash=token_hash, alarm_minutes=old[-1].alarm_minutes if old else None)
     session.add(row)
     session.flush()
-    record(session, user.id, "calendar.token_created", row,
-           "Ny kalenderlenke" + (", den gamle er slått av" if old else ""))
+    record(
+        session, user.id, "calendar.token_created", row, "Ny kalenderlenke" + (", den gamle er slått av" if old else "")
+    )
     return NewLink(row, token, bool(old))
 
 
@@ -96,6 +97,7 @@ def set_alarm(session: Session, user: User, minutes: int | None) -> CalendarToke
 
 # Finding a link -----------------------------------------------------------------------------------
 
+
 def live_token(session: Session, token: str) -> CalendarToken | None:
     """The live row for a token from a URL; a revoked or unknown token finds nothing."""
     if not token:
@@ -106,6 +108,7 @@ def live_token(session: Session, token: str) -> CalendarToken | None:
 @dataclass
 class FeedOwner:
     """Whose feed a token opens, with what the personal scope needs."""
+
     token: CalendarToken
     email: str
     user_id: int | None
@@ -123,9 +126,13 @@ def feed_owner(session: Session, token: str) -> FeedOwner | None:
     rows = session.exec(
         select(CalendarToken, User, RoleAssignment.base_id)
         .join(User, User.id == CalendarToken.user_id, isouter=True)
-        .join(RoleAssignment, and_(RoleAssignment.user_id == CalendarToken.user_id,
-                                   RoleAssignment.role == "coordinator"), isouter=True)
-        .where(CalendarToken.token_hash == hash_token(token), CalendarToken.revoked_at.is_(None))).all()
+        .join(
+            RoleAssignment,
+            and_(RoleAssignment.user_id == CalendarToken.user_id, RoleAssignment.role == "coordinator"),
+            isouter=True,
+        )
+        .where(CalendarToken.token_hash == hash_token(token), CalendarToken.revoked_at.is_(None))
+    ).all()
     if not rows:
         return None
     row, user, _ = rows[0]
@@ -139,20 +146,29 @@ def feed_owner(session: Session, token: str) -> FeedOwner | None:
 
 # Guests -------------------------------------------------------------------------------------------
 
+
 def _normal(email: str) -> str:
     return (email or "").strip().lower()
 
 
 def is_confirmed_guest(session: Session, email: str) -> bool:
     """Has this address a registration made without an account and confirmed by the e-mail link?"""
-    return session.exec(select(Registration.id).where(
-        Registration.email == _normal(email), Registration.user_id.is_(None),
-        Registration.status == CONFIRMED)).first() is not None
+    return (
+        session.exec(
+            select(Registration.id).where(
+                Registration.email == _normal(email), Registration.user_id.is_(None), Registration.status == CONFIRMED
+            )
+        ).first()
+        is not None
+    )
 
 
 def live_token_of_guest(session: Session, email: str) -> CalendarToken | None:
-    return session.exec(_live(and_(CalendarToken.user_id.is_(None), CalendarToken.guest_email == _normal(email)))
-                        .order_by(CalendarToken.id.desc())).first()
+    return session.exec(
+        _live(and_(CalendarToken.user_id.is_(None), CalendarToken.guest_email == _normal(email))).order_by(
+            CalendarToken.id.desc()
+        )
+    ).first()
 
 
 def guest_token(session: Session, email: str, why: str = "") -> NewLink:
@@ -160,16 +176,23 @@ def guest_token(session: Session, email: str, why: str = "") -> NewLink:
     email = _normal(email)
     if not is_confirmed_guest(session, email):
         raise OperationError("Det finnes ingen bekreftet påmelding med den e-postadressen.", "email", 404)
-    old = list(session.exec(_live(and_(CalendarToken.user_id.is_(None), CalendarToken.guest_email == email))
-                            .order_by(CalendarToken.id)))
+    old = list(
+        session.exec(
+            _live(and_(CalendarToken.user_id.is_(None), CalendarToken.guest_email == email)).order_by(CalendarToken.id)
+        )
+    )
     _revoke_all(session, old)
     token, token_hash = new_token()
-    row = CalendarToken(guest_email=email, token_hash=token_hash,
-                        alarm_minutes=old[-1].alarm_minutes if old else None)
+    row = CalendarToken(guest_email=email, token_hash=token_hash, alarm_minutes=old[-1].alarm_minutes if old else None)
     session.add(row)
     session.flush()
-    record(session, None, "calendar.guest_token_created", row,
-           (why or "Ny kalenderlenke for gjest") + (", den gamle er slått av" if old else ""))
+    record(
+        session,
+        None,
+        "calendar.guest_token_created",
+        row,
+        (why or "Ny kalenderlenke for gjest") + (", den gamle er slått av" if old else ""),
+    )
     return NewLink(row, token, bool(old))
 
 
@@ -191,21 +214,40 @@ def mail_guest_link(session: Session, email: str) -> bool:
     if not email or not is_confirmed_guest(session, email):
         return False
     recently = session.exec(
-        select(ActivityLog.id).join(CalendarToken, CalendarToken.id == ActivityLog.object_id)
-        .where(ActivityLog.action == GUEST_LINK_MAILED, ActivityLog.object_type == CalendarToken.__name__,
-               ActivityLog.at >= utcnow() - MAIL_INTERVAL, CalendarToken.guest_email == email)).first()
+        select(ActivityLog.id)
+        .join(CalendarToken, CalendarToken.id == ActivityLog.object_id)
+        .where(
+            ActivityLog.action == GUEST_LINK_MAILED,
+            ActivityLog.object_type == CalendarToken.__name__,
+            ActivityLog.at >= utcnow() - MAIL_INTERVAL,
+            CalendarToken.guest_email == email,
+        )
+    ).first()
     if recently is not None:
         return False
     link = guest_token(session, email, "Ny kalenderlenke bestilt på e-post")
-    name = session.exec(select(Registration.name).where(Registration.email == email, Registration.user_id.is_(None))
-                        .order_by(Registration.id.desc())).first() or ""
-    queue_mail(session, email, "Din nye kalenderlenke i nettverk", "calendar_link",
-               name=name, feed_url=external_url("calendars.personal_feed", token=link.token))
+    name = (
+        session.exec(
+            select(Registration.name)
+            .where(Registration.email == email, Registration.user_id.is_(None))
+            .order_by(Registration.id.desc())
+        ).first()
+        or ""
+    )
+    queue_mail(
+        session,
+        email,
+        "Din nye kalenderlenke i nettverk",
+        "calendar_link",
+        name=name,
+        feed_url=external_url("calendars.personal_feed", token=link.token),
+    )
     record(session, None, GUEST_LINK_MAILED, link.row, "Ny kalenderlenke sendt på e-post")
     return True
 
 
 # What the feeds keep in the database -------------------------------------------------------------
+
 
 def prune_stored(session: Session, now) -> int:
     """Delete the stored VEVENTs of events no feed shows any more (deleted, or out of every feed's window), and
@@ -214,6 +256,7 @@ def prune_stored(session: Session, now) -> int:
     Returns how many rows went."""
     shown = select(Event.id).where(in_window(now))
     events = session.exec(delete(RenderedEvent).where(RenderedEvent.event_id.not_in(shown)))
-    fingerprints = session.exec(delete(CalendarFingerprint)
-                                .where(CalendarFingerprint.computed_at < now - FINGERPRINTS_KEPT))
+    fingerprints = session.exec(
+        delete(CalendarFingerprint).where(CalendarFingerprint.computed_at < now - FINGERPRINTS_KEPT)
+    )
     return events.rowcount + fingerprints.rowcount

@@ -64,8 +64,10 @@ class Scope:
 def in_window(now: datetime):
     """The last year and the future; a cancelled event only while it is ahead or was cancelled
     within the last 60 days (its updated_at is the cancellation)."""
-    return and_(Event.ends_at >= now - PAST,
-                or_(Event.status != CANCELLED, Event.ends_at >= now, Event.updated_at >= now - CANCELLED_KEPT))
+    return and_(
+        Event.ends_at >= now - PAST,
+        or_(Event.status != CANCELLED, Event.ends_at >= now, Event.updated_at >= now - CANCELLED_KEPT),
+    )
 
 
 PUBLIC = Event.status != DRAFT
@@ -75,6 +77,7 @@ GUEST_CALENDAR_NAME = "mine påmeldinger"
 
 
 # The scope keys, also built by poll_state from plain columns.
+
 
 def _base_key(base_id: int, name: str) -> str:
     return f"base:{base_id}:{name}"
@@ -94,14 +97,21 @@ def _person_key(email: str, name: str, coordinated_base_ids: set[int]) -> str:
 
 
 def base_scope(base: CompetenceBase) -> Scope:
-    return Scope(_base_key(base.id, base.name), f"{base.name} – samlinger",
-                 f"Fagdager, samlinger, kurs og nettverksmøter i {base.name}.",
-                 and_(PUBLIC, of_bases({base.id})))
+    return Scope(
+        _base_key(base.id, base.name),
+        f"{base.name} – samlinger",
+        f"Fagdager, samlinger, kurs og nettverksmøter i {base.name}.",
+        and_(PUBLIC, of_bases({base.id})),
+    )
 
 
 def network_scope(network: Network) -> Scope:
-    return Scope(_network_key(network.id, network.name), network.name, f"Møtene i {network.name}.",
-                 and_(PUBLIC, Event.network_id == network.id))
+    return Scope(
+        _network_key(network.id, network.name),
+        network.name,
+        f"Møtene i {network.name}.",
+        and_(PUBLIC, Event.network_id == network.id),
+    )
 
 
 def successors(session: Session, municipality: Municipality) -> list[Municipality]:
@@ -132,34 +142,51 @@ def municipality_scope(session: Session, municipality: Municipality) -> Scope:
         scopes = [municipality_scope(session, successor) for successor in later]
         names = " og ".join(filter(None, (", ".join(s.name for s in later[:-1]), later[-1].name)))
         key = f"{_municipality_key(municipality.id, municipality.name)}>{','.join(s.key for s in scopes)}"
-        return Scope(key, f"Samlinger for {names}",
-                     f"{municipality.name} er slått sammen med {names}. Samlinger i og for {names}.",
-                     or_(*(scope.condition for scope in scopes)))
+        return Scope(
+            key,
+            f"Samlinger for {names}",
+            f"{municipality.name} er slått sammen med {names}. Samlinger i og for {names}.",
+            or_(*(scope.condition for scope in scopes)),
+        )
     ids = with_predecessors(session, municipality.id)
     base_ids = select(BaseMembership.base_id).where(BaseMembership.municipality_id.in_(ids))
-    open_to_it = and_(Event.audience != "network",
-                      or_(Event.base_id.in_(base_ids),
-                          Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(base_ids)))))
+    open_to_it = and_(
+        Event.audience != "network",
+        or_(
+            Event.base_id.in_(base_ids),
+            Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(base_ids))),
+        ),
+    )
     there = or_(Event.host_municipality_id.in_(ids), Event.venue_municipality_id.in_(ids))
-    return Scope(_municipality_key(municipality.id, municipality.name), f"Samlinger for {municipality.name}",
-                 f"Samlinger i og for {municipality.name}.", and_(PUBLIC, or_(there, open_to_it)))
+    return Scope(
+        _municipality_key(municipality.id, municipality.name),
+        f"Samlinger for {municipality.name}",
+        f"Samlinger i og for {municipality.name}.",
+        and_(PUBLIC, or_(there, open_to_it)),
+    )
 
 
-def personal_scope(email: str, user_id: int | None, coordinated_base_ids: set[int], alarm_minutes: int | None,
-                   name: str) -> Scope:
+def personal_scope(
+    email: str, user_id: int | None, coordinated_base_ids: set[int], alarm_minutes: int | None, name: str
+) -> Scope:
     """A person's own calendar: what they are registered for, the meetings of their networks, and for
     a coordinator the drafts of their bases (shown as TENTATIVE)."""
-    registered = Event.id.in_(select(Registration.event_id).where(Registration.email == email,
-                                                                   Registration.status == CONFIRMED))
+    registered = Event.id.in_(
+        select(Registration.event_id).where(Registration.email == email, Registration.status == CONFIRMED)
+    )
     parts = [and_(PUBLIC, registered)]
     if user_id is not None:
         member_of = select(NetworkMember.network_id).where(NetworkMember.user_id == user_id)
         parts.append(and_(PUBLIC, Event.network_id.in_(member_of)))
     if coordinated_base_ids:
         parts.append(and_(Event.status == DRAFT, of_bases(coordinated_base_ids)))
-    return Scope(_person_key(email, name, coordinated_base_ids), f"nettverk – {name}" if name else "nettverk",
-                 "Dine påmeldinger og nettverksmøter i nettverk.", or_(*parts) if parts else false(),
-                 alarm_minutes)
+    return Scope(
+        _person_key(email, name, coordinated_base_ids),
+        f"nettverk – {name}" if name else "nettverk",
+        "Dine påmeldinger og nettverksmøter i nettverk.",
+        or_(*parts) if parts else false(),
+        alarm_minutes,
+    )
 
 
 def fingerprint(session: Session, scope: Scope, now: datetime | None = None) -> tuple[str, datetime | None]:
@@ -175,18 +202,23 @@ def _aware(value) -> datetime | None:
     return value
 
 
-def timed_fingerprint(session: Session, scope: Scope, now: datetime | None = None) \
-        -> tuple[str, datetime | None, datetime | None]:
+def timed_fingerprint(
+    session: Session, scope: Scope, now: datetime | None = None
+) -> tuple[str, datetime | None, datetime | None]:
     """(ETag, Last-Modified, valid until): the fingerprint, and the first moment at which time alone (no
     change of data) could change it, when the first of its events leaves the window (None: never)."""
     now = now or utcnow()
     ended_cancelled = and_(Event.status == CANCELLED, Event.ends_at < now)
     count, id_sum, latest, first_end, cancelled_ahead, cancelled_at = session.exec(
-        select(func.count(Event.id), func.coalesce(func.sum(Event.id), 0), func.max(Event.updated_at),
-               func.min(Event.ends_at),
-               func.min(case((and_(Event.status == CANCELLED, Event.ends_at >= now), Event.ends_at))),
-               func.min(case((ended_cancelled, Event.updated_at))))
-        .where(scope.condition, in_window(now))).one()
+        select(
+            func.count(Event.id),
+            func.coalesce(func.sum(Event.id), 0),
+            func.max(Event.updated_at),
+            func.min(Event.ends_at),
+            func.min(case((and_(Event.status == CANCELLED, Event.ends_at >= now), Event.ends_at))),
+            func.min(case((ended_cancelled, Event.updated_at))),
+        ).where(scope.condition, in_window(now))
+    ).one()
     if isinstance(latest, str):  # SQLite hands back text from an aggregate
         latest = datetime.fromisoformat(latest)
     parts = f"{RENDER_VERSION}|{scope.key}|{scope.alarm_minutes}|{count}|{id_sum}|{latest}"
@@ -194,8 +226,11 @@ def timed_fingerprint(session: Session, scope: Scope, now: datetime | None = Non
     # An event leaves a year after it ended; a cancelled one ahead not before it ends, a cancelled one that
     # has ended CANCELLED_KEPT after its cancellation (its updated_at). Each bound is at or before the event
     # really leaves, so the fingerprint holds until the earliest of them.
-    bounds = [_aware(first_end) and _aware(first_end) + PAST, _aware(cancelled_ahead),
-              _aware(cancelled_at) and _aware(cancelled_at) + CANCELLED_KEPT]
+    bounds = [
+        _aware(first_end) and _aware(first_end) + PAST,
+        _aware(cancelled_ahead),
+        _aware(cancelled_at) and _aware(cancelled_at) + CANCELLED_KEPT,
+    ]
     bounds = [b for b in bounds if b is not None]
     return f'"{digest}"', latest, min(bounds) if bounds else None
 
@@ -215,6 +250,7 @@ class DataVersion:
     feeds show (events, memberships, names), `people` with what only personal feeds show or check
     (registrations, network members, calendar tokens, roles, users), so a registration leaves every public
     feed's kept answer standing."""
+
     shared: int
     people: int
 
@@ -232,9 +268,13 @@ def data_version(session: Session) -> DataVersion | None:
 def _version_columns(dialect: str) -> tuple:
     """data_version as two scalar subqueries, to be read in the same statement as other columns."""
     if dialect == "postgresql":
+
         def sequence(name):
-            return (select(literal_column("last_value + CASE WHEN is_called THEN 1 ELSE 0 END"))
-                    .select_from(table(name)).scalar_subquery())
+            return (
+                select(literal_column("last_value + CASE WHEN is_called THEN 1 ELSE 0 END"))
+                .select_from(table(name))
+                .scalar_subquery()
+            )
 
         return sequence("calendar_data_version_seq"), sequence("calendar_people_version_seq")
 
@@ -268,12 +308,25 @@ def poll_state(connection, kind: str, value: str) -> PollState | None:
     elif kind == "municipality":
         query = select(*versions, Municipality.id, Municipality.name).where(Municipality.number == value)
     else:
-        query = (select(*versions, CalendarToken.user_id, CalendarToken.alarm_minutes, CalendarToken.guest_email,
-                        User.email, User.name, User.is_active, RoleAssignment.base_id)
-                 .join(User, User.id == CalendarToken.user_id, isouter=True)
-                 .join(RoleAssignment, and_(RoleAssignment.user_id == CalendarToken.user_id,
-                                            RoleAssignment.role == "coordinator"), isouter=True)
-                 .where(CalendarToken.token_hash == hash_token(value), CalendarToken.revoked_at.is_(None)))
+        query = (
+            select(
+                *versions,
+                CalendarToken.user_id,
+                CalendarToken.alarm_minutes,
+                CalendarToken.guest_email,
+                User.email,
+                User.name,
+                User.is_active,
+                RoleAssignment.base_id,
+            )
+            .join(User, User.id == CalendarToken.user_id, isouter=True)
+            .join(
+                RoleAssignment,
+                and_(RoleAssignment.user_id == CalendarToken.user_id, RoleAssignment.role == "coordinator"),
+                isouter=True,
+            )
+            .where(CalendarToken.token_hash == hash_token(value), CalendarToken.revoked_at.is_(None))
+        )
     rows = connection.execute(query).all()
     if not rows or rows[0][0] is None:
         return None
@@ -293,8 +346,11 @@ def poll_state(connection, kind: str, value: str) -> PollState | None:
 
 
 def events_of(session: Session, scope: Scope, now: datetime | None = None) -> list[Event]:
-    return list(session.exec(select(Event).where(scope.condition, in_window(now or utcnow()))
-                             .order_by(Event.starts_at, Event.id)))
+    return list(
+        session.exec(
+            select(Event).where(scope.condition, in_window(now or utcnow())).order_by(Event.starts_at, Event.id)
+        )
+    )
 
 
 def _adapter():
@@ -309,40 +365,64 @@ def external_url(endpoint: str, **values) -> str:
 
 def _names():
     """The outer joins to the names an entry shows, and their columns."""
-    columns = (CompetenceBase.name.label("base_name"), Network.name.label("network_name"),
-               Municipality.name.label("venue_municipality"))
-    return columns, lambda query: (query.join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
-                                   .join(Network, Network.id == Event.network_id, isouter=True)
-                                   .join(Municipality, Municipality.id == Event.venue_municipality_id, isouter=True))
+    columns = (
+        CompetenceBase.name.label("base_name"),
+        Network.name.label("network_name"),
+        Municipality.name.label("venue_municipality"),
+    )
+    return (
+        columns,
+        lambda query: (
+            query.join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
+            .join(Network, Network.id == Event.network_id, isouter=True)
+            .join(Municipality, Municipality.id == Event.venue_municipality_id, isouter=True)
+        ),
+    )
 
 
-def _build(session: Session, events: list, names: dict[int, tuple[str, str, str]], personal: bool = False) \
-        -> list[Entry]:
+def _build(
+    session: Session, events: list, names: dict[int, tuple[str, str, str]], personal: bool = False
+) -> list[Entry]:
     """Entries of events (Event objects or rows with the same attributes), with the programme (one query).
     `personal`: a person's own feed, whose published and held events are theirs to attend (Entry.busy)."""
     ids = [e.id for e in events]
     programme: dict[int, list[ProgrammeLine]] = {}
     for start in range(0, len(ids), 5000):  # well under SQLite's limit of bound parameters
         for event_id, starts, title, speaker in session.exec(
-                select(ProgrammeItem.event_id, ProgrammeItem.starts, ProgrammeItem.title, ProgrammeItem.speaker)
-                .where(ProgrammeItem.event_id.in_(ids[start:start + 5000]))
-                .order_by(ProgrammeItem.event_id, ProgrammeItem.position)):
+            select(ProgrammeItem.event_id, ProgrammeItem.starts, ProgrammeItem.title, ProgrammeItem.speaker)
+            .where(ProgrammeItem.event_id.in_(ids[start : start + 5000]))
+            .order_by(ProgrammeItem.event_id, ProgrammeItem.position)
+        ):
             programme.setdefault(event_id, []).append(ProgrammeLine(starts, title, speaker))
     adapter = _adapter()
     result = []
     for event in events:
         base_name, network_name, venue_municipality = names.get(event.id, ("", "", ""))
         kind = EVENT_KINDS.get(event.kind, event.kind)
-        result.append(Entry(
-            uid=event.uid, sequence=event.sequence, status=event.status, title=event.title,
-            starts_at=event.starts_at, ends_at=event.ends_at, all_day=event.all_day,
-            created_at=event.created_at, updated_at=event.updated_at,
-            url=adapter.build("events.event_detail", {"event_id": event.id}, force_external=True),
-            description=event.description, programme=tuple(programme.get(event.id, ())),
-            venue_name=event.venue_name, venue_address=event.venue_address, venue_municipality=venue_municipality,
-            online_url=event.online_url, organizer_name=network_name or base_name, kind_label=kind,
-            categories=tuple(c for c in (kind, base_name or network_name) if c),
-            busy=personal and event.status in (PUBLISHED, HELD)))
+        result.append(
+            Entry(
+                uid=event.uid,
+                sequence=event.sequence,
+                status=event.status,
+                title=event.title,
+                starts_at=event.starts_at,
+                ends_at=event.ends_at,
+                all_day=event.all_day,
+                created_at=event.created_at,
+                updated_at=event.updated_at,
+                url=adapter.build("events.event_detail", {"event_id": event.id}, force_external=True),
+                description=event.description,
+                programme=tuple(programme.get(event.id, ())),
+                venue_name=event.venue_name,
+                venue_address=event.venue_address,
+                venue_municipality=venue_municipality,
+                online_url=event.online_url,
+                organizer_name=network_name or base_name,
+                kind_label=kind,
+                categories=tuple(c for c in (kind, base_name or network_name) if c),
+                busy=personal and event.status in (PUBLISHED, HELD),
+            )
+        )
     return result
 
 
@@ -356,17 +436,34 @@ def entries(session: Session, events: list[Event]) -> list[Entry]:
     return _build(session, events, names)
 
 
-ENTRY_COLUMNS = (Event.id, Event.uid, Event.sequence, Event.status, Event.title, Event.starts_at, Event.ends_at,
-                 Event.all_day, Event.created_at, Event.updated_at, Event.description, Event.venue_name,
-                 Event.venue_address, Event.online_url, Event.kind)
+ENTRY_COLUMNS = (
+    Event.id,
+    Event.uid,
+    Event.sequence,
+    Event.status,
+    Event.title,
+    Event.starts_at,
+    Event.ends_at,
+    Event.all_day,
+    Event.created_at,
+    Event.updated_at,
+    Event.description,
+    Event.venue_name,
+    Event.venue_address,
+    Event.online_url,
+    Event.kind,
+)
 
 
 def feed_entries(session: Session, scope: Scope, now: datetime | None = None) -> tuple[list[int], list[Entry]]:
     """(event ids, entries) of the feed in its order, in two queries: the events with their names as plain
     rows (no ORM objects: a national feed holds a thousand), and the programme."""
     columns, joined = _names()
-    rows = session.exec(joined(select(*ENTRY_COLUMNS, *columns)).where(scope.condition, in_window(now or utcnow()))
-                        .order_by(Event.starts_at, Event.id)).all()
+    rows = session.exec(
+        joined(select(*ENTRY_COLUMNS, *columns))
+        .where(scope.condition, in_window(now or utcnow()))
+        .order_by(Event.starts_at, Event.id)
+    ).all()
     names = {row.id: (row.base_name or "", row.network_name or "", row.venue_municipality or "") for row in rows}
     return [row.id for row in rows], _build(session, rows, names, scope.personal)
 
@@ -375,8 +472,9 @@ def entry(session: Session, event: Event) -> Entry:
     return entries(session, [event])[0]
 
 
-def components(session: Session, entries: list[Entry], event_ids: list[int], *, mail_from: str,
-               alarm_minutes: int | None) -> list[bytes]:
+def components(
+    session: Session, entries: list[Entry], event_ids: list[int], *, mail_from: str, alarm_minutes: int | None
+) -> list[bytes]:
     """The feed's VEVENTs, from the table of rendered events where the entry has not changed since (one
     query), rendered and stored (one statement) for the rest."""
     if not entries:
@@ -384,9 +482,11 @@ def components(session: Session, entries: list[Entry], event_ids: list[int], *, 
     alarm = alarm_minutes or 0
     stored = {}
     for start in range(0, len(event_ids), 5000):  # well under SQLite's limit of bound parameters
-        rows = session.exec(select(RenderedEvent.event_id, RenderedEvent.busy, RenderedEvent.digest,
-                                   RenderedEvent.body).where(
-            RenderedEvent.alarm_minutes == alarm, RenderedEvent.event_id.in_(event_ids[start:start + 5000])))
+        rows = session.exec(
+            select(RenderedEvent.event_id, RenderedEvent.busy, RenderedEvent.digest, RenderedEvent.body).where(
+                RenderedEvent.alarm_minutes == alarm, RenderedEvent.event_id.in_(event_ids[start : start + 5000])
+            )
+        )
         stored.update({(event_id, busy): (digest, body) for event_id, busy, digest, body in rows})
     result, fresh = [], []
     for event_id, item in zip(event_ids, entries, strict=True):
@@ -397,8 +497,9 @@ def components(session: Session, entries: list[Entry], event_ids: list[int], *, 
             continue
         body = feed_component(item, mail_from=mail_from, alarm_minutes=alarm_minutes)
         result.append(body)
-        fresh.append({"event_id": event_id, "alarm_minutes": alarm, "busy": item.busy, "digest": digest,
-                      "body": body.decode()})
+        fresh.append(
+            {"event_id": event_id, "alarm_minutes": alarm, "busy": item.busy, "digest": digest, "body": body.decode()}
+        )
     if fresh:
         _store(fresh)
     return result
@@ -419,7 +520,8 @@ def _upsert(table, rows: list[dict], keys: list[str]) -> None:
         from sqlalchemy.dialects.postgresql import insert
     statement = insert(table)
     statement = statement.on_conflict_do_update(
-        index_elements=keys, set_={c: statement.excluded[c] for c in rows[0] if c not in keys})
+        index_elements=keys, set_={c: statement.excluded[c] for c in rows[0] if c not in keys}
+    )
     try:
         with engine.connect() as connection:
             sqlite = engine.dialect.name == "sqlite"
@@ -435,8 +537,9 @@ def _upsert(table, rows: list[dict], keys: list[str]) -> None:
         current_app.logger.info("feed cache not stored: %s", error)
 
 
-def last_modified_of(session: Session, key: tuple, etag: str, latest: datetime | None,
-                     now: datetime) -> datetime | None:
+def last_modified_of(
+    session: Session, key: tuple, etag: str, latest: datetime | None, now: datetime
+) -> datetime | None:
     """Last-Modified of a feed whose fingerprint was just computed: its events' latest change, except when the
     feed changed while none of its events did (one left it: moved to another base, deleted, out of the window,
     or its municipality left the base). Then it is the moment the change was seen, so a client that sends only
@@ -467,12 +570,29 @@ def kept_fingerprint(session: Session, scope: Scope | tuple, version: int | None
     return kept.version, kept.computed_at, kept.valid_until, kept.etag, kept.last_modified
 
 
-def keep_fingerprint(scope: Scope, version: int | None, now: datetime, etag: str, last_modified: datetime | None,
-                     valid_until: datetime | None) -> None:
+def keep_fingerprint(
+    scope: Scope,
+    version: int | None,
+    now: datetime,
+    etag: str,
+    last_modified: datetime | None,
+    valid_until: datetime | None,
+) -> None:
     if version is not None:
-        _upsert(CalendarFingerprint.__table__,
-                [{"key": _fingerprint_key(scope), "version": version, "computed_at": now, "valid_until": valid_until,
-                  "etag": etag, "last_modified": last_modified}], ["key"])
+        _upsert(
+            CalendarFingerprint.__table__,
+            [
+                {
+                    "key": _fingerprint_key(scope),
+                    "version": version,
+                    "computed_at": now,
+                    "valid_until": valid_until,
+                    "etag": etag,
+                    "last_modified": last_modified,
+                }
+            ],
+            ["key"],
+        )
 
 
 def _fingerprint_key(scope: Scope | tuple) -> str:

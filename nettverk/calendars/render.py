@@ -41,6 +41,7 @@ class ProgrammeLine:
 @dataclass(frozen=True)
 class Entry:
     """What a calendar shows of one event, read from the database by `queries.entries`."""
+
     uid: str
     sequence: int
     status: str  # the event's status: draft, published, held, cancelled
@@ -146,8 +147,10 @@ def description(entry: Entry) -> str:
     if text := plain_text(clean(entry.description)):
         blocks.append(text)
     if entry.programme:
-        lines = [f"{clean(p.starts)} {clean(p.title)}" + (f" – {clean(p.speaker)}" if clean(p.speaker) else "")
-                 for p in entry.programme]
+        lines = [
+            f"{clean(p.starts)} {clean(p.title)}" + (f" – {clean(p.speaker)}" if clean(p.speaker) else "")
+            for p in entry.programme
+        ]
         blocks.append("Program:\n" + "\n".join(lines))
     if entry.online_url:
         blocks.append(f"Digitalt møte: {clean(entry.online_url)}")
@@ -162,8 +165,15 @@ def _address(mail_from: str) -> str:
     return parseaddr(mail_from)[1] or "ikke-svar@nettverk.localhost"
 
 
-def vevent(entry: Entry, *, mail_from: str, method: str = PUBLISH, alarm_minutes: int | None = None,
-           attendee: tuple[str, str] | None = None, stamp: datetime | None = None) -> Event:
+def vevent(
+    entry: Entry,
+    *,
+    mail_from: str,
+    method: str = PUBLISH,
+    alarm_minutes: int | None = None,
+    attendee: tuple[str, str] | None = None,
+    stamp: datetime | None = None,
+) -> Event:
     """The one VEVENT of an event. `attendee` (e-mail, name) is set for invitations, and `stamp`, when
     the message was made (its DTSTAMP; the event's last change when not given).
 
@@ -205,8 +215,14 @@ def vevent(entry: Entry, *, mail_from: str, method: str = PUBLISH, alarm_minutes
     if attendee is not None:
         email, name = attendee
         person = vCalAddress(f"mailto:{email}")
-        person.params.update({"CN": vText(clean(name) or email), "ROLE": "REQ-PARTICIPANT",
-                              "PARTSTAT": "DECLINED" if method == CANCEL else "ACCEPTED", "RSVP": "FALSE"})
+        person.params.update(
+            {
+                "CN": vText(clean(name) or email),
+                "ROLE": "REQ-PARTICIPANT",
+                "PARTSTAT": "DECLINED" if method == CANCEL else "ACCEPTED",
+                "RSVP": "FALSE",
+            }
+        )
         event.add("attendee", person)
     if alarm_minutes and entry.status != "cancelled":
         alarm = Alarm()
@@ -265,8 +281,16 @@ def component_digest(entry: Entry, *, mail_from: str, alarm_minutes: int | None 
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def feed(entries: list[Entry], *, name: str, url: str, mail_from: str, about: str = "",
-         alarm_minutes: int | None = None, components: list[bytes] | None = None) -> bytes:
+def feed(
+    entries: list[Entry],
+    *,
+    name: str,
+    url: str,
+    mail_from: str,
+    about: str = "",
+    alarm_minutes: int | None = None,
+    components: list[bytes] | None = None,
+) -> bytes:
     """A subscribable calendar (METHOD:PUBLISH) with its name, refresh interval and source.
 
     `components`, when given, are the entries' VEVENTs rendered before (`feed_component`, in the same
@@ -288,7 +312,7 @@ def feed(entries: list[Entry], *, name: str, url: str, mail_from: str, about: st
         components = [feed_component(entry, mail_from=mail_from, alarm_minutes=alarm_minutes) for entry in entries]
     # icalendar writes a calendar as its own lines, then each subcomponent's, then END:VCALENDAR.
     head = calendar.to_ical()
-    return head[:-len(END_CALENDAR)] + b"".join(components) + END_CALENDAR
+    return head[: -len(END_CALENDAR)] + b"".join(components) + END_CALENDAR
 
 
 def single(entry: Entry, *, mail_from: str) -> bytes:
@@ -298,8 +322,9 @@ def single(entry: Entry, *, mail_from: str) -> bytes:
     return calendar.to_ical()
 
 
-def invitation(entry: Entry, method: str, *, attendee: tuple[str, str], mail_from: str,
-               stamp: datetime | None = None) -> bytes:
+def invitation(
+    entry: Entry, method: str, *, attendee: tuple[str, str], mail_from: str, stamp: datetime | None = None
+) -> bytes:
     """An iTIP message (RFC 5546) for one participant: REQUEST puts or updates the event in their
     calendar, CANCEL takes it out. Same UID as the feeds, so it is one event in the client.
 

@@ -37,6 +37,7 @@ PRIVATE_CACHE = "private, max-age=300"
 
 # Feeds --------------------------------------------------------------------------------------------
 
+
 def _conditional(response: Response) -> Response:
     """304 on If-None-Match (or, without it, If-Modified-Since). werkzeug also adds a Date header,
     which every server writes itself: drop it, so the answer does not carry two."""
@@ -46,8 +47,12 @@ def _conditional(response: Response) -> Response:
 
 
 # The feeds' endpoints: the kind of feed and the URL argument that names it.
-POLLED = {"calendars.base_feed": ("base", "slug"), "calendars.network_feed": ("network", "slug"),
-          "calendars.municipality_feed": ("municipality", "number"), "calendars.personal_feed": ("person", "token")}
+POLLED = {
+    "calendars.base_feed": ("base", "slug"),
+    "calendars.network_feed": ("network", "slug"),
+    "calendars.municipality_feed": ("municipality", "number"),
+    "calendars.personal_feed": ("person", "token"),
+}
 
 
 def _address(kind: str, value: str) -> tuple:
@@ -120,10 +125,18 @@ def _feed(kind: str, value: str, scope: queries.Scope, url: str, name: str) -> R
     if body is None:
         event_ids, entries = queries.feed_entries(session, scope)
         mail_from = current_app.config["MAIL_FROM"]
-        components = queries.components(session, entries, event_ids, mail_from=mail_from,
-                                        alarm_minutes=scope.alarm_minutes)
-        body = render.feed(entries, name=scope.name, url=url, about=scope.about, alarm_minutes=scope.alarm_minutes,
-                           mail_from=mail_from, components=components)
+        components = queries.components(
+            session, entries, event_ids, mail_from=mail_from, alarm_minutes=scope.alarm_minutes
+        )
+        body = render.feed(
+            entries,
+            name=scope.name,
+            url=url,
+            about=scope.about,
+            alarm_minutes=scope.alarm_minutes,
+            mail_from=mail_from,
+            components=components,
+        )
         rendered.put(key, body)
     response.set_data(body)
     return response
@@ -132,30 +145,42 @@ def _feed(kind: str, value: str, scope: queries.Scope, url: str, name: str) -> R
 @bp.get("/kalender/kompetansebaser/<slug>.ics")
 @requires("public", load=load_base)
 def base_feed(base, slug):
-    return _feed("base", slug, queries.base_scope(base), queries.external_url("calendars.base_feed", slug=base.slug),
-                 base.name)
+    return _feed(
+        "base", slug, queries.base_scope(base), queries.external_url("calendars.base_feed", slug=base.slug), base.name
+    )
 
 
 @bp.get("/kalender/nettverk/<slug>.ics")
 @requires("public", load=load_network)
 def network_feed(network, slug):
-    return _feed("network", slug, queries.network_scope(network),
-                 queries.external_url("calendars.network_feed", slug=network.slug), network.name)
+    return _feed(
+        "network",
+        slug,
+        queries.network_scope(network),
+        queries.external_url("calendars.network_feed", slug=network.slug),
+        network.name,
+    )
 
 
 @bp.get("/kalender/kommuner/<number>.ics")
 @requires("public", load=load_municipality)
 def municipality_feed(municipality, number):
-    return _feed("municipality", number, queries.municipality_scope(get_session(), municipality),
-                 queries.external_url("calendars.municipality_feed", number=municipality.number), municipality.name)
+    return _feed(
+        "municipality",
+        number,
+        queries.municipality_scope(get_session(), municipality),
+        queries.external_url("calendars.municipality_feed", number=municipality.number),
+        municipality.name,
+    )
 
 
 @bp.get("/kalender/personlig/<token>.ics")
 @requires("public")  # the token in the URL is the credential
 def personal_feed(token):
     owner = operations.feed_owner(get_session(), token) or abort(404)
-    scope = queries.personal_scope(owner.email, owner.user_id, owner.coordinated_base_ids,
-                                   owner.token.alarm_minutes, owner.name)
+    scope = queries.personal_scope(
+        owner.email, owner.user_id, owner.coordinated_base_ids, owner.token.alarm_minutes, owner.name
+    )
     return _feed("person", token, scope, queries.external_url("calendars.personal_feed", token=token), owner.name)
 
 
@@ -172,9 +197,11 @@ def event_ics(event, event_id):
 
 # Links for pages ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Subscription:
     """A feed as the pages offer it: its address and the ways to subscribe to it."""
+
     url: str  # on NETTVERK_BASE_URL (https in production)
     name: str
 
@@ -189,7 +216,8 @@ class Subscription:
     @property
     def outlook(self) -> str:
         return "https://outlook.office.com/calendar/0/addfromweb?" + urlencode(
-            {"url": self.url, "name": self.name}, quote_via=quote)
+            {"url": self.url, "name": self.name}, quote_via=quote
+        )
 
 
 def municipality_feed_name(municipality: Municipality) -> str:
@@ -200,14 +228,17 @@ def municipality_feed_name(municipality: Municipality) -> str:
 def calendar_feed(kind: str, target) -> Subscription:
     """calendar_feed("base", base) -> the subscription of a base, network or municipality feed."""
     if kind == "base":
-        return Subscription(queries.external_url("calendars.base_feed", slug=target.slug),
-                            queries.base_scope(target).name)
+        return Subscription(
+            queries.external_url("calendars.base_feed", slug=target.slug), queries.base_scope(target).name
+        )
     if kind == "network":
-        return Subscription(queries.external_url("calendars.network_feed", slug=target.slug),
-                            queries.network_scope(target).name)
+        return Subscription(
+            queries.external_url("calendars.network_feed", slug=target.slug), queries.network_scope(target).name
+        )
     if kind == "municipality":
-        return Subscription(queries.external_url("calendars.municipality_feed", number=target.number),
-                            municipality_feed_name(target))
+        return Subscription(
+            queries.external_url("calendars.municipality_feed", number=target.number), municipality_feed_name(target)
+        )
     raise ValueError(f"unknown feed kind {kind!r}")
 
 
@@ -227,8 +258,11 @@ def personal_calendar() -> PersonalCalendar | None:
     """The logged-in user's calendar link (for «Min kalender» on their pages)."""
     if not current_user.is_authenticated:
         return None
-    return PersonalCalendar(operations.live_token_of_user(get_session(), current_user.id),
-                            bool(policy.scope_ids(current_user, "coordinator")), ALARM_CHOICES)
+    return PersonalCalendar(
+        operations.live_token_of_user(get_session(), current_user.id),
+        bool(policy.scope_ids(current_user, "coordinator")),
+        ALARM_CHOICES,
+    )
 
 
 bp.add_app_template_global(personal_subscription, "personal_subscription")
@@ -251,8 +285,13 @@ def token_create():
     with refusal_as_error_page():
         link = operations.create_token(get_session(), current_user._get_current_object())
     back, back_label = _back()
-    return render_template("calendars/personal_link.html", feed=personal_subscription(link.token),
-                           replaced=link.replaced, back=back, back_label=back_label)
+    return render_template(
+        "calendars/personal_link.html",
+        feed=personal_subscription(link.token),
+        replaced=link.replaced,
+        back=back,
+        back_label=back_label,
+    )
 
 
 @bp.post("/kalender/min-lenke/slaa-av")
@@ -260,8 +299,10 @@ def token_create():
 def token_revoke():
     with refusal_as_error_page():
         operations.revoke_token(get_session(), current_user._get_current_object())
-    flash("Kalenderlenken er slått av. Kalenderprogrammer som abonnerte på den, får ikke lenger nye oppdateringer.",
-          "success")
+    flash(
+        "Kalenderlenken er slått av. Kalenderprogrammer som abonnerte på den, får ikke lenger nye oppdateringer.",
+        "success",
+    )
     return redirect(_back()[0])
 
 
@@ -277,18 +318,24 @@ def _alarm_choice(value: str) -> int | None:
 @requires("authenticated")
 def token_alarm():
     with refusal_as_error_page():
-        token = operations.set_alarm(get_session(), current_user._get_current_object(),
-                                     _alarm_choice(request.form.get("alarm", "").strip()))
-    flash(f"Påminnelsen er lagret: {ALARM_CHOICES[token.alarm_minutes].lower()}. Kalenderprogrammet ditt får "
-          "den neste gang det henter kalenderen.", "success")
+        token = operations.set_alarm(
+            get_session(), current_user._get_current_object(), _alarm_choice(request.form.get("alarm", "").strip())
+        )
+    flash(
+        f"Påminnelsen er lagret: {ALARM_CHOICES[token.alarm_minutes].lower()}. Kalenderprogrammet ditt får "
+        "den neste gang det henter kalenderen.",
+        "success",
+    )
     return redirect(_back()[0])
 
 
 # Guests -------------------------------------------------------------------------------------------
 
-NEUTRAL_ANSWER = ("Hvis e-postadressen har en bekreftet påmelding hos oss, har vi sendt en ny kalenderlenke dit. "
-                  "Den gamle lenken virker ikke lenger. Kommer det ingen e-post, sjekk søppelposten, og at du "
-                  "skrev adressen du meldte deg på med.")
+NEUTRAL_ANSWER = (
+    "Hvis e-postadressen har en bekreftet påmelding hos oss, har vi sendt en ny kalenderlenke dit. "
+    "Den gamle lenken virker ikke lenger. Kommer det ingen e-post, sjekk søppelposten, og at du "
+    "skrev adressen du meldte deg på med."
+)
 
 
 @bp.route("/kalender/ny-lenke", methods=["GET", "POST"])

@@ -12,57 +12,150 @@ from nettverk.competence.models import AREA_KINDS, CompetenceArea
 
 # (slug, name, kind, description, target group, expires after months)
 AREAS = [
-    ("bti-handlingsveileder", "BTI handlingsveileder", "cooperation",
-     "Bedre tverrfaglig innsats: felles handlingsveileder med nivå 0–3 for hvordan tjenestene avklarer en "
-     "bekymring og samarbeider om barn, unge og familier.", "Alle ansatte som møter barn, unge og foreldre", None),
-    ("stafettlogg", "Stafettlogg", "cooperation",
-     "Verktøy for å dokumentere og følge opp tiltak rundt et barn, der stafettholderen har ansvaret til en annen "
-     "tjeneste uttrykkelig har tatt over.", "Stafettholdere og ressurspersoner i tjenestene", None),
-    ("kvello-tidlig-inn", "Kvello/Tidlig inn", "screening",
-     "Kvellomodellen og «Tidlig inn»: systematisk observasjon og kartlegging for å oppdage barn i risiko tidlig, "
-     "med kompetanseheving om rus, psykisk helse og vold.", "Barnehage, helsestasjon, skole og barnevern", None),
-    ("asq-asq-se", "ASQ/ASQ-SE", "screening",
-     "Ages and Stages Questionnaires: foreldreutfylte skjema for utvikling (ASQ) og sosioemosjonell utvikling "
-     "(ASQ-SE), blant annet ved 4 måneder og i barnehagen.", "Barn 0–5 år; helsestasjon og barnehage", None),
-    ("epds", "EPDS", "screening",
-     "Edinburgh postnatal depresjonsskala: kartlegging av depresjon hos mor etter fødsel, blant annet ved "
-     "6-ukerskontrollen.", "Nybakte foreldre; jordmor og helsestasjon", None),
-    ("tras", "TRAS", "screening",
-     "Tidlig registrering av språkutvikling: observasjon av språk hos barn i barnehagen.", "Barn 2–5 år; barnehage",
-     None),
-    ("nbo", "NBO", "screening",
-     "Newborn Behavioral Observations: observasjon av spedbarnets signaler sammen med foreldrene for å styrke "
-     "samspill og tilknytning.", "Spedbarn og foreldre; helsestasjon", None),
-    ("pmto", "PMTO", "parent_programme",
-     "Parent Management Training – Oregon: foreldretrening for familier med barn med atferdsvansker. "
-     "Sertifiserte PMTO-terapeuter må fornye sertifiseringen.", "Foreldre til barn 3–12 år med atferdsvansker",
-     24),
-    ("icdp", "ICDP", "parent_programme",
-     "International Child Development Programme: foreldreveiledning i grupper om samspill og omsorg.",
-     "Foreldre og omsorgspersoner", None),
-    ("marte-meo", "Marte Meo", "guidance",
-     "Videobasert samspillsveiledning som tar utgangspunkt i det som fungerer i samspillet. Sertifiserte "
-     "terapeuter og veiledere må fornye sertifiseringen.", "Foreldre, barnehage og fosterhjem", 36),
-    ("circle-of-security", "Circle of Security", "parent_programme",
-     "Trygghetssirkelen (COS): foreldreveiledning om tilknytning, individuelt eller i grupper.",
-     "Foreldre til barn 0–6 år", None),
-    ("familierad", "Familieråd", "cooperation",
-     "Beslutningsmodell der familien og nettverket selv lager en plan for barnet sammen med tjenestene.",
-     "Familier i kontakt med barnevernet og andre tjenester", None),
-    ("dua", "DUÅ", "parent_programme",
-     "De utrolige årene: programmer for foreldre, barnehage og skole for å forebygge og behandle atferdsvansker.",
-     "Foreldre og ansatte rundt barn 3–8 år", None),
-    ("motiverende-intervju", "MI (motiverende intervju)", "guidance",
-     "Samtalemetode som styrker motivasjon for endring, blant annet ved rus og livsstil.",
-     "Ansatte i helse, NAV, barnevern og rus", None),
-    ("kor", "KOR", "guidance",
-     "Klient- og resultatstyrt praksis: brukerens tilbakemelding på hver samtale styrer hjelpen.",
-     "Ansatte i barnevern, psykisk helse og familietjenester", None),
-    ("zippys-venner", "Zippys venner", "course",
-     "Skoleprogram som lærer barn å mestre følelser og vanskelige situasjoner.", "Elever på 1.–4. trinn", None),
-    ("bryt-voldsarven", "Bryt voldsarven", "course",
-     "Kompetanseheving om vold i nære relasjoner og hvordan tjenestene kan bryte mønsteret mellom generasjoner.",
-     "Ansatte i alle tjenester for barn og familier", None),
+    (
+        "bti-handlingsveileder",
+        "BTI handlingsveileder",
+        "cooperation",
+        "Bedre tverrfaglig innsats: felles handlingsveileder med nivå 0–3 for hvordan tjenestene avklarer en "
+        "bekymring og samarbeider om barn, unge og familier.",
+        "Alle ansatte som møter barn, unge og foreldre",
+        None,
+    ),
+    (
+        "stafettlogg",
+        "Stafettlogg",
+        "cooperation",
+        "Verktøy for å dokumentere og følge opp tiltak rundt et barn, der stafettholderen har ansvaret til en annen "
+        "tjeneste uttrykkelig har tatt over.",
+        "Stafettholdere og ressurspersoner i tjenestene",
+        None,
+    ),
+    (
+        "kvello-tidlig-inn",
+        "Kvello/Tidlig inn",
+        "screening",
+        "Kvellomodellen og «Tidlig inn»: systematisk observasjon og kartlegging for å oppdage barn i risiko tidlig, "
+        "med kompetanseheving om rus, psykisk helse og vold.",
+        "Barnehage, helsestasjon, skole og barnevern",
+        None,
+    ),
+    (
+        "asq-asq-se",
+        "ASQ/ASQ-SE",
+        "screening",
+        "Ages and Stages Questionnaires: foreldreutfylte skjema for utvikling (ASQ) og sosioemosjonell utvikling "
+        "(ASQ-SE), blant annet ved 4 måneder og i barnehagen.",
+        "Barn 0–5 år; helsestasjon og barnehage",
+        None,
+    ),
+    (
+        "epds",
+        "EPDS",
+        "screening",
+        "Edinburgh postnatal depresjonsskala: kartlegging av depresjon hos mor etter fødsel, blant annet ved "
+        "6-ukerskontrollen.",
+        "Nybakte foreldre; jordmor og helsestasjon",
+        None,
+    ),
+    (
+        "tras",
+        "TRAS",
+        "screening",
+        "Tidlig registrering av språkutvikling: observasjon av språk hos barn i barnehagen.",
+        "Barn 2–5 år; barnehage",
+        None,
+    ),
+    (
+        "nbo",
+        "NBO",
+        "screening",
+        "Newborn Behavioral Observations: observasjon av spedbarnets signaler sammen med foreldrene for å styrke "
+        "samspill og tilknytning.",
+        "Spedbarn og foreldre; helsestasjon",
+        None,
+    ),
+    (
+        "pmto",
+        "PMTO",
+        "parent_programme",
+        "Parent Management Training – Oregon: foreldretrening for familier med barn med atferdsvansker. "
+        "Sertifiserte PMTO-terapeuter må fornye sertifiseringen.",
+        "Foreldre til barn 3–12 år med atferdsvansker",
+        24,
+    ),
+    (
+        "icdp",
+        "ICDP",
+        "parent_programme",
+        "International Child Development Programme: foreldreveiledning i grupper om samspill og omsorg.",
+        "Foreldre og omsorgspersoner",
+        None,
+    ),
+    (
+        "marte-meo",
+        "Marte Meo",
+        "guidance",
+        "Videobasert samspillsveiledning som tar utgangspunkt i det som fungerer i samspillet. Sertifiserte "
+        "terapeuter og veiledere må fornye sertifiseringen.",
+        "Foreldre, barnehage og fosterhjem",
+        36,
+    ),
+    (
+        "circle-of-security",
+        "Circle of Security",
+        "parent_programme",
+        "Trygghetssirkelen (COS): foreldreveiledning om tilknytning, individuelt eller i grupper.",
+        "Foreldre til barn 0–6 år",
+        None,
+    ),
+    (
+        "familierad",
+        "Familieråd",
+        "cooperation",
+        "Beslutningsmodell der familien og nettverket selv lager en plan for barnet sammen med tjenestene.",
+        "Familier i kontakt med barnevernet og andre tjenester",
+        None,
+    ),
+    (
+        "dua",
+        "DUÅ",
+        "parent_programme",
+        "De utrolige årene: programmer for foreldre, barnehage og skole for å forebygge og behandle atferdsvansker.",
+        "Foreldre og ansatte rundt barn 3–8 år",
+        None,
+    ),
+    (
+        "motiverende-intervju",
+        "MI (motiverende intervju)",
+        "guidance",
+        "Samtalemetode som styrker motivasjon for endring, blant annet ved rus og livsstil.",
+        "Ansatte i helse, NAV, barnevern og rus",
+        None,
+    ),
+    (
+        "kor",
+        "KOR",
+        "guidance",
+        "Klient- og resultatstyrt praksis: brukerens tilbakemelding på hver samtale styrer hjelpen.",
+        "Ansatte i barnevern, psykisk helse og familietjenester",
+        None,
+    ),
+    (
+        "zippys-venner",
+        "Zippys venner",
+        "course",
+        "Skoleprogram som lærer barn å mestre følelser og vanskelige situasjoner.",
+        "Elever på 1.–4. trinn",
+        None,
+    ),
+    (
+        "bryt-voldsarven",
+        "Bryt voldsarven",
+        "course",
+        "Kompetanseheving om vold i nære relasjoner og hvordan tjenestene kan bryte mønsteret mellom generasjoner.",
+        "Ansatte i alle tjenester for barn og familier",
+        None,
+    ),
 ]
 
 
@@ -75,8 +168,16 @@ def seed_areas(session: Session) -> int:
         assert kind in AREA_KINDS, slug
         if slug in taken or name in taken:
             continue
-        session.add(CompetenceArea(slug=slug, name=name, kind=kind, description=description,
-                                   target_group=target_group, expires_after_months=months))
+        session.add(
+            CompetenceArea(
+                slug=slug,
+                name=name,
+                kind=kind,
+                description=description,
+                target_group=target_group,
+                expires_after_months=months,
+            )
+        )
         taken |= {slug, name}
         created += 1
     session.flush()

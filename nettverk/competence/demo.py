@@ -15,28 +15,74 @@ from nettverk.registry.models import Municipality, Service
 
 # e-mail -> (municipality number, service slug, contactable, [(area slug, level, months ago, issued by)])
 DEMO = {
-    "hanne.vikstrand@namsos.kommune.example": ("5007", "barnehagene-namsos", True, [
-        ("asq-asq-se", "trained", 30, "Helsestasjonen i Namsos"), ("tras", "trained", 40, "Statped"),
-        ("icdp", "certified", 18, "Bufdir")]),
-    "solveig.brattli@namsos.kommune.example": ("5007", "barnehagene-namsos", False, [
-        ("asq-asq-se", "trained", 30, "Helsestasjonen i Namsos"), ("tras", "trained", 12, "Statped")]),
-    "jon.ekker@namsos.kommune.example": ("5007", "barnehagene-namsos", False, [
-        ("zippys-venner", "trained", 8, "Voksne for Barn")]),
-    "ragnhild.bjorgan@namsos.kommune.example": ("5007", "barnevern-midtre-namdal", False, [
-        ("motiverende-intervju", "certified", 26, "KoRus Midt"), ("kor", "trained", 14, "")]),
-    "svein.otterstad@namsos.kommune.example": ("5007", "barnevern-midtre-namdal", True, [
-        ("familierad", "instructor", 50, "Bufetat"), ("bti-handlingsveileder", "trained", 20, "KS Trøndelag")]),
-    "per.lysvold@indrefosen.kommune.example": ("5054", "fosen-barnevern", False, [
-        ("pmto", "certified", 20, "Atferdssenteret"), ("marte-meo", "trained", 10, "Marte Meo Norge")]),
-    "marit.hovdan@indrefosen.kommune.example": ("5054", "fosen-barnevern", True, [
-        ("marte-meo", "instructor", 22, "Marte Meo Norge"), ("circle-of-security", "certified", 16, "RBUP Midt-Norge"),
-        ("bryt-voldsarven", "trained", 6, "RVTS Midt")]),
-    "ingrid.aunoien@indrefosen.kommune.example": ("5054", None, True, [
-        ("bti-handlingsveileder", "instructor", 24, "KoRus Midt"), ("stafettlogg", "trained", 24, "KoRus Midt")]),
-    "jorid.fevag@indrefosen.kommune.example": ("5054", "fosen-barnevern", False, [
-        ("familierad", "certified", 36, "Bufetat")]),
-    "eirik.skjelvik@levanger.kommune.example": ("5037", "innherred-barnevern", True, [
-        ("pmto", "instructor", 12, "Atferdssenteret"), ("dua", "certified", 30, "RBUP Midt-Norge")]),
+    "hanne.vikstrand@namsos.kommune.example": (
+        "5007",
+        "barnehagene-namsos",
+        True,
+        [
+            ("asq-asq-se", "trained", 30, "Helsestasjonen i Namsos"),
+            ("tras", "trained", 40, "Statped"),
+            ("icdp", "certified", 18, "Bufdir"),
+        ],
+    ),
+    "solveig.brattli@namsos.kommune.example": (
+        "5007",
+        "barnehagene-namsos",
+        False,
+        [("asq-asq-se", "trained", 30, "Helsestasjonen i Namsos"), ("tras", "trained", 12, "Statped")],
+    ),
+    "jon.ekker@namsos.kommune.example": (
+        "5007",
+        "barnehagene-namsos",
+        False,
+        [("zippys-venner", "trained", 8, "Voksne for Barn")],
+    ),
+    "ragnhild.bjorgan@namsos.kommune.example": (
+        "5007",
+        "barnevern-midtre-namdal",
+        False,
+        [("motiverende-intervju", "certified", 26, "KoRus Midt"), ("kor", "trained", 14, "")],
+    ),
+    "svein.otterstad@namsos.kommune.example": (
+        "5007",
+        "barnevern-midtre-namdal",
+        True,
+        [("familierad", "instructor", 50, "Bufetat"), ("bti-handlingsveileder", "trained", 20, "KS Trøndelag")],
+    ),
+    "per.lysvold@indrefosen.kommune.example": (
+        "5054",
+        "fosen-barnevern",
+        False,
+        [("pmto", "certified", 20, "Atferdssenteret"), ("marte-meo", "trained", 10, "Marte Meo Norge")],
+    ),
+    "marit.hovdan@indrefosen.kommune.example": (
+        "5054",
+        "fosen-barnevern",
+        True,
+        [
+            ("marte-meo", "instructor", 22, "Marte Meo Norge"),
+            ("circle-of-security", "certified", 16, "RBUP Midt-Norge"),
+            ("bryt-voldsarven", "trained", 6, "RVTS Midt"),
+        ],
+    ),
+    "ingrid.aunoien@indrefosen.kommune.example": (
+        "5054",
+        None,
+        True,
+        [("bti-handlingsveileder", "instructor", 24, "KoRus Midt"), ("stafettlogg", "trained", 24, "KoRus Midt")],
+    ),
+    "jorid.fevag@indrefosen.kommune.example": (
+        "5054",
+        "fosen-barnevern",
+        False,
+        [("familierad", "certified", 36, "Bufetat")],
+    ),
+    "eirik.skjelvik@levanger.kommune.example": (
+        "5037",
+        "innherred-barnevern",
+        True,
+        [("pmto", "instructor", 12, "Atferdssenteret"), ("dua", "certified", 30, "RBUP Midt-Norge")],
+    ),
 }
 
 
@@ -60,12 +106,17 @@ def create_demo_competence(session: Session) -> int:
         for slug, level, months_ago, issued_by in rows:
             if slug not in areas:
                 continue
-            add_record(session, None, user.id, RecordData(area_id=areas[slug].id, level=level,
-                                                          achieved_on=today - relativedelta(months=months_ago),
-                                                          issued_by=issued_by))
+            add_record(
+                session,
+                None,
+                user.id,
+                RecordData(
+                    area_id=areas[slug].id,
+                    level=level,
+                    achieved_on=today - relativedelta(months=months_ago),
+                    issued_by=issued_by,
+                ),
+            )
             made += 1
     session.flush()
     return made
-
-
-

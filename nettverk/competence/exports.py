@@ -12,11 +12,23 @@ OWN_COLUMNS = ["Kompetanseområde", "Type", "Nivå", "Dato", "Gitt av", "Utløpe
 
 
 def own_records_csv(rows: list[OwnRecord]) -> bytes:
-    return table_csv(OWN_COLUMNS, [[
-        row.area.name, AREA_KINDS.get(row.area.kind, row.area.kind), LEVELS.get(row.record.level, row.record.level),
-        row.record.achieved_on.isoformat(), row.record.issued_by,
-        row.record.expires_on.isoformat() if row.record.expires_on else "", "Ja" if row.valid else "Nei (utløpt)",
-        SOURCES.get(row.record.source, row.record.source), row.event.title if row.event else ""] for row in rows])
+    return table_csv(
+        OWN_COLUMNS,
+        [
+            [
+                row.area.name,
+                AREA_KINDS.get(row.area.kind, row.area.kind),
+                LEVELS.get(row.record.level, row.record.level),
+                row.record.achieved_on.isoformat(),
+                row.record.issued_by,
+                row.record.expires_on.isoformat() if row.record.expires_on else "",
+                "Ja" if row.valid else "Nei (utløpt)",
+                SOURCES.get(row.record.source, row.record.source),
+                row.event.title if row.event else "",
+            ]
+            for row in rows
+        ],
+    )
 
 
 def _value(cell: Cell):

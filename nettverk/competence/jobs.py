@@ -28,28 +28,53 @@ def competence_expiry(session: Session, now: datetime) -> Counts:
     local = to_oslo(now)
     today, month = local.date(), f"{local:%Y-%m}"
     coordinators = coordinators_by_base(session)
-    bases = session.exec(select(CompetenceBase).where(CompetenceBase.id.in_(coordinators or {-1}))
-                         .order_by(CompetenceBase.id)).all()
+    bases = session.exec(
+        select(CompetenceBase).where(CompetenceBase.id.in_(coordinators or {-1})).order_by(CompetenceBase.id)
+    ).all()
     for base in bases:
         rows = queries.expiring(session, base, today)
         if not rows:
             continue
         for user in coordinators[base.id]:
-            notify_once(session, counts, job=KIND, key=f"{KIND}:{base.id}:{user.id}:{month}", email=user.email,
-                        user_id=user.id, kind=KIND,
-                        subject=f"Kompetanse som utløper i {base.name}: {len(rows)} de neste "
-                                f"{queries.EXPIRY_WINDOW_MONTHS} månedene",
-                        template="competence_expiring", base=base, user=user, rows=rows, LEVELS=LEVELS,
-                        months=queries.EXPIRY_WINDOW_MONTHS)
+            notify_once(
+                session,
+                counts,
+                job=KIND,
+                key=f"{KIND}:{base.id}:{user.id}:{month}",
+                email=user.email,
+                user_id=user.id,
+                kind=KIND,
+                subject=f"Kompetanse som utløper i {base.name}: {len(rows)} de neste "
+                f"{queries.EXPIRY_WINDOW_MONTHS} månedene",
+                template="competence_expiring",
+                base=base,
+                user=user,
+                rows=rows,
+                LEVELS=LEVELS,
+                months=queries.EXPIRY_WINDOW_MONTHS,
+            )
     last = today + relativedelta(months=queries.EXPIRY_WINDOW_MONTHS)
-    own = session.exec(select(CompetenceRecord, CompetenceArea, User)
-                       .join(CompetenceArea, CompetenceArea.id == CompetenceRecord.area_id)
-                       .join(User, User.id == CompetenceRecord.user_id)
-                       .where(User.is_active, CompetenceRecord.expires_on >= today, CompetenceRecord.expires_on <= last)
-                       .order_by(CompetenceRecord.expires_on, CompetenceRecord.id)).all()
+    own = session.exec(
+        select(CompetenceRecord, CompetenceArea, User)
+        .join(CompetenceArea, CompetenceArea.id == CompetenceRecord.area_id)
+        .join(User, User.id == CompetenceRecord.user_id)
+        .where(User.is_active, CompetenceRecord.expires_on >= today, CompetenceRecord.expires_on <= last)
+        .order_by(CompetenceRecord.expires_on, CompetenceRecord.id)
+    ).all()
     for record, area, user in own:
-        notify_once(session, counts, job=KIND, key=f"{KIND}:own:{record.id}:{record.expires_on.isoformat()}",
-                    email=user.email, user_id=user.id, kind=KIND,
-                    subject=f"{area.name}: kompetansen din utløper {record.expires_on.strftime('%d.%m.%Y')}",
-                    template="competence_expiring_own", user=user, record=record, area=area, LEVELS=LEVELS)
+        notify_once(
+            session,
+            counts,
+            job=KIND,
+            key=f"{KIND}:own:{record.id}:{record.expires_on.isoformat()}",
+            email=user.email,
+            user_id=user.id,
+            kind=KIND,
+            subject=f"{area.name}: kompetansen din utløper {record.expires_on.strftime('%d.%m.%Y')}",
+            template="competence_expiring_own",
+            user=user,
+            record=record,
+            area=area,
+            LEVELS=LEVELS,
+        )
     return counts

@@ -39,6 +39,7 @@ def today() -> date:
 
 # Areas --------------------------------------------------------------------------------------------
 
+
 @dataclass
 class AreaData:
     name: str
@@ -49,16 +50,16 @@ class AreaData:
     active: bool = True
 
 
-def save_area(session: Session, actor_id: int | None, data: AreaData, area: CompetenceArea | None = None
-              ) -> CompetenceArea:
+def save_area(
+    session: Session, actor_id: int | None, data: AreaData, area: CompetenceArea | None = None
+) -> CompetenceArea:
     name = data.name.strip()
     if not name:
         raise OperationError("Skriv navnet på kompetanseområdet.", "name")
     if data.kind not in AREA_KINDS:
         raise OperationError("Velg en type fra listen.", "kind")
     if data.expires_after_months is not None and not 1 <= data.expires_after_months <= 240:
-        raise OperationError("Skriv antall måneder mellom 1 og 240, eller la feltet stå tomt.",
-                             "expires_after_months")
+        raise OperationError("Skriv antall måneder mellom 1 og 240, eller la feltet stå tomt.", "expires_after_months")
     same_name = session.exec(select(CompetenceArea).where(CompetenceArea.name == name)).first()
     if same_name is not None and same_name is not area:
         raise OperationError("Det finnes allerede et kompetanseområde med dette navnet.", "name", 409)
@@ -81,11 +82,13 @@ def save_area(session: Session, actor_id: int | None, data: AreaData, area: Comp
 
 # Profiles -----------------------------------------------------------------------------------------
 
+
 def role_workplace(session: Session, user_id: int) -> tuple[int | None, int | None]:
     """(municipality id, service id) from the person's roles: the service they work in and its host
     municipality, or the municipality they are contact person for."""
-    roles = session.exec(select(RoleAssignment).where(RoleAssignment.user_id == user_id)
-                         .order_by(RoleAssignment.id)).all()
+    roles = session.exec(
+        select(RoleAssignment).where(RoleAssignment.user_id == user_id).order_by(RoleAssignment.id)
+    ).all()
     for role in roles:
         if role.service_id is not None:
             service = session.get(Service, role.service_id)
@@ -103,8 +106,9 @@ def ensure_profile(session: Session, user_id: int, municipality_id: int | None =
     profile = session.get(CompetenceProfile, user_id)
     if profile is None:
         role_municipality, service_id = role_workplace(session, user_id)
-        profile = CompetenceProfile(user_id=user_id, municipality_id=role_municipality or municipality_id,
-                                    service_id=service_id)
+        profile = CompetenceProfile(
+            user_id=user_id, municipality_id=role_municipality or municipality_id, service_id=service_id
+        )
         session.add(profile)
         session.flush()
     elif profile.municipality_id is None and municipality_id is not None:
@@ -113,8 +117,9 @@ def ensure_profile(session: Session, user_id: int, municipality_id: int | None =
     return profile
 
 
-def save_profile(session: Session, user: User, contactable: bool, municipality_id: int | None,
-                 service_id: int | None) -> CompetenceProfile:
+def save_profile(
+    session: Session, user: User, contactable: bool, municipality_id: int | None, service_id: int | None
+) -> CompetenceProfile:
     if municipality_id is not None:
         municipality = session.get(Municipality, municipality_id)
         if municipality is None or not municipality.is_current:
@@ -126,12 +131,14 @@ def save_profile(session: Session, user: User, contactable: bool, municipality_i
     profile.updated_at = utcnow()
     session.add(profile)
     session.flush()
-    record(session, user.id, "competence_profile.updated", user,
-           "kan kontaktes" if contactable else "vises ikke med navn")
+    record(
+        session, user.id, "competence_profile.updated", user, "kan kontaktes" if contactable else "vises ikke med navn"
+    )
     return profile
 
 
 # Records ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class RecordData:
@@ -164,20 +171,27 @@ def _checked(session: Session, data: RecordData, current_area_id: int | None = N
         if data.expires_on < data.achieved_on:
             raise OperationError("Utløpsdatoen kan ikke være før datoen for opplæringen.", "expires_on")
         if data.expires_on.year > data.achieved_on.year + MAX_EXPIRY_YEARS:
-            raise OperationError(f"Utløpsdatoen kan være høyst {MAX_EXPIRY_YEARS} år etter opplæringen.",
-                                 "expires_on")
+            raise OperationError(f"Utløpsdatoen kan være høyst {MAX_EXPIRY_YEARS} år etter opplæringen.", "expires_on")
     if len(data.issued_by) > 200:
         raise OperationError("Skriv høyst 200 tegn.", "issued_by")
     return area
 
 
-def add_record(session: Session, actor_id: int, user_id: int, data: RecordData, source: str = "self"
-               ) -> CompetenceRecord:
+def add_record(
+    session: Session, actor_id: int, user_id: int, data: RecordData, source: str = "self"
+) -> CompetenceRecord:
     area = _checked(session, data)
     ensure_profile(session, user_id)
-    row = CompetenceRecord(user_id=user_id, area_id=area.id, level=data.level, achieved_on=data.achieved_on,
-                           issued_by=data.issued_by.strip(), source=source, recorded_by_id=actor_id,
-                           expires_on=data.expires_on or default_expiry(area, data.level, data.achieved_on))
+    row = CompetenceRecord(
+        user_id=user_id,
+        area_id=area.id,
+        level=data.level,
+        achieved_on=data.achieved_on,
+        issued_by=data.issued_by.strip(),
+        source=source,
+        recorded_by_id=actor_id,
+        expires_on=data.expires_on or default_expiry(area, data.level, data.achieved_on),
+    )
     session.add(row)
     session.flush()
     record(session, actor_id, "competence_record.created", row, f"{area.name}, {LEVELS[data.level]}")
@@ -214,8 +228,9 @@ def person_for_base(session: Session, email: str, base_id: int, municipality_id:
     profile = ensure_profile(session, user.id)
     if profile.municipality_id is None:
         if municipality_id is None:
-            raise OperationError("Personen har ikke oppgitt kommune. Velg kommunen personen jobber i.",
-                                 "municipality_id")
+            raise OperationError(
+                "Personen har ikke oppgitt kommune. Velg kommunen personen jobber i.", "municipality_id"
+            )
         profile.municipality_id = municipality_id
         session.add(profile)
     elif profile.municipality_id not in members:
@@ -248,16 +263,28 @@ def sync_attendance(session: Session, actor_id: int | None, event, newly_attende
         user_id = _account_of(session, registration)
         if user_id is None:
             continue
-        if session.exec(select(CompetenceRecord.id).where(CompetenceRecord.user_id == user_id,
-                                                          CompetenceRecord.event_id == event.id)).first():
+        if session.exec(
+            select(CompetenceRecord.id).where(
+                CompetenceRecord.user_id == user_id, CompetenceRecord.event_id == event.id
+            )
+        ).first():
             continue
         try:
             with session.begin_nested():
                 ensure_profile(session, user_id, registration.municipality_id)
-                session.add(CompetenceRecord(
-                    user_id=user_id, area_id=area.id, level=ATTENDANCE_LEVEL, achieved_on=achieved_on,
-                    issued_by=event.title[:200], source="attendance", event_id=event.id, recorded_by_id=actor_id,
-                    expires_on=default_expiry(area, ATTENDANCE_LEVEL, achieved_on)))
+                session.add(
+                    CompetenceRecord(
+                        user_id=user_id,
+                        area_id=area.id,
+                        level=ATTENDANCE_LEVEL,
+                        achieved_on=achieved_on,
+                        issued_by=event.title[:200],
+                        source="attendance",
+                        event_id=event.id,
+                        recorded_by_id=actor_id,
+                        expires_on=default_expiry(area, ATTENDANCE_LEVEL, achieved_on),
+                    )
+                )
                 session.flush()
         except IntegrityError:  # someone else made it at the same moment
             continue
@@ -266,9 +293,13 @@ def sync_attendance(session: Session, actor_id: int | None, event, newly_attende
         user_id = _account_of(session, registration)
         if user_id is None:
             continue
-        for row in session.exec(select(CompetenceRecord).where(CompetenceRecord.user_id == user_id,
-                                                               CompetenceRecord.event_id == event.id,
-                                                               CompetenceRecord.source == "attendance")):
+        for row in session.exec(
+            select(CompetenceRecord).where(
+                CompetenceRecord.user_id == user_id,
+                CompetenceRecord.event_id == event.id,
+                CompetenceRecord.source == "attendance",
+            )
+        ):
             session.delete(row)
     session.flush()
     if created:

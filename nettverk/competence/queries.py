@@ -28,7 +28,7 @@ DEFAULT_MIN_LEVEL = "trained"
 def levels_from(min_level: str) -> list[str]:
     """The levels at or above `min_level` (LEVELS is ordered from lowest to highest)."""
     keys = list(LEVELS)
-    return keys[keys.index(min_level):] if min_level in LEVELS else keys
+    return keys[keys.index(min_level) :] if min_level in LEVELS else keys
 
 
 def valid_on(day: date):
@@ -36,6 +36,7 @@ def valid_on(day: date):
 
 
 # Catalogue ----------------------------------------------------------------------------------------
+
 
 def areas(session: Session, kind: str | None = None, include_inactive: bool = False) -> list[CompetenceArea]:
     query = select(CompetenceArea)
@@ -58,6 +59,7 @@ def area_by_slug(session: Session, slug: str) -> CompetenceArea | None:
 
 # A person's own records ---------------------------------------------------------------------------
 
+
 @dataclass
 class OwnRecord:
     record: CompetenceRecord
@@ -67,19 +69,25 @@ class OwnRecord:
 
 
 def own_records(session: Session, user_id: int, today: date) -> list[OwnRecord]:
-    rows = session.exec(select(CompetenceRecord, CompetenceArea, Event)
-                        .join(CompetenceArea, CompetenceArea.id == CompetenceRecord.area_id)
-                        .outerjoin(Event, Event.id == CompetenceRecord.event_id)
-                        .where(CompetenceRecord.user_id == user_id)
-                        .order_by(CompetenceRecord.achieved_on.desc(), CompetenceRecord.id.desc())).all()
+    rows = session.exec(
+        select(CompetenceRecord, CompetenceArea, Event)
+        .join(CompetenceArea, CompetenceArea.id == CompetenceRecord.area_id)
+        .outerjoin(Event, Event.id == CompetenceRecord.event_id)
+        .where(CompetenceRecord.user_id == user_id)
+        .order_by(CompetenceRecord.achieved_on.desc(), CompetenceRecord.id.desc())
+    ).all()
     return [OwnRecord(r, a, e, r.expires_on is None or r.expires_on >= today) for r, a, e in rows]
 
 
 # Bases --------------------------------------------------------------------------------------------
 
+
 def member_municipalities(session: Session, base_id: int) -> list[Municipality]:
-    rows = session.exec(select(Municipality).join(BaseMembership, BaseMembership.municipality_id == Municipality.id)
-                        .where(BaseMembership.base_id == base_id))
+    rows = session.exec(
+        select(Municipality)
+        .join(BaseMembership, BaseMembership.municipality_id == Municipality.id)
+        .where(BaseMembership.base_id == base_id)
+    )
     return sorted(rows, key=lambda m: norwegian_key(m.name))
 
 
@@ -88,12 +96,16 @@ def bases_of_person(session: Session, user_id: int) -> list[CompetenceBase]:
     profile = session.get(CompetenceProfile, user_id)
     if profile is None or profile.municipality_id is None:
         return []
-    rows = session.exec(select(CompetenceBase).join(BaseMembership, BaseMembership.base_id == CompetenceBase.id)
-                        .where(BaseMembership.municipality_id == profile.municipality_id))
+    rows = session.exec(
+        select(CompetenceBase)
+        .join(BaseMembership, BaseMembership.base_id == CompetenceBase.id)
+        .where(BaseMembership.municipality_id == profile.municipality_id)
+    )
     return sorted(rows, key=lambda b: norwegian_key(b.name))
 
 
 # The matrix ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class Cell:
@@ -145,23 +157,33 @@ def matrix(session: Session, base: CompetenceBase, today: date, chosen: MatrixFi
     result = Matrix(municipalities, shown_areas)
     if not municipalities or not shown_areas:
         return result
-    query = (select(CompetenceProfile.municipality_id, CompetenceRecord.area_id,
-                    func.count(func.distinct(CompetenceRecord.user_id)))
-             .join(CompetenceProfile, CompetenceProfile.user_id == CompetenceRecord.user_id)
-             .join(User, User.id == CompetenceRecord.user_id)
-             .where(User.is_active, valid_on(today),
-                    CompetenceRecord.level.in_(levels_from(chosen.min_level)),
-                    CompetenceProfile.municipality_id.in_([m.id for m in municipalities]),
-                    CompetenceRecord.area_id.in_([a.id for a in shown_areas]))
-             .group_by(CompetenceProfile.municipality_id, CompetenceRecord.area_id))
+    query = (
+        select(
+            CompetenceProfile.municipality_id,
+            CompetenceRecord.area_id,
+            func.count(func.distinct(CompetenceRecord.user_id)),
+        )
+        .join(CompetenceProfile, CompetenceProfile.user_id == CompetenceRecord.user_id)
+        .join(User, User.id == CompetenceRecord.user_id)
+        .where(
+            User.is_active,
+            valid_on(today),
+            CompetenceRecord.level.in_(levels_from(chosen.min_level)),
+            CompetenceProfile.municipality_id.in_([m.id for m in municipalities]),
+            CompetenceRecord.area_id.in_([a.id for a in shown_areas]),
+        )
+        .group_by(CompetenceProfile.municipality_id, CompetenceRecord.area_id)
+    )
     if chosen.service_kind:
         query = query.join(Service, Service.id == CompetenceProfile.service_id).where(
-            Service.kind == chosen.service_kind)
+            Service.kind == chosen.service_kind
+        )
     result.counts = {(m_id, a_id): n for m_id, a_id, n in session.exec(query)}
     return result
 
 
 # Search: who can guide in an area ---------------------------------------------------------------
+
 
 @dataclass
 class Guide:
@@ -174,15 +196,22 @@ class Guide:
     expires_on: date | None
 
 
-def guides(session: Session, area: CompetenceArea, municipality_ids: set[int] | None, min_level: str,
-           today: date) -> tuple[list[Guide], int]:
+def guides(
+    session: Session, area: CompetenceArea, municipality_ids: set[int] | None, min_level: str, today: date
+) -> tuple[list[Guide], int]:
     """(the people who opted in to be found, with their best valid record in the area; how many more hold
     such a record but did not opt in). `municipality_ids` None means the whole region."""
-    query = (select(CompetenceRecord, User, CompetenceProfile)
-             .join(User, User.id == CompetenceRecord.user_id)
-             .join(CompetenceProfile, CompetenceProfile.user_id == CompetenceRecord.user_id)
-             .where(CompetenceRecord.area_id == area.id, User.is_active, valid_on(today),
-                    CompetenceRecord.level.in_(levels_from(min_level))))
+    query = (
+        select(CompetenceRecord, User, CompetenceProfile)
+        .join(User, User.id == CompetenceRecord.user_id)
+        .join(CompetenceProfile, CompetenceProfile.user_id == CompetenceRecord.user_id)
+        .where(
+            CompetenceRecord.area_id == area.id,
+            User.is_active,
+            valid_on(today),
+            CompetenceRecord.level.in_(levels_from(min_level)),
+        )
+    )
     if municipality_ids is not None:
         query = query.where(CompetenceProfile.municipality_id.in_(municipality_ids or {-1}))
     order = list(LEVELS)
@@ -196,16 +225,23 @@ def guides(session: Session, area: CompetenceArea, municipality_ids: set[int] | 
         if not profile.contactable:
             hidden += 1
             continue
-        visible.append(Guide(name=user.name or user.email, email=user.email,
-                             municipality=session.get(Municipality, profile.municipality_id)
-                             if profile.municipality_id else None,
-                             service=session.get(Service, profile.service_id) if profile.service_id else None,
-                             level=row.level, achieved_on=row.achieved_on, expires_on=row.expires_on))
+        visible.append(
+            Guide(
+                name=user.name or user.email,
+                email=user.email,
+                municipality=session.get(Municipality, profile.municipality_id) if profile.municipality_id else None,
+                service=session.get(Service, profile.service_id) if profile.service_id else None,
+                level=row.level,
+                achieved_on=row.achieved_on,
+                expires_on=row.expires_on,
+            )
+        )
     visible.sort(key=lambda g: (-order.index(g.level), norwegian_key(g.name)))
     return visible, hidden
 
 
 # Expiring certifications --------------------------------------------------------------------------
+
 
 @dataclass
 class Expiring:
@@ -216,24 +252,36 @@ class Expiring:
     email: str | None
 
 
-def expiring(session: Session, base: CompetenceBase, today: date, months: int = EXPIRY_WINDOW_MONTHS
-             ) -> list[Expiring]:
+def expiring(session: Session, base: CompetenceBase, today: date, months: int = EXPIRY_WINDOW_MONTHS) -> list[Expiring]:
     """Records of people working in the base's municipalities that expire from today to `months` ahead,
     soonest first. Names only for people who opted in."""
     members = {m.id: m for m in member_municipalities(session, base.id)}
     if not members:
         return []
     last = today + relativedelta(months=months)
-    rows = session.exec(select(CompetenceRecord, CompetenceArea, User, CompetenceProfile)
-                        .join(CompetenceArea, CompetenceArea.id == CompetenceRecord.area_id)
-                        .join(User, User.id == CompetenceRecord.user_id)
-                        .join(CompetenceProfile, CompetenceProfile.user_id == CompetenceRecord.user_id)
-                        .where(User.is_active, CompetenceRecord.expires_on >= today,
-                               CompetenceRecord.expires_on <= last,
-                               CompetenceProfile.municipality_id.in_(members))
-                        .order_by(CompetenceRecord.expires_on, CompetenceRecord.id)).all()
-    return [Expiring(r, a, members[p.municipality_id], (u.name or u.email) if p.contactable else None,
-                     u.email if p.contactable else None) for r, a, u, p in rows]
+    rows = session.exec(
+        select(CompetenceRecord, CompetenceArea, User, CompetenceProfile)
+        .join(CompetenceArea, CompetenceArea.id == CompetenceRecord.area_id)
+        .join(User, User.id == CompetenceRecord.user_id)
+        .join(CompetenceProfile, CompetenceProfile.user_id == CompetenceRecord.user_id)
+        .where(
+            User.is_active,
+            CompetenceRecord.expires_on >= today,
+            CompetenceRecord.expires_on <= last,
+            CompetenceProfile.municipality_id.in_(members),
+        )
+        .order_by(CompetenceRecord.expires_on, CompetenceRecord.id)
+    ).all()
+    return [
+        Expiring(
+            r,
+            a,
+            members[p.municipality_id],
+            (u.name or u.email) if p.contactable else None,
+            u.email if p.contactable else None,
+        )
+        for r, a, u, p in rows
+    ]
 
 
 def kind_label(kind: str) -> str:

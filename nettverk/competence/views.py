@@ -39,6 +39,7 @@ def load_area(slug: str) -> CompetenceArea:
 
 # One's own competence -----------------------------------------------------------------------------
 
+
 def _profile_form() -> ProfileForm:
     session = get_session()
     profile = session.get(CompetenceProfile, current_user.id)
@@ -58,11 +59,16 @@ def _own_page(profile_form: ProfileForm, status: int = 200):
     for base in session.exec(select(CompetenceBase)):
         if coordinated is None or base.id in coordinated:
             bases.setdefault(base.id, base)
-    return render_template("competence/home.html", form=profile_form,
-                           rows=queries.own_records(session, current_user.id, operations.today()),
-                           profile=session.get(CompetenceProfile, current_user.id),
-                           bases=sorted(bases.values(), key=lambda b: norwegian_key(b.name)),
-                           LEVELS=LEVELS, SOURCES=SOURCES, AREA_KINDS=AREA_KINDS), status
+    return render_template(
+        "competence/home.html",
+        form=profile_form,
+        rows=queries.own_records(session, current_user.id, operations.today()),
+        profile=session.get(CompetenceProfile, current_user.id),
+        bases=sorted(bases.values(), key=lambda b: norwegian_key(b.name)),
+        LEVELS=LEVELS,
+        SOURCES=SOURCES,
+        AREA_KINDS=AREA_KINDS,
+    ), status
 
 
 @bp.get("/kompetanse")
@@ -77,8 +83,9 @@ def profile():
     form = _profile_form()
     if form.validate_on_submit():
         try:
-            operations.save_profile(get_session(), current_user, form.contactable.data, form.municipality_id.data,
-                                    form.service_id.data)
+            operations.save_profile(
+                get_session(), current_user, form.contactable.data, form.municipality_id.data, form.service_id.data
+            )
             flash("Valgene dine er lagret.", "success")
             return redirect(url_for("competence.home"))
         except OperationError as error:
@@ -88,15 +95,21 @@ def profile():
 
 def _record_form(form_class, row: CompetenceRecord | None = None):
     form = form_class(obj=row)
-    form.area_id.choices = [("", "Velg kompetanseområde"),
-                            *queries.area_choices(get_session(), row.area_id if row else None)]
+    form.area_id.choices = [
+        ("", "Velg kompetanseområde"),
+        *queries.area_choices(get_session(), row.area_id if row else None),
+    ]
     return form
 
 
 def _record_data(form: RecordForm) -> operations.RecordData:
-    return operations.RecordData(area_id=form.area_id.data, level=form.level.data or "",
-                                 achieved_on=form.achieved_on.data, issued_by=form.issued_by.data or "",
-                                 expires_on=form.expires_on.data)
+    return operations.RecordData(
+        area_id=form.area_id.data,
+        level=form.level.data or "",
+        achieved_on=form.achieved_on.data,
+        issued_by=form.issued_by.data or "",
+        expires_on=form.expires_on.data,
+    )
 
 
 def _save_record(row: CompetenceRecord | None):
@@ -147,6 +160,7 @@ def own_export():
 
 # The catalogue ------------------------------------------------------------------------------------
 
+
 @bp.get("/kompetanseomrader")
 @requires("public")
 def areas():
@@ -156,8 +170,9 @@ def areas():
         error, kind = "Velg en type fra listen.", ""
     may_manage = policy.can(current_user, "competence.catalog")
     rows = queries.areas(get_session(), kind=kind or None, include_inactive=may_manage)
-    return render_template("competence/areas.html", rows=rows, kind=kind, error=error, may_manage=may_manage,
-                           AREA_KINDS=AREA_KINDS), 400 if error else 200
+    return render_template(
+        "competence/areas.html", rows=rows, kind=kind, error=error, may_manage=may_manage, AREA_KINDS=AREA_KINDS
+    ), 400 if error else 200
 
 
 def _save_area(area: CompetenceArea | None):
@@ -165,10 +180,19 @@ def _save_area(area: CompetenceArea | None):
     status = 200
     if form.validate_on_submit():
         try:
-            operations.save_area(get_session(), current_user.id, operations.AreaData(
-                name=form.name.data or "", kind=form.kind.data or "", description=form.description.data or "",
-                target_group=form.target_group.data or "", expires_after_months=form.expires_after_months.data,
-                active=form.active.data), area)
+            operations.save_area(
+                get_session(),
+                current_user.id,
+                operations.AreaData(
+                    name=form.name.data or "",
+                    kind=form.kind.data or "",
+                    description=form.description.data or "",
+                    target_group=form.target_group.data or "",
+                    expires_after_months=form.expires_after_months.data,
+                    active=form.active.data,
+                ),
+                area,
+            )
             flash("Kompetanseområdet er lagret.", "success")
             return redirect(url_for("competence.areas"))
         except OperationError as error:
@@ -192,10 +216,14 @@ def area_edit(area, slug):
 
 # The base matrix ----------------------------------------------------------------------------------
 
+
 def matrix_filter(args, errors: dict[str, str]) -> queries.MatrixFilter:
     """The matrix filters from the query string (?tjeneste=&type=&niva=); a bad value is an error at its field."""
-    chosen = queries.MatrixFilter(service_kind=args.get("tjeneste", "").strip(), area_kind=args.get("type", "").strip(),
-                                  min_level=args.get("niva", "").strip() or queries.DEFAULT_MIN_LEVEL)
+    chosen = queries.MatrixFilter(
+        service_kind=args.get("tjeneste", "").strip(),
+        area_kind=args.get("type", "").strip(),
+        min_level=args.get("niva", "").strip() or queries.DEFAULT_MIN_LEVEL,
+    )
     if chosen.service_kind and chosen.service_kind not in SERVICE_KINDS:
         errors["tjeneste"], chosen.service_kind = "Velg en type tjeneste fra listen.", ""
     if chosen.area_kind and chosen.area_kind not in AREA_KINDS:
@@ -211,13 +239,23 @@ def matrix(base, slug):
     errors: dict[str, str] = {}
     chosen = matrix_filter(request.args, errors)
     table = queries.matrix(get_session(), base, operations.today(), chosen)
-    return render_template("competence/matrix.html", base=base, table=table, chosen=chosen, errors=errors,
-                           manage=policy.can(current_user, "base.manage", base), SERVICE_KINDS=SERVICE_KINDS,
-                           AREA_KINDS=AREA_KINDS, LEVELS=LEVELS), 400 if errors else 200
+    return render_template(
+        "competence/matrix.html",
+        base=base,
+        table=table,
+        chosen=chosen,
+        errors=errors,
+        manage=policy.can(current_user, "base.manage", base),
+        SERVICE_KINDS=SERVICE_KINDS,
+        AREA_KINDS=AREA_KINDS,
+        LEVELS=LEVELS,
+    ), 400 if errors else 200
 
 
-MATRIX_FORMATS = {"csv": (exports.matrix_csv, exports.CSV_MIMETYPE),
-                  "xlsx": (exports.matrix_xlsx, exports.XLSX_MIMETYPE)}
+MATRIX_FORMATS = {
+    "csv": (exports.matrix_csv, exports.CSV_MIMETYPE),
+    "xlsx": (exports.matrix_xlsx, exports.XLSX_MIMETYPE),
+}
 
 
 @bp.get("/kompetansebaser/<slug>/kompetanse.<file_format>")
@@ -237,13 +275,16 @@ def matrix_export(base, slug, file_format):
 
 # Coordinators: record for a person of the base, expiring certifications ---------------------------
 
+
 @bp.route("/kompetansebaser/<slug>/kompetanse/registrer", methods=["GET", "POST"])
 @requires("base.manage", load=load_base)
 def record_for_person(base, slug):
     session = get_session()
     form = _record_form(CoordinatorRecordForm)
-    form.municipality_id.choices = [("", "Ikke valgt"), *((m.id, m.display_name)
-                                                          for m in queries.member_municipalities(session, base.id))]
+    form.municipality_id.choices = [
+        ("", "Ikke valgt"),
+        *((m.id, m.display_name) for m in queries.member_municipalities(session, base.id)),
+    ]
     status = 200
     if form.validate_on_submit():
         try:
@@ -262,11 +303,13 @@ def record_for_person(base, slug):
 @requires("base.manage", load=load_base)
 def expiring(base, slug):
     rows = queries.expiring(get_session(), base, operations.today())
-    return render_template("competence/expiring.html", base=base, rows=rows, LEVELS=LEVELS,
-                           months=queries.EXPIRY_WINDOW_MONTHS)
+    return render_template(
+        "competence/expiring.html", base=base, rows=rows, LEVELS=LEVELS, months=queries.EXPIRY_WINDOW_MONTHS
+    )
 
 
 # Search: who can guide in an area ---------------------------------------------------------------
+
 
 def _own_bases() -> list[CompetenceBase]:
     session = get_session()
@@ -300,6 +343,18 @@ def search():
     if area is not None and not errors:
         members = {m.id for m in queries.member_municipalities(session, base.id)} if base else None
         found, hidden = queries.guides(session, area, members, min_level, operations.today())
-    return render_template("competence/search.html", areas=queries.areas(session), bases=all_bases, own=own,
-                           area=area, base=base, scope=wanted, min_level=min_level, found=found, hidden=hidden,
-                           errors=errors, LEVELS=LEVELS, REGION=REGION), 400 if errors else 200
+    return render_template(
+        "competence/search.html",
+        areas=queries.areas(session),
+        bases=all_bases,
+        own=own,
+        area=area,
+        base=base,
+        scope=wanted,
+        min_level=min_level,
+        found=found,
+        hidden=hidden,
+        errors=errors,
+        LEVELS=LEVELS,
+        REGION=REGION,
+    ), 400 if errors else 200

@@ -23,6 +23,7 @@ def _score_or_none(value):
 
 class ScoreRequired:
     """The answer is one of 1–5; the message says which is wrong: missing, or not one of them."""
+
     field_flags = {"required": True}
 
     def __call__(self, form, field):
@@ -33,8 +34,13 @@ class ScoreRequired:
 
 
 def _score_field(name: str) -> RadioField:
-    return RadioField(QUESTIONS[name], choices=[SelectChoice(n, f"{n} – {SCALE[n]}") for n in SCORES],
-                      coerce=_score_or_none, validate_choice=False, validators=[ScoreRequired()])
+    return RadioField(
+        QUESTIONS[name],
+        choices=[SelectChoice(n, f"{n} – {SCALE[n]}") for n in SCORES],
+        coerce=_score_or_none,
+        validate_choice=False,
+        validators=[ScoreRequired()],
+    )
 
 
 class EvaluationForm(Form):
@@ -42,7 +48,11 @@ class EvaluationForm(Form):
     usefulness = _score_field("usefulness")
     comment = TextAreaField(
         "Vil du si noe mer? Hva var bra, og hva kan bli bedre?",
-        validators=[Optional(), Length(max=MAX_COMMENT, message=f"Skriv høyst {MAX_COMMENT} tegn."),
-                    NoIdentifyingData(ANONYMOUS)],
+        validators=[
+            Optional(),
+            Length(max=MAX_COMMENT, message=f"Skriv høyst {MAX_COMMENT} tegn."),
+            NoIdentifyingData(ANONYMOUS),
+        ],
         description="Svaret er anonymt: koordinatorene ser ikke hvem som skrev hva. Ikke skriv navn på andre, "
-                    "og ingen opplysninger om barn eller familier.")
+        "og ingen opplysninger om barn eller familier.",
+    )

@@ -22,6 +22,7 @@ MAX_COMMENT = 2000
 
 class EvaluationInvitation(SQLModel, table=True):
     """One registration's link to the evaluation of its event (made when the link is mailed)."""
+
     __tablename__ = "evaluation_invitation"
     id: int | None = Field(default=None, primary_key=True)
     event_id: int = Field(foreign_key="event.id", index=True)
@@ -34,6 +35,7 @@ class EvaluationInvitation(SQLModel, table=True):
 class Evaluation(SQLModel, table=True):
     """An answer, linked to nothing but its event; no time, and its id says nothing of when it came (the event's
     answers are written anew in random order with every answer)."""
+
     __table_args__ = (
         CheckConstraint("overall BETWEEN 1 AND 5", name="ck_evaluation_overall"),
         CheckConstraint("usefulness BETWEEN 1 AND 5", name="ck_evaluation_usefulness"),

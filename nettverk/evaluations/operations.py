@@ -39,11 +39,14 @@ def is_evaluated(event: Event) -> bool:
 
 # Sending the links --------------------------------------------------------------------------------
 
+
 def participants(session: Session, event: Event) -> list[Registration]:
     """The confirmed registrations; once attendance is marked, only those who came."""
-    rows = session.exec(select(Registration).where(Registration.event_id == event.id,
-                                                   Registration.status == CONFIRMED)
-                        .order_by(Registration.id)).all()
+    rows = session.exec(
+        select(Registration)
+        .where(Registration.event_id == event.id, Registration.status == CONFIRMED)
+        .order_by(Registration.id)
+    ).all()
     if any(r.attended is not None for r in rows):
         return [r for r in rows if r.attended]
     return list(rows)
@@ -55,31 +58,55 @@ def send_invitations(session: Session, now: datetime) -> Counts:
     now = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     counts = Counts()
     days = timedelta(days=current_app.config["EVALUATION_DAYS"])
-    events = session.exec(select(Event).where(
-        Event.kind.in_(EVALUATED_KINDS), Event.status.in_((PUBLISHED, HELD)), Event.ends_at <= now,
-        Event.ends_at > now - days).order_by(Event.ends_at, Event.id)).all()
+    events = session.exec(
+        select(Event)
+        .where(
+            Event.kind.in_(EVALUATED_KINDS),
+            Event.status.in_((PUBLISHED, HELD)),
+            Event.ends_at <= now,
+            Event.ends_at > now - days,
+        )
+        .order_by(Event.ends_at, Event.id)
+    ).all()
     for event in events:
         registrations = participants(session, event)
         if not registrations:
             continue
         # A registration made by e-mail (a guest, or by a coordinator) follows the settings of the account
         # with that address, if there is one.
-        accounts = dict(session.exec(select(User.email, User.id).where(
-            User.email.in_({r.email for r in registrations if r.user_id is None} or {""}))).all())
-        has_link = set(session.exec(select(EvaluationInvitation.registration_id)
-                                    .where(EvaluationInvitation.event_id == event.id)))
+        accounts = dict(
+            session.exec(
+                select(User.email, User.id).where(
+                    User.email.in_({r.email for r in registrations if r.user_id is None} or {""})
+                )
+            ).all()
+        )
+        has_link = set(
+            session.exec(select(EvaluationInvitation.registration_id).where(EvaluationInvitation.event_id == event.id))
+        )
         for registration in registrations:
             if registration.id in has_link:  # sent before (the usual case every day until the deadline)
                 counts.skipped += 1
                 continue
             token, token_hash = new_token()
-            if notify_once(session, counts, job="evaluations", key=f"evaluation:{event.id}:{registration.id}",
-                           email=registration.email, user_id=registration.user_id or accounts.get(registration.email),
-                           kind="evaluation", subject=f"Hva syntes du om {event.title}?", template="evaluation",
-                           event=event, registration=registration, token=token,
-                           deadline=format_datetime(deadline(event))):
-                session.add(EvaluationInvitation(event_id=event.id, registration_id=registration.id,
-                                                 token_hash=token_hash))
+            if notify_once(
+                session,
+                counts,
+                job="evaluations",
+                key=f"evaluation:{event.id}:{registration.id}",
+                email=registration.email,
+                user_id=registration.user_id or accounts.get(registration.email),
+                kind="evaluation",
+                subject=f"Hva syntes du om {event.title}?",
+                template="evaluation",
+                event=event,
+                registration=registration,
+                token=token,
+                deadline=format_datetime(deadline(event)),
+            ):
+                session.add(
+                    EvaluationInvitation(event_id=event.id, registration_id=registration.id, token_hash=token_hash)
+                )
                 session.flush()
     return counts
 
@@ -87,19 +114,22 @@ def send_invitations(session: Session, now: datetime) -> Counts:
 def invite(session: Session, registration: Registration) -> str:
     """Make one registration's link now, without mail (for tests and set-up); returns the secret."""
     token, token_hash = new_token()
-    session.add(EvaluationInvitation(event_id=registration.event_id, registration_id=registration.id,
-                                     token_hash=token_hash))
+    session.add(
+        EvaluationInvitation(event_id=registration.event_id, registration_id=registration.id, token_hash=token_hash)
+    )
     session.flush()
     return token
 
 
 # Answering ----------------------------------------------------------------------------------------
 
+
 def open_invitation(session: Session, token: str, now: datetime | None = None) -> tuple[EvaluationInvitation, Event]:
     """The invitation behind a link, if it can still be answered: unknown link 404, answered 409,
     deadline passed (or the event cancelled since) 410."""
-    invitation = session.exec(select(EvaluationInvitation).where(
-        EvaluationInvitation.token_hash == hash_token(token or ""))).first()
+    invitation = session.exec(
+        select(EvaluationInvitation).where(EvaluationInvitation.token_hash == hash_token(token or ""))
+    ).first()
     if invitation is None:
         raise OperationError("Lenken er ugyldig. Sjekk at du har kopiert hele lenken fra e-posten.", status=404)
     event = session.get(Event, invitation.event_id)
@@ -108,8 +138,9 @@ def open_invitation(session: Session, token: str, now: datetime | None = None) -
     if event.status not in (PUBLISHED, HELD):
         raise OperationError("Arrangementet ble avlyst, så det kan ikke evalueres.", status=410)
     if (now or utcnow()) > deadline(event):
-        raise OperationError(f"Fristen for å svare på evalueringen gikk ut {format_datetime(deadline(event))}.",
-                             status=410)
+        raise OperationError(
+            f"Fristen for å svare på evalueringen gikk ut {format_datetime(deadline(event))}.", status=410
+        )
     return invitation, event
 
 
@@ -121,8 +152,7 @@ def _score(value, field: str) -> int:
     return value
 
 
-def answer(session: Session, token: str, overall, usefulness, comment: str = "",
-           now: datetime | None = None) -> None:
+def answer(session: Session, token: str, overall, usefulness, comment: str = "", now: datetime | None = None) -> None:
     """Store the participant's answer. Refused: a score outside 1–5 or missing, a comment over
     MAX_COMMENT characters, a second answer (409, also when two arrive at once), after the deadline (410).
 
@@ -145,8 +175,9 @@ def answer(session: Session, token: str, overall, usefulness, comment: str = "",
         session.commit()
     except Exception:
         session.rollback()
-        session.exec(update(EvaluationInvitation).where(EvaluationInvitation.id == invitation.id)
-                     .values(answered=False))
+        session.exec(
+            update(EvaluationInvitation).where(EvaluationInvitation.id == invitation.id).values(answered=False)
+        )
         session.commit()
         raise
 
@@ -154,20 +185,31 @@ def answer(session: Session, token: str, overall, usefulness, comment: str = "",
 def _store_shuffled(session: Session, event_id: int, new: tuple[int, int, str]) -> None:
     """Write the event's answers anew, `new` among them, in random order (see `answer`)."""
     lock_for_update(session, Event, event_id)  # one rewrite of an event's answers at a time
-    rows = [*session.exec(select(Evaluation.overall, Evaluation.usefulness, Evaluation.comment)
-                          .where(Evaluation.event_id == event_id)), new]
+    rows = [
+        *session.exec(
+            select(Evaluation.overall, Evaluation.usefulness, Evaluation.comment).where(Evaluation.event_id == event_id)
+        ),
+        new,
+    ]
     session.exec(delete(Evaluation).where(Evaluation.event_id == event_id))
     secrets.SystemRandom().shuffle(rows)
-    session.execute(insert(Evaluation), [{"event_id": event_id, "overall": overall, "usefulness": usefulness,
-                                          "comment": comment} for overall, usefulness, comment in rows])
+    session.execute(
+        insert(Evaluation),
+        [
+            {"event_id": event_id, "overall": overall, "usefulness": usefulness, "comment": comment}
+            for overall, usefulness, comment in rows
+        ],
+    )
 
 
 def claim(session: Session, invitation_id: int) -> None:
     """Mark the invitation answered, or refuse (409) if it already is: one conditional UPDATE, so of two
     answers through the same link at the same moment only one finds it unanswered (PostgreSQL re-checks the
     condition after waiting for the other's row lock; SQLite has one writer)."""
-    claimed = session.exec(update(EvaluationInvitation)
-                           .where(EvaluationInvitation.id == invitation_id, EvaluationInvitation.answered.is_(False))
-                           .values(answered=True))
+    claimed = session.exec(
+        update(EvaluationInvitation)
+        .where(EvaluationInvitation.id == invitation_id, EvaluationInvitation.answered.is_(False))
+        .values(answered=True)
+    )
     if claimed.rowcount != 1:
         raise OperationError(ANSWERED, status=409)

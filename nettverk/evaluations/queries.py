@@ -55,14 +55,16 @@ def average_text(value: float | None) -> str:
 
 
 def results(session: Session, event: Event) -> Results:
-    invited = session.exec(select(func.count()).select_from(EvaluationInvitation)
-                           .where(EvaluationInvitation.event_id == event.id)).one()
+    invited = session.exec(
+        select(func.count()).select_from(EvaluationInvitation).where(EvaluationInvitation.event_id == event.id)
+    ).one()
     questions = [Question(name, label, distribution=dict.fromkeys(SCORES, 0)) for name, label in QUESTIONS.items()]
     answered = session.exec(select(func.count()).select_from(Evaluation).where(Evaluation.event_id == event.id)).one()
     if answered < THRESHOLD:  # nothing of the answers leaves the database
         return Results(event, invited, answered, questions, [])
-    rows = session.exec(select(Evaluation.overall, Evaluation.usefulness, Evaluation.comment)
-                        .where(Evaluation.event_id == event.id)).all()
+    rows = session.exec(
+        select(Evaluation.overall, Evaluation.usefulness, Evaluation.comment).where(Evaluation.event_id == event.id)
+    ).all()
     comments = []
     for overall, usefulness, comment in rows:
         questions[0].distribution[overall] += 1

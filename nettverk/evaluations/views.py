@@ -34,8 +34,11 @@ def answer(token):
             status = show_error(form, error)
     elif form.errors:
         status = 422
-    return render_template("evaluations/answer.html", form=form, event=event,
-                           deadline=operations.deadline(event)), status, NO_STORE
+    return (
+        render_template("evaluations/answer.html", form=form, event=event, deadline=operations.deadline(event)),
+        status,
+        NO_STORE,
+    )
 
 
 @bp.get("/arrangementer/<int:event_id>/evaluering")
@@ -43,9 +46,15 @@ def answer(token):
 def results(event, event_id):
     if not operations.is_evaluated(event):
         abort(404, "Bare fagdager og kurs evalueres.")
-    return render_template("evaluations/results.html", results=queries.results(get_session(), event),
-                           deadline=operations.deadline(event), threshold=THRESHOLD, scale=queries.SCALE,
-                           average_text=queries.average_text, masked_text=queries.MASKED_TEXT)
+    return render_template(
+        "evaluations/results.html",
+        results=queries.results(get_session(), event),
+        deadline=operations.deadline(event),
+        threshold=THRESHOLD,
+        scale=queries.SCALE,
+        average_text=queries.average_text,
+        masked_text=queries.MASKED_TEXT,
+    )
 
 
 # The event page shows its coordinators the link to the results of a gathering that is evaluated.

@@ -65,8 +65,9 @@ class FilterChoices:
 def filter_choices(session: Session) -> FilterChoices:
     bases = list(session.exec(select(CompetenceBase).order_by(CompetenceBase.name)))
     networks = list(session.exec(select(Network).order_by(Network.name)))
-    municipalities = sorted(session.exec(select(Municipality).where(Municipality.valid_to.is_(None))),
-                            key=lambda m: norwegian_key(m.name))
+    municipalities = sorted(
+        session.exec(select(Municipality).where(Municipality.valid_to.is_(None))), key=lambda m: norwegian_key(m.name)
+    )
     return FilterChoices(bases, networks, municipalities)
 
 
@@ -126,16 +127,21 @@ def _visible(manager_base_ids: set[int] | None):
         return true()
     if not manager_base_ids:
         return Event.status != DRAFT
-    return or_(Event.status != DRAFT, Event.base_id.in_(manager_base_ids),
-               Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(manager_base_ids))))
+    return or_(
+        Event.status != DRAFT,
+        Event.base_id.in_(manager_base_ids),
+        Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(manager_base_ids))),
+    )
 
 
 def of_bases(base_ids: set[int]):
     """SQL condition: the event belongs to one of these bases, itself or through its network."""
     if not base_ids:
         return false()
-    return or_(Event.base_id.in_(base_ids),
-               Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(base_ids))))
+    return or_(
+        Event.base_id.in_(base_ids),
+        Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(base_ids))),
+    )
 
 
 def _filtered(filters: Filters | None):
@@ -154,26 +160,35 @@ def _filtered(filters: Filters | None):
     return conditions
 
 
-def entries_between(session: Session, start: datetime, end: datetime, manager_base_ids: set[int] | None,
-                    filters: Filters | None = None, *conditions) -> list[CalendarEntry]:
+def entries_between(
+    session: Session,
+    start: datetime,
+    end: datetime,
+    manager_base_ids: set[int] | None,
+    filters: Filters | None = None,
+    *conditions,
+) -> list[CalendarEntry]:
     """Every visible event that overlaps [start, end) (aware datetimes), in start order. One query."""
-    return [CalendarEntry.of(*row) for row in session.exec(_between(start, end, manager_base_ids, filters,
-                                                                    *conditions))]
+    return [
+        CalendarEntry.of(*row) for row in session.exec(_between(start, end, manager_base_ids, filters, *conditions))
+    ]
 
 
-def _overlapping(start: datetime, end: datetime, manager_base_ids: set[int] | None, filters: Filters | None,
-                 *conditions) -> list:
-    return [Event.starts_at < end, Event.ends_at > start, _visible(manager_base_ids), *_filtered(filters),
-            *conditions]
+def _overlapping(
+    start: datetime, end: datetime, manager_base_ids: set[int] | None, filters: Filters | None, *conditions
+) -> list:
+    return [Event.starts_at < end, Event.ends_at > start, _visible(manager_base_ids), *_filtered(filters), *conditions]
 
 
 def _between(*args):
-    return (select(Event, CompetenceBase, Network, Municipality)
-            .join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
-            .join(Network, Network.id == Event.network_id, isouter=True)
-            .join(Municipality, Municipality.id == Event.venue_municipality_id, isouter=True)
-            .where(*_overlapping(*args))
-            .order_by(Event.starts_at, Event.id))
+    return (
+        select(Event, CompetenceBase, Network, Municipality)
+        .join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
+        .join(Network, Network.id == Event.network_id, isouter=True)
+        .join(Municipality, Municipality.id == Event.venue_municipality_id, isouter=True)
+        .where(*_overlapping(*args))
+        .order_by(Event.starts_at, Event.id)
+    )
 
 
 # Month view ---------------------------------------------------------------------------------------
@@ -211,14 +226,16 @@ class Month:
         return self.first + timedelta(days=monthrange(self.first.year, self.first.month)[1])
 
 
-def month_view(session: Session, first: date, manager_base_ids: set[int] | None,
-               filters: Filters | None = None) -> Month:
+def month_view(
+    session: Session, first: date, manager_base_ids: set[int] | None, filters: Filters | None = None
+) -> Month:
     """The weeks (Monday to Sunday) that hold the month, each day with the events that cover it."""
     last = first.replace(day=monthrange(first.year, first.month)[1])
     grid_start = first - timedelta(days=first.weekday())
     grid_end = last + timedelta(days=6 - last.weekday())
-    entries = entries_between(session, oslo_midnight(grid_start), oslo_midnight(grid_end + timedelta(days=1)),
-                              manager_base_ids, filters)
+    entries = entries_between(
+        session, oslo_midnight(grid_start), oslo_midnight(grid_end + timedelta(days=1)), manager_base_ids, filters
+    )
     by_day = defaultdict(list)
     for entry in entries:
         day = max(entry.first_day, grid_start)
@@ -227,8 +244,12 @@ def month_view(session: Session, first: date, manager_base_ids: set[int] | None,
             day += timedelta(days=1)
     weeks, day = [], grid_start
     while day <= grid_end:
-        days = [Day(day + timedelta(days=i), (day + timedelta(days=i)).month == first.month,
-                    by_day[day + timedelta(days=i)]) for i in range(7)]
+        days = [
+            Day(
+                day + timedelta(days=i), (day + timedelta(days=i)).month == first.month, by_day[day + timedelta(days=i)]
+            )
+            for i in range(7)
+        ]
         weeks.append(Week(day.isocalendar().week, days))
         day += timedelta(days=7)
     count = sum(1 for entry in entries if entry.first_day <= last and entry.last_day >= first)
@@ -262,8 +283,14 @@ class Upcoming:
         return max(1, -(-self.total // LIST_PER_PAGE))
 
 
-def upcoming(session: Session, now: datetime, manager_base_ids: set[int] | None, filters: Filters | None = None,
-             days: int = 366, page: int = 1) -> Upcoming:
+def upcoming(
+    session: Session,
+    now: datetime,
+    manager_base_ids: set[int] | None,
+    filters: Filters | None = None,
+    days: int = 366,
+    page: int = 1,
+) -> Upcoming:
     """Events that have not ended, starting within `days`, grouped by the month they start in; one page
     of LIST_PER_PAGE of them (two queries: the page and the count)."""
     window = (now, now + timedelta(days=days), manager_base_ids, filters)
@@ -330,12 +357,19 @@ def cadence_days(network: Network, year: int) -> list[date]:
     return days[:_MAX_PLANNED_PER_NETWORK]
 
 
-def annual_wheel(session: Session, base: CompetenceBase, year: int, manager_base_ids: set[int] | None,
-                 today: date | None = None) -> AnnualWheel:
+def annual_wheel(
+    session: Session, base: CompetenceBase, year: int, manager_base_ids: set[int] | None, today: date | None = None
+) -> AnnualWheel:
     """The base's events and the meetings of its networks in one Oslo year, month by month, with the
     coming occurrences of the networks' cadences (from `today` on) that have no event yet. Three queries."""
-    networks = list(session.exec(select(Network).join(NetworkBase, NetworkBase.network_id == Network.id)
-                                 .where(NetworkBase.base_id == base.id).order_by(Network.name)))
+    networks = list(
+        session.exec(
+            select(Network)
+            .join(NetworkBase, NetworkBase.network_id == Network.id)
+            .where(NetworkBase.base_id == base.id)
+            .order_by(Network.name)
+        )
+    )
     network_ids = {n.id for n in networks}
     start, end = oslo_midnight(date(year, 1, 1)), oslo_midnight(date(year + 1, 1, 1))
     entries = entries_between(session, start, end, manager_base_ids, None, of_bases({base.id}))
@@ -343,8 +377,13 @@ def annual_wheel(session: Session, base: CompetenceBase, year: int, manager_base
     # or draft meeting still stands for its occurrence).
     taken = set()
     if network_ids:
-        taken = set(session.exec(select(Event.network_id, Event.series_date).where(
-            Event.network_id.in_(network_ids), Event.series_date.is_not(None))).all())
+        taken = set(
+            session.exec(
+                select(Event.network_id, Event.series_date).where(
+                    Event.network_id.in_(network_ids), Event.series_date.is_not(None)
+                )
+            ).all()
+        )
     items = [WheelItem(max(entry.first_day, date(year, 1, 1)), entry=entry) for entry in entries]
     for network in networks:
         for day in cadence_days(network, year):
@@ -376,8 +415,14 @@ def _day_name(day: date) -> str:
     return f"{WEEKDAYS[day.weekday()].capitalize()} {day.day}. {MONTHS[day.month - 1]}"
 
 
-def planning_warnings(session: Session, day: date, base_ids: set[int], exclude_event_id: int | None = None,
-                      *, include_drafts: bool | set[int] = True) -> list[str]:
+def planning_warnings(
+    session: Session,
+    day: date,
+    base_ids: set[int],
+    exclude_event_id: int | None = None,
+    *,
+    include_drafts: bool | set[int] = True,
+) -> list[str]:
     """Reasons to think twice before planning a gathering on `day` (an Oslo date) for these bases,
     as Norwegian sentences; empty when the day looks free:
 
@@ -405,8 +450,15 @@ def planning_warnings(session: Session, day: date, base_ids: set[int], exclude_e
             conditions.append(or_(Event.status != DRAFT, of_bases(include_drafts)))
         if exclude_event_id is not None:
             conditions.append(Event.id != exclude_event_id)
-        entries = entries_between(session, oslo_midnight(day), oslo_midnight(day + timedelta(days=1)), None,
-                                  None, of_bases(base_ids), and_(*conditions))
+        entries = entries_between(
+            session,
+            oslo_midnight(day),
+            oslo_midnight(day + timedelta(days=1)),
+            None,
+            None,
+            of_bases(base_ids),
+            and_(*conditions),
+        )
         for entry in entries:
             owner = entry.base.name if entry.base is not None and entry.base.id in base_ids else None
             owner = owner or (entry.network.name if entry.network is not None else "Kompetansebasen")

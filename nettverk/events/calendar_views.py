@@ -112,12 +112,26 @@ def region_calendar():
         else:
             month = calendar.month_view(session, first, _manager_base_ids(), filters)
     # The filters to keep in the links to other months and views.
-    query = {name: request.args[name].strip() for name in FILTER_ARGS
-             if request.args.get(name, "").strip() and name not in errors}
-    html = render_template("calendar/region.html", view=view, first=first, month=month, listing=listing,
-                           groups=listing.groups if listing else None, LIST_PER_PAGE=calendar.LIST_PER_PAGE,
-                           filters=filters, choices=calendar.filter_choices(session), errors=errors, today=_today(),
-                           args=request.args, query=query)
+    query = {
+        name: request.args[name].strip()
+        for name in FILTER_ARGS
+        if request.args.get(name, "").strip() and name not in errors
+    }
+    html = render_template(
+        "calendar/region.html",
+        view=view,
+        first=first,
+        month=month,
+        listing=listing,
+        groups=listing.groups if listing else None,
+        LIST_PER_PAGE=calendar.LIST_PER_PAGE,
+        filters=filters,
+        choices=calendar.filter_choices(session),
+        errors=errors,
+        today=_today(),
+        args=request.args,
+        query=query,
+    )
     return html, 400 if errors else 200
 
 
@@ -140,10 +154,16 @@ def check_date():
     if day is not None and not errors:
         # Draft titles are named only to those who may see the base's drafts.
         include_drafts = base is not None and policy.can(current_user, "base.manage", base)
-        warnings = calendar.planning_warnings(session, day, {base.id} if base else set(),
-                                              include_drafts=include_drafts)
-    page = render_template("calendar/check_date.html", day=day, base=base, warnings=warnings, errors=errors,
-                           value=value, choices=calendar.filter_choices(session))
+        warnings = calendar.planning_warnings(session, day, {base.id} if base else set(), include_drafts=include_drafts)
+    page = render_template(
+        "calendar/check_date.html",
+        day=day,
+        base=base,
+        warnings=warnings,
+        errors=errors,
+        value=value,
+        choices=calendar.filter_choices(session),
+    )
     return page, 400 if errors else 200
 
 
@@ -155,5 +175,6 @@ def annual_wheel(base, slug):
     except ValueError as error:
         abort(400, str(error))
     wheel = calendar.annual_wheel(get_session(), base, year, _manager_base_ids(), today=_today())
-    return render_template("calendar/annual_wheel.html", wheel=wheel, base=base, year=year,
-                           first_year=_years()[0], last_year=_years()[1])
+    return render_template(
+        "calendar/annual_wheel.html", wheel=wheel, base=base, year=year, first_year=_years()[0], last_year=_years()[1]
+    )

@@ -26,8 +26,18 @@ from nettverk.timeutil import to_oslo
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-COLUMNS = ["Navn", "E-post", "Kommune", "Arbeidssted", "Stilling", "Status", "Allergier/spesialkost", "Lunsj",
-           "Møtte", "Påmeldt"]
+COLUMNS = [
+    "Navn",
+    "E-post",
+    "Kommune",
+    "Arbeidssted",
+    "Stilling",
+    "Status",
+    "Allergier/spesialkost",
+    "Lunsj",
+    "Møtte",
+    "Påmeldt",
+]
 FORMULA_STARTS = ("=", "+", "-", "@", "\u2212")  # U+2212 (minus sign): spreadsheets read it as "-" too
 DATE_FORMAT = "%d.%m.%Y %H:%M"  # Oslo time, as a Norwegian spreadsheet shows it
 XLSX_DATE_FORMAT = "dd.mm.yyyy hh:mm"
@@ -79,9 +89,16 @@ def table_csv(columns: list[str], rows: list[list]) -> bytes:
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow([safe_text(name) for name in columns])
     for values in rows:
-        writer.writerow([value.strftime(DATE_FORMAT) if isinstance(value, datetime)
-                         else value if isinstance(value, int | float) else safe_text(value)
-                         for value in values])
+        writer.writerow(
+            [
+                value.strftime(DATE_FORMAT)
+                if isinstance(value, datetime)
+                else value
+                if isinstance(value, int | float)
+                else safe_text(value)
+                for value in values
+            ]
+        )
     return out.getvalue().encode("utf-8-sig")
 
 

@@ -17,8 +17,12 @@ DRAFT, PUBLISHED, CANCELLED, HELD = "draft", "published", "cancelled", "held"
 EVENT_STATUSES = {DRAFT: "Utkast", PUBLISHED: "Publisert", CANCELLED: "Avlyst", HELD: "Gjennomført"}
 
 UNCONFIRMED, CONFIRMED, WAITLISTED, WITHDRAWN = "unconfirmed", "confirmed", "waitlisted", "cancelled"
-REGISTRATION_STATUSES = {UNCONFIRMED: "Venter på bekreftelse", CONFIRMED: "Påmeldt",
-                         WAITLISTED: "På venteliste", WITHDRAWN: "Avmeldt"}
+REGISTRATION_STATUSES = {
+    UNCONFIRMED: "Venter på bekreftelse",
+    CONFIRMED: "Påmeldt",
+    WAITLISTED: "På venteliste",
+    WITHDRAWN: "Avmeldt",
+}
 
 
 class Event(SQLModel, table=True):
@@ -73,8 +77,14 @@ class ProgrammeItem(SQLModel, table=True):
 class Registration(SQLModel, table=True):
     __table_args__ = (
         # One live registration per person and event (cancelled ones may repeat).
-        Index("uq_registration_live_email", "event_id", "email", unique=True,
-              sqlite_where=text("status != 'cancelled'"), postgresql_where=text("status != 'cancelled'")),
+        Index(
+            "uq_registration_live_email",
+            "event_id",
+            "email",
+            unique=True,
+            sqlite_where=text("status != 'cancelled'"),
+            postgresql_where=text("status != 'cancelled'"),
+        ),
         # A person's registrations (personal feed, «mine påmeldinger»): with the status in the index, SQLite
         # picks it over the status index even without statistics (migration 6f3b9c14e2a7).
         Index("ix_registration_email_status", "email", "status"),

@@ -50,8 +50,8 @@ from nettverk.tokens import hash_token, new_token
 LIVE = (UNCONFIRMED, CONFIRMED, WAITLISTED)
 
 
-
 # Events -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class EventData:
@@ -146,31 +146,37 @@ def _validate(session: Session, data: EventData, event: Event | None) -> tuple[d
         value = getattr(data, name)
         if value is not None and session.get(Municipality, value) is None:
             raise OperationError("Velg en kommune som finnes.", name)
-    if data.online_url and (not data.online_url.startswith(("https://", "http://"))
-                            or any(c.isspace() for c in data.online_url)):
-        raise OperationError("Lenken til digitalt møte må begynne med https:// og kan ikke ha mellomrom.",
-                             "online_url")
+    if data.online_url and (
+        not data.online_url.startswith(("https://", "http://")) or any(c.isspace() for c in data.online_url)
+    ):
+        raise OperationError("Lenken til digitalt møte må begynne med https:// og kan ikke ha mellomrom.", "online_url")
     if parse_reminder_days(data.reminder_days) is None:
-        raise OperationError("Skriv antall dager før arrangementet, skilt med komma (for eksempel 7, 1), "
-                             "hvert mellom 1 og 60, eller la feltet stå tomt for ingen påminnelser.", "reminder_days")
+        raise OperationError(
+            "Skriv antall dager før arrangementet, skilt med komma (for eksempel 7, 1), "
+            "hvert mellom 1 og 60, eller la feltet stå tomt for ingen påminnelser.",
+            "reminder_days",
+        )
     starts_at, ends_at = _times(data)
     if data.capacity is not None:
         if data.capacity < 1:
             raise OperationError("Antall plasser må være minst 1, eller tomt for ubegrenset.", "capacity")
         taken = confirmed_count(session, event.id) if event is not None and event.id else 0
         if data.capacity < taken:
-            raise OperationError(f"Det er allerede {taken} påmeldte. Antall plasser kan ikke være lavere.",
-                                 "capacity", 409)
+            raise OperationError(
+                f"Det er allerede {taken} påmeldte. Antall plasser kan ikke være lavere.", "capacity", 409
+            )
     if data.quota_per_municipality is not None:
         if data.quota_per_municipality < 1:
             raise OperationError("Kvoten per kommune må være minst 1, eller tom.", "quota_per_municipality")
         if data.capacity is not None and data.quota_per_municipality > data.capacity:
-            raise OperationError("Kvoten per kommune kan ikke være større enn antall plasser.",
-                                 "quota_per_municipality")
+            raise OperationError(
+                "Kvoten per kommune kan ikke være større enn antall plasser.", "quota_per_municipality"
+            )
     opens, closes = data.registration_opens_at, data.registration_closes_at
     if closes is not None and closes > ends_at:
-        raise OperationError("Påmeldingsfristen kan ikke være etter at arrangementet er slutt.",
-                             "registration_closes_at")
+        raise OperationError(
+            "Påmeldingsfristen kan ikke være etter at arrangementet er slutt.", "registration_closes_at"
+        )
     if opens is not None and closes is not None and opens >= closes:
         raise OperationError("Påmeldingen må åpne før fristen.", "registration_opens_at")
     return starts_at, ends_at
@@ -186,10 +192,26 @@ def save_event(session: Session, actor_id: int | None, data: EventData, event: E
     before = _place_and_time(event) if not created else None
     shown_before = _shown(session, event) if not created else None
     old_capacity = event.capacity
-    for name in ("kind", "description", "base_id", "network_id", "audience", "venue_name", "venue_address",
-                 "venue_municipality_id", "online_url", "host_municipality_id", "capacity", "quota_per_municipality",
-                 "registration_opens_at", "registration_closes_at", "ask_dietary", "ask_lunch", "all_day",
-                 "competence_area_id"):
+    for name in (
+        "kind",
+        "description",
+        "base_id",
+        "network_id",
+        "audience",
+        "venue_name",
+        "venue_address",
+        "venue_municipality_id",
+        "online_url",
+        "host_municipality_id",
+        "capacity",
+        "quota_per_municipality",
+        "registration_opens_at",
+        "registration_closes_at",
+        "ask_dietary",
+        "ask_lunch",
+        "all_day",
+        "competence_area_id",
+    ):
         setattr(event, name, getattr(data, name))
     event.title = data.title.strip()
     event.reminder_days = ",".join(map(str, parse_reminder_days(data.reminder_days)))
@@ -212,22 +234,44 @@ def save_event(session: Session, actor_id: int | None, data: EventData, event: E
     if not created and (event.capacity is None or (old_capacity is not None and event.capacity > old_capacity)):
         promote_waitlist(session, event)
     session.flush()
-    record(session, actor_id, "event.created" if created else ("event.moved" if changed else "event.updated"),
-           event, f"{event.title}, {format_datetime(event.starts_at)}")
+    record(
+        session,
+        actor_id,
+        "event.created" if created else ("event.moved" if changed else "event.updated"),
+        event,
+        f"{event.title}, {format_datetime(event.starts_at)}",
+    )
     return event
 
 
 def _place_and_time(event: Event) -> tuple:
-    return (event.starts_at, event.ends_at, event.all_day, event.venue_name, event.venue_address,
-            event.venue_municipality_id, event.online_url)
+    return (
+        event.starts_at,
+        event.ends_at,
+        event.all_day,
+        event.venue_name,
+        event.venue_address,
+        event.venue_municipality_id,
+        event.online_url,
+    )
 
 
 def _shown(session: Session, event: Event) -> tuple:
     """What calendars show of the event (calendars.queries builds it into an Entry), apart from its version."""
-    programme = session.exec(select(ProgrammeItem.starts, ProgrammeItem.title, ProgrammeItem.speaker)
-                             .where(ProgrammeItem.event_id == event.id).order_by(ProgrammeItem.position)).all()
-    return (*_place_and_time(event), event.title, event.description, event.kind, event.base_id, event.network_id,
-            tuple(tuple(line) for line in programme))
+    programme = session.exec(
+        select(ProgrammeItem.starts, ProgrammeItem.title, ProgrammeItem.speaker)
+        .where(ProgrammeItem.event_id == event.id)
+        .order_by(ProgrammeItem.position)
+    ).all()
+    return (
+        *_place_and_time(event),
+        event.title,
+        event.description,
+        event.kind,
+        event.base_id,
+        event.network_id,
+        tuple(tuple(line) for line in programme),
+    )
 
 
 def publish_event(session: Session, actor_id: int | None, event: Event) -> None:
@@ -245,8 +289,9 @@ def cancel_event(session: Session, actor_id: int | None, event: Event, reason: s
     event.status, event.sequence, event.updated_at = CANCELLED, event.sequence + 1, utcnow()
     session.add(event)
     if was_published:
-        _tell_registrants(session, event, "event_cancelled", f"Avlyst: {event.title}", CANCEL,
-                          reason=reason.strip())  # in the mail and in the CANCEL's DESCRIPTION
+        _tell_registrants(
+            session, event, "event_cancelled", f"Avlyst: {event.title}", CANCEL, reason=reason.strip()
+        )  # in the mail and in the CANCEL's DESCRIPTION
     record(session, actor_id, "event.cancelled", event, f"{event.title}. {reason}".strip())
 
 
@@ -260,23 +305,32 @@ def mark_held(session: Session, actor_id: int | None, event: Event) -> None:
     record(session, actor_id, "event.held", event, event.title)
 
 
-def _tell_registrants(session: Session, event: Event, template: str, subject: str, method: str,
-                      **context) -> None:
+def _tell_registrants(session: Session, event: Event, template: str, subject: str, method: str, **context) -> None:
     """Mail everyone registered; those with a seat get the calendar `method` (REQUEST, CANCEL) too."""
-    registrations = session.exec(select(Registration).where(Registration.event_id == event.id,
-                                                            Registration.status.in_(LIVE))).all()
+    registrations = session.exec(
+        select(Registration).where(Registration.event_id == event.id, Registration.status.in_(LIVE))
+    ).all()
     seated = {r.id for r in registrations if r.status == CONFIRMED}
     entry = calendar_queries.entry(session, event) if seated else None  # read once: the same for everyone
     if entry is not None and context.get("reason"):
         entry = replace(entry, cancel_reason=context["reason"])
     for registration in registrations:
         calendar = _invitation(session, event, registration, method, entry) if registration.id in seated else None
-        queue_mail(session, registration.email, subject, template, calendar=calendar, event=event,
-                   registration=registration, **context)
+        queue_mail(
+            session,
+            registration.email,
+            subject,
+            template,
+            calendar=calendar,
+            event=event,
+            registration=registration,
+            **context,
+        )
 
 
-def _invitation(session: Session, event: Event, registration: Registration, method: str,
-                entry: Entry | None = None) -> tuple[str, bytes]:
+def _invitation(
+    session: Session, event: Event, registration: Registration, method: str, entry: Entry | None = None
+) -> tuple[str, bytes]:
     """The event as an iTIP message (REQUEST or CANCEL) for one registrant, for queue_mail(calendar=…):
     organised by the sender address in the name of the base or network, the registrant as attendee.
 
@@ -285,16 +339,28 @@ def _invitation(session: Session, event: Event, registration: Registration, meth
     (each brought a REQUEST and took it out with a CANCEL), plus one for the CANCEL that takes this seat out of
     an event that goes on. Derived from rows that are never deleted, so it needs no counter of its own."""
     entry = entry or calendar_queries.entry(session, event)
-    earlier = session.exec(select(func.count()).select_from(Registration).where(
-        Registration.event_id == event.id, Registration.email == registration.email,
-        Registration.id < registration.id)).one()
+    earlier = session.exec(
+        select(func.count())
+        .select_from(Registration)
+        .where(
+            Registration.event_id == event.id,
+            Registration.email == registration.email,
+            Registration.id < registration.id,
+        )
+    ).one()
     uninvited = method == CANCEL and event.status != CANCELLED
     entry = replace(entry, sequence=entry.sequence + 2 * earlier + uninvited)
-    return method, invitation(entry, method, attendee=(registration.email, registration.name),
-                              mail_from=current_app.config["MAIL_FROM"], stamp=utcnow())
+    return method, invitation(
+        entry,
+        method,
+        attendee=(registration.email, registration.name),
+        mail_from=current_app.config["MAIL_FROM"],
+        stamp=utcnow(),
+    )
 
 
 # Registrations ------------------------------------------------------------------------------------
+
 
 @dataclass
 class Registrant:
@@ -311,8 +377,11 @@ class Registrant:
 
 
 def confirmed_count(session: Session, event_id: int, municipality_id: int | None = None) -> int:
-    query = select(func.count()).select_from(Registration).where(Registration.event_id == event_id,
-                                                                 Registration.status == CONFIRMED)
+    query = (
+        select(func.count())
+        .select_from(Registration)
+        .where(Registration.event_id == event_id, Registration.status == CONFIRMED)
+    )
     if municipality_id is not None:
         query = query.where(Registration.municipality_id == municipality_id)
     return session.exec(query).one()
@@ -342,21 +411,32 @@ def registration_open(event: Event, now: datetime | None = None) -> str | None:
 
 def _check_audience(session: Session, event: Event, registrant: Registrant) -> None:
     if event.audience == "base":
-        members = set(session.exec(select(BaseMembership.municipality_id)
-                                   .where(BaseMembership.base_id == event.base_id)))
+        members = set(
+            session.exec(select(BaseMembership.municipality_id).where(BaseMembership.base_id == event.base_id))
+        )
         mine = with_predecessors(session, registrant.municipality_id) if registrant.municipality_id else set()
         if not members & mine:
-            raise OperationError("Arrangementet er bare for kommunene i kompetansebasen. Velg kommunen du "
-                                 "jobber i.", "municipality_id", 403)
+            raise OperationError(
+                "Arrangementet er bare for kommunene i kompetansebasen. Velg kommunen du jobber i.",
+                "municipality_id",
+                403,
+            )
     elif event.audience == "network":
-        member = registrant.user is not None and session.exec(select(NetworkMember).where(
-            NetworkMember.network_id == event.network_id, NetworkMember.user_id == registrant.user.id)).first()
+        member = (
+            registrant.user is not None
+            and session.exec(
+                select(NetworkMember).where(
+                    NetworkMember.network_id == event.network_id, NetworkMember.user_id == registrant.user.id
+                )
+            ).first()
+        )
         if not member:
             raise OperationError("Arrangementet er bare for medlemmene i nettverket.", status=403)
 
 
-def register(session: Session, event_id: int, registrant: Registrant,
-             by: User | None = None, client: str = "") -> tuple[Registration, str]:
+def register(
+    session: Session, event_id: int, registrant: Registrant, by: User | None = None, client: str = ""
+) -> tuple[Registration, str]:
     """Register a person. A guest (no user, not registered by a coordinator) must confirm by e-mail
     first; everyone else gets a seat at once, or a place on the waitlist when the event is full.
     A guest's confirmation mail counts against the hourly mail limits of the address and of `client`.
@@ -377,31 +457,51 @@ def register(session: Session, event_id: int, registrant: Registrant,
         raise OperationError("Velg en enhet som finnes.", "unit_id")
     if by is None:
         _check_audience(session, event, registrant)
-    existing = session.exec(select(Registration).where(Registration.event_id == event.id,
-                                                       Registration.email == email,
-                                                       Registration.status.in_(LIVE))).first()
+    existing = session.exec(
+        select(Registration).where(
+            Registration.event_id == event.id, Registration.email == email, Registration.status.in_(LIVE)
+        )
+    ).first()
     if existing is not None:
         raise OperationError(_already(existing), "email", 409)
     registration = Registration(
-        event_id=event.id, user_id=registrant.user.id if registrant.user else None, name=registrant.name.strip(),
-        email=email, municipality_id=registrant.municipality_id, unit_id=registrant.unit_id,
-        role=registrant.role.strip(), dietary=registrant.dietary.strip() if event.ask_dietary else "",
-        lunch=registrant.lunch if event.ask_lunch else None, registered_by_id=by.id if by else None,
-        status=UNCONFIRMED)
+        event_id=event.id,
+        user_id=registrant.user.id if registrant.user else None,
+        name=registrant.name.strip(),
+        email=email,
+        municipality_id=registrant.municipality_id,
+        unit_id=registrant.unit_id,
+        role=registrant.role.strip(),
+        dietary=registrant.dietary.strip() if event.ask_dietary else "",
+        lunch=registrant.lunch if event.ask_lunch else None,
+        registered_by_id=by.id if by else None,
+        status=UNCONFIRMED,
+    )
     token, token_hash = new_token()
     if registrant.user is None and by is None:
         limit = mail_limit(session, email, client)
         if limit == CLIENT:
-            raise OperationError("Det er gjort for mange påmeldinger herfra den siste timen. Vent en stund og "
-                                 "prøv igjen.", status=429)
+            raise OperationError(
+                "Det er gjort for mange påmeldinger herfra den siste timen. Vent en stund og prøv igjen.", status=429
+            )
         if limit:
-            raise OperationError("Denne adressen har fått for mange e-poster fra oss den siste timen. Vent en "
-                                 "stund og prøv igjen.", "email", 429)
+            raise OperationError(
+                "Denne adressen har fått for mange e-poster fra oss den siste timen. Vent en stund og prøv igjen.",
+                "email",
+                429,
+            )
         registration.confirm_token_hash = token_hash
         session.add(registration)
         session.flush()
-        queue_mail(session, email, f"Bekreft påmeldingen: {event.title}", "registration_confirm",
-                   event=event, registration=registration, token=token)
+        queue_mail(
+            session,
+            email,
+            f"Bekreft påmeldingen: {event.title}",
+            "registration_confirm",
+            event=event,
+            registration=registration,
+            token=token,
+        )
     else:
         registration.cancel_token_hash = token_hash
         session.add(registration)
@@ -430,10 +530,23 @@ def _take_seat_or_wait(session: Session, event: Event, registration: Registratio
         calendar = None
     session.add(registration)
     session.flush()
-    queue_mail(session, registration.email, subject, template, calendar=calendar, event=event,
-               registration=registration, token=cancel_token)
-    record(session, registration.registered_by_id or registration.user_id, f"registration.{registration.status}",
-           registration, f"{event.title}: {registration.status}")
+    queue_mail(
+        session,
+        registration.email,
+        subject,
+        template,
+        calendar=calendar,
+        event=event,
+        registration=registration,
+        token=cancel_token,
+    )
+    record(
+        session,
+        registration.registered_by_id or registration.user_id,
+        f"registration.{registration.status}",
+        registration,
+        f"{event.title}: {registration.status}",
+    )
 
 
 def registration_by_token(session: Session, token: str, kind: str) -> Registration:
@@ -473,8 +586,15 @@ def cancel_registration(session: Session, registration: Registration, actor_id: 
     # Only a seat of a coming (published) event is in their calendar: a cancelled event was taken out
     # when it was cancelled, and a held one is history.
     calendar = _invitation(session, event, registration, CANCEL) if freed and event.status == PUBLISHED else None
-    queue_mail(session, registration.email, f"Avmeldt: {event.title}", "registration_cancelled",
-               calendar=calendar, event=event, registration=registration)
+    queue_mail(
+        session,
+        registration.email,
+        f"Avmeldt: {event.title}",
+        "registration_cancelled",
+        calendar=calendar,
+        event=event,
+        registration=registration,
+    )
     record(session, actor_id, "registration.cancelled", registration, event.title)
     if freed and event.status == PUBLISHED:
         promote_waitlist(session, event)
@@ -483,9 +603,13 @@ def cancel_registration(session: Session, registration: Registration, actor_id: 
 def waitlist(session: Session, event_id: int) -> list[Registration]:
     """In the order it is served: priority, then first come (rows from before confirmed_at was set on the
     waitlist count from their registration), then id."""
-    return list(session.exec(select(Registration).where(Registration.event_id == event_id,
-                                                        Registration.status == WAITLISTED)
-                             .order_by(Registration.priority.desc(), queue_time(), Registration.id)))
+    return list(
+        session.exec(
+            select(Registration)
+            .where(Registration.event_id == event_id, Registration.status == WAITLISTED)
+            .order_by(Registration.priority.desc(), queue_time(), Registration.id)
+        )
+    )
 
 
 def queue_time():
@@ -510,8 +634,15 @@ def _promote(session: Session, event: Event, registration: Registration) -> None
     registration.status, registration.confirmed_at = CONFIRMED, utcnow()
     session.add(registration)
     session.flush()
-    queue_mail(session, registration.email, f"Du har fått plass: {event.title}", "registration_promoted",
-               calendar=_invitation(session, event, registration, REQUEST), event=event, registration=registration)
+    queue_mail(
+        session,
+        registration.email,
+        f"Du har fått plass: {event.title}",
+        "registration_promoted",
+        calendar=_invitation(session, event, registration, REQUEST),
+        event=event,
+        registration=registration,
+    )
     record(session, None, "registration.promoted", registration, event.title)
 
 
@@ -522,8 +653,9 @@ def promote_by_coordinator(session: Session, actor_id: int, registration: Regist
     if registration.status != WAITLISTED:
         raise OperationError("Personen står ikke på ventelisten.", status=409)
     if not _has_seat(session, event, registration.municipality_id):
-        raise OperationError("Det er ingen ledig plass (eller kommunens kvote er brukt opp). Øk antall plasser "
-                             "først.", status=409)
+        raise OperationError(
+            "Det er ingen ledig plass (eller kommunens kvote er brukt opp). Øk antall plasser først.", status=409
+        )
     _promote(session, event, registration)
     record(session, actor_id, "registration.moved_from_waitlist", registration, event.title)
 
@@ -531,8 +663,9 @@ def promote_by_coordinator(session: Session, actor_id: int, registration: Regist
 def mark_attendance(session: Session, actor_id: int, event: Event, attended_ids: set[int]) -> int:
     if event.starts_at > utcnow():
         raise OperationError("Oppmøte kan registreres når arrangementet har startet.", status=409)
-    rows = session.exec(select(Registration).where(Registration.event_id == event.id,
-                                                   Registration.status == CONFIRMED)).all()
+    rows = session.exec(
+        select(Registration).where(Registration.event_id == event.id, Registration.status == CONFIRMED)
+    ).all()
     newly_attended, unattended = [], []
     for registration in rows:
         attended = registration.id in attended_ids

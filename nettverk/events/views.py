@@ -54,19 +54,24 @@ def _municipality_choices(empty: str):
 
 # Planning -----------------------------------------------------------------------------------------
 
+
 def _event_form(event: Event | None = None) -> EventForm:
     session = get_session()
     form = EventForm(obj=event)
     base_ids = _planner_base_ids()
-    form.base_id.choices = [("", "Ingen (nettverksmøte)"),
-                            *((b.id, b.name) for b in queries.plannable_bases(session, base_ids))]
+    form.base_id.choices = [
+        ("", "Ingen (nettverksmøte)"),
+        *((b.id, b.name) for b in queries.plannable_bases(session, base_ids)),
+    ]
     form.network_id.choices = [("", "Ingen"), *((n.id, n.name) for n in queries.plannable_networks(session, base_ids))]
     form.venue_municipality_id.choices = _municipality_choices("Ikke oppgitt")
     form.host_municipality_id.choices = _municipality_choices("Ikke oppgitt")
     from nettverk.competence.queries import area_choices
 
-    form.competence_area_id.choices = [("", "Ingen"),
-                                       *area_choices(session, event.competence_area_id if event else None)]
+    form.competence_area_id.choices = [
+        ("", "Ingen"),
+        *area_choices(session, event.competence_area_id if event else None),
+    ]
     if event is not None and request.method == "GET":
         start, end = to_oslo(event.starts_at), to_oslo(event.ends_at)
         if event.all_day:  # stored end is the midnight after the last day
@@ -79,7 +84,8 @@ def _event_form(event: Event | None = None) -> EventForm:
             getattr(form, name).data = to_oslo(value).replace(tzinfo=None) if value else None
         form.programme.data = "\n".join(
             f"{item.starts} {item.title}" + (f" – {item.speaker}" if item.speaker else "")
-            for item in queries.event_page(session, event).programme)
+            for item in queries.event_page(session, event).programme
+        )
     elif event is None and request.method == "GET":
         form.base_id.data = _preselected_base(form)
     return form
@@ -101,8 +107,11 @@ def _local_to_utc(value):
 def _event_data(form: EventForm) -> operations.EventData:
     programme, bad_lines = parse_programme(form.programme.data)
     if bad_lines:
-        raise OperationError(f"Programlinje {', '.join(map(str, bad_lines))} mangler klokkeslett. Skriv for "
-                             "eksempel: 09.00 Velkommen – Kari Nordmann", "programme")
+        raise OperationError(
+            f"Programlinje {', '.join(map(str, bad_lines))} mangler klokkeslett. Skriv for "
+            "eksempel: 09.00 Velkommen – Kari Nordmann",
+            "programme",
+        )
     allowed = _planner_base_ids()
     if allowed is not None:
         if form.base_id.data is not None and form.base_id.data not in allowed:
@@ -115,16 +124,32 @@ def _event_data(form: EventForm) -> operations.EventData:
     except ValueError as error:
         raise OperationError(str(error), "registration_closes_at") from error
     return operations.EventData(
-        kind=form.kind.data, title=form.title.data or "", start_date=form.start_date.data, end_date=form.end_date.data,
-        start_time=form.start_time.data, end_time=form.end_time.data, all_day=form.all_day.data,
-        description=form.description.data or "", base_id=form.base_id.data, network_id=form.network_id.data,
-        audience=form.audience.data, venue_name=form.venue_name.data or "", venue_address=form.venue_address.data or "",
-        venue_municipality_id=form.venue_municipality_id.data, online_url=(form.online_url.data or "").strip(),
-        host_municipality_id=form.host_municipality_id.data, capacity=form.capacity.data,
-        quota_per_municipality=form.quota_per_municipality.data, registration_opens_at=opens,
-        registration_closes_at=closes, ask_dietary=form.ask_dietary.data, ask_lunch=form.ask_lunch.data,
+        kind=form.kind.data,
+        title=form.title.data or "",
+        start_date=form.start_date.data,
+        end_date=form.end_date.data,
+        start_time=form.start_time.data,
+        end_time=form.end_time.data,
+        all_day=form.all_day.data,
+        description=form.description.data or "",
+        base_id=form.base_id.data,
+        network_id=form.network_id.data,
+        audience=form.audience.data,
+        venue_name=form.venue_name.data or "",
+        venue_address=form.venue_address.data or "",
+        venue_municipality_id=form.venue_municipality_id.data,
+        online_url=(form.online_url.data or "").strip(),
+        host_municipality_id=form.host_municipality_id.data,
+        capacity=form.capacity.data,
+        quota_per_municipality=form.quota_per_municipality.data,
+        registration_opens_at=opens,
+        registration_closes_at=closes,
+        ask_dietary=form.ask_dietary.data,
+        ask_lunch=form.ask_lunch.data,
         reminder_days=form.reminder_days.data or "",
-        programme=programme, competence_area_id=form.competence_area_id.data)
+        programme=programme,
+        competence_area_id=form.competence_area_id.data,
+    )
 
 
 def _save(form: EventForm, event: Event | None):
@@ -132,8 +157,9 @@ def _save(form: EventForm, event: Event | None):
     if form.validate_on_submit():
         try:
             saved = operations.save_event(get_session(), current_user.id, _event_data(form), event)
-            flash("Arrangementet er lagret." if event else "Utkastet er lagret. Publiser det når det er klart.",
-                  "success")
+            flash(
+                "Arrangementet er lagret." if event else "Utkastet er lagret. Publiser det når det er klart.", "success"
+            )
             return redirect(url_for("events.event_detail", event_id=saved.id))
         except OperationError as error:
             status = show_error(form, error)
@@ -166,8 +192,11 @@ def _action(event: Event, operation, message: str):
 @bp.post("/arrangementer/<int:event_id>/publiser")
 @requires("event.manage", load=load_event)
 def event_publish(event, event_id):
-    return _action(event, lambda: operations.publish_event(get_session(), current_user.id, event),
-                   "Arrangementet er publisert og vises i kalenderen.")
+    return _action(
+        event,
+        lambda: operations.publish_event(get_session(), current_user.id, event),
+        "Arrangementet er publisert og vises i kalenderen.",
+    )
 
 
 @bp.route("/arrangementer/<int:event_id>/avlys", methods=["GET", "POST"])
@@ -175,21 +204,28 @@ def event_publish(event, event_id):
 def event_cancel(event, event_id):
     form = CancelEventForm()
     if form.validate_on_submit():
-        return _action(event, lambda: operations.cancel_event(get_session(), current_user.id, event,
-                                                              form.reason.data or ""),
-                       "Arrangementet er avlyst. De påmeldte har fått beskjed.")
-    return render_template("events/cancel.html", form=form, event=event,
-                           counts=queries.status_counts(get_session(), event.id)), 422 if form.errors else 200
+        return _action(
+            event,
+            lambda: operations.cancel_event(get_session(), current_user.id, event, form.reason.data or ""),
+            "Arrangementet er avlyst. De påmeldte har fått beskjed.",
+        )
+    return render_template(
+        "events/cancel.html", form=form, event=event, counts=queries.status_counts(get_session(), event.id)
+    ), 422 if form.errors else 200
 
 
 @bp.post("/arrangementer/<int:event_id>/gjennomfort")
 @requires("event.manage", load=load_event)
 def event_held(event, event_id):
-    return _action(event, lambda: operations.mark_held(get_session(), current_user.id, event),
-                   "Arrangementet er merket som gjennomført.")
+    return _action(
+        event,
+        lambda: operations.mark_held(get_session(), current_user.id, event),
+        "Arrangementet er merket som gjennomført.",
+    )
 
 
 # The event page and registration ------------------------------------------------------------------
+
 
 def _registration_form(form_class, event: Event):
     form = form_class()
@@ -213,8 +249,13 @@ def _planning_warnings(event: Event) -> list[str]:
     # A shared network's meeting spans other bases too: their drafts are not this coordinator's to see.
     mine = policy.coordinated_base_ids(current_user)
     drafts = True if mine is None else mine
-    return [warning for day in days for warning in calendar.planning_warnings(
-        get_session(), day, base_ids, exclude_event_id=event.id, include_drafts=drafts)]
+    return [
+        warning
+        for day in days
+        for warning in calendar.planning_warnings(
+            get_session(), day, base_ids, exclude_event_id=event.id, include_drafts=drafts
+        )
+    ]
 
 
 @bp.get("/arrangementer/<int:event_id>")
@@ -223,10 +264,16 @@ def event_detail(event, event_id):
     session = get_session()
     mine = queries.registration_of(session, event.id, current_user.email) if current_user.is_authenticated else None
     manage = policy.can(current_user, "event.manage", event)
-    return render_template("events/event.html", page=queries.event_page(session, event), mine=mine,
-                           closed_reason=operations.registration_open(event),
-                           form=_registration_form(RegistrationForm, event), manage=manage,
-                           warnings=_planning_warnings(event) if manage else [], materials=_materials(event))
+    return render_template(
+        "events/event.html",
+        page=queries.event_page(session, event),
+        mine=mine,
+        closed_reason=operations.registration_open(event),
+        form=_registration_form(RegistrationForm, event),
+        manage=manage,
+        warnings=_planning_warnings(event) if manage else [],
+        materials=_materials(event),
+    )
 
 
 def _materials(event: Event) -> list:
@@ -241,9 +288,15 @@ def _materials(event: Event) -> list:
 
 def _registrant(form, user=None) -> operations.Registrant:
     return operations.Registrant(
-        name=user.name if user else form.name.data, email=user.email if user else form.email.data,
-        municipality_id=form.municipality_id.data, unit_id=getattr(form, "unit_id", None) and form.unit_id.data,
-        role=form.role.data or "", dietary=form.dietary.data or "", lunch=form.lunch.data, user=user)
+        name=user.name if user else form.name.data,
+        email=user.email if user else form.email.data,
+        municipality_id=form.municipality_id.data,
+        unit_id=getattr(form, "unit_id", None) and form.unit_id.data,
+        role=form.role.data or "",
+        dietary=form.dietary.data or "",
+        lunch=form.lunch.data,
+        user=user,
+    )
 
 
 @bp.post("/arrangementer/<int:event_id>/pamelding")
@@ -259,14 +312,23 @@ def register(event_id):
         try:
             registrant = _registrant(form, current_user._get_current_object())
             registration, _ = operations.register(session, event.id, registrant)
-            flash("Du er påmeldt." if registration.status == "confirmed" else
-                  "Arrangementet er fullt. Du står på ventelisten og får beskjed hvis du får plass.", "success")
+            flash(
+                "Du er påmeldt."
+                if registration.status == "confirmed"
+                else "Arrangementet er fullt. Du står på ventelisten og får beskjed hvis du får plass.",
+                "success",
+            )
             return redirect(url_for("events.event_detail", event_id=event.id))
         except OperationError as error:
             status = show_error(form, error)
-    return render_template("events/event.html", page=queries.event_page(session, event), mine=None,
-                           closed_reason=operations.registration_open(event), form=form,
-                           manage=policy.can(current_user, "event.manage", event)), status
+    return render_template(
+        "events/event.html",
+        page=queries.event_page(session, event),
+        mine=None,
+        closed_reason=operations.registration_open(event),
+        form=form,
+        manage=policy.can(current_user, "event.manage", event),
+    ), status
 
 
 @bp.route("/arrangementer/<int:event_id>/pamelding/gjest", methods=["GET", "POST"])
@@ -282,8 +344,9 @@ def guest_register(event, event_id):
             status = show_error(form, error)
     elif form.errors:
         status = 422
-    return render_template("events/guest_register.html", form=form, event=event,
-                           closed_reason=operations.registration_open(event)), status
+    return render_template(
+        "events/guest_register.html", form=form, event=event, closed_reason=operations.registration_open(event)
+    ), status
 
 
 def _token_registration(token: str, kind: str) -> Registration:
@@ -304,8 +367,13 @@ def confirm_guest(token):
             registration, _ = operations.confirm_guest(get_session(), token)
         # A new guest gets a personal calendar link, shown once on this page (so never stored by a cache).
         calendar_token = guest_token_after_confirmation(get_session(), registration)
-        return render_template("events/registration_done.html", event=event, registration=registration,
-                               calendar_token=calendar_token), 200, {"Cache-Control": "no-store"}
+        return (
+            render_template(
+                "events/registration_done.html", event=event, registration=registration, calendar_token=calendar_token
+            ),
+            200,
+            {"Cache-Control": "no-store"},
+        )
     if registration.status != "unconfirmed":
         abort(410, "Påmeldingen er allerede bekreftet.")
     return render_template("events/confirm.html", form=form, event=event, registration=registration)
@@ -343,17 +411,23 @@ def cancel_own(registration, registration_id):
 @bp.get("/mine-pameldinger")
 @requires("authenticated")
 def my_registrations():
-    return render_template("events/my_registrations.html",
-                           rows=queries.my_registrations(get_session(), current_user.email))
+    return render_template(
+        "events/my_registrations.html", rows=queries.my_registrations(get_session(), current_user.email)
+    )
 
 
 # Participants, waitlist, attendance (coordinators) ------------------------------------------------
 
+
 def _participants_page(event: Event, form: BehalfForm, status: int = 200):
     session = get_session()
-    return render_template("events/participants.html", event=event, form=form,
-                           rows=queries.participants(session, event.id),
-                           counts=queries.status_counts(session, event.id)), status
+    return render_template(
+        "events/participants.html",
+        event=event,
+        form=form,
+        rows=queries.participants(session, event.id),
+        counts=queries.status_counts(session, event.id),
+    ), status
 
 
 @bp.get("/arrangementer/<int:event_id>/deltakere")
@@ -362,8 +436,10 @@ def participants(event, event_id):
     return _participants_page(event, _registration_form(BehalfForm, event))
 
 
-EXPORT_FORMATS = {"csv": (exports.participants_csv, exports.CSV_MIMETYPE),
-                  "xlsx": (exports.participants_xlsx, exports.XLSX_MIMETYPE)}
+EXPORT_FORMATS = {
+    "csv": (exports.participants_csv, exports.CSV_MIMETYPE),
+    "xlsx": (exports.participants_xlsx, exports.XLSX_MIMETYPE),
+}
 
 
 @bp.get("/arrangementer/<int:event_id>/deltakere.<file_format>")

@@ -35,6 +35,7 @@ class MailRequest(SQLModel, table=True):
     """One request by which anyone, logged in or not, made the platform mail an address they typed (a password
     reset, a guest registration): counted per address and per client across all workers, so nobody can make
     it mail someone without limit (NETTVERK_MAIL_MAX_PER_ADDRESS, NETTVERK_MAIL_MAX_PER_CLIENT, per hour)."""
+
     __tablename__ = "mail_request"
     id: int | None = Field(default=None, primary_key=True)
     recipient: str = Field(max_length=254, index=True)

@@ -40,8 +40,15 @@ def mask_secrets(text: str) -> str:
     return SECRET_IN_LINK.sub("/[skjult]", text)
 
 
-def queue_mail(session: Session, to_address: str, subject: str, template: str, *,
-               calendar: tuple[str, bytes] | None = None, **context) -> OutboxMessage:
+def queue_mail(
+    session: Session,
+    to_address: str,
+    subject: str,
+    template: str,
+    *,
+    calendar: tuple[str, bytes] | None = None,
+    **context,
+) -> OutboxMessage:
     """Render templates/mail/<template>.txt and .html and put the message in the outbox.
 
     `calendar` is an iTIP invitation (method, iCalendar bytes) to send along, e.g. ("REQUEST", b"BEGIN:…");
@@ -50,14 +57,19 @@ def queue_mail(session: Session, to_address: str, subject: str, template: str, *
     method, ics = calendar or ("", b"")
     context["calendar_method"] = method
     # Outside a request (CLI, scheduler) url_for needs one to build links; make it on the public address.
-    request_context = nullcontext() if has_request_context() else current_app.test_request_context(
-        base_url=current_app.config["BASE_URL"])
+    request_context = (
+        nullcontext()
+        if has_request_context()
+        else current_app.test_request_context(base_url=current_app.config["BASE_URL"])
+    )
     with request_context:
         message = OutboxMessage(
-            to_address=header_text(to_address, 254), subject=header_text(subject, 300),
+            to_address=header_text(to_address, 254),
+            subject=header_text(subject, 300),
             body_text=render_template(f"mail/{template}.txt", **context),
             body_html=render_template(f"mail/{template}.html", **context),
-            calendar_method=method, calendar_ics=ics.decode("utf-8"),
+            calendar_method=method,
+            calendar_ics=ics.decode("utf-8"),
         )
     session.add(message)
     session.flush()
@@ -88,17 +100,21 @@ def mail_limit(session: Session, recipient: str, client: str) -> str | None:
 def deliver_due(session: Session, limit: int = 200) -> dict:
     """Send every message that is due (queued, failed and past its retry time, or claimed by a sender that died).
     With nothing due it is one query on the indexed status."""
-    due = (select(OutboxMessage)
-           .where(OutboxMessage.status.in_(UNSENT), OutboxMessage.next_attempt_at <= utcnow())
-           .order_by(OutboxMessage.id).limit(limit))
+    due = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status.in_(UNSENT), OutboxMessage.next_attempt_at <= utcnow())
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
     return deliver(session, due)
 
 
 def retry_failed_now(session: Session) -> int:
     """Make every failed message due at once (the operator has mended the mail server); the sender takes them
     on its next run. Claimed messages (SENDING) are left alone, so none is sent twice."""
-    return session.execute(update(OutboxMessage).where(OutboxMessage.status == FAILED)
-                           .values(next_attempt_at=utcnow())).rowcount
+    return session.execute(
+        update(OutboxMessage).where(OutboxMessage.status == FAILED).values(next_attempt_at=utcnow())
+    ).rowcount
 
 
 def deliver(session: Session, query) -> dict:
@@ -150,9 +166,11 @@ def _claim(session: Session, message: OutboxMessage) -> bool:
     due again when the lease runs out."""
     result = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts,
-               OutboxMessage.status.in_(UNSENT))
-        .values(status=SENDING, attempts=message.attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE))
+        .where(
+            OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts, OutboxMessage.status.in_(UNSENT)
+        )
+        .values(status=SENDING, attempts=message.attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE)
+    )
     session.commit()
     if result.rowcount != 1:
         return False
@@ -174,7 +192,7 @@ def _connect(config) -> smtplib.SMTP:
 def _mark_failed(message: OutboxMessage, reason: str) -> None:
     message.status = FAILED
     message.last_error = reason[:1000]
-    message.next_attempt_at = utcnow() + min(timedelta(minutes=2 ** message.attempts), MAX_BACKOFF)
+    message.next_attempt_at = utcnow() + min(timedelta(minutes=2**message.attempts), MAX_BACKOFF)
 
 
 def _to_email(message: OutboxMessage, sender: str) -> EmailMessage:
@@ -193,7 +211,12 @@ def _to_email(message: OutboxMessage, sender: str) -> EmailMessage:
         # (application/ics, as Google Calendar sends it), so that a client that shows only the text or HTML
         # still offers a file to open, which is what the text of the e-mail tells the reader to do.
         ics = message.calendar_ics.encode("utf-8")
-        email.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
-                              params={"method": message.calendar_method, "charset": "utf-8"})
+        email.add_alternative(
+            ics,
+            maintype="text",
+            subtype="calendar",
+            cte="base64",
+            params={"method": message.calendar_method, "charset": "utf-8"},
+        )
         email.add_attachment(ics, maintype="application", subtype="ics", filename=INVITATION_FILENAME)
     return email

@@ -11,8 +11,10 @@ from nettverk.policy import requires
 bp = Blueprint("mail", __name__)
 PAGE_SIZE = 50
 # What the calendar invitation a message carries does in the reader's calendar (iTIP method).
-CALENDAR_LABELS = {"REQUEST": "Kalenderinvitasjon (legger inn eller oppdaterer)",
-                   "CANCEL": "Kalenderavlysning (tar ut av kalenderen)"}
+CALENDAR_LABELS = {
+    "REQUEST": "Kalenderinvitasjon (legger inn eller oppdaterer)",
+    "CANCEL": "Kalenderavlysning (tar ut av kalenderen)",
+}
 
 
 def _load_message(message_id: int) -> OutboxMessage:
@@ -25,10 +27,19 @@ def outbox():
     session = get_session()
     page = max(request.args.get("side", 1, type=int), 1)
     total = session.exec(select(func.count()).select_from(OutboxMessage)).one()
-    messages = session.exec(select(OutboxMessage).order_by(OutboxMessage.id.desc())
-                            .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    return render_template("mail/outbox.html", messages=messages, page=page, total=total, page_size=PAGE_SIZE,
-                           labels=STATUS_LABELS, calendar_labels=CALENDAR_LABELS, smtp=smtp_configured())
+    messages = session.exec(
+        select(OutboxMessage).order_by(OutboxMessage.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    ).all()
+    return render_template(
+        "mail/outbox.html",
+        messages=messages,
+        page=page,
+        total=total,
+        page_size=PAGE_SIZE,
+        labels=STATUS_LABELS,
+        calendar_labels=CALENDAR_LABELS,
+        smtp=smtp_configured(),
+    )
 
 
 @bp.get("/admin/utboks/<int:message_id>")
@@ -38,8 +49,9 @@ def message_detail(message, message_id):
     body = message.body_text
     if current_app.config["NETTVERK_ENV"] == "production":
         body = mask_secrets(body)
-    return render_template("mail/message.html", message=message, body=body, labels=STATUS_LABELS,
-                           calendar_labels=CALENDAR_LABELS)
+    return render_template(
+        "mail/message.html", message=message, body=body, labels=STATUS_LABELS, calendar_labels=CALENDAR_LABELS
+    )
 
 
 @bp.post("/admin/utboks/send")
@@ -50,6 +62,9 @@ def send_now():
     else:
         # The request never waits for the mail server: the scheduler's sender takes them within seconds.
         count = retry_failed_now(get_session())
-        flash(f"{count} meldinger som feilet, prøves igjen nå. Utboksen sendes av planleggeren "
-              "(«nettverk scheduler») i løpet av noen sekunder.", "success")
+        flash(
+            f"{count} meldinger som feilet, prøves igjen nå. Utboksen sendes av planleggeren "
+            "(«nettverk scheduler») i løpet av noen sekunder.",
+            "success",
+        )
     return redirect(url_for("mail.outbox"))

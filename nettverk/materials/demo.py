@@ -19,6 +19,7 @@ from nettverk.registry.models import CompetenceBase
 
 # Files ------------------------------------------------------------------------------------------
 
+
 def _pdf_text(text: str) -> bytes:
     encoded = text.encode("cp1252", errors="replace")
     return encoded.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
@@ -59,22 +60,27 @@ def _xml(text: str) -> str:
 
 def docx_document(title: str, paragraphs: list[str]) -> bytes:
     """A Word document (OOXML) with a heading and paragraphs: the three parts every DOCX needs."""
-    body = "".join(f"<w:p><w:r><w:t xml:space=\"preserve\">{_xml(p)}</w:t></w:r></w:p>" for p in paragraphs)
-    document = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
-                f'<w:p><w:r><w:rPr><w:b/><w:sz w:val="32"/></w:rPr><w:t>{_xml(title)}</w:t></w:r></w:p>{body}'
-                '</w:body></w:document>')
+    body = "".join(f'<w:p><w:r><w:t xml:space="preserve">{_xml(p)}</w:t></w:r></w:p>' for p in paragraphs)
+    document = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
+        f'<w:p><w:r><w:rPr><w:b/><w:sz w:val="32"/></w:rPr><w:t>{_xml(title)}</w:t></w:r></w:p>{body}'
+        "</w:body></w:document>"
+    )
     content_types = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
         '<Default Extension="xml" ContentType="application/xml"/>'
         '<Override PartName="/word/document.xml" '
-        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>')
-    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-            '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-            'officeDocument" Target="word/document.xml"/></Relationships>')
+        'ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'
+    )
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'officeDocument" Target="word/document.xml"/></Relationships>'
+    )
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("[Content_Types].xml", content_types)
@@ -113,47 +119,113 @@ SLIDES = [
 # (title, base slug, audience, network slug, file name, builder, areas, event title, author, description,
 #  builder of a second version or None)
 DEMO_MATERIALS = [
-    ("Samtykkeskjema for samarbeid mellom tjenester", "fosen", EVERYONE, None, "Samtykkeskjema BTI.docx",
-     lambda: docx_document(CONSENT_FORM[0], CONSENT_FORM[1:]), ["bti-handlingsveileder"], None,
-     "Prosjektgruppa i Fosen", "Felles mal for samtykke fra foreldre, til bruk i alle kommunene.",
-     lambda: docx_document(CONSENT_FORM[0], [*CONSENT_FORM[1:], "Oppdatert: samtykket gjelder høyst ett år."])),
-    ("BTI handlingsveileder for Fosen", "fosen", BASE, None, "Handlingsveileder BTI Fosen.pdf",
-     lambda: pdf_document("BTI handlingsveileder – Fosen", GUIDE), ["bti-handlingsveileder", "stafettlogg"], None,
-     "Fosen kompetansebase", "Handlingsveilederen med nivå 0–3 og lenker til rutinene i kommunene.", None),
-    ("Presentasjon: BTI i praksis", "fosen", EVERYONE, None, "Fagdag BTI presentasjon.pdf",
-     lambda: pdf_document(SLIDES[0], SLIDES[1:]), ["bti-handlingsveileder"],
-     "Fagdag: Bedre tverrfaglig innsats i Fosen", "Foredragsholderne på fagdagen", "Lysarkene fra fagdagen.", None),
-    ("Referat og lysark fra BTI-nettverket", "namdalen", NETWORK, "bti-nettverk-namdalen",
-     "Referat BTI-nettverk Namdalen.pdf", lambda: pdf_document("BTI-nettverket i Namdalen: referat", [
-         "Ressurspersonene delte erfaringer fra egen enhet.", "Neste møte: stafettlogg og overganger."]),
-     ["stafettlogg"], None, "BTI-nettverket i Namdalen", "Bare for medlemmene i nettverket.", None),
+    (
+        "Samtykkeskjema for samarbeid mellom tjenester",
+        "fosen",
+        EVERYONE,
+        None,
+        "Samtykkeskjema BTI.docx",
+        lambda: docx_document(CONSENT_FORM[0], CONSENT_FORM[1:]),
+        ["bti-handlingsveileder"],
+        None,
+        "Prosjektgruppa i Fosen",
+        "Felles mal for samtykke fra foreldre, til bruk i alle kommunene.",
+        lambda: docx_document(CONSENT_FORM[0], [*CONSENT_FORM[1:], "Oppdatert: samtykket gjelder høyst ett år."]),
+    ),
+    (
+        "BTI handlingsveileder for Fosen",
+        "fosen",
+        BASE,
+        None,
+        "Handlingsveileder BTI Fosen.pdf",
+        lambda: pdf_document("BTI handlingsveileder – Fosen", GUIDE),
+        ["bti-handlingsveileder", "stafettlogg"],
+        None,
+        "Fosen kompetansebase",
+        "Handlingsveilederen med nivå 0–3 og lenker til rutinene i kommunene.",
+        None,
+    ),
+    (
+        "Presentasjon: BTI i praksis",
+        "fosen",
+        EVERYONE,
+        None,
+        "Fagdag BTI presentasjon.pdf",
+        lambda: pdf_document(SLIDES[0], SLIDES[1:]),
+        ["bti-handlingsveileder"],
+        "Fagdag: Bedre tverrfaglig innsats i Fosen",
+        "Foredragsholderne på fagdagen",
+        "Lysarkene fra fagdagen.",
+        None,
+    ),
+    (
+        "Referat og lysark fra BTI-nettverket",
+        "namdalen",
+        NETWORK,
+        "bti-nettverk-namdalen",
+        "Referat BTI-nettverk Namdalen.pdf",
+        lambda: pdf_document(
+            "BTI-nettverket i Namdalen: referat",
+            ["Ressurspersonene delte erfaringer fra egen enhet.", "Neste møte: stafettlogg og overganger."],
+        ),
+        ["stafettlogg"],
+        None,
+        "BTI-nettverket i Namdalen",
+        "Bare for medlemmene i nettverket.",
+        None,
+    ),
 ]
 
 
 def create_demo_materials(session: Session) -> int:
     """Create the demo materials that do not exist yet (by title). Returns how many were made."""
     made = 0
-    for (title, slug, audience, network_slug, filename, build, area_slugs, event_title, author, description,
-         second_version) in DEMO_MATERIALS:
+    for (
+        title,
+        slug,
+        audience,
+        network_slug,
+        filename,
+        build,
+        area_slugs,
+        event_title,
+        author,
+        description,
+        second_version,
+    ) in DEMO_MATERIALS:
         if session.exec(select(Material.id).where(Material.title == title)).first() is not None:
             continue
         base = session.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first()
         if base is None:
             continue
         coordinator = session.exec(select(User).where(User.email == f"koordinator.{slug}@nettverk.example")).first()
-        network = (session.exec(select(Network).where(Network.slug == network_slug)).first()
-                   if network_slug else None)
+        network = session.exec(select(Network).where(Network.slug == network_slug)).first() if network_slug else None
         areas = list(session.exec(select(CompetenceArea.id).where(CompetenceArea.slug.in_(area_slugs))))
         events = list(session.exec(select(Event.id).where(Event.title == event_title))) if event_title else []
         actor = coordinator.id if coordinator else None
-        material = create_material(session, actor, base, MaterialData(
-            title=title, published_on=date.today() - timedelta(days=30), description=description, author=author,
-            audience=audience if network or audience != NETWORK else BASE,
-            network_id=network.id if network else None, area_ids=areas, event_ids=events),
-            Upload(io.BytesIO(build()), filename, "Første versjon."))
+        material = create_material(
+            session,
+            actor,
+            base,
+            MaterialData(
+                title=title,
+                published_on=date.today() - timedelta(days=30),
+                description=description,
+                author=author,
+                audience=audience if network or audience != NETWORK else BASE,
+                network_id=network.id if network else None,
+                area_ids=areas,
+                event_ids=events,
+            ),
+            Upload(io.BytesIO(build()), filename, "Første versjon."),
+        )
         if second_version is not None:
-            add_version(session, actor, material, Upload(io.BytesIO(second_version()), filename,
-                                                         "La til hvor lenge samtykket gjelder."))
+            add_version(
+                session,
+                actor,
+                material,
+                Upload(io.BytesIO(second_version()), filename, "La til hvor lenge samtykket gjelder."),
+            )
         made += 1
     session.flush()
     return made

@@ -15,8 +15,11 @@ from sqlmodel import Field, SQLModel
 from nettverk.timeutil import utcnow
 
 EVERYONE, BASE, NETWORK = "everyone", "base", "network"
-MATERIAL_AUDIENCES = {EVERYONE: "Alle innloggede", BASE: "Medlemmene i kompetansebasen",
-                      NETWORK: "Medlemmene i et nettverk"}
+MATERIAL_AUDIENCES = {
+    EVERYONE: "Alle innloggede",
+    BASE: "Medlemmene i kompetansebasen",
+    NETWORK: "Medlemmene i et nettverk",
+}
 
 
 class Material(SQLModel, table=True):

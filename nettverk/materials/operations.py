@@ -66,8 +66,9 @@ def _validate(session: Session, base: CompetenceBase, data: MaterialData) -> Non
     if data.audience == NETWORK:
         if data.network_id is None:
             raise OperationError("Velg nettverket når materiellet bare er for medlemmene i et nettverk.", "network_id")
-        in_base = session.exec(select(NetworkBase).where(NetworkBase.network_id == data.network_id,
-                                                         NetworkBase.base_id == base.id)).first()
+        in_base = session.exec(
+            select(NetworkBase).where(NetworkBase.network_id == data.network_id, NetworkBase.base_id == base.id)
+        ).first()
         if in_base is None:
             raise OperationError("Velg et nettverk i kompetansebasen.", "network_id")
     else:
@@ -97,28 +98,49 @@ def _new_version(session: Session, actor_id: int | None, material: Material, upl
     stored = storage.store(session, upload.stream, upload.filename)
     material.current_version += 1
     material.updated_at = utcnow()
-    version = MaterialVersion(material_id=material.id, number=material.current_version,
-                              original_name=stored.original_name, stored_name=stored.stored_name,
-                              kind=stored.kind.key, content_type=stored.kind.mimetype, size=stored.size,
-                              sha256=stored.sha256, note=(upload.note or "").strip(), uploaded_by_id=actor_id)
+    version = MaterialVersion(
+        material_id=material.id,
+        number=material.current_version,
+        original_name=stored.original_name,
+        stored_name=stored.stored_name,
+        kind=stored.kind.key,
+        content_type=stored.kind.mimetype,
+        size=stored.size,
+        sha256=stored.sha256,
+        note=(upload.note or "").strip(),
+        uploaded_by_id=actor_id,
+    )
     session.add(material)
     session.add(version)
     return version
 
 
-def create_material(session: Session, actor_id: int | None, base: CompetenceBase, data: MaterialData,
-                    upload: Upload) -> Material:
+def create_material(
+    session: Session, actor_id: int | None, base: CompetenceBase, data: MaterialData, upload: Upload
+) -> Material:
     _validate(session, base, data)
-    material = Material(base_id=base.id, title=data.title, description=(data.description or "").strip(),
-                        author=(data.author or "").strip(), owner_id=actor_id, published_on=data.published_on,
-                        audience=data.audience, network_id=data.network_id)
+    material = Material(
+        base_id=base.id,
+        title=data.title,
+        description=(data.description or "").strip(),
+        author=(data.author or "").strip(),
+        owner_id=actor_id,
+        published_on=data.published_on,
+        audience=data.audience,
+        network_id=data.network_id,
+    )
     session.add(material)
     session.flush()
     version = _new_version(session, actor_id, material, upload)
     _set_links(session, material, data)
     session.flush()
-    record(session, actor_id, "material.created", material,
-           f"{material.title}: {version.original_name} ({version.size} byte)")
+    record(
+        session,
+        actor_id,
+        "material.created",
+        material,
+        f"{material.title}: {version.original_name} ({version.size} byte)",
+    )
     return material
 
 
@@ -128,8 +150,13 @@ def add_version(session: Session, actor_id: int | None, material: Material, uplo
     material = lock_for_update(session, Material, material.id)
     version = _new_version(session, actor_id, material, upload)
     session.flush()
-    record(session, actor_id, "material.version_added", material,
-           f"versjon {version.number}: {version.original_name} ({version.size} byte)")
+    record(
+        session,
+        actor_id,
+        "material.version_added",
+        material,
+        f"versjon {version.number}: {version.original_name} ({version.size} byte)",
+    )
     return version
 
 

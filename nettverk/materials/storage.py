@@ -60,20 +60,32 @@ class FileKind:
     extensions: tuple[str, ...]  # the first is the one a download gets
 
 
-KINDS = {kind.key: kind for kind in (
-    FileKind("pdf", "PDF", "application/pdf", (".pdf",)),
-    FileKind("docx", "Word-dokument", "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-             (".docx",)),
-    FileKind("pptx", "PowerPoint-presentasjon",
-             "application/vnd.openxmlformats-officedocument.presentationml.presentation", (".pptx",)),
-    FileKind("xlsx", "Excel-regneark", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-             (".xlsx",)),
-    FileKind("odt", "OpenDocument-tekst", "application/vnd.oasis.opendocument.text", (".odt",)),
-    FileKind("odp", "OpenDocument-presentasjon", "application/vnd.oasis.opendocument.presentation", (".odp",)),
-    FileKind("ods", "OpenDocument-regneark", "application/vnd.oasis.opendocument.spreadsheet", (".ods",)),
-    FileKind("png", "PNG-bilde", "image/png", (".png",)),
-    FileKind("jpeg", "JPEG-bilde", "image/jpeg", (".jpg", ".jpeg")),
-)}
+KINDS = {
+    kind.key: kind
+    for kind in (
+        FileKind("pdf", "PDF", "application/pdf", (".pdf",)),
+        FileKind(
+            "docx",
+            "Word-dokument",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            (".docx",),
+        ),
+        FileKind(
+            "pptx",
+            "PowerPoint-presentasjon",
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            (".pptx",),
+        ),
+        FileKind(
+            "xlsx", "Excel-regneark", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (".xlsx",)
+        ),
+        FileKind("odt", "OpenDocument-tekst", "application/vnd.oasis.opendocument.text", (".odt",)),
+        FileKind("odp", "OpenDocument-presentasjon", "application/vnd.oasis.opendocument.presentation", (".odp",)),
+        FileKind("ods", "OpenDocument-regneark", "application/vnd.oasis.opendocument.spreadsheet", (".ods",)),
+        FileKind("png", "PNG-bilde", "image/png", (".png",)),
+        FileKind("jpeg", "JPEG-bilde", "image/jpeg", (".jpg", ".jpeg")),
+    )
+}
 ALLOWED_TEXT = "PDF, Word (DOCX), PowerPoint (PPTX), Excel (XLSX), OpenDocument (ODT, ODP, ODS), PNG og JPEG"
 ACCEPT = ",".join(ext for kind in KINDS.values() for ext in kind.extensions)
 
@@ -82,23 +94,34 @@ _SIGNATURES = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpeg
 _OOXML = {
     "docx": ("word/document.xml", b"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"),
     "xlsx": ("xl/workbook.xml", b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"),
-    "pptx": ("ppt/presentation.xml",
-             b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml"),
+    "pptx": (
+        "ppt/presentation.xml",
+        b"application/vnd.openxmlformats-officedocument.presentationml.presentation.main+xml",
+    ),
 }
 _ODF = {KINDS[key].mimetype.encode(): key for key in ("odt", "odp", "ods")}
 
 REFUSED_TYPE = f"Filtypen er ikke tillatt. Last opp {ALLOWED_TEXT}. Typen leses fra innholdet i filen, ikke navnet."
-ZIP_BOMB = ("Filen pakker seg ut til langt mer enn den er stor, eller har for mange deler, og tas ikke imot. Lagre "
-            "dokumentet på nytt og prøv igjen.")
-MACROS = ("Dokumentet inneholder makroer eller ActiveX-kontroller, og slike filer tas ikke imot. Lagre det som et "
-          "vanlig dokument uten makroer (for eksempel .docx) og prøv igjen.")
-ACTIVE_PDF = ("PDF-filen inneholder skript (JavaScript), automatiske handlinger, skjemainnsending, innebygde filer "
-              "eller multimedia, og slike filer tas ikke imot. Skriv dokumentet ut som en ny PDF og prøv igjen.")
-ENCRYPTED_PDF = ("PDF-filen er kryptert eller passordbeskyttet, så innholdet kan ikke kontrolleres. Last opp en PDF "
-                 "uten passord.")
+ZIP_BOMB = (
+    "Filen pakker seg ut til langt mer enn den er stor, eller har for mange deler, og tas ikke imot. Lagre "
+    "dokumentet på nytt og prøv igjen."
+)
+MACROS = (
+    "Dokumentet inneholder makroer eller ActiveX-kontroller, og slike filer tas ikke imot. Lagre det som et "
+    "vanlig dokument uten makroer (for eksempel .docx) og prøv igjen."
+)
+ACTIVE_PDF = (
+    "PDF-filen inneholder skript (JavaScript), automatiske handlinger, skjemainnsending, innebygde filer "
+    "eller multimedia, og slike filer tas ikke imot. Skriv dokumentet ut som en ny PDF og prøv igjen."
+)
+ENCRYPTED_PDF = (
+    "PDF-filen er kryptert eller passordbeskyttet, så innholdet kan ikke kontrolleres. Last opp en PDF uten passord."
+)
 BROKEN_PDF = "PDF-filen er skadet og kan ikke kontrolleres. Lagre den på nytt som PDF og prøv igjen."
-POLYGLOT = ("Filen inneholder også nettsidekode (HTML, skript eller SVG), og slike filer tas ikke imot. Lagre "
-            "dokumentet på nytt og prøv igjen.")
+POLYGLOT = (
+    "Filen inneholder også nettsidekode (HTML, skript eller SVG), og slike filer tas ikke imot. Lagre "
+    "dokumentet på nytt og prøv igjen."
+)
 
 
 @dataclass
@@ -111,6 +134,7 @@ class StoredFile:
 
 
 # Types --------------------------------------------------------------------------------------------
+
 
 def detect(path: Path) -> FileKind | None:
     """The allowed type of the file at `path` from its content, or None; OperationError for a zip bomb
@@ -153,8 +177,16 @@ def _zip_kind(path: Path) -> FileKind | None:
             for key, (part, main_type) in _OOXML.items():
                 if part in members and overrides.get("/" + part) == main_type.decode():
                     return KINDS[key]
-    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, KeyError, ValueError,
-            UnicodeDecodeError, EOFError):
+    except (
+        zipfile.BadZipFile,
+        OSError,
+        RuntimeError,
+        NotImplementedError,
+        KeyError,
+        ValueError,
+        UnicodeDecodeError,
+        EOFError,
+    ):
         # Refused: damaged or encrypted archives, and compression methods zipfile cannot read (it raises
         # NotImplementedError for those).
         return None
@@ -165,8 +197,7 @@ def _check_bounds(infos: list[zipfile.ZipInfo]) -> None:
     """From the central directory alone, before anything is unpacked."""
     if len(infos) > MAX_ZIP_MEMBERS or sum(info.file_size for info in infos) > MAX_UNPACKED:
         raise _refuse(ZIP_BOMB)
-    if any(info.file_size > MAX_MEMBER and info.file_size > MAX_RATIO * max(info.compress_size, 1)
-           for info in infos):
+    if any(info.file_size > MAX_MEMBER and info.file_size > MAX_RATIO * max(info.compress_size, 1) for info in infos):
         raise _refuse(ZIP_BOMB)
 
 
@@ -197,8 +228,9 @@ def _overrides(content_types: bytes) -> dict[str, str]:
     """Part name (lower case, OPC names are case-insensitive) -> its declared content type, exactly."""
     result = {}
     for element in _OVERRIDE.finditer(content_types):
-        attributes = {name.decode(): value.decode("utf-8").strip() for name, _, value in
-                      _ATTRIBUTE.findall(element.group(1))}
+        attributes = {
+            name.decode(): value.decode("utf-8").strip() for name, _, value in _ATTRIBUTE.findall(element.group(1))
+        }
         if "PartName" in attributes and "ContentType" in attributes:
             result[attributes["PartName"].lower()] = attributes["ContentType"]
     return result
@@ -209,15 +241,28 @@ def _overrides(content_types: bytes) -> dict[str, str]:
 # A PDF that acts on its own or carries other files: scripts, programs to launch, forms that send data,
 # automatic actions (/AA: on open, close, page view, field focus …), embedded files and rich media (Flash,
 # 3D). /OpenAction alone is allowed: producers use it to open at page 1; an action it names is one of these.
-_ACTIVE_PDF_NAMES = {"/JavaScript", "/JS", "/Launch", "/SubmitForm", "/ImportData", "/AA", "/EmbeddedFile",
-                     "/EmbeddedFiles", "/RichMedia", "/XFA", "/GoToE"}
+_ACTIVE_PDF_NAMES = {
+    "/JavaScript",
+    "/JS",
+    "/Launch",
+    "/SubmitForm",
+    "/ImportData",
+    "/AA",
+    "/EmbeddedFile",
+    "/EmbeddedFiles",
+    "/RichMedia",
+    "/XFA",
+    "/GoToE",
+}
 # Long names checked in the raw bytes too (with #xx escapes undone), for objects a repairing viewer might
 # find that are not in the cross-reference table; short names would match random image bytes.
-_ACTIVE_PDF_RAW = {"JavaScript", "Launch", "SubmitForm", "ImportData", "EmbeddedFile", "EmbeddedFiles",
-                   "RichMedia"}
+_ACTIVE_PDF_RAW = {"JavaScript", "Launch", "SubmitForm", "ImportData", "EmbeddedFile", "EmbeddedFiles", "RichMedia"}
 _RAW_NAME = re.compile(rb"/((?:[A-Za-z]|#[0-9A-Fa-f]{2}){6,16})(?=[\s/\[\]()<>{}%]|\Z)")
-_HTML = re.compile(rb"<(?:!doctype\s+html|html|head|body|script|iframe|svg|object|embed|style|title|meta|"
-                   rb"table|div|font|h1|br|!--)[\s/>]", re.IGNORECASE)
+_HTML = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|script|iframe|svg|object|embed|style|title|meta|"
+    rb"table|div|font|h1|br|!--)[\s/>]",
+    re.IGNORECASE,
+)
 
 
 def check_content(path: Path, kind: FileKind) -> None:
@@ -300,11 +345,16 @@ def _check_extension(name: str, kind: FileKind) -> None:
         return
     extension = "." + base.rsplit(".", 1)[1].lower()
     if extension not in kind.extensions:
-        raise OperationError(f"Filen heter «{extension}», men innholdet er {kind.label} "
-                             f"({kind.extensions[0]}). Gi filen riktig navn og prøv igjen.", "file", 422)
+        raise OperationError(
+            f"Filen heter «{extension}», men innholdet er {kind.label} "
+            f"({kind.extensions[0]}). Gi filen riktig navn og prøv igjen.",
+            "file",
+            422,
+        )
 
 
 # Storing ------------------------------------------------------------------------------------------
+
 
 def folder() -> Path:
     return Path(current_app.config["MATERIALS_DIR"])
@@ -341,8 +391,9 @@ def store(session: Session, stream: BinaryIO, original_name: str) -> StoredFile:
             while chunk := stream.read(CHUNK):
                 size += len(chunk)
                 if size > limit:
-                    raise OperationError(f"Filen er for stor. Største tillatte størrelse er {limit_text()}.",
-                                         "file", 413)
+                    raise OperationError(
+                        f"Filen er for stor. Største tillatte størrelse er {limit_text()}.", "file", 413
+                    )
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()
@@ -362,8 +413,13 @@ def store(session: Session, stream: BinaryIO, original_name: str) -> StoredFile:
         temporary.unlink(missing_ok=True)
         raise
     session.info.setdefault("materials_new_files", []).append(final)
-    return StoredFile(stored_name=stored_name, original_name=sanitise_name(original_name, kind), kind=kind,
-                      size=size, sha256=digest.hexdigest())
+    return StoredFile(
+        stored_name=stored_name,
+        original_name=sanitise_name(original_name, kind),
+        kind=kind,
+        size=size,
+        sha256=digest.hexdigest(),
+    )
 
 
 def remove_after_commit(session: Session, stored_name: str) -> None:

@@ -22,8 +22,11 @@ bp = Blueprint("materials", __name__)
 
 # A download is never shown by the browser as a page: attachment, the detected type, no sniffing, and a
 # policy that runs nothing should it be opened anyway.
-DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox",
-                    "Cache-Control": "private, no-store"}
+DOWNLOAD_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cache-Control": "private, no-store",
+}
 
 
 @bp.app_template_filter("filstorrelse")
@@ -47,12 +50,17 @@ def load_material(material_id: int) -> Material:
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error):
     """A request larger than MAX_CONTENT_LENGTH, refused before it is read: say what the limit is."""
-    return render_template("error.html", status=413, title="Filen er for stor",
-                           detail=f"Filen er større enn det som er tillatt. Største tillatte størrelse er "
-                                  f"{storage.limit_text()}. Ingenting ble lagret."), 413
+    return render_template(
+        "error.html",
+        status=413,
+        title="Filen er for stor",
+        detail=f"Filen er større enn det som er tillatt. Største tillatte størrelse er "
+        f"{storage.limit_text()}. Ingenting ble lagret.",
+    ), 413
 
 
 # The library -------------------------------------------------------------------------------------
+
 
 @bp.get("/kompetansebaser/<slug>/materiell")
 @requires("authenticated", load=load_base)
@@ -63,7 +71,7 @@ def library(base, slug):
     search = request.args.get("sok", "").strip()
     if len(search) > queries.MAX_SEARCH:
         errors["sok"] = f"Søket kan ha høyst {queries.MAX_SEARCH} tegn."
-        search = search[:queries.MAX_SEARCH]
+        search = search[: queries.MAX_SEARCH]
     areas = queries.areas(session)
     area_slug = request.args.get("omrade", "").strip()
     area = next((a for a in areas if a.slug == area_slug), None) if area_slug else None
@@ -74,29 +82,45 @@ def library(base, slug):
     event = next((e for e in events if str(e.id) == event_value), None) if event_value else None
     if event_value and event is None:
         errors["samling"] = "Vi fant ikke den samlingen. Velg en fra listen."
-    rows = queries.materials(session, access, base.id, search, area.id if area else None,
-                             event.id if event else None)
-    return render_template("materials/library.html", base=base, rows=rows, areas=areas, events=events,
-                           search=search, area=area, event=event, errors=errors,
-                           filtered=bool(search or area_slug or event_value),
-                           may_upload=policy.can(current_user, "material.upload", base)), 400 if errors else 200
+    rows = queries.materials(session, access, base.id, search, area.id if area else None, event.id if event else None)
+    return render_template(
+        "materials/library.html",
+        base=base,
+        rows=rows,
+        areas=areas,
+        events=events,
+        search=search,
+        area=area,
+        event=event,
+        errors=errors,
+        filtered=bool(search or area_slug or event_value),
+        may_upload=policy.can(current_user, "material.upload", base),
+    ), 400 if errors else 200
 
 
 # Upload and change -------------------------------------------------------------------------------
+
 
 def _choices(form: MaterialForm, base: CompetenceBase) -> None:
     session = get_session()
     form.network_id.choices = [("", "Ingen"), *((n.id, n.name) for n in queries.base_networks(session, base))]
     form.area_ids.choices = [(a.id, a.name) for a in queries.areas(session)]
-    form.event_ids.choices = [(e.id, f"{e.title} ({format_date(e.starts_at)})")
-                              for e in queries.base_events(session, base)]
+    form.event_ids.choices = [
+        (e.id, f"{e.title} ({format_date(e.starts_at)})") for e in queries.base_events(session, base)
+    ]
 
 
 def _data(form: MaterialForm) -> operations.MaterialData:
     return operations.MaterialData(
-        title=form.title.data or "", published_on=form.published_on.data, description=form.description.data or "",
-        author=form.author.data or "", audience=form.audience.data, network_id=form.network_id.data,
-        area_ids=list(form.area_ids.data or []), event_ids=list(form.event_ids.data or []))
+        title=form.title.data or "",
+        published_on=form.published_on.data,
+        description=form.description.data or "",
+        author=form.author.data or "",
+        audience=form.audience.data,
+        network_id=form.network_id.data,
+        area_ids=list(form.area_ids.data or []),
+        event_ids=list(form.event_ids.data or []),
+    )
 
 
 @bp.route("/kompetansebaser/<slug>/materiell/nytt", methods=["GET", "POST"])
@@ -119,8 +143,9 @@ def material_new(base, slug):
             status = show_error(form, error)
     else:
         status = 422
-    return render_template("materials/form.html", form=form, base=base, material=None,
-                           limit=storage.limit_text()), status
+    return render_template(
+        "materials/form.html", form=form, base=base, material=None, limit=storage.limit_text()
+    ), status
 
 
 @bp.route("/materiell/<int:material_id>/rediger", methods=["GET", "POST"])
@@ -157,19 +182,25 @@ def material_delete(material, material_id):
         operations.delete_material(session, current_user.id, material)
         flash(f"«{material.title}» er slettet.", "success")
         return redirect(url_for("materials.library", slug=base.slug))
-    return render_template("materials/delete.html", form=form, base=base, material=material,
-                           versions=queries.versions(session, material)), 422 if form.errors else 200
+    return render_template(
+        "materials/delete.html", form=form, base=base, material=material, versions=queries.versions(session, material)
+    ), 422 if form.errors else 200
 
 
 # A material, its versions, downloads --------------------------------------------------------------
 
+
 def _material_page(material: Material, form: VersionForm, status: int = 200):
     session = get_session()
     return render_template(
-        "materials/material.html", row=queries.rows_for(session, [material])[0],
-        versions=queries.versions(session, material), form=form, limit=storage.limit_text(),
+        "materials/material.html",
+        row=queries.rows_for(session, [material])[0],
+        versions=queries.versions(session, material),
+        form=form,
+        limit=storage.limit_text(),
         network=session.get(Network, material.network_id) if material.network_id else None,
-        manage=policy.can(current_user, "material.manage", material)), status
+        manage=policy.can(current_user, "material.manage", material),
+    ), status
 
 
 @bp.get("/materiell/<int:material_id>")
@@ -202,7 +233,8 @@ def download(material, material_id, version):
     path = storage.path_of(row.stored_name)
     if kind is None or not path.is_file():
         abort(404, "Filen finnes ikke lenger i materiellbanken. Ta kontakt med koordinatoren.")
-    response = send_file(path, mimetype=kind.mimetype, as_attachment=True, download_name=row.original_name,
-                         etag=row.sha256, max_age=0)
+    response = send_file(
+        path, mimetype=kind.mimetype, as_attachment=True, download_name=row.original_name, etag=row.sha256, max_age=0
+    )
     response.headers.update(DOWNLOAD_HEADERS)
     return response

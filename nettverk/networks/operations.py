@@ -56,8 +56,13 @@ def _unique_slug(session: Session, name: str) -> str:
     return slug
 
 
-def save_network(session: Session, actor_id: int | None, data: NetworkData, network: Network | None = None,
-                 allowed_base_ids: set[int] | None = None) -> Network:
+def save_network(
+    session: Session,
+    actor_id: int | None,
+    data: NetworkData,
+    network: Network | None = None,
+    allowed_base_ids: set[int] | None = None,
+) -> Network:
     """Create or change a network. allowed_base_ids are the bases the actor coordinates (None: all,
     for the admin): only those can be added or removed; the network's other bases stay as they are."""
     name = _clean(data.name)
@@ -84,8 +89,11 @@ def save_network(session: Session, actor_id: int | None, data: NetworkData, netw
         raise OperationError("Velg kompetansebaser som finnes.", "base_ids")
 
     cadence = queries.normalise_cadence(data.cadence)
-    start = data.cadence_start or (network.cadence_start if network and network.cadence_start else None) \
+    start = (
+        data.cadence_start
+        or (network.cadence_start if network and network.cadence_start else None)
         or queries.oslo_today()
+    )
     if cadence:
         try:
             queries.cadence_rule(cadence, start)
@@ -111,20 +119,35 @@ def save_network(session: Session, actor_id: int | None, data: NetworkData, netw
     session.add(network)
     session.flush()
     if existing != chosen:
-        session.execute(delete(NetworkBase).where(NetworkBase.network_id == network.id,
-                                                  NetworkBase.base_id.in_(existing - chosen)))
+        session.execute(
+            delete(NetworkBase).where(NetworkBase.network_id == network.id, NetworkBase.base_id.in_(existing - chosen))
+        )
         for base_id in sorted(chosen - existing):
             session.add(NetworkBase(network_id=network.id, base_id=base_id))
         session.flush()
-    record(session, actor_id, "network.created" if created else "network.updated", network,
-           f"{network.name}" + (f", rytme {cadence}" if cadence else ""))
+    record(
+        session,
+        actor_id,
+        "network.created" if created else "network.updated",
+        network,
+        f"{network.name}" + (f", rytme {cadence}" if cadence else ""),
+    )
     return network
 
 
 # Members ------------------------------------------------------------------------------------------
 
-def add_member(session: Session, actor_id: int | None, network: Network, email: str, name: str,
-               unit_id: int | None, kind: str, joined_on: date | None) -> NetworkMember:
+
+def add_member(
+    session: Session,
+    actor_id: int | None,
+    network: Network,
+    email: str,
+    name: str,
+    unit_id: int | None,
+    kind: str,
+    joined_on: date | None,
+) -> NetworkMember:
     """Add a person by e-mail. Someone without an account gets a user row without a password: a
     member need not log in (an invitation can give them a login later)."""
     email = normalise_email(email)
@@ -133,28 +156,37 @@ def add_member(session: Session, actor_id: int | None, network: Network, email: 
     if unit_id is not None:
         units = {unit.id for unit, _, _ in queries.unit_choices(session, queries.base_ids(session, network.id))}
         if unit_id not in units:
-            raise OperationError("Velg en enhet i en tjeneste som betjener kommunene i nettverkets "
-                                 "kompetansebaser.", "unit_id")
+            raise OperationError(
+                "Velg en enhet i en tjeneste som betjener kommunene i nettverkets kompetansebaser.", "unit_id"
+            )
     if joined_on is None:
         joined_on = queries.oslo_today()
     user = user_by_email(session, email)
     if user is None:
         name = _clean(name)
         if not name:
-            raise OperationError("Skriv navnet. Personen har ikke konto ennå, og navnet vises i medlemslisten.",
-                                 "name")
+            raise OperationError("Skriv navnet. Personen har ikke konto ennå, og navnet vises i medlemslisten.", "name")
         user = User(email=email, name=name[:160])
         session.add(user)
         session.flush()
         record(session, actor_id, "user.created_as_member", user, f"{email} (uten innlogging)")
-    elif session.exec(select(NetworkMember).where(NetworkMember.network_id == network.id,
-                                                  NetworkMember.user_id == user.id)).first() is not None:
+    elif (
+        session.exec(
+            select(NetworkMember).where(NetworkMember.network_id == network.id, NetworkMember.user_id == user.id)
+        ).first()
+        is not None
+    ):
         raise OperationError(f"{user.name or email} er allerede medlem av {network.name}.", "email", 409)
     member = NetworkMember(network_id=network.id, user_id=user.id, unit_id=unit_id, kind=kind, joined_on=joined_on)
     session.add(member)
     session.flush()
-    record(session, actor_id, "network.member_added", network,
-           f"{user.name or email} ({MEMBER_KINDS[kind].lower()}) i {network.name}")
+    record(
+        session,
+        actor_id,
+        "network.member_added",
+        network,
+        f"{user.name or email} ({MEMBER_KINDS[kind].lower()}) i {network.name}",
+    )
     return member
 
 
@@ -171,6 +203,7 @@ def remove_member(session: Session, actor_id: int | None, network: Network, memb
 
 # Meetings from the cadence ------------------------------------------------------------------------
 
+
 @dataclass
 class PlanResult:
     created: list[Event] = field(default_factory=list)
@@ -186,8 +219,9 @@ def meeting_title(network: Network, day: date) -> str:
     return f"{network.name} – {MONTHS[day.month - 1]} {day.year}"
 
 
-def plan_meetings(session: Session, actor_id: int | None, network: Network, until: date | None = None,
-                  today: date | None = None) -> PlanResult:
+def plan_meetings(
+    session: Session, actor_id: int | None, network: Network, until: date | None = None, today: date | None = None
+) -> PlanResult:
     """Make the cadence's meetings from today to `until` (default: the end of next year) as drafts.
     Occurrences that already have a meeting of this network are skipped, so running it again makes
     nothing new. A date save_event refuses (a start time that does not exist that day because of
@@ -195,8 +229,9 @@ def plan_meetings(session: Session, actor_id: int | None, network: Network, unti
     today = today or queries.oslo_today()
     until = until or end_of_next_year(today)
     if not network.cadence:
-        raise OperationError("Nettverket har ingen møterytme. Legg inn en rytme under «Rediger nettverket» "
-                             "først.", status=409)
+        raise OperationError(
+            "Nettverket har ingen møterytme. Legg inn en rytme under «Rediger nettverket» først.", status=409
+        )
     if until < today:
         raise OperationError("Velg en dato fram i tid.", "until")
     if until > today + timedelta(days=366 * MAX_PLAN_YEARS):
@@ -207,27 +242,46 @@ def plan_meetings(session: Session, actor_id: int | None, network: Network, unti
     except queries.CadenceError as error:
         raise OperationError(f"Møterytmen kan ikke brukes: {error}", status=409) from error
     if len(dates) > MAX_MEETINGS_PER_PLAN:
-        raise OperationError(f"Det blir {len(dates)} møter. Velg en kortere periode (høyst "
-                             f"{MAX_MEETINGS_PER_PLAN} møter om gangen).", "until")
-    taken = set(session.exec(select(Event.series_date).where(Event.network_id == network.id,
-                                                             Event.series_date.in_(dates)))) if dates else set()
+        raise OperationError(
+            f"Det blir {len(dates)} møter. Velg en kortere periode (høyst {MAX_MEETINGS_PER_PLAN} møter om gangen).",
+            "until",
+        )
+    taken = (
+        set(session.exec(select(Event.series_date).where(Event.network_id == network.id, Event.series_date.in_(dates))))
+        if dates
+        else set()
+    )
     result = PlanResult(already=sum(1 for day in dates if day in taken))
     for day in dates:
         if day in taken:
             continue
         end = datetime.combine(day, network.meeting_start) + timedelta(minutes=network.meeting_minutes)
         data = EventData(
-            kind="nettverksmote", title=meeting_title(network, day), start_date=day, end_date=end.date(),
-            start_time=network.meeting_start, end_time=end.time(), network_id=network.id, audience="network",
-            venue_name=network.venue_name, venue_address=network.venue_address,
-            host_municipality_id=network.host_municipality_id, series_date=day)
+            kind="nettverksmote",
+            title=meeting_title(network, day),
+            start_date=day,
+            end_date=end.date(),
+            start_time=network.meeting_start,
+            end_time=end.time(),
+            network_id=network.id,
+            audience="network",
+            venue_name=network.venue_name,
+            venue_address=network.venue_address,
+            host_municipality_id=network.host_municipality_id,
+            series_date=day,
+        )
         try:
             result.created.append(save_event(session, actor_id, data))
         except OperationError as error:  # save_event checks everything before it writes
             result.refused.append((day, error.message))
-    record(session, actor_id, "network.planned", network,
-           f"{len(result.created)} møter til og med {until.isoformat()}"
-           + (f", ikke laget: {', '.join(d.isoformat() for d, _ in result.refused)}" if result.refused else ""))
+    record(
+        session,
+        actor_id,
+        "network.planned",
+        network,
+        f"{len(result.created)} møter til og med {until.isoformat()}"
+        + (f", ikke laget: {', '.join(d.isoformat() for d, _ in result.refused)}" if result.refused else ""),
+    )
     return result
 
 
@@ -239,5 +293,10 @@ def skip_meeting(session: Session, actor_id: int | None, network: Network, event
     if event.status == CANCELLED:
         raise OperationError("Møtet er allerede hoppet over.", status=409)
     cancel_event(session, actor_id, event, reason or "Møtet er tatt ut av nettverkets møteplan.")
-    record(session, actor_id, "network.meeting_skipped", network,
-           f"{event.title} ({format_date(event.series_date) if event.series_date else 'utenom rytmen'})")
+    record(
+        session,
+        actor_id,
+        "network.meeting_skipped",
+        network,
+        f"{event.title} ({format_date(event.series_date) if event.series_date else 'utenom rytmen'})",
+    )

@@ -40,6 +40,7 @@ def oslo_today() -> date:
 
 # The cadence --------------------------------------------------------------------------------------
 
+
 class CadenceError(ValueError):
     """A recurrence rule we cannot use; the message is Norwegian and says what to write instead."""
 
@@ -48,7 +49,7 @@ def normalise_cadence(text: str | None) -> str:
     """'rrule:freq=yearly; bymonth=3,10' -> 'FREQ=YEARLY;BYMONTH=3,10' (empty for no cadence)."""
     text = "".join((text or "").split()).upper()
     if text.startswith("RRULE:"):
-        text = text[len("RRULE:"):]
+        text = text[len("RRULE:") :]
     return text.strip(";")
 
 
@@ -72,8 +73,10 @@ def _weekdays(value: str, freq: str, has_month: bool) -> list[tuple[int | None, 
     for part in value.split(","):
         code, number = part[-2:], part[:-2]
         if code not in DAY_CODES:
-            raise CadenceError(f"BYDAY={value}: ukedagene skrives MO, TU, WE, TH, FR, SA og SU, eventuelt med "
-                               "nummer foran, som 2TU for andre tirsdag.")
+            raise CadenceError(
+                f"BYDAY={value}: ukedagene skrives MO, TU, WE, TH, FR, SA og SU, eventuelt med "
+                "nummer foran, som 2TU for andre tirsdag."
+            )
         if number in ("", "+"):
             days.append((None, code))
             continue
@@ -84,8 +87,9 @@ def _weekdays(value: str, freq: str, has_month: bool) -> list[tuple[int | None, 
         if freq not in ("MONTHLY", "YEARLY"):
             raise CadenceError("Nummererte ukedager (som 2TU) kan bare brukes med FREQ=MONTHLY eller FREQ=YEARLY.")
         if not 1 <= abs(ordinal) <= limit:
-            raise CadenceError(f"BYDAY={value}: nummeret foran ukedagen må være mellom 1 og {limit} "
-                               "(eller -1 for den siste).")
+            raise CadenceError(
+                f"BYDAY={value}: nummeret foran ukedagen må være mellom 1 og {limit} (eller -1 for den siste)."
+            )
         days.append((ordinal, code))
     return days
 
@@ -105,8 +109,10 @@ def cadence_parts(text: str) -> dict[str, str]:
         if key in ("BYHOUR", "BYMINUTE", "BYSECOND"):
             raise CadenceError("Klokkeslettet skrives i feltet «Møtene starter kl.», ikke i regelen.")
         if key not in ALLOWED_KEYS:
-            raise CadenceError(f"{key} kan ikke brukes i en møterytme her. Bruk FREQ, INTERVAL, BYDAY, BYMONTH, "
-                               "BYMONTHDAY, COUNT og UNTIL.")
+            raise CadenceError(
+                f"{key} kan ikke brukes i en møterytme her. Bruk FREQ, INTERVAL, BYDAY, BYMONTH, "
+                "BYMONTHDAY, COUNT og UNTIL."
+            )
         if key in parts:
             raise CadenceError(f"{key} står to ganger i regelen.")
         parts[key] = value
@@ -120,19 +126,26 @@ def cadence_parts(text: str) -> dict[str, str]:
         if "," in parts["INTERVAL"]:
             raise CadenceError("INTERVAL må være ett tall, for eksempel INTERVAL=6 for hver sjette uke.")
     if "UNTIL" in parts and not UNTIL.match(parts["UNTIL"]):
-        raise CadenceError(f"UNTIL={parts['UNTIL']} er ikke en dato. Skriv for eksempel UNTIL=20281231 for "
-                           "til og med 31. desember 2028.")
+        raise CadenceError(
+            f"UNTIL={parts['UNTIL']} er ikke en dato. Skriv for eksempel UNTIL=20281231 for "
+            "til og med 31. desember 2028."
+        )
     if "COUNT" in parts:
         _numbers("COUNT", parts["COUNT"], 1, 1000)
         if "UNTIL" in parts:
             raise CadenceError("Bruk enten COUNT (antall møter) eller UNTIL (sluttdato), ikke begge.")
     months = _numbers("BYMONTH", parts["BYMONTH"], 1, 12) if "BYMONTH" in parts else []
-    monthdays = _numbers("BYMONTHDAY", parts["BYMONTHDAY"], 1, 31, allow_negative=True) \
-        if "BYMONTHDAY" in parts else []
+    monthdays = _numbers("BYMONTHDAY", parts["BYMONTHDAY"], 1, 31, allow_negative=True) if "BYMONTHDAY" in parts else []
     days = _weekdays(parts["BYDAY"], freq, bool(months)) if "BYDAY" in parts else []
-    if monthdays and months and not any(
+    if (
+        monthdays
+        and months
+        and not any(
             day < 0 or day <= (29 if month == 2 else calendar.monthrange(2001, month)[1])
-            for month in months for day in monthdays):
+            for month in months
+            for day in monthdays
+        )
+    ):
         raise CadenceError("Ingen av månedene har den datoen (BYMONTHDAY). Velg en dag som finnes.")
     if monthdays and any(ordinal is not None for ordinal, _ in days):
         raise CadenceError("Bruk enten nummererte ukedager (som 2TU) eller datoer (BYMONTHDAY), ikke begge.")
@@ -145,8 +158,9 @@ def cadence_rule(text: str, start: date) -> rrule:
     """The recurrence rule, counted from `start` (local dates; the time of day comes from the network)."""
     parts = cadence_parts(text)
     try:
-        rule = rrulestr(";".join(f"{k}={v}" for k, v in parts.items()), dtstart=datetime.combine(start, time()),
-                        ignoretz=True)
+        rule = rrulestr(
+            ";".join(f"{k}={v}" for k, v in parts.items()), dtstart=datetime.combine(start, time()), ignoretz=True
+        )
     except (ValueError, TypeError, KeyError, IndexError) as error:
         raise CadenceError(f"Regelen er ikke en gyldig gjentakelsesregel (RFC 5545). {EXAMPLE}") from error
     if "UNTIL" in parts and rule.after(datetime.combine(start, time()), inc=True) is None:
@@ -159,8 +173,10 @@ def occurrences(network: Network, first: date, last: date) -> list[date]:
     if not network.cadence:
         return []
     rule = cadence_rule(network.cadence, network.cadence_start or first)
-    return [moment.date() for moment in rule.between(datetime.combine(first, time()),
-                                                     datetime.combine(last, time(23, 59)), inc=True)]
+    return [
+        moment.date()
+        for moment in rule.between(datetime.combine(first, time()), datetime.combine(last, time(23, 59)), inc=True)
+    ]
 
 
 def next_occurrences(network: Network, count: int = 4, after: date | None = None) -> list[date]:
@@ -171,14 +187,31 @@ def next_occurrences(network: Network, count: int = 4, after: date | None = None
         rule = cadence_rule(network.cadence, network.cadence_start or after)
     except CadenceError:
         return []
-    return [moment.date() for moment in itertools.islice(rule.xafter(datetime.combine(after, time()), inc=True),
-                                                         count)]
+    return [moment.date() for moment in itertools.islice(rule.xafter(datetime.combine(after, time()), inc=True), count)]
 
 
-_ORDINALS = {1: "første", 2: "andre", 3: "tredje", 4: "fjerde", 5: "femte", -1: "siste", -2: "nest siste",
-             -3: "tredje siste"}
-_EVERY_NTH = {3: "tredje", 4: "fjerde", 5: "femte", 6: "sjette", 7: "sjuende", 8: "åttende", 9: "niende",
-              10: "tiende", 11: "ellevte", 12: "tolvte"}
+_ORDINALS = {
+    1: "første",
+    2: "andre",
+    3: "tredje",
+    4: "fjerde",
+    5: "femte",
+    -1: "siste",
+    -2: "nest siste",
+    -3: "tredje siste",
+}
+_EVERY_NTH = {
+    3: "tredje",
+    4: "fjerde",
+    5: "femte",
+    6: "sjette",
+    7: "sjuende",
+    8: "åttende",
+    9: "niende",
+    10: "tiende",
+    11: "ellevte",
+    12: "tolvte",
+}
 _UNITS = {"DAILY": "dag", "WEEKLY": "uke", "MONTHLY": "måned", "YEARLY": "år"}
 
 
@@ -282,6 +315,7 @@ def _date_words(value: date) -> str:
 
 # Pages --------------------------------------------------------------------------------------------
 
+
 def network_by_slug(session: Session, slug: str) -> Network | None:
     return session.exec(select(Network).where(Network.slug == slug)).first()
 
@@ -291,8 +325,11 @@ def base_ids(session: Session, network_id: int) -> set[int]:
 
 
 def bases_by_network(session: Session, network_ids: list[int] | None = None) -> dict[int, list[CompetenceBase]]:
-    query = (select(NetworkBase.network_id, CompetenceBase)
-             .join(CompetenceBase, CompetenceBase.id == NetworkBase.base_id).order_by(CompetenceBase.name))
+    query = (
+        select(NetworkBase.network_id, CompetenceBase)
+        .join(CompetenceBase, CompetenceBase.id == NetworkBase.base_id)
+        .order_by(CompetenceBase.name)
+    )
     if network_ids is not None:
         query = query.where(NetworkBase.network_id.in_(network_ids))
     found = defaultdict(list)
@@ -301,8 +338,9 @@ def bases_by_network(session: Session, network_ids: list[int] | None = None) -> 
     return found
 
 
-def networks_by_kind(session: Session, base_id: int | None = None
-                     ) -> list[tuple[str, list[tuple[Network, list[CompetenceBase]]]]]:
+def networks_by_kind(
+    session: Session, base_id: int | None = None
+) -> list[tuple[str, list[tuple[Network, list[CompetenceBase]]]]]:
     """Every network (or those of one base) with its bases, grouped by kind in the order of NETWORK_KINDS
     (two queries)."""
     query = select(Network)
@@ -313,8 +351,9 @@ def networks_by_kind(session: Session, base_id: int | None = None
     groups = defaultdict(list)
     for network in networks:
         groups[network.kind].append((network, bases.get(network.id, [])))
-    return [(kind, groups[kind]) for kind in NETWORK_KINDS if groups.get(kind)] + \
-        [(kind, rows) for kind, rows in groups.items() if kind not in NETWORK_KINDS]
+    return [(kind, groups[kind]) for kind in NETWORK_KINDS if groups.get(kind)] + [
+        (kind, rows) for kind, rows in groups.items() if kind not in NETWORK_KINDS
+    ]
 
 
 @dataclass
@@ -333,23 +372,33 @@ def members(session: Session, network_id: int) -> list[MemberRow]:
         .join(Unit, Unit.id == NetworkMember.unit_id, isouter=True)
         .join(Service, Service.id == Unit.service_id, isouter=True)
         .join(Municipality, Municipality.id == Unit.municipality_id, isouter=True)
-        .where(NetworkMember.network_id == network_id))
+        .where(NetworkMember.network_id == network_id)
+    )
     return sorted((MemberRow(*row) for row in rows), key=lambda r: norwegian_key(r.user.name or r.user.email))
 
 
 def is_member(session: Session, network_id: int, user) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
-    return session.exec(select(NetworkMember.id).where(NetworkMember.network_id == network_id,
-                                                       NetworkMember.user_id == user.id)).first() is not None
+    return (
+        session.exec(
+            select(NetworkMember.id).where(NetworkMember.network_id == network_id, NetworkMember.user_id == user.id)
+        ).first()
+        is not None
+    )
 
 
 def meetings(session: Session, network_id: int, include_unpublished: bool) -> list[Event]:
     """The network's meetings that have not ended: published ones for everyone; for its managers also
     drafts and cancelled (skipped) ones, so they see what the planner made and skipped."""
     statuses = (DRAFT, PUBLISHED, CANCELLED) if include_unpublished else (PUBLISHED,)
-    return list(session.exec(select(Event).where(Event.network_id == network_id, Event.ends_at >= utcnow(),
-                                                 Event.status.in_(statuses)).order_by(Event.starts_at)))
+    return list(
+        session.exec(
+            select(Event)
+            .where(Event.network_id == network_id, Event.ends_at >= utcnow(), Event.status.in_(statuses))
+            .order_by(Event.starts_at)
+        )
+    )
 
 
 def unit_choices(session: Session, base_ids: set[int]) -> list[tuple[Unit, Service, Municipality | None]]:
@@ -363,12 +412,16 @@ def unit_choices(session: Session, base_ids: set[int]) -> list[tuple[Unit, Servi
         select(Unit, Service, Municipality)
         .join(Service, Service.id == Unit.service_id)
         .join(Municipality, Municipality.id == Unit.municipality_id, isouter=True)
-        .where(Unit.service_id.in_(services),
-               or_(Unit.municipality_id.is_(None), Unit.municipality_id.in_(municipality_ids))))
+        .where(
+            Unit.service_id.in_(services),
+            or_(Unit.municipality_id.is_(None), Unit.municipality_id.in_(municipality_ids)),
+        )
+    )
     return sorted(rows, key=lambda r: (norwegian_key(r[1].name), norwegian_key(r[0].name)))
 
 
 # Coverage -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class UnitCoverage:
@@ -406,8 +459,9 @@ class Coverage:
     cutoff: date | None = None
 
 
-def _attended(session: Session, kinds: tuple[str, ...], network_ids: list[int],
-              base_id: int | None = None) -> tuple[dict[int, datetime], dict[str, datetime]]:
+def _attended(
+    session: Session, kinds: tuple[str, ...], network_ids: list[int], base_id: int | None = None
+) -> tuple[dict[int, datetime], dict[str, datetime]]:
     """When each person last attended an event of these kinds of these networks (or of the base itself):
     by user id and by e-mail, as a registration may be a guest's without a user."""
     where = Event.network_id.in_(network_ids)
@@ -417,7 +471,8 @@ def _attended(session: Session, kinds: tuple[str, ...], network_ids: list[int],
         select(Registration.user_id, Registration.email, func.max(Event.starts_at))
         .join(Event, Event.id == Registration.event_id)
         .where(where, Event.kind.in_(kinds), Registration.attended.is_(True))
-        .group_by(Registration.user_id, Registration.email))
+        .group_by(Registration.user_id, Registration.email)
+    )
     by_user, by_email = {}, {}
     for user_id, email, last in rows:
         if user_id is not None and (user_id not in by_user or last > by_user[user_id]):
@@ -439,27 +494,53 @@ def coverage(session: Session, base: CompetenceBase, today: date | None = None) 
     members of the base's networks who joined in the last 12 months and have not attended a course
     (a kurs of one of the base's networks or of the base itself)."""
     today = today or oslo_today()
-    year_ago = today.replace(year=today.year - 1) if not (today.month == 2 and today.day == 29) \
+    year_ago = (
+        today.replace(year=today.year - 1)
+        if not (today.month == 2 and today.day == 29)
         else today - timedelta(days=365)
-    networks = list(session.exec(select(Network).join(NetworkBase, NetworkBase.network_id == Network.id)
-                                 .where(NetworkBase.base_id == base.id).order_by(Network.name)))
+    )
+    networks = list(
+        session.exec(
+            select(Network)
+            .join(NetworkBase, NetworkBase.network_id == Network.id)
+            .where(NetworkBase.base_id == base.id)
+            .order_by(Network.name)
+        )
+    )
     bti = [n for n in networks if n.kind == BTI]
     bti_ids = [n.id for n in bti]
     result = Coverage(base=base, bti_networks=bti, cutoff=year_ago)
 
     # (a) units and their ressurspersoner (distinct people: one person in two BTI networks counts once)
     units = unit_choices(session, {base.id})
-    counts = dict(session.exec(
-        select(NetworkMember.unit_id, func.count(func.distinct(NetworkMember.user_id)))
-        .where(NetworkMember.network_id.in_(bti_ids), NetworkMember.kind == "ressursperson",
-               NetworkMember.unit_id.is_not(None))
-        .group_by(NetworkMember.unit_id)).all()) if bti_ids else {}
+    counts = (
+        dict(
+            session.exec(
+                select(NetworkMember.unit_id, func.count(func.distinct(NetworkMember.user_id)))
+                .where(
+                    NetworkMember.network_id.in_(bti_ids),
+                    NetworkMember.kind == "ressursperson",
+                    NetworkMember.unit_id.is_not(None),
+                )
+                .group_by(NetworkMember.unit_id)
+            ).all()
+        )
+        if bti_ids
+        else {}
+    )
     result.units_total = len(units)
     result.units_missing = sorted(
-        (UnitCoverage(unit, service, municipality, counts.get(unit.id, 0))
-         for unit, service, municipality in units if counts.get(unit.id, 0) < 2),
-        key=lambda row: (row.resource_persons, norwegian_key(row.municipality.name if row.municipality else ""),
-                         norwegian_key(row.unit.name)))
+        (
+            UnitCoverage(unit, service, municipality, counts.get(unit.id, 0))
+            for unit, service, municipality in units
+            if counts.get(unit.id, 0) < 2
+        ),
+        key=lambda row: (
+            row.resource_persons,
+            norwegian_key(row.municipality.name if row.municipality else ""),
+            norwegian_key(row.unit.name),
+        ),
+    )
 
     # (b) ressurspersoner and when they last took part
     people: dict[int, PersonLastSeen] = {}
@@ -470,15 +551,20 @@ def coverage(session: Session, base: CompetenceBase, today: date | None = None) 
             .join(User, User.id == NetworkMember.user_id)
             .join(Unit, Unit.id == NetworkMember.unit_id, isouter=True)
             .join(Network, Network.id == NetworkMember.network_id)
-            .where(NetworkMember.network_id.in_(bti_ids), NetworkMember.kind == "ressursperson"))
+            .where(NetworkMember.network_id.in_(bti_ids), NetworkMember.kind == "ressursperson")
+        )
         for _member, user, unit, network_name in rows:
             person = people.setdefault(user.id, PersonLastSeen(user, unit, [], _last(user, by_user, by_email)))
             person.networks.append(network_name)
     result.resource_persons = len(people)
     result.stale = sorted(
         (p for p in people.values() if p.last_attended is None or to_oslo(p.last_attended).date() < year_ago),
-        key=lambda p: (p.last_attended is not None, to_oslo(p.last_attended) if p.last_attended else None,
-                       norwegian_key(p.user.name)))
+        key=lambda p: (
+            p.last_attended is not None,
+            to_oslo(p.last_attended) if p.last_attended else None,
+            norwegian_key(p.user.name),
+        ),
+    )
 
     # (c) nyansatte
     network_ids = [n.id for n in networks]
@@ -490,7 +576,8 @@ def coverage(session: Session, base: CompetenceBase, today: date | None = None) 
             .join(Unit, Unit.id == NetworkMember.unit_id, isouter=True)
             .join(Network, Network.id == NetworkMember.network_id)
             .where(NetworkMember.network_id.in_(network_ids), NetworkMember.joined_on > year_ago)
-            .order_by(NetworkMember.joined_on.desc()))
+            .order_by(NetworkMember.joined_on.desc())
+        )
         seen = set()
         for member, user, unit, network in rows:
             if user.id in seen or _last(user, trained_users, trained_emails) is not None:

@@ -42,6 +42,7 @@ def _bases(ids: set[int] | None) -> list[CompetenceBase]:
 
 # Public pages -------------------------------------------------------------------------------------
 
+
 @bp.get("/nettverk")
 @requires("public")
 def network_list():
@@ -50,8 +51,9 @@ def network_list():
     if slug := request.args.get("base", "").strip():
         base = load_base(slug)
     groups = queries.networks_by_kind(session, base.id if base else None)
-    return render_template("networks/list.html", groups=groups, kinds=NETWORK_KINDS, base=base,
-                           describe=queries.describe_cadence)
+    return render_template(
+        "networks/list.html", groups=groups, kinds=NETWORK_KINDS, base=base, describe=queries.describe_cadence
+    )
 
 
 def _detail(network: Network, plan_form: PlanForm | None = None, status: int = 200):
@@ -62,19 +64,27 @@ def _detail(network: Network, plan_form: PlanForm | None = None, status: int = 2
     if plan_form is None:
         plan_form = PlanForm()
         plan_form.until.data = operations.end_of_next_year(today)
-    plan_form.until.description = (f"Tomt betyr ut neste år ({format_date(operations.end_of_next_year(today))}). "
-                                   f"Høyst {operations.MAX_PLAN_YEARS} år fram.")
+    plan_form.until.description = (
+        f"Tomt betyr ut neste år ({format_date(operations.end_of_next_year(today))}). "
+        f"Høyst {operations.MAX_PLAN_YEARS} år fram."
+    )
     bases = queries.bases_by_network(session, [network.id]).get(network.id, [])
     return render_template(
-        "networks/network.html", network=network, bases=bases, manage=manage,
+        "networks/network.html",
+        network=network,
+        bases=bases,
+        manage=manage,
         coverage_bases=[b for b in bases if policy.can(current_user, "base.manage", b)],
         cadence_text=queries.describe_cadence(network.cadence, network.cadence_start),
         next_dates=queries.next_occurrences(network, 4, today),
         host=session.get(Municipality, network.host_municipality_id) if network.host_municipality_id else None,
         members=queries.members(session, network.id) if show_members else None,
         meetings=queries.meetings(session, network.id, include_unpublished=manage),
-        plan_form=plan_form, member_kinds=MEMBER_KINDS, kinds=NETWORK_KINDS,
-        local_date=lambda moment: to_oslo(moment).date()), status
+        plan_form=plan_form,
+        member_kinds=MEMBER_KINDS,
+        kinds=NETWORK_KINDS,
+        local_date=lambda moment: to_oslo(moment).date(),
+    ), status
 
 
 @bp.get("/nettverk/<slug>")
@@ -85,11 +95,14 @@ def network_detail(network, slug):
 
 # Creating and editing -----------------------------------------------------------------------------
 
+
 def _network_form(network: Network | None, allowed: set[int] | None) -> NetworkForm:
     form = NetworkForm(obj=network)
     form.base_ids.choices = [(b.id, b.name) for b in _bases(allowed)]
-    form.host_municipality_id.choices = [("", "Ikke oppgitt"),
-                                         *registry_queries.current_municipality_choices(get_session())]
+    form.host_municipality_id.choices = [
+        ("", "Ikke oppgitt"),
+        *registry_queries.current_municipality_choices(get_session()),
+    ]
     if request.method == "GET":
         if network is not None:
             offered = {base_id for base_id, _ in form.base_ids.choices}
@@ -101,11 +114,18 @@ def _network_form(network: Network | None, allowed: set[int] | None) -> NetworkF
 
 def _network_data(form: NetworkForm) -> operations.NetworkData:
     return operations.NetworkData(
-        name=form.name.data or "", kind=form.kind.data, base_ids=form.base_ids.data or [],
-        description=form.description.data or "", cadence=form.cadence.data or "",
-        cadence_start=form.cadence_start.data, meeting_start=form.meeting_start.data,
-        meeting_minutes=form.meeting_minutes.data, venue_name=form.venue_name.data or "",
-        venue_address=form.venue_address.data or "", host_municipality_id=form.host_municipality_id.data)
+        name=form.name.data or "",
+        kind=form.kind.data,
+        base_ids=form.base_ids.data or [],
+        description=form.description.data or "",
+        cadence=form.cadence.data or "",
+        cadence_start=form.cadence_start.data,
+        meeting_start=form.meeting_start.data,
+        meeting_minutes=form.meeting_minutes.data,
+        venue_name=form.venue_name.data or "",
+        venue_address=form.venue_address.data or "",
+        host_municipality_id=form.host_municipality_id.data,
+    )
 
 
 def _save(network: Network | None):
@@ -115,8 +135,12 @@ def _save(network: Network | None):
     if form.validate_on_submit():
         try:
             saved = operations.save_network(get_session(), current_user.id, _network_data(form), network, allowed)
-            flash("Nettverket er lagret." if network else
-                  f"{saved.name} er opprettet. Legg til medlemmer, og planlegg møtene fra møterytmen.", "success")
+            flash(
+                "Nettverket er lagret."
+                if network
+                else f"{saved.name} er opprettet. Legg til medlemmer, og planlegg møtene fra møterytmen.",
+                "success",
+            )
             return redirect(url_for("networks.network_detail", slug=saved.slug))
         except OperationError as error:
             status = show_error(form, error)
@@ -124,8 +148,9 @@ def _save(network: Network | None):
         status = 422
     other_bases = []
     if network is not None and allowed is not None:
-        other_bases = [b for b in queries.bases_by_network(get_session(), [network.id]).get(network.id, [])
-                       if b.id not in allowed]
+        other_bases = [
+            b for b in queries.bases_by_network(get_session(), [network.id]).get(network.id, []) if b.id not in allowed
+        ]
     return render_template("networks/form.html", form=form, network=network, other_bases=other_bases), status
 
 
@@ -143,20 +168,31 @@ def network_edit(network, slug):
 
 # Members ------------------------------------------------------------------------------------------
 
+
 def _member_form(network: Network) -> MemberForm:
     session = get_session()
     form = MemberForm()
-    form.unit_id.choices = [("", "Ingen bestemt enhet"), *(
-        (unit.id, f"{unit.name} – {service.name}" + (f" ({municipality.name})" if municipality else ""))
-        for unit, service, municipality in queries.unit_choices(session, queries.base_ids(session, network.id)))]
+    form.unit_id.choices = [
+        ("", "Ingen bestemt enhet"),
+        *(
+            (unit.id, f"{unit.name} – {service.name}" + (f" ({municipality.name})" if municipality else ""))
+            for unit, service, municipality in queries.unit_choices(session, queries.base_ids(session, network.id))
+        ),
+    ]
     if request.method == "GET" and form.joined_on.data is None:
         form.joined_on.data = queries.oslo_today()
     return form
 
 
 def _members_page(network: Network, form: MemberForm, status: int = 200):
-    return render_template("networks/members.html", network=network, form=form, remove_form=Form(),
-                           members=queries.members(get_session(), network.id), member_kinds=MEMBER_KINDS), status
+    return render_template(
+        "networks/members.html",
+        network=network,
+        form=form,
+        remove_form=Form(),
+        members=queries.members(get_session(), network.id),
+        member_kinds=MEMBER_KINDS,
+    ), status
 
 
 @bp.route("/nettverk/<slug>/medlemmer", methods=["GET", "POST"])
@@ -166,8 +202,16 @@ def members(network, slug):
     status = 200
     if form.validate_on_submit():
         try:
-            member = operations.add_member(get_session(), current_user.id, network, form.email.data,
-                                           form.name.data, form.unit_id.data, form.kind.data, form.joined_on.data)
+            member = operations.add_member(
+                get_session(),
+                current_user.id,
+                network,
+                form.email.data,
+                form.name.data,
+                form.unit_id.data,
+                form.kind.data,
+                form.joined_on.data,
+            )
             user = get_session().get(User, member.user_id)
             flash(f"{user.name or user.email} er lagt til som {MEMBER_KINDS[member.kind].lower()}.", "success")
             return redirect(url_for("networks.members", slug=network.slug))
@@ -186,13 +230,15 @@ def member_remove(network, slug):
         abort(400)
     member_id = request.form.get("member_id", "")
     with refusal_as_error_page():
-        user = operations.remove_member(get_session(), current_user.id, network,
-                                        int(member_id) if member_id.isdigit() else None)
+        user = operations.remove_member(
+            get_session(), current_user.id, network, int(member_id) if member_id.isdigit() else None
+        )
     flash(f"{user.name or user.email} er fjernet fra nettverket.", "success")
     return redirect(url_for("networks.members", slug=network.slug))
 
 
 # Meetings -----------------------------------------------------------------------------------------
+
 
 @bp.post("/nettverk/<slug>/planlegg")
 @requires("network.manage", load=load_network)
@@ -208,12 +254,14 @@ def plan(network, slug):
         made = "Ett møte" if len(result.created) == 1 else f"{len(result.created)} møter"
         flash(f"{made} er laget som utkast. Se over og publiser dem når de er klare.", "success")
     else:
-        flash("Ingen nye møter: alle datoene i perioden har allerede et møte (også flyttede og avlyste).",
-              "success")
+        flash("Ingen nye møter: alle datoene i perioden har allerede et møte (også flyttede og avlyste).", "success")
     if result.refused:
-        flash("Disse datoene ble ikke laget: " + "; ".join(
-            f"{format_date(day)}: {message}" for day, message in result.refused)
-            + " Endre klokkeslettet for nettverket, eller lag møtet for hånd.", "error")
+        flash(
+            "Disse datoene ble ikke laget: "
+            + "; ".join(f"{format_date(day)}: {message}" for day, message in result.refused)
+            + " Endre klokkeslettet for nettverket, eller lag møtet for hånd.",
+            "error",
+        )
     return redirect(url_for("networks.network_detail", slug=network.slug) + "#moter")
 
 
@@ -234,8 +282,10 @@ def skip_meeting(network, slug, event_id):
 
 # Coverage -----------------------------------------------------------------------------------------
 
+
 @bp.get("/kompetansebaser/<slug>/dekning")
 @requires("base.manage", load=load_base)
 def coverage(base, slug):
-    return render_template("networks/coverage.html", cov=queries.coverage(get_session(), base),
-                           describe_last=queries.describe_last)
+    return render_template(
+        "networks/coverage.html", cov=queries.coverage(get_session(), base), describe_last=queries.describe_last
+    )

@@ -23,22 +23,78 @@ PROVIDER_INNHERRED = "eirik.skjelvik@levanger.kommune.example"
 PROVIDER_FOSEN = "jorid.fevag@indrefosen.kommune.example"
 
 DEMO_REFERRALS = [
-    ("DEMO-2026-101", "pmto-foreldretrening", STAFF_FOSEN, "fosen-barnevern", "5054", [7], "normal",
-     "Foreldrene ønsker hjelp med grensesetting og faste rutiner. Barnet har utagerende atferd hjemme og på skolen. "
-     "Skolen og PPT er kjent med saken.", []),
-    ("DEMO-2026-087", "pmto-foreldretrening", STAFF_FOSEN, "fosen-barnevern", "5020", [5, 9], "normal",
-     "Familien trenger foreldretrening. Begge barna har konflikter med foreldrene i hverdagen.",
-     [("receive", PROVIDER_INNHERRED, {}), ("start", PROVIDER_INNHERRED, {"comment": "Oppstart i Rissa neste uke."})]),
-    ("DEMO-2026-112", "hjemmebasert-foreldreveiledning-namdalen", STAFF_NAMDAL, "barnevern-midtre-namdal", "5047",
-     [2], "high", "Ung mor med lite nettverk trenger veiledning i samspill og struktur i hverdagen.",
-     [("receive", PROVIDER_INNHERRED, {}), ("accept", PROVIDER_INNHERRED, {"comment": "Står først på ventelisten."})]),
-    ("DEMO-2026-115", "veiledning-av-fosterhjem-namdalen", STAFF_NAMDAL, "barnevern-midtre-namdal", "5007", [11],
-     "normal", "Nytt fosterhjem ønsker veiledning det første året.", None),  # None: a draft
-    ("DEMO-2026-064", "familierad", STAFF_FOSEN, "fosen-barnevern", "5054", [13], "normal",
-     "Familien ønsker å prøve familieråd for å lage en plan sammen med nettverket.",
-     [("receive", PROVIDER_FOSEN, {}),
-      ("decline", PROVIDER_FOSEN, {"reason": "Familien har allerede et tilbud om samme type oppfølging. Ta kontakt "
-                                             "hvis situasjonen endrer seg."})]),
+    (
+        "DEMO-2026-101",
+        "pmto-foreldretrening",
+        STAFF_FOSEN,
+        "fosen-barnevern",
+        "5054",
+        [7],
+        "normal",
+        "Foreldrene ønsker hjelp med grensesetting og faste rutiner. Barnet har utagerende atferd hjemme og på skolen. "
+        "Skolen og PPT er kjent med saken.",
+        [],
+    ),
+    (
+        "DEMO-2026-087",
+        "pmto-foreldretrening",
+        STAFF_FOSEN,
+        "fosen-barnevern",
+        "5020",
+        [5, 9],
+        "normal",
+        "Familien trenger foreldretrening. Begge barna har konflikter med foreldrene i hverdagen.",
+        [
+            ("receive", PROVIDER_INNHERRED, {}),
+            ("start", PROVIDER_INNHERRED, {"comment": "Oppstart i Rissa neste uke."}),
+        ],
+    ),
+    (
+        "DEMO-2026-112",
+        "hjemmebasert-foreldreveiledning-namdalen",
+        STAFF_NAMDAL,
+        "barnevern-midtre-namdal",
+        "5047",
+        [2],
+        "high",
+        "Ung mor med lite nettverk trenger veiledning i samspill og struktur i hverdagen.",
+        [
+            ("receive", PROVIDER_INNHERRED, {}),
+            ("accept", PROVIDER_INNHERRED, {"comment": "Står først på ventelisten."}),
+        ],
+    ),
+    (
+        "DEMO-2026-115",
+        "veiledning-av-fosterhjem-namdalen",
+        STAFF_NAMDAL,
+        "barnevern-midtre-namdal",
+        "5007",
+        [11],
+        "normal",
+        "Nytt fosterhjem ønsker veiledning det første året.",
+        None,
+    ),  # None: a draft
+    (
+        "DEMO-2026-064",
+        "familierad",
+        STAFF_FOSEN,
+        "fosen-barnevern",
+        "5054",
+        [13],
+        "normal",
+        "Familien ønsker å prøve familieråd for å lage en plan sammen med nettverket.",
+        [
+            ("receive", PROVIDER_FOSEN, {}),
+            (
+                "decline",
+                PROVIDER_FOSEN,
+                {
+                    "reason": "Familien har allerede et tilbud om samme type oppfølging. Ta kontakt "
+                    "hvis situasjonen endrer seg."
+                },
+            ),
+        ],
+    ),
 ]
 
 
@@ -55,12 +111,26 @@ def create_demo_referrals(session: Session) -> int:
         municipality = session.exec(select(Municipality).where(Municipality.number == number)).first()
         if None in (intervention, service, municipality) or sender not in users:
             continue
-        referral = create_referral(session, users[sender].id, ReferralData(
-            intervention_id=intervention.id, sending_service_id=service.id, family_municipality_id=municipality.id,
-            case_reference=reference, children_count=len(ages), child_birth_years=[today.year - a for a in ages],
-            need=need, urgency=urgency, preferred_start=today + timedelta(weeks=3), bti_level=intervention.bti_level,
-            consent_given=steps is not None, consent_date=today - timedelta(days=10) if steps is not None else None,
-            consent_form="skriftlig" if steps is not None else ""), send=steps is not None)
+        referral = create_referral(
+            session,
+            users[sender].id,
+            ReferralData(
+                intervention_id=intervention.id,
+                sending_service_id=service.id,
+                family_municipality_id=municipality.id,
+                case_reference=reference,
+                children_count=len(ages),
+                child_birth_years=[today.year - a for a in ages],
+                need=need,
+                urgency=urgency,
+                preferred_start=today + timedelta(weeks=3),
+                bti_level=intervention.bti_level,
+                consent_given=steps is not None,
+                consent_date=today - timedelta(days=10) if steps is not None else None,
+                consent_form="skriftlig" if steps is not None else "",
+            ),
+            send=steps is not None,
+        )
         for action, actor, extra in steps or []:
             side = SENDER if action in ("send", "withdraw") else PROVIDER
             take_action(session, users[actor].id, {side}, referral, action, **extra)

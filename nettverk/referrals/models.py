@@ -26,25 +26,48 @@ METHODS = {
     "annet": "Annet",
 }
 INTERVENTION_STATUSES = {"active": "Aktivt", "paused": "Satt på pause", "ended": "Avsluttet"}
-BTI_LEVELS = {0: "Nivå 0: bekymring", 1: "Nivå 1: tiltak i egen tjeneste", 2: "Nivå 2: samarbeid med andre",
-              3: "Nivå 3: tverrfaglig samarbeid med stafettholder"}
+BTI_LEVELS = {
+    0: "Nivå 0: bekymring",
+    1: "Nivå 1: tiltak i egen tjeneste",
+    2: "Nivå 2: samarbeid med andre",
+    3: "Nivå 3: tverrfaglig samarbeid med stafettholder",
+}
 
 # Referral states. The workflow (which state may follow which, and who may move it) is in operations.
 DRAFT, SENT, RECEIVED, ACCEPTED, DECLINED, IN_PROGRESS, CLOSED, WITHDRAWN = (
-    "draft", "sent", "received", "accepted", "declined", "in_progress", "closed", "withdrawn")
+    "draft",
+    "sent",
+    "received",
+    "accepted",
+    "declined",
+    "in_progress",
+    "closed",
+    "withdrawn",
+)
 REFERRAL_STATUSES = {
-    DRAFT: "Utkast", SENT: "Sendt", RECEIVED: "Mottatt", ACCEPTED: "Godtatt, venter på oppstart",
-    DECLINED: "Avslått", IN_PROGRESS: "I gang", CLOSED: "Avsluttet", WITHDRAWN: "Trukket tilbake",
+    DRAFT: "Utkast",
+    SENT: "Sendt",
+    RECEIVED: "Mottatt",
+    ACCEPTED: "Godtatt, venter på oppstart",
+    DECLINED: "Avslått",
+    IN_PROGRESS: "I gang",
+    CLOSED: "Avsluttet",
+    WITHDRAWN: "Trukket tilbake",
 }
 FINISHED = (DECLINED, CLOSED, WITHDRAWN)
 URGENCIES = {"normal": "Vanlig", "high": "Haster"}
 CONSENT_FORMS = {"skriftlig": "Skriftlig", "digital": "Digitalt (signert)", "muntlig": "Muntlig, notert i saken"}
-OUTCOMES = {"completed": "Gjennomført som planlagt", "partly": "Delvis gjennomført",
-            "ended_early": "Avsluttet før tiden", "not_started": "Ble ikke startet"}
+OUTCOMES = {
+    "completed": "Gjennomført som planlagt",
+    "partly": "Delvis gjennomført",
+    "ended_early": "Avsluttet før tiden",
+    "not_started": "Ble ikke startet",
+}
 
 
 class Intervention(SQLModel, table=True):
     """A shared tiltak offered through a base, delivered by one service's team."""
+
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=120, unique=True)
     base_id: int = Field(foreign_key="competence_base.id", index=True)
@@ -66,6 +89,7 @@ class Intervention(SQLModel, table=True):
 
 class InterventionMunicipality(SQLModel, table=True):
     """A municipality whose barneverntjeneste may request the tiltak (the base's members by default)."""
+
     __tablename__ = "intervention_municipality"
     intervention_id: int = Field(foreign_key="intervention.id", primary_key=True)
     municipality_id: int = Field(foreign_key="municipality.id", primary_key=True, index=True)
@@ -110,6 +134,7 @@ class Referral(SQLModel, table=True):
 
 class ReferralTransition(SQLModel, table=True):
     """One step of the workflow: who moved it, when, from where to where, with an optional comment."""
+
     __tablename__ = "referral_transition"
     id: int | None = Field(default=None, primary_key=True)
     referral_id: int = Field(foreign_key="referral.id", index=True)
@@ -123,6 +148,7 @@ class ReferralTransition(SQLModel, table=True):
 
 class ReferralMessage(SQLModel, table=True):
     """A short message between the sender and the providing team on one referral."""
+
     __tablename__ = "referral_message"
     id: int | None = Field(default=None, primary_key=True)
     referral_id: int = Field(foreign_key="referral.id", index=True)
@@ -134,6 +160,7 @@ class ReferralMessage(SQLModel, table=True):
 
 class ReferralAudit(SQLModel, table=True):
     """Append-only: who read or changed which referral, when, from which service. Never content."""
+
     __tablename__ = "referral_audit"
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(default_factory=utcnow, index=True)

@@ -59,11 +59,25 @@ OLDEST_CHILD_YEARS = 23  # barnevern follows up young people to 23 (ettervern)
 
 # Audit --------------------------------------------------------------------------------------------
 
-def audit(session: Session, actor_id: int | None, actor_service_id: int | None, referral: Referral, action: str,
-          detail: str = "") -> None:
+
+def audit(
+    session: Session,
+    actor_id: int | None,
+    actor_service_id: int | None,
+    referral: Referral,
+    action: str,
+    detail: str = "",
+) -> None:
     """One append-only row: who, when, what, from which service. `detail` is never free text."""
-    session.add(ReferralAudit(actor_id=actor_id, actor_service_id=actor_service_id, referral_id=referral.id,
-                              action=action, detail=detail[:200]))
+    session.add(
+        ReferralAudit(
+            actor_id=actor_id,
+            actor_service_id=actor_service_id,
+            referral_id=referral.id,
+            action=action,
+            detail=detail[:200],
+        )
+    )
 
 
 @sa_event.listens_for(Session, "before_flush")
@@ -75,6 +89,7 @@ def _audit_is_append_only(session, flush_context, instances):
 
 
 # Catalog ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class InterventionData:
@@ -94,8 +109,9 @@ class InterventionData:
     municipality_ids: set[int] | None = None  # None: the base's members
 
 
-def save_intervention(session: Session, actor_id: int | None, data: InterventionData,
-                      intervention: Intervention | None = None) -> Intervention:
+def save_intervention(
+    session: Session, actor_id: int | None, data: InterventionData, intervention: Intervention | None = None
+) -> Intervention:
     name = (data.name or "").strip()
     if not name:
         raise OperationError("Skriv navnet på tiltaket.", "name")
@@ -106,8 +122,7 @@ def save_intervention(session: Session, actor_id: int | None, data: Intervention
     if data.bti_level not in BTI_LEVELS:
         raise OperationError("BTI-nivået må være 0, 1, 2 eller 3.", "bti_level")
     if not 0 <= data.age_from <= data.age_to <= OLDEST_CHILD_YEARS:
-        raise OperationError(f"Aldersgruppen må ligge mellom 0 og {OLDEST_CHILD_YEARS} år, fra-alder først.",
-                             "age_to")
+        raise OperationError(f"Aldersgruppen må ligge mellom 0 og {OLDEST_CHILD_YEARS} år, fra-alder først.", "age_to")
     if data.capacity < 1:
         raise OperationError("Kapasiteten må være minst én familie.", "capacity")
     if data.typical_weeks < 1:
@@ -118,18 +133,37 @@ def save_intervention(session: Session, actor_id: int | None, data: Intervention
         raise OperationError("Velg minst én kommune som kan be om tiltaket.", "municipality_ids")
     created = intervention is None
     if created:
-        intervention = Intervention(slug=_unique_slug(session, name), name=name, method=data.method,
-                                    base_id=data.base_id, provider_service_id=data.provider_service_id)
-    for attr in ("method", "base_id", "provider_service_id", "age_from", "age_to", "bti_level", "capacity",
-                 "typical_weeks", "status"):
+        intervention = Intervention(
+            slug=_unique_slug(session, name),
+            name=name,
+            method=data.method,
+            base_id=data.base_id,
+            provider_service_id=data.provider_service_id,
+        )
+    for attr in (
+        "method",
+        "base_id",
+        "provider_service_id",
+        "age_from",
+        "age_to",
+        "bti_level",
+        "capacity",
+        "typical_weeks",
+        "status",
+    ):
         setattr(intervention, attr, getattr(data, attr))
     intervention.name, intervention.description = name, (data.description or "").strip()
     intervention.contact_name, intervention.contact_email = data.contact_name.strip(), data.contact_email.strip()
     intervention.updated_at = utcnow()
     session.add(intervention)
     session.flush()
-    current = set(session.exec(select(InterventionMunicipality.municipality_id)
-                               .where(InterventionMunicipality.intervention_id == intervention.id)))
+    current = set(
+        session.exec(
+            select(InterventionMunicipality.municipality_id).where(
+                InterventionMunicipality.intervention_id == intervention.id
+            )
+        )
+    )
     for municipality_id in chosen - current:
         session.add(InterventionMunicipality(intervention_id=intervention.id, municipality_id=municipality_id))
     for municipality_id in current - chosen:
@@ -150,6 +184,7 @@ def _unique_slug(session: Session, name: str) -> str:
 
 
 # Referrals ----------------------------------------------------------------------------------------
+
 
 @dataclass
 class ReferralData:
@@ -183,8 +218,9 @@ def _check(session: Session, data: ReferralData, sending: bool) -> Intervention:
         raise OperationError("Velg familiens kommune.", "family_municipality_id")
     served = session.get(ServiceArea, (data.sending_service_id, data.family_municipality_id))
     if served is None:
-        raise OperationError("Familiens kommune må være en av kommunene tjenesten din betjener.",
-                             "family_municipality_id")
+        raise OperationError(
+            "Familiens kommune må være en av kommunene tjenesten din betjener.", "family_municipality_id"
+        )
     allowed = session.get(InterventionMunicipality, (intervention.id, data.family_municipality_id))
     if allowed is None:
         raise OperationError("Tiltaket kan ikke bestilles for familier i denne kommunen.", "family_municipality_id")
@@ -192,11 +228,13 @@ def _check(session: Session, data: ReferralData, sending: bool) -> Intervention:
         raise OperationError(f"Antall barn må være mellom 1 og {MAX_CHILDREN}.", "children_count")
     this_year = to_oslo(utcnow()).year
     if len(data.child_birth_years) != data.children_count:
-        raise OperationError(f"Skriv ett fødselsår for hvert barn ({data.children_count}), skilt med komma.",
-                             "child_birth_years")
+        raise OperationError(
+            f"Skriv ett fødselsår for hvert barn ({data.children_count}), skilt med komma.", "child_birth_years"
+        )
     if any(not this_year - OLDEST_CHILD_YEARS <= year <= this_year for year in data.child_birth_years):
-        raise OperationError(f"Fødselsårene må ligge mellom {this_year - OLDEST_CHILD_YEARS} og {this_year}.",
-                             "child_birth_years")
+        raise OperationError(
+            f"Fødselsårene må ligge mellom {this_year - OLDEST_CHILD_YEARS} og {this_year}.", "child_birth_years"
+        )
     if data.urgency not in URGENCIES:
         raise OperationError("Velg hvor mye det haster.", "urgency")
     if data.bti_level is not None and data.bti_level not in BTI_LEVELS:
@@ -209,8 +247,9 @@ def _check(session: Session, data: ReferralData, sending: bool) -> Intervention:
     if sending:
         _require_consent(data.consent_given, data.consent_date, data.consent_form)
         if not data.need.strip():
-            raise OperationError("Beskriv behovet, uten navn eller andre opplysninger som identifiserer familien.",
-                                 "need")
+            raise OperationError(
+                "Beskriv behovet, uten navn eller andre opplysninger som identifiserer familien.", "need"
+            )
     return intervention
 
 
@@ -233,8 +272,18 @@ def family_key(service_id: int, case_reference: str) -> str:
 
 
 def _apply(referral: Referral, data: ReferralData) -> None:
-    for attr in ("intervention_id", "sending_service_id", "family_municipality_id", "children_count", "urgency",
-                 "preferred_start", "bti_level", "consent_given", "consent_date", "consent_form"):
+    for attr in (
+        "intervention_id",
+        "sending_service_id",
+        "family_municipality_id",
+        "children_count",
+        "urgency",
+        "preferred_start",
+        "bti_level",
+        "consent_given",
+        "consent_date",
+        "consent_form",
+    ):
         setattr(referral, attr, getattr(data, attr))
     referral.case_reference, referral.need = data.case_reference.strip(), data.need.strip()
     referral.family_key = family_key(referral.sending_service_id, referral.case_reference)
@@ -245,14 +294,25 @@ def _apply(referral: Referral, data: ReferralData) -> None:
 def create_referral(session: Session, actor_id: int, data: ReferralData, send: bool = False) -> Referral:
     """A new referral from the actor's service, saved as a draft or sent at once."""
     intervention = _check(session, data, send)
-    referral = Referral(public_id=secrets.token_urlsafe(16), intervention_id=intervention.id,
-                        sending_service_id=data.sending_service_id,
-                        family_municipality_id=data.family_municipality_id, created_by_id=actor_id)
+    referral = Referral(
+        public_id=secrets.token_urlsafe(16),
+        intervention_id=intervention.id,
+        sending_service_id=data.sending_service_id,
+        family_municipality_id=data.family_municipality_id,
+        created_by_id=actor_id,
+    )
     _apply(referral, data)
     session.add(referral)
     session.flush()
-    session.add(ReferralTransition(referral_id=referral.id, from_status="", to_status=DRAFT, actor_id=actor_id,
-                                   actor_service_id=data.sending_service_id))
+    session.add(
+        ReferralTransition(
+            referral_id=referral.id,
+            from_status="",
+            to_status=DRAFT,
+            actor_id=actor_id,
+            actor_service_id=data.sending_service_id,
+        )
+    )
     audit(session, actor_id, data.sending_service_id, referral, "created")
     if send:
         _move(session, referral, intervention, SENT, actor_id, data.sending_service_id)
@@ -296,8 +356,17 @@ def available_actions(referral: Referral, sides: set[str]) -> list[str]:
     return [name for name, action in ACTIONS.items() if action.side in sides and referral.status in action.sources]
 
 
-def take_action(session: Session, actor_id: int, sides: set[str], referral: Referral, name: str,
-                comment: str = "", reason: str = "", outcome: str = "", outcome_note: str = "") -> None:
+def take_action(
+    session: Session,
+    actor_id: int,
+    sides: set[str],
+    referral: Referral,
+    name: str,
+    comment: str = "",
+    reason: str = "",
+    outcome: str = "",
+    outcome_note: str = "",
+) -> None:
     """Move the referral one step. The row is locked, so two clicks at once cannot both move it."""
     action = ACTIONS.get(name)
     if action is None:
@@ -307,8 +376,10 @@ def take_action(session: Session, actor_id: int, sides: set[str], referral: Refe
     lock_for_update(session, Referral, referral.id)
     session.refresh(referral)
     if referral.status not in action.sources:
-        raise OperationError(f"Henvendelsen er {REFERRAL_STATUSES[referral.status].lower()}, så «{action.label}» "
-                             "kan ikke gjøres nå.", status=409)
+        raise OperationError(
+            f"Henvendelsen er {REFERRAL_STATUSES[referral.status].lower()}, så «{action.label}» kan ikke gjøres nå.",
+            status=409,
+        )
     _refuse_identifying({"comment": comment, "reason": reason, "outcome_note": outcome_note})
     intervention = session.get(Intervention, referral.intervention_id)
     if name == "send":
@@ -327,8 +398,15 @@ def take_action(session: Session, actor_id: int, sides: set[str], referral: Refe
     _move(session, referral, intervention, action.target, actor_id, service_id, comment.strip())
 
 
-def _move(session: Session, referral: Referral, intervention: Intervention, to_status: str, actor_id: int | None,
-          actor_service_id: int | None, comment: str = "") -> None:
+def _move(
+    session: Session,
+    referral: Referral,
+    intervention: Intervention,
+    to_status: str,
+    actor_id: int | None,
+    actor_service_id: int | None,
+    comment: str = "",
+) -> None:
     now = utcnow()
     from_status = referral.status
     referral.status, referral.updated_at = to_status, now
@@ -340,8 +418,17 @@ def _move(session: Session, referral: Referral, intervention: Intervention, to_s
     if to_status in FINISHED:
         referral.finished_at = now
     session.add(referral)
-    session.add(ReferralTransition(referral_id=referral.id, from_status=from_status, to_status=to_status,
-                                   actor_id=actor_id, actor_service_id=actor_service_id, at=now, comment=comment))
+    session.add(
+        ReferralTransition(
+            referral_id=referral.id,
+            from_status=from_status,
+            to_status=to_status,
+            actor_id=actor_id,
+            actor_service_id=actor_service_id,
+            at=now,
+            comment=comment,
+        )
+    )
     audit(session, actor_id, actor_service_id, referral, to_status, f"{from_status} → {to_status}")
     _notify(session, referral, intervention, to_status)
 
@@ -358,15 +445,26 @@ def _notify(session: Session, referral: Referral, intervention: Intervention, to
     else:
         recipients = []
     for email in recipients:
-        queue_mail(session, email, f"Henvendelse til {intervention.name}: {REFERRAL_STATUSES[to_status].lower()}",
-                   "referral_changed", referral=referral, intervention=intervention,
-                   status=REFERRAL_STATUSES[to_status])
+        queue_mail(
+            session,
+            email,
+            f"Henvendelse til {intervention.name}: {REFERRAL_STATUSES[to_status].lower()}",
+            "referral_changed",
+            referral=referral,
+            intervention=intervention,
+            status=REFERRAL_STATUSES[to_status],
+        )
 
 
 def _provider_emails(session: Session, service_id: int) -> list[str]:
-    return list(session.exec(select(User.email).join(RoleAssignment, RoleAssignment.user_id == User.id)
-                             .where(RoleAssignment.role == "provider", RoleAssignment.service_id == service_id,
-                                    User.is_active).distinct()))
+    return list(
+        session.exec(
+            select(User.email)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == "provider", RoleAssignment.service_id == service_id, User.is_active)
+            .distinct()
+        )
+    )
 
 
 def add_message(session: Session, actor_id: int, sides: set[str], referral: Referral, body: str) -> ReferralMessage:
@@ -401,8 +499,16 @@ def record_reads(session: Session, user, reads: list[tuple[set[str], Referral]],
         service_id = referral.sending_service_id
         if SENDER not in sides:
             service_id = session.get(Intervention, referral.intervention_id).provider_service_id
-        rows.append({"at": now, "actor_id": user.id, "actor_service_id": service_id, "referral_id": referral.id,
-                     "action": action, "detail": ""})
+        rows.append(
+            {
+                "at": now,
+                "actor_id": user.id,
+                "actor_service_id": service_id,
+                "referral_id": referral.id,
+                "action": action,
+                "detail": "",
+            }
+        )
     # One executemany (plain inserts, no ids read back: the ORM would send one INSERT … RETURNING per row).
     # Still insert-only, so the append-only triggers of referral_audit see the same as before.
     session.execute(insert(ReferralAudit), rows)
@@ -411,13 +517,19 @@ def record_reads(session: Session, user, reads: list[tuple[set[str], Referral]],
 
 # Retention ----------------------------------------------------------------------------------------
 
+
 def erase_expired(session: Session, months: int, now: datetime | None = None) -> int:
     """Erase the free text and case reference of referrals finished (declined, closed or withdrawn)
     more than `months` ago. Counts, dates, states and the audit log stay. Returns how many."""
     now = now or utcnow()
     cutoff = now - timedelta(days=round(months * 30.44))
-    due = list(session.exec(select(Referral).where(
-        Referral.status.in_(FINISHED), Referral.finished_at <= cutoff, Referral.content_erased_at.is_(None))))
+    due = list(
+        session.exec(
+            select(Referral).where(
+                Referral.status.in_(FINISHED), Referral.finished_at <= cutoff, Referral.content_erased_at.is_(None)
+            )
+        )
+    )
     for referral in due:
         referral.case_reference = referral.need = referral.decline_reason = referral.outcome_note = ""
         referral.content_erased_at = now

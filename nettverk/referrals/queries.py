@@ -53,21 +53,27 @@ def load_counts(session: Session, intervention_ids: list[int]) -> dict[int, tupl
     """{intervention id: (in progress, waiting)} in one grouped query."""
     if not intervention_ids:
         return {}
-    rows = session.exec(select(Referral.intervention_id,
-                               func.sum(case((Referral.status == IN_PROGRESS, 1), else_=0)),
-                               func.sum(case((Referral.status == ACCEPTED, 1), else_=0)))
-                        .where(Referral.intervention_id.in_(intervention_ids),
-                               Referral.status.in_((IN_PROGRESS, ACCEPTED)))
-                        .group_by(Referral.intervention_id))
+    rows = session.exec(
+        select(
+            Referral.intervention_id,
+            func.sum(case((Referral.status == IN_PROGRESS, 1), else_=0)),
+            func.sum(case((Referral.status == ACCEPTED, 1), else_=0)),
+        )
+        .where(Referral.intervention_id.in_(intervention_ids), Referral.status.in_((IN_PROGRESS, ACCEPTED)))
+        .group_by(Referral.intervention_id)
+    )
     return {iid: (int(load or 0), int(waiting or 0)) for iid, load, waiting in rows}
 
 
-def catalog(session: Session, base_ids: set[int] | None = None, search: str = "", method: str = "",
-            include_ended: bool = False) -> list[CatalogRow]:
+def catalog(
+    session: Session, base_ids: set[int] | None = None, search: str = "", method: str = "", include_ended: bool = False
+) -> list[CatalogRow]:
     """The tiltak of these bases (all with None), searchable by name, description and method; two queries."""
-    query = (select(Intervention, CompetenceBase, Service)
-             .join(CompetenceBase, CompetenceBase.id == Intervention.base_id)
-             .join(Service, Service.id == Intervention.provider_service_id))
+    query = (
+        select(Intervention, CompetenceBase, Service)
+        .join(CompetenceBase, CompetenceBase.id == Intervention.base_id)
+        .join(Service, Service.id == Intervention.provider_service_id)
+    )
     if base_ids is not None:
         query = query.where(Intervention.base_id.in_(base_ids))
     if not include_ended:
@@ -78,10 +84,14 @@ def catalog(session: Session, base_ids: set[int] | None = None, search: str = ""
         pattern = f"%{search.lower()}%"
         # The method is stored as a key ("cos"); a search for its name ("Circle of Security") finds it too.
         methods = [key for key, label in METHODS.items() if search.lower() in label.lower()]
-        query = query.where(or_(func.lower(Intervention.name).like(pattern),
-                                func.lower(Intervention.description).like(pattern),
-                                func.lower(Service.name).like(pattern),
-                                Intervention.method.in_(methods or [""])))
+        query = query.where(
+            or_(
+                func.lower(Intervention.name).like(pattern),
+                func.lower(Intervention.description).like(pattern),
+                func.lower(Service.name).like(pattern),
+                Intervention.method.in_(methods or [""]),
+            )
+        )
     rows = list(session.exec(query))
     counts = load_counts(session, [i.id for i, _, _ in rows])
     result = [CatalogRow(i, b, s, *counts.get(i.id, (0, 0))) for i, b, s in rows]
@@ -91,8 +101,16 @@ def catalog(session: Session, base_ids: set[int] | None = None, search: str = ""
 def bases_of_user_services(session: Session, service_ids: set[int], municipality_ids: set[int]) -> set[int]:
     """The bases a person belongs to through the municipalities their services serve (or they work for)."""
     served = select(ServiceArea.municipality_id).where(ServiceArea.service_id.in_(service_ids or {0}))
-    return set(session.exec(select(BaseMembership.base_id).where(
-        or_(BaseMembership.municipality_id.in_(served), BaseMembership.municipality_id.in_(municipality_ids or {0})))))
+    return set(
+        session.exec(
+            select(BaseMembership.base_id).where(
+                or_(
+                    BaseMembership.municipality_id.in_(served),
+                    BaseMembership.municipality_id.in_(municipality_ids or {0}),
+                )
+            )
+        )
+    )
 
 
 def served_municipality_ids(session: Session, service_ids: set[int]) -> set[int]:
@@ -108,25 +126,34 @@ def sendable_interventions(session: Session, service_ids: set[int]) -> list[Inte
         return []
     served = select(ServiceArea.municipality_id).where(ServiceArea.service_id.in_(service_ids))
     allowed = select(InterventionMunicipality.intervention_id).where(
-        InterventionMunicipality.municipality_id.in_(served))
+        InterventionMunicipality.municipality_id.in_(served)
+    )
     rows = session.exec(select(Intervention).where(Intervention.status == "active", Intervention.id.in_(allowed)))
     return sorted(rows, key=lambda i: norwegian_key(i.name))
 
 
 def allowed_municipalities(session: Session, intervention_id: int) -> list[Municipality]:
-    return sorted(session.exec(select(Municipality).join(
-        InterventionMunicipality, InterventionMunicipality.municipality_id == Municipality.id)
-        .where(InterventionMunicipality.intervention_id == intervention_id)), key=lambda m: norwegian_key(m.name))
+    return sorted(
+        session.exec(
+            select(Municipality)
+            .join(InterventionMunicipality, InterventionMunicipality.municipality_id == Municipality.id)
+            .where(InterventionMunicipality.intervention_id == intervention_id)
+        ),
+        key=lambda m: norwegian_key(m.name),
+    )
 
 
 def family_municipality_choices(session: Session, service_id: int, intervention_id: int) -> list[Municipality]:
     """Municipalities the sending service serves and the tiltak may be requested for."""
-    return sorted(session.exec(
-        select(Municipality)
-        .join(ServiceArea, ServiceArea.municipality_id == Municipality.id)
-        .join(InterventionMunicipality, InterventionMunicipality.municipality_id == Municipality.id)
-        .where(ServiceArea.service_id == service_id, InterventionMunicipality.intervention_id == intervention_id)),
-        key=lambda m: norwegian_key(m.name))
+    return sorted(
+        session.exec(
+            select(Municipality)
+            .join(ServiceArea, ServiceArea.municipality_id == Municipality.id)
+            .join(InterventionMunicipality, InterventionMunicipality.municipality_id == Municipality.id)
+            .where(ServiceArea.service_id == service_id, InterventionMunicipality.intervention_id == intervention_id)
+        ),
+        key=lambda m: norwegian_key(m.name),
+    )
 
 
 @dataclass
@@ -142,24 +169,36 @@ PER_PAGE = 50  # a service sends hundreds of referrals a year: the list is read 
 
 def _visible_referrals(sending_ids: set[int], provider_ids: set[int], status: str):
     """The condition: sent from the reader's services, or (not drafts) to tiltak their teams deliver."""
-    condition = or_(Referral.sending_service_id.in_(sending_ids or {0}),
-                    Referral.intervention_id.in_(select(Intervention.id).where(
-                        Intervention.provider_service_id.in_(provider_ids or {0}))) & (Referral.status != DRAFT))
+    condition = or_(
+        Referral.sending_service_id.in_(sending_ids or {0}),
+        Referral.intervention_id.in_(
+            select(Intervention.id).where(Intervention.provider_service_id.in_(provider_ids or {0}))
+        )
+        & (Referral.status != DRAFT),
+    )
     return condition & (Referral.status == status) if status else condition
 
 
-def referrals_for(session: Session, sending_ids: set[int], provider_ids: set[int],
-                  status: str = "", page: int = 1, per_page: int | None = PER_PAGE) -> list[ReferralRow]:
+def referrals_for(
+    session: Session,
+    sending_ids: set[int],
+    provider_ids: set[int],
+    status: str = "",
+    page: int = 1,
+    per_page: int | None = PER_PAGE,
+) -> list[ReferralRow]:
     """Referrals sent from the reader's services, and (not drafts) those to tiltak their teams deliver,
     newest change first: one page of them (all with per_page=None)."""
     if not sending_ids and not provider_ids:
         return []
-    query = (select(Referral, Intervention, Service, Municipality)
-             .join(Intervention, Intervention.id == Referral.intervention_id)
-             .join(Service, Service.id == Referral.sending_service_id)
-             .join(Municipality, Municipality.id == Referral.family_municipality_id)
-             .where(_visible_referrals(sending_ids, provider_ids, status))
-             .order_by(Referral.updated_at.desc(), Referral.id.desc()))
+    query = (
+        select(Referral, Intervention, Service, Municipality)
+        .join(Intervention, Intervention.id == Referral.intervention_id)
+        .join(Service, Service.id == Referral.sending_service_id)
+        .join(Municipality, Municipality.id == Referral.family_municipality_id)
+        .where(_visible_referrals(sending_ids, provider_ids, status))
+        .order_by(Referral.updated_at.desc(), Referral.id.desc())
+    )
     if per_page is not None:
         query = query.limit(per_page).offset((max(page, 1) - 1) * per_page)
     return [ReferralRow(*row) for row in session.exec(query)]
@@ -169,8 +208,9 @@ def count_referrals_for(session: Session, sending_ids: set[int], provider_ids: s
     """How many referrals referrals_for would list over all its pages (one query)."""
     if not sending_ids and not provider_ids:
         return 0
-    return session.exec(select(func.count()).select_from(Referral).where(
-        _visible_referrals(sending_ids, provider_ids, status))).one()
+    return session.exec(
+        select(func.count()).select_from(Referral).where(_visible_referrals(sending_ids, provider_ids, status))
+    ).one()
 
 
 @dataclass
@@ -186,33 +226,54 @@ class ReferralPage:
 
 def referral_page(session: Session, referral: Referral) -> ReferralPage:
     intervention = session.get(Intervention, referral.intervention_id)
-    transitions = list(session.exec(select(ReferralTransition, User)
-                                    .join(User, User.id == ReferralTransition.actor_id, isouter=True)
-                                    .where(ReferralTransition.referral_id == referral.id)
-                                    .order_by(ReferralTransition.at, ReferralTransition.id)))
-    messages = list(session.exec(select(ReferralMessage, User, Service)
-                                 .join(User, User.id == ReferralMessage.author_id, isouter=True)
-                                 .join(Service, Service.id == ReferralMessage.author_service_id, isouter=True)
-                                 .where(ReferralMessage.referral_id == referral.id)
-                                 .order_by(ReferralMessage.at, ReferralMessage.id)))
-    return ReferralPage(referral, intervention, session.get(Service, referral.sending_service_id),
-                        session.get(Service, intervention.provider_service_id),
-                        session.get(Municipality, referral.family_municipality_id), transitions, messages)
+    transitions = list(
+        session.exec(
+            select(ReferralTransition, User)
+            .join(User, User.id == ReferralTransition.actor_id, isouter=True)
+            .where(ReferralTransition.referral_id == referral.id)
+            .order_by(ReferralTransition.at, ReferralTransition.id)
+        )
+    )
+    messages = list(
+        session.exec(
+            select(ReferralMessage, User, Service)
+            .join(User, User.id == ReferralMessage.author_id, isouter=True)
+            .join(Service, Service.id == ReferralMessage.author_service_id, isouter=True)
+            .where(ReferralMessage.referral_id == referral.id)
+            .order_by(ReferralMessage.at, ReferralMessage.id)
+        )
+    )
+    return ReferralPage(
+        referral,
+        intervention,
+        session.get(Service, referral.sending_service_id),
+        session.get(Service, intervention.provider_service_id),
+        session.get(Municipality, referral.family_municipality_id),
+        transitions,
+        messages,
+    )
 
 
-def audit_log(session: Session, service_id: int, limit: int = 500) -> list[tuple[ReferralAudit, Referral, User | None,
-                                                                                 Service | None]]:
+def audit_log(
+    session: Session, service_id: int, limit: int = 500
+) -> list[tuple[ReferralAudit, Referral, User | None, Service | None]]:
     """The audit rows of every referral sent from, or to a tiltak delivered by, this service, newest first.
     A draft belongs to its sender until it is sent: the providing side sees a referral's rows only from its
     "sent" row on (the rows before it, such as "created" in the same moment, are the sender's)."""
     provided = select(Intervention.id).where(Intervention.provider_service_id == service_id)
-    since_sent = and_(Referral.sent_at.is_not(None),
-                      or_(ReferralAudit.action == SENT, ReferralAudit.at > Referral.sent_at))
-    return list(session.exec(
-        select(ReferralAudit, Referral, User, Service)
-        .join(Referral, Referral.id == ReferralAudit.referral_id)
-        .join(User, User.id == ReferralAudit.actor_id, isouter=True)
-        .join(Service, Service.id == ReferralAudit.actor_service_id, isouter=True)
-        .where(or_(Referral.sending_service_id == service_id,
-                   and_(Referral.intervention_id.in_(provided), since_sent)))
-        .order_by(ReferralAudit.at.desc(), ReferralAudit.id.desc()).limit(limit)))
+    since_sent = and_(
+        Referral.sent_at.is_not(None), or_(ReferralAudit.action == SENT, ReferralAudit.at > Referral.sent_at)
+    )
+    return list(
+        session.exec(
+            select(ReferralAudit, Referral, User, Service)
+            .join(Referral, Referral.id == ReferralAudit.referral_id)
+            .join(User, User.id == ReferralAudit.actor_id, isouter=True)
+            .join(Service, Service.id == ReferralAudit.actor_service_id, isouter=True)
+            .where(
+                or_(Referral.sending_service_id == service_id, and_(Referral.intervention_id.in_(provided), since_sent))
+            )
+            .order_by(ReferralAudit.at.desc(), ReferralAudit.id.desc())
+            .limit(limit)
+        )
+    )

@@ -56,9 +56,15 @@ _SEPARATOR = f"[{_SPACES}.\\-\u2013]"
 # digits end a run; letters and punctuation do not, so "fnr:01019012345" and "(01019012345)" are found.
 # A date alone, a case reference ("2025/00123-4") or an organisation number (9 digits) is no candidate.
 _ID_CANDIDATE = re.compile(
-    r"(?<!\d)(?:(?P<run>\d{6})" + _SEPARATOR + "?"
-    + r"|(?P<day>\d\d)(?P<date_sep>[./\-])(?P<month>\d\d)(?P=date_sep)(?:19|20)?(?P<year>\d\d)" + _SEPARATOR + ")"
-    + r"(?:(?P<rest>\d{5})|(?P<individual>\d{3})" + _SEPARATOR + r"(?P<check>\d\d))(?!\d)"
+    r"(?<!\d)(?:(?P<run>\d{6})"
+    + _SEPARATOR
+    + "?"
+    + r"|(?P<day>\d\d)(?P<date_sep>[./\-])(?P<month>\d\d)(?P=date_sep)(?:19|20)?(?P<year>\d\d)"
+    + _SEPARATOR
+    + ")"
+    + r"(?:(?P<rest>\d{5})|(?P<individual>\d{3})"
+    + _SEPARATOR
+    + r"(?P<check>\d\d))(?!\d)"
 )
 
 _K1_WEIGHTS = (3, 7, 6, 1, 8, 9, 4, 5, 2)
@@ -90,8 +96,7 @@ def _check_digit(digits: list[int], weights: tuple[int, ...]) -> int | None:
 def _has_valid_check_digits(digits: list[int]) -> bool:
     # From 2032 Skatteetaten will also issue numbers whose first check digit is 1-3 higher than this
     # computes. They are not accepted here yet; when they are, this is the one place to change.
-    return (_check_digit(digits[:9], _K1_WEIGHTS) == digits[9]
-            and _check_digit(digits[:10], _K2_WEIGHTS) == digits[10])
+    return _check_digit(digits[:9], _K1_WEIGHTS) == digits[9] and _check_digit(digits[:10], _K2_WEIGHTS) == digits[10]
 
 
 def _is_plausible_birth_date(day: int, month: int, year: int) -> bool:
@@ -137,12 +142,22 @@ _NOT_BEFORE_GROUP = f"(?!{_SEPARATOR}\\d)"
 
 _NORWEGIAN_PHONE = re.compile(
     _STANDS_ALONE_BEFORE
-    + r"(?:[2-9]\d{7}"                                               # 98765432
-    + "|" + _NOT_AFTER_GROUP + "(?:"
-    + r"[2-9]\d(?P<sep>[" + _SPACES + r".\-])\d\d(?P=sep)\d\d(?P=sep)\d\d"  # 98 76 54 32, 98.76.54.32
-    + r"|[2-9]\d\d(?P<sep3>[" + _SPACES + r".\-])\d\d(?P=sep3)\d{3}"  # 987 65 432, 912.34.567
-    + r"|[2-9]\d{3}" + _SPACE + r"\d{4}"                             # 9876 5432
-    + ")" + _NOT_BEFORE_GROUP + ")"
+    + r"(?:[2-9]\d{7}"  # 98765432
+    + "|"
+    + _NOT_AFTER_GROUP
+    + "(?:"
+    + r"[2-9]\d(?P<sep>["
+    + _SPACES
+    + r".\-])\d\d(?P=sep)\d\d(?P=sep)\d\d"  # 98 76 54 32, 98.76.54.32
+    + r"|[2-9]\d\d(?P<sep3>["
+    + _SPACES
+    + r".\-])\d\d(?P=sep3)\d{3}"  # 987 65 432, 912.34.567
+    + r"|[2-9]\d{3}"
+    + _SPACE
+    + r"\d{4}"  # 9876 5432
+    + ")"
+    + _NOT_BEFORE_GROUP
+    + ")"
     + _STANDS_ALONE_AFTER
 )
 
@@ -162,11 +177,23 @@ _MIN_INTERNATIONAL_DIGITS = 7
 # ("kr 25000000", "25000000 kr"), a case number ("Saksnr. 20241234", "sak nr 20241234"), a post box
 # and postal code ("Pb 2500 7100 Rissa"), weeks ("uke 26 27 28 29") or times ("kl 2100 2230").
 _OTHER_NUMBER_WORDS = (
-    "kr", "nok",
-    "sak", "saksnr", "saksnummer", "arkivsak", "ref", "referanse", "journalpost", "løpenr",
-    "postboks", "pb",
-    "uke", "uker",
-    "kl", "klokka", "klokken",
+    "kr",
+    "nok",
+    "sak",
+    "saksnr",
+    "saksnummer",
+    "arkivsak",
+    "ref",
+    "referanse",
+    "journalpost",
+    "løpenr",
+    "postboks",
+    "pb",
+    "uke",
+    "uker",
+    "kl",
+    "klokka",
+    "klokken",
 )
 _OTHER_NUMBER_BEFORE = re.compile(
     r"\b(?:" + "|".join(_OTHER_NUMBER_WORDS) + r")\b\.?:?\s*(?:nr\.?:?\s*)?$", re.IGNORECASE
@@ -190,7 +217,7 @@ def _is_something_else(text: str, match: re.Match[str]) -> bool:
     # "2019 2020" is two years; phone numbers starting or ending with a year-like group are rare.
     if any(len(group) == 4 and _FIRST_YEAR <= int(group) <= _LAST_YEAR for group in re.split(_SEPARATOR, found)):
         return True
-    before = text[max(0, match.start() - _CONTEXT_CHARACTERS):match.start()]
+    before = text[max(0, match.start() - _CONTEXT_CHARACTERS) : match.start()]
     return bool(_OTHER_NUMBER_BEFORE.search(before) or _AMOUNT_AFTER.match(text, match.end()))
 
 
@@ -213,9 +240,7 @@ def contains_phone_number(text: str) -> bool:
 # ("trøndelag.no") and hyphens; the top-level domain is at least two letters. The look-behind makes
 # the search start only at the beginning of a word, which keeps it linear on long words.
 _EMAIL_LOCAL_CHARACTERS = r"[\w.!#$%&'*+/=?^`{|}~-]"
-_EMAIL = re.compile(
-    f"(?<!{_EMAIL_LOCAL_CHARACTERS}){_EMAIL_LOCAL_CHARACTERS}+@" + r"(?:[\w-]+\.)+[^\W\d_]{2,}"
-)
+_EMAIL = re.compile(f"(?<!{_EMAIL_LOCAL_CHARACTERS}){_EMAIL_LOCAL_CHARACTERS}+@" + r"(?:[\w-]+\.)+[^\W\d_]{2,}")
 # "@" and "." spelled out in brackets, as people write addresses to keep them from robots:
 # "kari(at)kommune.no", "kari [at] kommune [dot] no", "kari (krøllalfa) kommune (punktum) no". Only in
 # brackets: "at" is an ordinary Norwegian word.
@@ -243,16 +268,20 @@ REFERRAL: Checks = (
 # Text others read that is not about a family (event descriptions and programmes, which are public and go
 # into public feeds; material descriptions; a cancellation's reason): an identity number never belongs
 # there, but the organiser's or author's work phone and e-mail do ("Spørsmål: kari@kommune.no").
-PUBLIC_ID_NUMBER_MESSAGE = ("Teksten ser ut til å inneholde et fødselsnummer eller D-nummer. Fjern det: "
-                            "andre kan lese teksten, og fødselsnummer skal aldri stå i nettverk.")
+PUBLIC_ID_NUMBER_MESSAGE = (
+    "Teksten ser ut til å inneholde et fødselsnummer eller D-nummer. Fjern det: "
+    "andre kan lese teksten, og fødselsnummer skal aldri stå i nettverk."
+)
 PUBLIC: Checks = ((contains_id_number, PUBLIC_ID_NUMBER_MESSAGE),)
 
 # An anonymous evaluation's comment: coordinators read it, and any contact detail in it would undo the
 # anonymity (the writer's own) or name a third person, so all three kinds are refused, with that reason.
 _ANONYMOUS_REASON = "svaret er anonymt, og skal ikke inneholde opplysninger som kan identifisere deg eller andre."
 ANONYMOUS: Checks = (
-    (contains_id_number, f"Teksten ser ut til å inneholde et fødselsnummer eller D-nummer. Fjern det: "
-                         f"{_ANONYMOUS_REASON}"),
+    (
+        contains_id_number,
+        f"Teksten ser ut til å inneholde et fødselsnummer eller D-nummer. Fjern det: {_ANONYMOUS_REASON}",
+    ),
     (contains_phone_number, f"Teksten ser ut til å inneholde et telefonnummer. Fjern det: {_ANONYMOUS_REASON}"),
     (contains_email_address, f"Teksten ser ut til å inneholde en e-postadresse. Fjern den: {_ANONYMOUS_REASON}"),
 )

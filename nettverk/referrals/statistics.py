@@ -77,9 +77,11 @@ FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 # Periods ------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Period:
     """Whole Oslo days, both included."""
+
     first: date
     last: date
 
@@ -96,6 +98,7 @@ class Period:
 class Quarter:
     """A calendar quarter, the only period the statistics are shown for (see the module's docstring).
     Written like Statistics Norway does, «2026K3»."""
+
     year: int
     number: int  # 1–4
 
@@ -147,6 +150,7 @@ def recent_quarters(today: date, count: int = 20) -> list[Quarter]:
 
 # The numbers --------------------------------------------------------------------------------------
 
+
 @dataclass
 class Row:
     key: int
@@ -177,12 +181,18 @@ def _municipality_groups(session: Session, base_id: int) -> tuple[list[Municipal
     """The base's members, and {municipality id: the member it is counted under}: each member and the
     municipalities merged into it (in steps too). A predecessor split between two members counts
     under the first of them by name."""
-    members = sorted(session.exec(select(Municipality).join(
-        BaseMembership, BaseMembership.municipality_id == Municipality.id).where(BaseMembership.base_id == base_id)),
-        key=lambda m: norwegian_key(m.name))
+    members = sorted(
+        session.exec(
+            select(Municipality)
+            .join(BaseMembership, BaseMembership.municipality_id == Municipality.id)
+            .where(BaseMembership.base_id == base_id)
+        ),
+        key=lambda m: norwegian_key(m.name),
+    )
     edges = defaultdict(list)
-    for predecessor_id, successor_id in session.exec(select(MunicipalityChange.predecessor_id,
-                                                            MunicipalityChange.successor_id)):
+    for predecessor_id, successor_id in session.exec(
+        select(MunicipalityChange.predecessor_id, MunicipalityChange.successor_id)
+    ):
         edges[successor_id].append(predecessor_id)
     groups = {m.id: m.id for m in members}
     for member in members:
@@ -208,31 +218,58 @@ def _family_key():
 
 
 def _in_base_and_period(query, base_id: int, period: Period):
-    return (query.join(Intervention, Intervention.id == Referral.intervention_id)
-            .where(Intervention.base_id == base_id, Referral.sent_at.is_not(None),
-                   Referral.sent_at >= period.starts_at, Referral.sent_at < period.ends_at))
+    return query.join(Intervention, Intervention.id == Referral.intervention_id).where(
+        Intervention.base_id == base_id,
+        Referral.sent_at.is_not(None),
+        Referral.sent_at >= period.starts_at,
+        Referral.sent_at < period.ends_at,
+    )
 
 
 def _grouped_counts(session: Session, base_id: int, period: Period, group) -> dict[int, dict[str, int]]:
     """{group: counts} in one query. The group and family expressions are labelled in a subquery
     first, so the outer GROUP BY names columns (PostgreSQL cannot match parameterised expressions)."""
-    facts = _in_base_and_period(select(
-        group.label("g"), _family_key().label("family"), Referral.children_count.label("children"),
-        case((Referral.accepted_at < period.ends_at, 1), else_=0).label("accepted"),
-        case((and_(Referral.status == DECLINED, Referral.finished_at < period.ends_at), 1), else_=0).label("declined"),
-        case((and_(Referral.status == WITHDRAWN, Referral.finished_at < period.ends_at), 1), else_=0)
-        .label("withdrawn")), base_id, period).subquery()
-    families = (select(facts.c.g, func.count().label("referrals"), func.max(facts.c.children).label("children"),
-                       func.sum(facts.c.accepted).label("accepted"), func.sum(facts.c.declined).label("declined"),
-                       func.sum(facts.c.withdrawn).label("withdrawn"))
-                .group_by(facts.c.g, facts.c.family).subquery())
-    rows = session.exec(select(families.c.g, func.sum(families.c.referrals), func.count(),
-                               func.sum(families.c.children), func.sum(families.c.accepted),
-                               func.sum(families.c.declined), func.sum(families.c.withdrawn))
-                        .group_by(families.c.g))
+    facts = _in_base_and_period(
+        select(
+            group.label("g"),
+            _family_key().label("family"),
+            Referral.children_count.label("children"),
+            case((Referral.accepted_at < period.ends_at, 1), else_=0).label("accepted"),
+            case((and_(Referral.status == DECLINED, Referral.finished_at < period.ends_at), 1), else_=0).label(
+                "declined"
+            ),
+            case((and_(Referral.status == WITHDRAWN, Referral.finished_at < period.ends_at), 1), else_=0).label(
+                "withdrawn"
+            ),
+        ),
+        base_id,
+        period,
+    ).subquery()
+    families = (
+        select(
+            facts.c.g,
+            func.count().label("referrals"),
+            func.max(facts.c.children).label("children"),
+            func.sum(facts.c.accepted).label("accepted"),
+            func.sum(facts.c.declined).label("declined"),
+            func.sum(facts.c.withdrawn).label("withdrawn"),
+        )
+        .group_by(facts.c.g, facts.c.family)
+        .subquery()
+    )
+    rows = session.exec(
+        select(
+            families.c.g,
+            func.sum(families.c.referrals),
+            func.count(),
+            func.sum(families.c.children),
+            func.sum(families.c.accepted),
+            func.sum(families.c.declined),
+            func.sum(families.c.withdrawn),
+        ).group_by(families.c.g)
+    )
     names = ("referrals", "families", "children", "accepted", "declined", "withdrawn")
-    return {int(g): {name: int(value or 0) for name, value in zip(names, values, strict=True)}
-            for g, *values in rows}
+    return {int(g): {name: int(value or 0) for name, value in zip(names, values, strict=True)} for g, *values in rows}
 
 
 def _days(later, earlier) -> int:
@@ -242,14 +279,21 @@ def _days(later, earlier) -> int:
 def base_statistics(session: Session, base: CompetenceBase, period: Period) -> Statistics:
     members, groups = _municipality_groups(session, base.id)
     municipality = _municipality_group(groups)
-    interventions = sorted(session.exec(select(Intervention).where(Intervention.base_id == base.id)),
-                           key=lambda i: norwegian_key(i.name))
+    interventions = sorted(
+        session.exec(select(Intervention).where(Intervention.base_id == base.id)), key=lambda i: norwegian_key(i.name)
+    )
 
     by_municipality = {m.id: Row(m.id, m.display_name, municipality=m) for m in members}
     by_municipality[OTHER] = Row(OTHER, OTHER_LABEL)
-    by_intervention = {i.id: Row(i.id, i.name, intervention=i,
-                                 note="" if i.status == "active" else INTERVENTION_STATUSES.get(i.status, i.status))
-                       for i in interventions}
+    by_intervention = {
+        i.id: Row(
+            i.id,
+            i.name,
+            intervention=i,
+            note="" if i.status == "active" else INTERVENTION_STATUSES.get(i.status, i.status),
+        )
+        for i in interventions
+    }
     total = Row(0, TOTAL_LABEL)
 
     for rows, group in ((by_municipality, municipality), (by_intervention, Referral.intervention_id)):
@@ -260,20 +304,31 @@ def base_statistics(session: Session, base: CompetenceBase, period: Period) -> S
 
     # The waiting list when the period ended (referrals sent at any time): one grouped query, added up per row.
     end = period.ends_at
-    waiting = (select(municipality.label("g"), Referral.intervention_id.label("intervention_id"))
-               .join(Intervention, Intervention.id == Referral.intervention_id)
-               .where(Intervention.base_id == base.id, Referral.accepted_at < end,
-                      or_(Referral.started_at.is_(None), Referral.started_at >= end),
-                      or_(Referral.finished_at.is_(None), Referral.finished_at >= end)).subquery())
-    for g, intervention_id, n in session.exec(select(waiting.c.g, waiting.c.intervention_id, func.count())
-                                              .group_by(waiting.c.g, waiting.c.intervention_id)):
+    waiting = (
+        select(municipality.label("g"), Referral.intervention_id.label("intervention_id"))
+        .join(Intervention, Intervention.id == Referral.intervention_id)
+        .where(
+            Intervention.base_id == base.id,
+            Referral.accepted_at < end,
+            or_(Referral.started_at.is_(None), Referral.started_at >= end),
+            or_(Referral.finished_at.is_(None), Referral.finished_at >= end),
+        )
+        .subquery()
+    )
+    for g, intervention_id, n in session.exec(
+        select(waiting.c.g, waiting.c.intervention_id, func.count()).group_by(waiting.c.g, waiting.c.intervention_id)
+    ):
         for row in (by_municipality[int(g)], by_intervention[intervention_id], total):
             row.counts["waiting"] += int(n)
 
     # Medians need the single durations: their dates only, one query; what happened by the period's end.
-    dates = session.exec(_in_base_and_period(
-        select(municipality, Referral.intervention_id, Referral.sent_at, Referral.accepted_at, Referral.started_at),
-        base.id, period).where(Referral.accepted_at < end))
+    dates = session.exec(
+        _in_base_and_period(
+            select(municipality, Referral.intervention_id, Referral.sent_at, Referral.accepted_at, Referral.started_at),
+            base.id,
+            period,
+        ).where(Referral.accepted_at < end)
+    )
     for g, intervention_id, sent_at, accepted_at, started_at in dates:
         for row in (by_municipality[int(g)], by_intervention[intervention_id], total):
             row.days_to_accept.append(_days(accepted_at, sent_at))
@@ -284,8 +339,12 @@ def base_statistics(session: Session, base: CompetenceBase, period: Period) -> S
     other = by_municipality[OTHER]
     if any(other.counts.values()):
         municipality_rows.append(other)
-    return Statistics(base, period, Breakdown(municipality_rows, total),
-                      Breakdown([by_intervention[i.id] for i in interventions], total))
+    return Statistics(
+        base,
+        period,
+        Breakdown(municipality_rows, total),
+        Breakdown([by_intervention[i.id] for i in interventions], total),
+    )
 
 
 # Masking ------------------------------------------------------------------------------------------
@@ -320,8 +379,10 @@ class MaskedTable:
         cell or 0 gets no bar."""
         shown = [row.cells[column].value or 0 for row in self.rows]
         top = max(shown, default=0)
-        return [(row, row.cells[column], max(5, round(value / top * 20) * 5) if value and top else 0)
-                for row, value in zip(self.rows, shown, strict=True)]
+        return [
+            (row, row.cells[column], max(5, round(value / top * 20) * 5) if value and top else 0)
+            for row, value in zip(self.rows, shown, strict=True)
+        ]
 
 
 def _safe(values: list[int], marks: list[str], total: int, total_mark: str) -> bool:
@@ -391,8 +452,9 @@ def mask(statistics: Statistics) -> tuple[MaskedTable, MaskedTable]:
     tables = (statistics.by_municipality, statistics.by_intervention)
     marks: list[dict[str, tuple[list[str], str]]] = [{}, {}]
     for column in COUNTS:
-        results = [_mask_column([row.counts[column] for row in table.rows], table.total.counts[column])
-                   for table in tables]
+        results = [
+            _mask_column([row.counts[column] for row in table.rows], table.total.counts[column]) for table in tables
+        ]
         if any(total_hidden for _, _, total_hidden in results):
             for i, (cell_marks, _, total_hidden) in enumerate(results):
                 if not total_hidden:
@@ -403,15 +465,19 @@ def mask(statistics: Statistics) -> tuple[MaskedTable, MaskedTable]:
 
     masked = []
     for i, table in enumerate(tables):
+
         def masked_row(row: Row, position: int | None, i=i) -> MaskedRow:
             cells = {}
             for column in COUNTS:
                 cell_marks, total_mark = marks[i][column]
                 cells[column] = _cell(row.counts[column], total_mark if position is None else cell_marks[position])
-            medians = {"days_to_accept": format_days(row.days_to_accept),
-                       "days_to_start": format_days(row.days_to_start)}
+            medians = {
+                "days_to_accept": format_days(row.days_to_accept),
+                "days_to_start": format_days(row.days_to_start),
+            }
             return MaskedRow(row.label, cells, medians, row.municipality, row.intervention, row.note)
 
-        masked.append(MaskedTable([masked_row(row, n) for n, row in enumerate(table.rows)],
-                                  masked_row(table.total, None)))
+        masked.append(
+            MaskedTable([masked_row(row, n) for n, row in enumerate(table.rows)], masked_row(table.total, None))
+        )
     return masked[0], masked[1]

@@ -25,8 +25,10 @@ def _today() -> date:
     return to_oslo(utcnow()).date()
 
 
-DAYS_REFUSED = ("Statistikken vises bare for hele kvartaler som er avsluttet, ikke for valgfrie datoer: da "
-                "kunne små tall regnes ut ved å trekke to perioder fra hverandre. Velg et kvartal.")
+DAYS_REFUSED = (
+    "Statistikken vises bare for hele kvartaler som er avsluttet, ikke for valgfrie datoer: da "
+    "kunne små tall regnes ut ved å trekke to perioder fra hverandre. Velg et kvartal."
+)
 
 
 def _quarter(errors: dict[str, str]) -> Quarter:
@@ -46,8 +48,10 @@ def _quarter(errors: dict[str, str]) -> Quarter:
     elif not FIRST_YEAR <= quarter.year <= LAST_YEAR:
         errors["kvartal"] = f"Velg et kvartal mellom år {FIRST_YEAR} og {LAST_YEAR}."
     elif not quarter.is_complete(today):
-        errors["kvartal"] = (f"{quarter.label.capitalize()} er ikke avsluttet ennå. Tallene for et kvartal vises fra "
-                             "dagen etter at det er slutt, så de ikke endrer seg fra dag til dag.")
+        errors["kvartal"] = (
+            f"{quarter.label.capitalize()} er ikke avsluttet ennå. Tallene for et kvartal vises fra "
+            "dagen etter at det er slutt, så de ikke endrer seg fra dag til dag."
+        )
     return default if errors else quarter
 
 
@@ -58,12 +62,22 @@ def statistics_page(base, slug):
     quarter = _quarter(errors)
     by_municipality = by_intervention = None
     if not errors:
-        by_municipality, by_intervention = statistics.mask(statistics.base_statistics(get_session(), base,
-                                                                                      quarter.period))
-    page = render_template("referrals/statistics.html", base=base, quarter=quarter, period=quarter.period,
-                           errors=errors, choices=statistics.recent_quarters(_today()),
-                           asked=request.args.get("kvartal", "").strip(), by_municipality=by_municipality,
-                           by_intervention=by_intervention, COUNTS=COUNTS, MEDIANS=MEDIANS)
+        by_municipality, by_intervention = statistics.mask(
+            statistics.base_statistics(get_session(), base, quarter.period)
+        )
+    page = render_template(
+        "referrals/statistics.html",
+        base=base,
+        quarter=quarter,
+        period=quarter.period,
+        errors=errors,
+        choices=statistics.recent_quarters(_today()),
+        asked=request.args.get("kvartal", "").strip(),
+        by_municipality=by_municipality,
+        by_intervention=by_intervention,
+        COUNTS=COUNTS,
+        MEDIANS=MEDIANS,
+    )
     return page, 422 if errors else 200
 
 
@@ -74,8 +88,7 @@ def _csv_rows(kind: str, table: MaskedTable) -> list[list[str]]:
     rows = []
     for row in [*table.rows, table.total]:
         label = f"{row.label} ({row.note.lower()})" if row.note else row.label
-        rows.append([kind, label, *(row.cells[c].text for c in COUNTS),
-                     *(row.medians[m] for m in MEDIANS)])
+        rows.append([kind, label, *(row.cells[c].text for c in COUNTS), *(row.medians[m] for m in MEDIANS)])
     return rows
 
 

@@ -45,9 +45,15 @@ bp = Blueprint("referrals", __name__)
 
 ALL_BASES = "alle"
 # What the audit log calls each action (transitions are named by the state they lead to).
-AUDIT_ACTIONS = {"viewed": "Lest", "listed": "Vist i liste", "created": "Opprettet", "updated": "Utkast endret",
-                 "message": "Melding skrevet", "erased": "Innhold slettet",
-                 **{status: f"Status: {label.lower()}" for status, label in REFERRAL_STATUSES.items()}}
+AUDIT_ACTIONS = {
+    "viewed": "Lest",
+    "listed": "Vist i liste",
+    "created": "Opprettet",
+    "updated": "Utkast endret",
+    "message": "Melding skrevet",
+    "erased": "Innhold slettet",
+    **{status: f"Status: {label.lower()}" for status, label in REFERRAL_STATUSES.items()},
+}
 
 
 def load_intervention(slug: str) -> Intervention:
@@ -68,14 +74,17 @@ def _sides(referral: Referral) -> set[str]:
 
 # Catalog ------------------------------------------------------------------------------------------
 
+
 def _own_base_ids() -> set[int]:
     """The user's bases: those they coordinate, and those holding a municipality they work for or
     their services serve."""
-    services = set().union(*(policy.scope_ids(current_user, role)
-                             for role in ("service_staff", "service_leader", "provider")))
+    services = set().union(
+        *(policy.scope_ids(current_user, role) for role in ("service_staff", "service_leader", "provider"))
+    )
     municipalities = policy.scope_ids(current_user, "municipality_contact")
-    return (policy.scope_ids(current_user, "coordinator")
-            | queries.bases_of_user_services(get_session(), services, municipalities))
+    return policy.scope_ids(current_user, "coordinator") | queries.bases_of_user_services(
+        get_session(), services, municipalities
+    )
 
 
 def _all_bases() -> list[CompetenceBase]:
@@ -109,17 +118,30 @@ def catalog():
     include_ended = request.args.get("avsluttede") == "1"
     rows = queries.catalog(session, base_ids, search=search, method=method, include_ended=include_ended)
     return render_template(
-        "referrals/catalog.html", rows=rows, bases=bases, own_bases=[b for b in bases if b.id in own],
-        scope=scope, search=search, method=method, include_ended=include_ended, errors=errors,
+        "referrals/catalog.html",
+        rows=rows,
+        bases=bases,
+        own_bases=[b for b in bases if b.id in own],
+        scope=scope,
+        search=search,
+        method=method,
+        include_ended=include_ended,
+        errors=errors,
         filtered=bool(search or method or include_ended or wanted),
-        may_add=policy.can(current_user, "catalog.manage")), 400 if errors else 200
+        may_add=policy.can(current_user, "catalog.manage"),
+    ), 400 if errors else 200
 
 
 def _catalog_row(intervention: Intervention) -> queries.CatalogRow:
     session = get_session()
     load, waiting = queries.load_counts(session, [intervention.id]).get(intervention.id, (0, 0))
-    return queries.CatalogRow(intervention, session.get(CompetenceBase, intervention.base_id),
-                              session.get(Service, intervention.provider_service_id), load, waiting)
+    return queries.CatalogRow(
+        intervention,
+        session.get(CompetenceBase, intervention.base_id),
+        session.get(Service, intervention.provider_service_id),
+        load,
+        waiting,
+    )
 
 
 def _may_send_to(intervention: Intervention, allowed: list[Municipality]) -> bool:
@@ -134,9 +156,13 @@ def _may_send_to(intervention: Intervention, allowed: list[Municipality]) -> boo
 @requires("catalog.view", load=load_intervention)
 def intervention_detail(intervention, slug):
     allowed = queries.allowed_municipalities(get_session(), intervention.id)
-    return render_template("referrals/intervention.html", row=_catalog_row(intervention), allowed=allowed,
-                           may_send=_may_send_to(intervention, allowed),
-                           may_edit=policy.can(current_user, "catalog.manage", intervention))
+    return render_template(
+        "referrals/intervention.html",
+        row=_catalog_row(intervention),
+        allowed=allowed,
+        may_send=_may_send_to(intervention, allowed),
+        may_edit=policy.can(current_user, "catalog.manage", intervention),
+    )
 
 
 def _intervention_form(intervention: Intervention | None) -> InterventionForm:
@@ -166,8 +192,9 @@ def _intervention_form(intervention: Intervention | None) -> InterventionForm:
     if intervention is None and request.method == "GET":
         if len(bases) == 1:
             form.base_id.data = bases[0].id
-            form.municipality_ids.data = sorted(session.exec(select(BaseMembership.municipality_id).where(
-                BaseMembership.base_id == bases[0].id)))
+            form.municipality_ids.data = sorted(
+                session.exec(select(BaseMembership.municipality_id).where(BaseMembership.base_id == bases[0].id))
+            )
         if len(services) == 1:
             form.provider_service_id.data = services[0].id
     return form
@@ -175,23 +202,34 @@ def _intervention_form(intervention: Intervention | None) -> InterventionForm:
 
 def _intervention_data(form: InterventionForm) -> operations.InterventionData:
     data = operations.InterventionData(
-        name=form.name.data or "", method=form.method.data or "", base_id=form.base_id.data,
-        provider_service_id=form.provider_service_id.data, description=form.description.data or "",
-        age_from=form.age_from.data, age_to=form.age_to.data, bti_level=form.bti_level.data,
-        capacity=form.capacity.data, typical_weeks=form.typical_weeks.data,
-        contact_name=form.contact_name.data or "", contact_email=(form.contact_email.data or "").strip(),
-        status=form.status.data or "", municipality_ids=set(form.municipality_ids.data or []) or None)
+        name=form.name.data or "",
+        method=form.method.data or "",
+        base_id=form.base_id.data,
+        provider_service_id=form.provider_service_id.data,
+        description=form.description.data or "",
+        age_from=form.age_from.data,
+        age_to=form.age_to.data,
+        bti_level=form.bti_level.data,
+        capacity=form.capacity.data,
+        typical_weeks=form.typical_weeks.data,
+        contact_name=form.contact_name.data or "",
+        contact_email=(form.contact_email.data or "").strip(),
+        status=form.status.data or "",
+        municipality_ids=set(form.municipality_ids.data or []) or None,
+    )
     session = get_session()
     if session.get(CompetenceBase, data.base_id) is None:
         raise OperationError("Velg kompetansebasen som tilbyr tiltaket.", "base_id")
     if session.get(Service, data.provider_service_id) is None:
         raise OperationError("Velg tjenesten som gir tiltaket.", "provider_service_id")
-    candidate = Intervention(slug="", name=data.name, method=data.method, base_id=data.base_id,
-                             provider_service_id=data.provider_service_id)
+    candidate = Intervention(
+        slug="", name=data.name, method=data.method, base_id=data.base_id, provider_service_id=data.provider_service_id
+    )
     if not policy.can(current_user, "catalog.manage", candidate):
         field = "base_id" if policy.scope_ids(current_user, "coordinator") else "provider_service_id"
-        raise OperationError("Du kan bare legge tiltak i kompetansebaser du koordinerer, eller tiltak som "
-                             "teamet ditt gir.", field, 403)
+        raise OperationError(
+            "Du kan bare legge tiltak i kompetansebaser du koordinerer, eller tiltak som teamet ditt gir.", field, 403
+        )
     if data.municipality_ids is not None:
         known = set(session.exec(select(Municipality.id).where(Municipality.id.in_(data.municipality_ids))))
         if known != data.municipality_ids:
@@ -204,8 +242,7 @@ def _save_intervention(intervention: Intervention | None):
     status = 200
     if form.validate_on_submit():
         try:
-            saved = operations.save_intervention(get_session(), current_user.id, _intervention_data(form),
-                                                 intervention)
+            saved = operations.save_intervention(get_session(), current_user.id, _intervention_data(form), intervention)
             flash("Tiltaket er lagret." if intervention else f"{saved.name} er lagt i katalogen.", "success")
             return redirect(url_for("referrals.intervention_detail", slug=saved.slug))
         except OperationError as error:
@@ -229,6 +266,7 @@ def intervention_edit(intervention, slug):
 
 # Referral list ------------------------------------------------------------------------------------
 
+
 @bp.get("/henvendelser")
 @requires("referral.list")
 def referral_list():
@@ -247,14 +285,27 @@ def referral_list():
     total = queries.count_referrals_for(session, sending, providing, status)
     # Being shown in a list is a read too.
     operations.record_reads(session, current_user, [(_sides(row.referral), row.referral) for row in rows])
-    led = [s for s in (session.get(Service, sid) for sid in sorted(policy.scope_ids(current_user, "service_leader")))
-           if s is not None]
-    return render_template("referrals/list.html", rows=rows, status=status, error=error, sending=sending,
-                           may_send=bool(sending), led_services=led, page=page, total=total,
-                           pages=max(1, -(-total // queries.PER_PAGE))), 400 if error else 200
+    led = [
+        s
+        for s in (session.get(Service, sid) for sid in sorted(policy.scope_ids(current_user, "service_leader")))
+        if s is not None
+    ]
+    return render_template(
+        "referrals/list.html",
+        rows=rows,
+        status=status,
+        error=error,
+        sending=sending,
+        may_send=bool(sending),
+        led_services=led,
+        page=page,
+        total=total,
+        pages=max(1, -(-total // queries.PER_PAGE)),
+    ), 400 if error else 200
 
 
 # New referral and draft editing -------------------------------------------------------------------
+
 
 def _referral_form(intervention: Intervention, referral: Referral | None = None) -> ReferralForm:
     """The form with its choices: the user's sending services, and the municipalities one of them serves
@@ -285,17 +336,30 @@ def _referral_data(form: ReferralForm, intervention: Intervention, service_id: i
     if service_id not in policy.sending_service_ids(current_user):
         raise OperationError("Velg en av tjenestene du sender henvendelser fra.", "sending_service_id", 403)
     return operations.ReferralData(
-        intervention_id=intervention.id, sending_service_id=service_id,
-        family_municipality_id=form.family_municipality_id.data, case_reference=form.case_reference.data or "",
-        children_count=form.children_count.data, child_birth_years=parse_birth_years(form.child_birth_years.data),
-        need=form.need.data or "", urgency=form.urgency.data or "", preferred_start=form.preferred_start.data,
-        bti_level=form.bti_level.data, consent_given=bool(form.consent_given.data),
-        consent_date=form.consent_date.data, consent_form=form.consent_form.data or "")
+        intervention_id=intervention.id,
+        sending_service_id=service_id,
+        family_municipality_id=form.family_municipality_id.data,
+        case_reference=form.case_reference.data or "",
+        children_count=form.children_count.data,
+        child_birth_years=parse_birth_years(form.child_birth_years.data),
+        need=form.need.data or "",
+        urgency=form.urgency.data or "",
+        preferred_start=form.preferred_start.data,
+        bti_level=form.bti_level.data,
+        consent_given=bool(form.consent_given.data),
+        consent_date=form.consent_date.data,
+        consent_form=form.consent_form.data or "",
+    )
 
 
 def _referral_form_page(form, intervention, referral=None, status=200):
-    return render_template("referrals/referral_form.html", form=form, intervention=intervention, referral=referral,
-                           several_services=len(form.sending_service_id.choices) > 1), status
+    return render_template(
+        "referrals/referral_form.html",
+        form=form,
+        intervention=intervention,
+        referral=referral,
+        several_services=len(form.sending_service_id.choices) > 1,
+    ), status
 
 
 @bp.route("/henvendelser/ny", methods=["GET", "POST"])
@@ -304,8 +368,10 @@ def referral_new():
     session = get_session()
     slug = request.args.get("tiltak", "").strip()
     if not slug:  # first choose the tiltak
-        return render_template("referrals/choose_intervention.html", interventions=queries.sendable_interventions(
-            session, policy.sending_service_ids(current_user)))
+        return render_template(
+            "referrals/choose_intervention.html",
+            interventions=queries.sendable_interventions(session, policy.sending_service_ids(current_user)),
+        )
     intervention = load_intervention(slug)
     if intervention.status != "active":
         abort(409, "Tiltaket tar ikke imot henvendelser nå.")
@@ -318,10 +384,15 @@ def referral_new():
             service_id = form.sending_service_id.data
             if len(form.sending_service_id.choices) == 1:
                 service_id = form.sending_service_id.choices[0][0]
-            referral = operations.create_referral(session, current_user.id,
-                                                  _referral_data(form, intervention, service_id), send=form.send.data)
-            flash("Henvendelsen er sendt til tiltaksteamet." if form.send.data else
-                  "Henvendelsen er lagret som utkast. Bare tjenesten din ser den.", "success")
+            referral = operations.create_referral(
+                session, current_user.id, _referral_data(form, intervention, service_id), send=form.send.data
+            )
+            flash(
+                "Henvendelsen er sendt til tiltaksteamet."
+                if form.send.data
+                else "Henvendelsen er lagret som utkast. Bare tjenesten din ser den.",
+                "success",
+            )
             return redirect(url_for("referrals.referral_detail", public_id=referral.public_id))
         except OperationError as error:
             status = show_error(form, error)
@@ -343,9 +414,13 @@ def referral_edit(referral, public_id):
     status = 200
     if form.validate_on_submit():
         try:
-            operations.update_draft(session, current_user.id, referral,
-                                    _referral_data(form, intervention, referral.sending_service_id),
-                                    send=form.send.data)
+            operations.update_draft(
+                session,
+                current_user.id,
+                referral,
+                _referral_data(form, intervention, referral.sending_service_id),
+                send=form.send.data,
+            )
             flash("Henvendelsen er sendt til tiltaksteamet." if form.send.data else "Utkastet er lagret.", "success")
             return redirect(url_for("referrals.referral_detail", public_id=referral.public_id))
         except OperationError as error:
@@ -358,6 +433,7 @@ def referral_edit(referral, public_id):
 
 
 # The referral page, its actions and messages ------------------------------------------------------
+
 
 def _action_forms(referral: Referral, sides: set[str], failed: tuple[str, ActionForm] | None = None) -> dict:
     forms = {}
@@ -373,10 +449,16 @@ def _referral_page(referral: Referral, sides: set[str], failed=None, message_for
     session = get_session()
     operations.record_read(session, current_user, sides, referral)
     return render_template(
-        "referrals/referral.html", page=queries.referral_page(session, referral), sides=sides,
-        actions=operations.ACTIONS, action_forms=_action_forms(referral, sides, failed),
-        message_form=message_form or MessageForm(formdata=None), may_message=_may_message(referral),
-        SENDER=SENDER, PROVIDER=PROVIDER), status
+        "referrals/referral.html",
+        page=queries.referral_page(session, referral),
+        sides=sides,
+        actions=operations.ACTIONS,
+        action_forms=_action_forms(referral, sides, failed),
+        message_form=message_form or MessageForm(formdata=None),
+        may_message=_may_message(referral),
+        SENDER=SENDER,
+        PROVIDER=PROVIDER,
+    ), status
 
 
 def _may_message(referral: Referral) -> bool:
@@ -399,11 +481,17 @@ def referral_action(referral, public_id, name):
     if not form.validate():
         return _referral_page(referral, sides, failed=(name, form), status=422)
     try:
-        operations.take_action(get_session(), current_user.id, sides, referral, name,
-                               comment=form.comment.data or "",
-                               reason=getattr(form, "reason", None) and form.reason.data or "",
-                               outcome=getattr(form, "outcome", None) and form.outcome.data or "",
-                               outcome_note=getattr(form, "outcome_note", None) and form.outcome_note.data or "")
+        operations.take_action(
+            get_session(),
+            current_user.id,
+            sides,
+            referral,
+            name,
+            comment=form.comment.data or "",
+            reason=getattr(form, "reason", None) and form.reason.data or "",
+            outcome=getattr(form, "outcome", None) and form.outcome.data or "",
+            outcome_note=getattr(form, "outcome_note", None) and form.outcome_note.data or "",
+        )
     except OperationError as error:
         if error.status != 422:  # 409 (not from this state) or 403 (the other side's action): the error page
             abort(error.status, error.message)
@@ -434,6 +522,7 @@ def referral_message(referral, public_id):
 
 # Audit log ----------------------------------------------------------------------------------------
 
+
 def _describe(detail: str) -> str:
     """'sent → received' in Norwegian; other details are already Norwegian."""
     return " → ".join(REFERRAL_STATUSES.get(part, part) for part in detail.split(" → "))
@@ -443,13 +532,24 @@ def _describe(detail: str) -> str:
 @requires("referral.audit", load=load_service)
 def service_audit_log(service, slug):
     rows = queries.audit_log(get_session(), service.id)
-    return render_template("referrals/audit_log.html", service=service, rows=rows, limit=500,
-                           AUDIT_ACTIONS=AUDIT_ACTIONS, describe=_describe)
+    return render_template(
+        "referrals/audit_log.html",
+        service=service,
+        rows=rows,
+        limit=500,
+        AUDIT_ACTIONS=AUDIT_ACTIONS,
+        describe=_describe,
+    )
 
 
 @bp.context_processor
 def _labels():
-    return {"METHODS": METHODS, "INTERVENTION_STATUSES": INTERVENTION_STATUSES, "BTI_LEVELS": BTI_LEVELS,
-            "REFERRAL_STATUSES": REFERRAL_STATUSES, "URGENCIES": URGENCIES, "CONSENT_FORMS": CONSENT_FORMS,
-            "OUTCOMES": OUTCOMES}
-
+    return {
+        "METHODS": METHODS,
+        "INTERVENTION_STATUSES": INTERVENTION_STATUSES,
+        "BTI_LEVELS": BTI_LEVELS,
+        "REFERRAL_STATUSES": REFERRAL_STATUSES,
+        "URGENCIES": URGENCIES,
+        "CONSENT_FORMS": CONSENT_FORMS,
+        "OUTCOMES": OUTCOMES,
+    }

@@ -24,23 +24,37 @@ class CountyForm(Form):
 
 
 class MunicipalityForm(Form):
-    number = StringField("Kommunenummer", validators=[DataRequired(REQUIRED)],
-                         description="Fire sifre, for eksempel 5054.")
+    number = StringField(
+        "Kommunenummer", validators=[DataRequired(REQUIRED)], description="Fire sifre, for eksempel 5054."
+    )
     name = StringField("Navn", validators=[DataRequired(REQUIRED), Length(max=100)])
-    sami_name = StringField("Samisk parallellnavn", validators=[Optional(), Length(max=100)],
-                            description="Bare hvis kommunen har et offisielt samisk navn, for eksempel Snåase.")
+    sami_name = StringField(
+        "Samisk parallellnavn",
+        validators=[Optional(), Length(max=100)],
+        description="Bare hvis kommunen har et offisielt samisk navn, for eksempel Snåase.",
+    )
     county_id = SelectField("Fylke", coerce=int, validate_choice=False, validators=[DataRequired("Velg fylke.")])
 
 
 class MergerForm(Form):
-    predecessor_ids = MultiCheckboxField("Kommuner som slås sammen", coerce=int, validate_choice=False,
-                                         validators=[DataRequired("Velg minst én kommune som slås sammen.")])
-    successor_id = SelectField("Ny eller videreført kommune", coerce=optional_id, validate_choice=False,
-                               validators=[DataRequired("Velg kommunen det slås sammen til.")],
-                               description="Opprett den nye kommunen først hvis den ikke finnes.")
-    effective_date = DateField("Gjelder fra", validators=[DataRequired("Skriv datoen sammenslåingen gjelder fra."),
-                                                       InWindow(EARLIEST_MERGER_DAY)],
-                               description="Den første dagen den nye kommunen finnes, for eksempel 1. januar 2020.")
+    predecessor_ids = MultiCheckboxField(
+        "Kommuner som slås sammen",
+        coerce=int,
+        validate_choice=False,
+        validators=[DataRequired("Velg minst én kommune som slås sammen.")],
+    )
+    successor_id = SelectField(
+        "Ny eller videreført kommune",
+        coerce=optional_id,
+        validate_choice=False,
+        validators=[DataRequired("Velg kommunen det slås sammen til.")],
+        description="Opprett den nye kommunen først hvis den ikke finnes.",
+    )
+    effective_date = DateField(
+        "Gjelder fra",
+        validators=[DataRequired("Skriv datoen sammenslåingen gjelder fra."), InWindow(EARLIEST_MERGER_DAY)],
+        description="Den første dagen den nye kommunen finnes, for eksempel 1. januar 2020.",
+    )
 
 
 class BaseForm(Form):
@@ -49,19 +63,28 @@ class BaseForm(Form):
 
 
 class MembershipForm(Form):
-    municipality_id = SelectField("Kommune", coerce=int, validate_choice=False,
-                                  validators=[DataRequired("Velg kommune.")])
+    municipality_id = SelectField(
+        "Kommune", coerce=int, validate_choice=False, validators=[DataRequired("Velg kommune.")]
+    )
 
 
 class ServiceForm(Form):
     name = StringField("Navn", validators=[DataRequired(REQUIRED), Length(max=160)])
-    kind = SelectField("Type tjeneste", choices=[SelectChoice(k, v) for k, v in SERVICE_KINDS.items()],
-                       validate_choice=False,
-                       validators=[DataRequired("Velg type tjeneste.")])
-    host_municipality_id = SelectField("Vertskommune", coerce=optional_id, validate_choice=False,
-                                       validators=[DataRequired("En tjeneste må ha en vertskommune.")])
-    served_ids = MultiCheckboxField("Kommuner tjenesten betjener", coerce=int, validate_choice=False,
-                                    description="Vertskommunen tas alltid med.")
+    kind = SelectField(
+        "Type tjeneste",
+        choices=[SelectChoice(k, v) for k, v in SERVICE_KINDS.items()],
+        validate_choice=False,
+        validators=[DataRequired("Velg type tjeneste.")],
+    )
+    host_municipality_id = SelectField(
+        "Vertskommune",
+        coerce=optional_id,
+        validate_choice=False,
+        validators=[DataRequired("En tjeneste må ha en vertskommune.")],
+    )
+    served_ids = MultiCheckboxField(
+        "Kommuner tjenesten betjener", coerce=int, validate_choice=False, description="Vertskommunen tas alltid med."
+    )
     email = EmailField("E-post", validators=[Optional(), Email(EMAIL)])
     phone = StringField("Telefon (sentralbord)", validators=[Optional(), Length(max=30)])
     description = TextAreaField("Beskrivelse", validators=[Optional(), Length(max=4000), NoIdentifyingData(PUBLIC)])
@@ -74,17 +97,29 @@ class UnitForm(Form):
 
 class ContactForm(Form):
     name = StringField("Navn", validators=[DataRequired(REQUIRED), Length(max=160)])
-    role = StringField("Rolle", validators=[Optional(), Length(max=160)],
-                       description="For eksempel BTI-koordinator eller barnevernleder.")
+    role = StringField(
+        "Rolle",
+        validators=[Optional(), Length(max=160)],
+        description="For eksempel BTI-koordinator eller barnevernleder.",
+    )
     service_id = SelectField("Tjeneste", coerce=optional_id, validate_choice=False, validators=[Optional()])
     email = EmailField("E-post", validators=[Optional(), Email(EMAIL)])
     phone = StringField("Telefon", validators=[Optional(), Length(max=30)])
 
 
 class ImportForm(Form):
-    kind = SelectField("Hva importeres", choices=[
-        SelectChoice("municipalities", "Kommuner"), SelectChoice("memberships", "Medlemskap i kompetansebaser"),
-        SelectChoice("services", "Tjenester"), SelectChoice("contacts", "Kontaktpersoner")],
-        validators=[DataRequired("Velg hva du importerer.")])
-    file = FileField("CSV-fil", validators=[FileRequired("Velg en CSV-fil.")],
-                     description="UTF-8, komma eller semikolon som skilletegn, første linje med kolonnenavn.")
+    kind = SelectField(
+        "Hva importeres",
+        choices=[
+            SelectChoice("municipalities", "Kommuner"),
+            SelectChoice("memberships", "Medlemskap i kompetansebaser"),
+            SelectChoice("services", "Tjenester"),
+            SelectChoice("contacts", "Kontaktpersoner"),
+        ],
+        validators=[DataRequired("Velg hva du importerer.")],
+    )
+    file = FileField(
+        "CSV-fil",
+        validators=[FileRequired("Velg en CSV-fil.")],
+        description="UTF-8, komma eller semikolon som skilletegn, første linje med kolonnenavn.",
+    )

@@ -86,9 +86,11 @@ class ImportReport:
         label = KINDS.get(self.kind, (self.kind,))[0]
         if not self.ok:
             return f"{label}: filen har {len(self.errors)} feil og ble ikke importert. Ingenting er lagret."
-        return (f"{label}: {self.rows} {'rad' if self.rows == 1 else 'rader'} importert – "
-                f"{self.created} {'ny' if self.created == 1 else 'nye'}, {self.updated} endret, "
-                f"{self.unchanged} uendret.")
+        return (
+            f"{label}: {self.rows} {'rad' if self.rows == 1 else 'rader'} importert – "
+            f"{self.created} {'ny' if self.created == 1 else 'nye'}, {self.updated} endret, "
+            f"{self.unchanged} uendret."
+        )
 
 
 class _RowProblems(Exception):
@@ -138,6 +140,7 @@ def import_csv(session: Session, actor_id: int | None, kind: str, data: bytes) -
 
 # Reading the file ---------------------------------------------------------------------------------
 
+
 def _read(data: bytes, kind: str, report: ImportReport) -> list[_Row] | None:
     """Decode and parse the file and check its header; problems go to `report.errors`.
 
@@ -146,13 +149,19 @@ def _read(data: bytes, kind: str, report: ImportReport) -> list[_Row] | None:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        report.errors.append(ImportProblem(1, "Filen er ikke lagret som UTF-8. Lagre den som «CSV UTF-8» i "
-                                            "Excel, eller velg UTF-8 som tegnsett, og prøv igjen."))
+        report.errors.append(
+            ImportProblem(
+                1,
+                "Filen er ikke lagret som UTF-8. Lagre den som «CSV UTF-8» i "
+                "Excel, eller velg UTF-8 som tegnsett, og prøv igjen.",
+            )
+        )
         return None
     if "\x00" in text:  # PostgreSQL refuses NUL in text; a file with it is no CSV anyway
-        line = text[:text.index("\x00")].count("\n") + 1
-        report.errors.append(ImportProblem(line, "Filen inneholder et ugyldig tegn (NUL). Lagre den som CSV og "
-                                               "prøv igjen."))
+        line = text[: text.index("\x00")].count("\n") + 1
+        report.errors.append(
+            ImportProblem(line, "Filen inneholder et ugyldig tegn (NUL). Lagre den som CSV og prøv igjen.")
+        )
         return None
 
     first_line = next((line for line in text.splitlines() if line.strip()), "")
@@ -173,13 +182,20 @@ def _read(data: bytes, kind: str, report: ImportReport) -> list[_Row] | None:
                 continue
             if len(rows) == MAX_ROWS:
                 limit = f"{MAX_ROWS:,}".replace(",", " ")
-                report.errors.append(ImportProblem(None, f"Filen har mer enn {limit} rader. Del den opp i "
-                                                       "flere filer og importer dem hver for seg."))
+                report.errors.append(
+                    ImportProblem(
+                        None,
+                        f"Filen har mer enn {limit} rader. Del den opp i flere filer og importer dem hver for seg.",
+                    )
+                )
                 return None
             rows.append(_row(header, fields, start, report))
     except csv.Error:
-        report.errors.append(ImportProblem(line, "Linjen kan ikke leses som CSV. Sjekk at filen er en tekstfil "
-                                               "(ikke et Excel-ark) lagret som CSV."))
+        report.errors.append(
+            ImportProblem(
+                line, "Linjen kan ikke leses som CSV. Sjekk at filen er en tekstfil (ikke et Excel-ark) lagret som CSV."
+            )
+        )
         return None
 
     report.rows = len(rows)
@@ -198,18 +214,20 @@ def _column_name(name: str) -> str:
 
 def _row(header: list[str], fields: list[str], line: int, report: ImportReport) -> _Row:
     if len(fields) > len(header):
-        extra = [value for value in fields[len(header):] if value.strip()]
+        extra = [value for value in fields[len(header) :] if value.strip()]
         if extra:
-            report.errors.append(ImportProblem(line, f"Raden har {len(fields)} felt, men overskriften har bare "
-                                                   f"{len(header)} kolonner."))
+            report.errors.append(
+                ImportProblem(line, f"Raden har {len(fields)} felt, men overskriften har bare {len(header)} kolonner.")
+            )
     values = {}
     for index, name in enumerate(header):
         value = fields[index].strip() if index < len(fields) else ""
         if name:
             values[name] = value
         elif value:
-            report.errors.append(ImportProblem(line, f"Kolonne nummer {index + 1} har en verdi («{value}»), "
-                                                   "men ingen overskrift."))
+            report.errors.append(
+                ImportProblem(line, f"Kolonne nummer {index + 1} har en verdi («{value}»), men ingen overskrift.")
+            )
     return _Row(line, values)
 
 
@@ -233,6 +251,7 @@ def _check_header(header: list[str], line: int, kind: str, report: ImportReport)
 
 
 # What the rows refer to ---------------------------------------------------------------------------
+
 
 class _Registry:
     """The registry rows an import refers to, read once and kept current while rows are applied."""
@@ -268,7 +287,8 @@ class _Registry:
     def service_areas(self) -> dict[int, set[int]]:
         areas: dict[int, set[int]] = {}
         for service_id, municipality_id in self.session.exec(
-                select(ServiceArea.service_id, ServiceArea.municipality_id)):
+            select(ServiceArea.service_id, ServiceArea.municipality_id)
+        ):
             areas.setdefault(service_id, set()).add(municipality_id)
         return areas
 
@@ -286,6 +306,7 @@ class _Registry:
 
 
 # Checking values (each appends Norwegian reasons to `problems`) -----------------------------------
+
 
 def _number(value: str, digits: int) -> str | None:
     """A municipality (4) or county (2) number; Excel's lost leading zero (301 for 0301) is put back."""
@@ -322,8 +343,10 @@ def _municipality(registry: _Registry, value: str, column: str, problems: list[s
         problems.append(f"Kommunenummer {number} finnes ikke i registeret. Importer kommunen først.")
         return None
     if not municipality.is_current:
-        problems.append(f"{municipality.name} ({number}) ble avviklet {municipality.valid_to:%d.%m.%Y}. "
-                        "Bruk kommunen den ble slått sammen til.")
+        problems.append(
+            f"{municipality.name} ({number}) ble avviklet {municipality.valid_to:%d.%m.%Y}. "
+            "Bruk kommunen den ble slått sammen til."
+        )
         return None
     return municipality
 
@@ -360,6 +383,7 @@ def _done(problems: list[str], checked: _Checked) -> _Checked:
 
 # Municipalities -----------------------------------------------------------------------------------
 
+
 def _check_municipality(registry: _Registry, values: dict[str, str]) -> _Checked:
     problems: list[str] = []
     raw_number = values.get("kommunenummer", "")
@@ -384,15 +408,20 @@ def _apply_municipality(session: Session, actor_id: int | None, registry: _Regis
     existing = registry.municipalities.get(row["number"])
     sami_name = row.get("sami_name", existing.sami_name if existing else None)
     if existing is not None and (existing.name, existing.sami_name, existing.county_id) == (
-            row["name"], sami_name, row["county"].id):
+        row["name"],
+        sami_name,
+        row["county"].id,
+    ):
         return "unchanged"
-    municipality = operations.save_municipality(session, actor_id, row["number"], row["name"],
-                                                row["county"].id, sami_name=sami_name, municipality=existing)
+    municipality = operations.save_municipality(
+        session, actor_id, row["number"], row["name"], row["county"].id, sami_name=sami_name, municipality=existing
+    )
     registry.municipalities[municipality.number] = municipality
     return "updated" if existing is not None else "created"
 
 
 # Memberships --------------------------------------------------------------------------------------
+
 
 def _check_membership(registry: _Registry, values: dict[str, str]) -> _Checked:
     problems: list[str] = []
@@ -419,6 +448,7 @@ def _apply_membership(session: Session, actor_id: int | None, registry: _Registr
 
 # Services -----------------------------------------------------------------------------------------
 
+
 def _service_kind(value: str) -> str | None:
     wanted = value.strip().casefold()
     return next((key for key, label in SERVICE_KINDS.items() if wanted in (key, label.casefold())), None)
@@ -431,8 +461,10 @@ def _check_service(registry: _Registry, values: dict[str, str]) -> _Checked:
     if not values.get("type"):
         problems.append("Feltet «type» er tomt.")
     elif kind is None:
-        problems.append(f"Type «{values.get('type', '')}» er ukjent. Bruk en av: {', '.join(SERVICE_KINDS)} "
-                        "(eller navnet, for eksempel «Barneverntjeneste»).")
+        problems.append(
+            f"Type «{values.get('type', '')}» er ukjent. Bruk en av: {', '.join(SERVICE_KINDS)} "
+            "(eller navnet, for eksempel «Barneverntjeneste»)."
+        )
     host = _municipality(registry, values.get("vertskommune", ""), "vertskommune", problems)
     served = []
     for number in re.split(r"[\s,|]+", values.get("betjener", "")):
@@ -452,12 +484,24 @@ def _apply_service(session: Session, actor_id: int | None, registry: _Registry, 
     served_ids = {host.id} | {m.id for m in row["served"]}
     email = row.get("email", existing.email if existing else None)
     phone = row.get("phone", existing.phone if existing else None)
-    if existing is not None and (existing.name, existing.kind, existing.email, existing.phone) == (
-            row["name"], row["kind"], email, phone) and registry.service_areas.get(existing.id) == served_ids:
+    if (
+        existing is not None
+        and (existing.name, existing.kind, existing.email, existing.phone) == (row["name"], row["kind"], email, phone)
+        and registry.service_areas.get(existing.id) == served_ids
+    ):
         return "unchanged"
-    service = operations.save_service(session, actor_id, row["name"], row["kind"], host.id,
-                                      sorted(served_ids), email=email, phone=phone,
-                                      description=existing.description if existing else "", service=existing)
+    service = operations.save_service(
+        session,
+        actor_id,
+        row["name"],
+        row["kind"],
+        host.id,
+        sorted(served_ids),
+        email=email,
+        phone=phone,
+        description=existing.description if existing else "",
+        service=existing,
+    )
     if existing is None:
         registry.services.append(service)
     registry.service_areas[service.id] = served_ids
@@ -466,8 +510,10 @@ def _apply_service(session: Session, actor_id: int | None, registry: _Registry, 
 
 # Contacts -----------------------------------------------------------------------------------------
 
-def _find_service(registry: _Registry, value: str, municipality: Municipality | None,
-                  problems: list[str]) -> Service | None:
+
+def _find_service(
+    registry: _Registry, value: str, municipality: Municipality | None, problems: list[str]
+) -> Service | None:
     """A service by slug or name; a name shared by several is narrowed to those serving the municipality."""
     wanted = value.casefold()
     by_slug = next((s for s in registry.services if s.slug == wanted), None)
@@ -480,8 +526,7 @@ def _find_service(registry: _Registry, value: str, municipality: Municipality | 
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        problems.append(f"Tjenesten «{value}» finnes ikke. Skriv navnet eller kortnavnet (slug) til "
-                        "tjenesten.")
+        problems.append(f"Tjenesten «{value}» finnes ikke. Skriv navnet eller kortnavnet (slug) til tjenesten.")
     else:
         slugs = ", ".join(s.slug for s in matches)
         problems.append(f"Flere tjenester heter «{value}». Skriv kortnavnet (slug) i stedet: {slugs}.")
@@ -513,11 +558,25 @@ def _apply_contact(session: Session, actor_id: int | None, registry: _Registry, 
     service_id = row["service"].id if row.get("service") else None
     if "service" not in row and existing is not None:
         service_id = existing.service_id
-    if existing is not None and (existing.name, existing.role, existing.email, existing.phone,
-                                 existing.service_id) == (row["name"], role, email, phone, service_id):
+    if existing is not None and (existing.name, existing.role, existing.email, existing.phone, existing.service_id) == (
+        row["name"],
+        role,
+        email,
+        phone,
+        service_id,
+    ):
         return "unchanged"
-    contact = operations.save_contact(session, actor_id, municipality, row["name"], role=role, email=email,
-                                      phone=phone, service_id=service_id, contact=existing)
+    contact = operations.save_contact(
+        session,
+        actor_id,
+        municipality,
+        row["name"],
+        role=role,
+        email=email,
+        phone=phone,
+        service_id=service_id,
+        contact=existing,
+    )
     registry.contacts[key] = contact
     return "updated" if existing is not None else "created"
 
@@ -532,8 +591,15 @@ _HANDLERS = {
 
 # Applying -----------------------------------------------------------------------------------------
 
-def _apply(session: Session, actor_id: int | None, registry: _Registry, apply,
-           plan: list[tuple[int, _Checked]], report: ImportReport) -> None:
+
+def _apply(
+    session: Session,
+    actor_id: int | None,
+    registry: _Registry,
+    apply,
+    plan: list[tuple[int, _Checked]],
+    report: ImportReport,
+) -> None:
     """Apply the checked rows inside a savepoint; keep all of them or none."""
     counts = {"created": 0, "updated": 0, "unchanged": 0}
     savepoint = session.begin_nested()
@@ -546,8 +612,11 @@ def _apply(session: Session, actor_id: int | None, registry: _Registry, apply,
                 report.errors.append(ImportProblem(line, error.message))
     except SQLAlchemyError:
         savepoint.rollback()
-        report.errors.append(ImportProblem(line, "Raden kunne ikke lagres på grunn av en feil i databasen. "
-                                               "Ingenting fra filen er lagret."))
+        report.errors.append(
+            ImportProblem(
+                line, "Raden kunne ikke lagres på grunn av en feil i databasen. Ingenting fra filen er lagret."
+            )
+        )
         return
     except BaseException:
         savepoint.rollback()
@@ -556,7 +625,6 @@ def _apply(session: Session, actor_id: int | None, registry: _Registry, apply,
         savepoint.rollback()
         return
     savepoint.commit()
-    report.created, report.updated, report.unchanged = (counts["created"], counts["updated"],
-                                                        counts["unchanged"])
+    report.created, report.updated, report.unchanged = (counts["created"], counts["updated"], counts["unchanged"])
     if report.created or report.updated:
         record(session, actor_id, "registry.imported", report, report.summary)

@@ -38,8 +38,8 @@ def _clean(value: str | None) -> str:
 
 # Counties -----------------------------------------------------------------------------------------
 
-def save_county(session: Session, actor_id: int | None, number: str, name: str,
-                county: County | None = None) -> County:
+
+def save_county(session: Session, actor_id: int | None, number: str, name: str, county: County | None = None) -> County:
     number, name = _clean(number), _clean(name)
     if not COUNTY_NUMBER.match(number):
         raise OperationError("Fylkesnummeret må være to sifre, for eksempel 50.", "number")
@@ -59,8 +59,16 @@ def save_county(session: Session, actor_id: int | None, number: str, name: str,
 
 # Municipalities -----------------------------------------------------------------------------------
 
-def save_municipality(session: Session, actor_id: int | None, number: str, name: str, county_id: int,
-                      sami_name: str | None = None, municipality: Municipality | None = None) -> Municipality:
+
+def save_municipality(
+    session: Session,
+    actor_id: int | None,
+    number: str,
+    name: str,
+    county_id: int,
+    sami_name: str | None = None,
+    municipality: Municipality | None = None,
+) -> Municipality:
     number, name, sami_name = _clean(number), _clean(name), _clean(sami_name) or None
     if not MUNICIPALITY_NUMBER.match(number):
         raise OperationError("Kommunenummeret må være nøyaktig fire sifre, for eksempel 5054.", "number")
@@ -77,13 +85,23 @@ def save_municipality(session: Session, actor_id: int | None, number: str, name:
     municipality.sami_name, municipality.county_id = sami_name, county_id
     session.add(municipality)
     session.flush()
-    record(session, actor_id, "municipality.created" if created else "municipality.updated", municipality,
-           f"{number} {name}")
+    record(
+        session,
+        actor_id,
+        "municipality.created" if created else "municipality.updated",
+        municipality,
+        f"{number} {name}",
+    )
     return municipality
 
 
-def check_merger(session: Session, predecessor_ids: list[int], successor_id: int | None, effective_date: date,
-                 planned: PlannedMerger | None = None) -> tuple[list[Municipality], Municipality]:
+def check_merger(
+    session: Session,
+    predecessor_ids: list[int],
+    successor_id: int | None,
+    effective_date: date,
+    planned: PlannedMerger | None = None,
+) -> tuple[list[Municipality], Municipality]:
     """The predecessors and the successor of a merger that may be registered (or, with `planned`, carried
     out now); reads only, so the preview can show what would move. A municipality is in at most one
     planned merger as one that ends, so mergers planned ahead cannot undo or block each other."""
@@ -100,30 +118,49 @@ def check_merger(session: Session, predecessor_ids: list[int], successor_id: int
     already_under = with_predecessors(session, successor.id)
     for predecessor in predecessors:
         if not predecessor.is_current:
-            raise OperationError(f"{predecessor.name} ble avviklet {predecessor.valid_to:%d.%m.%Y} og kan ikke "
-                                 "slås sammen på nytt.", "predecessor_ids")
+            raise OperationError(
+                f"{predecessor.name} ble avviklet {predecessor.valid_to:%d.%m.%Y} og kan ikke slås sammen på nytt.",
+                "predecessor_ids",
+            )
         if predecessor.id in already_under or successor.id in with_predecessors(session, predecessor.id):
-            raise OperationError(f"Sammenslåingen ville gitt en sirkel i historikken til {predecessor.name}.",
-                                 "predecessor_ids")
+            raise OperationError(
+                f"Sammenslåingen ville gitt en sirkel i historikken til {predecessor.name}.", "predecessor_ids"
+            )
     others = [PlannedMerger.status == PLANNED, *([PlannedMerger.id != planned.id] if planned else [])]
-    ending = dict(session.exec(select(PlannedMergerPart.municipality_id, PlannedMerger)
-                               .join(PlannedMerger, PlannedMerger.id == PlannedMergerPart.merger_id).where(*others))
-                  .all())
+    ending = dict(
+        session.exec(
+            select(PlannedMergerPart.municipality_id, PlannedMerger)
+            .join(PlannedMerger, PlannedMerger.id == PlannedMergerPart.merger_id)
+            .where(*others)
+        ).all()
+    )
     receiving = {m.successor_id: m for m in session.exec(select(PlannedMerger).where(*others))}
     for predecessor in predecessors:
         clash = ending.get(predecessor.id) or receiving.get(predecessor.id)
         if clash is not None:
-            raise OperationError(f"{predecessor.name} er med i en planlagt sammenslåing fra "
-                                 f"{format_short_date(clash.effective_date)}. Avbryt den først.", "predecessor_ids")
+            raise OperationError(
+                f"{predecessor.name} er med i en planlagt sammenslåing fra "
+                f"{format_short_date(clash.effective_date)}. Avbryt den først.",
+                "predecessor_ids",
+            )
     clash = ending.get(successor.id)
     if clash is not None and clash.effective_date <= effective_date:  # it must still exist on this date
-        raise OperationError(f"{successor.name} skal selv slås sammen fra {format_short_date(clash.effective_date)} "
-                             "og kan ikke ta imot kommuner fra den dagen.", "successor_id")
+        raise OperationError(
+            f"{successor.name} skal selv slås sammen fra {format_short_date(clash.effective_date)} "
+            "og kan ikke ta imot kommuner fra den dagen.",
+            "successor_id",
+        )
     return predecessors, successor
 
 
-def merge_municipalities(session: Session, actor_id: int | None, predecessor_ids: list[int], successor_id: int,
-                         effective_date: date, planned: PlannedMerger | None = None) -> Municipality:
+def merge_municipalities(
+    session: Session,
+    actor_id: int | None,
+    predecessor_ids: list[int],
+    successor_id: int,
+    effective_date: date,
+    planned: PlannedMerger | None = None,
+) -> Municipality:
     """Merge municipalities into a successor from `effective_date`, now.
 
     The predecessors end the day before and get the successor in their history; their base
@@ -135,19 +172,31 @@ def merge_municipalities(session: Session, actor_id: int | None, predecessor_ids
     old_ids = [p.id for p in predecessors]
     for predecessor in predecessors:
         predecessor.valid_to = effective_date - timedelta(days=1)
-        session.add(MunicipalityChange(predecessor_id=predecessor.id, successor_id=successor.id,
-                                       effective_date=effective_date))
+        session.add(
+            MunicipalityChange(predecessor_id=predecessor.id, successor_id=successor.id, effective_date=effective_date)
+        )
         session.add(predecessor)
     _move_links(session, old_ids, successor.id)
     session.flush()
     names = ", ".join(p.name for p in predecessors)
-    record(session, actor_id, "municipality.merged", successor,
-           f"{names} slått sammen til {successor.number} {successor.name} fra {effective_date:%d.%m.%Y}")
+    record(
+        session,
+        actor_id,
+        "municipality.merged",
+        successor,
+        f"{names} slått sammen til {successor.number} {successor.name} fra {effective_date:%d.%m.%Y}",
+    )
     return successor
 
 
-def register_merger(session: Session, actor_id: int | None, predecessor_ids: list[int], successor_id: int,
-                    effective_date: date, today: date) -> tuple[Municipality, PlannedMerger | None]:
+def register_merger(
+    session: Session,
+    actor_id: int | None,
+    predecessor_ids: list[int],
+    successor_id: int,
+    effective_date: date,
+    today: date,
+) -> tuple[Municipality, PlannedMerger | None]:
     """What the admin confirms. Dated today or earlier: carried out now. Later: only planned, and nothing
     else changes until the job `mergers` carries it out on its date (the admin can cancel it until then)."""
     if effective_date <= today:
@@ -158,9 +207,14 @@ def register_merger(session: Session, actor_id: int | None, predecessor_ids: lis
     session.flush()
     session.add_all(PlannedMergerPart(merger_id=merger.id, municipality_id=p.id) for p in predecessors)
     session.flush()
-    record(session, actor_id, "municipality.merger_planned", successor,
-           f"{', '.join(p.name for p in predecessors)} slås sammen med {successor.number} {successor.name} "
-           f"fra {effective_date:%d.%m.%Y}")
+    record(
+        session,
+        actor_id,
+        "municipality.merger_planned",
+        successor,
+        f"{', '.join(p.name for p in predecessors)} slås sammen med {successor.number} {successor.name} "
+        f"fra {effective_date:%d.%m.%Y}",
+    )
     return successor, merger
 
 
@@ -171,37 +225,49 @@ def cancel_merger(session: Session, actor_id: int | None, merger: PlannedMerger)
     merger.status = CANCELLED
     session.add(merger)
     session.flush()
-    record(session, actor_id, "municipality.merger_cancelled", session.get(Municipality, merger.successor_id),
-           f"Planlagt sammenslåing fra {merger.effective_date:%d.%m.%Y} avbrutt")
+    record(
+        session,
+        actor_id,
+        "municipality.merger_cancelled",
+        session.get(Municipality, merger.successor_id),
+        f"Planlagt sammenslåing fra {merger.effective_date:%d.%m.%Y} avbrutt",
+    )
 
 
 def carry_out_merger(session: Session, merger: PlannedMerger) -> bool:
     """Carry out a planned merger whose date has come, once: the status is claimed in the same transaction
     (a second run, or a second scheduler, finds it taken and does nothing). False: it was taken."""
-    claimed = session.execute(update(PlannedMerger).where(PlannedMerger.id == merger.id,
-                                                          PlannedMerger.status == PLANNED).values(status=DONE))
+    claimed = session.execute(
+        update(PlannedMerger).where(PlannedMerger.id == merger.id, PlannedMerger.status == PLANNED).values(status=DONE)
+    )
     if claimed.rowcount != 1:
         return False
-    part_ids = list(session.exec(select(PlannedMergerPart.municipality_id)
-                                 .where(PlannedMergerPart.merger_id == merger.id)))
+    part_ids = list(
+        session.exec(select(PlannedMergerPart.municipality_id).where(PlannedMergerPart.merger_id == merger.id))
+    )
     merge_municipalities(session, None, part_ids, merger.successor_id, merger.effective_date, planned=merger)
     return True
 
 
 def _move_links(session: Session, old_ids: list[int], new_id: int) -> None:
-    for base_id in session.exec(select(BaseMembership.base_id).where(
-            BaseMembership.municipality_id.in_(old_ids)).distinct()).all():
+    for base_id in session.exec(
+        select(BaseMembership.base_id).where(BaseMembership.municipality_id.in_(old_ids)).distinct()
+    ).all():
         if session.get(BaseMembership, (base_id, new_id)) is None:
             session.add(BaseMembership(base_id=base_id, municipality_id=new_id))
-    for service_id in session.exec(select(ServiceArea.service_id).where(
-            ServiceArea.municipality_id.in_(old_ids)).distinct()).all():
+    for service_id in session.exec(
+        select(ServiceArea.service_id).where(ServiceArea.municipality_id.in_(old_ids)).distinct()
+    ).all():
         if session.get(ServiceArea, (service_id, new_id)) is None:
             session.add(ServiceArea(service_id=service_id, municipality_id=new_id))
     session.flush()
     session.execute(delete(BaseMembership).where(BaseMembership.municipality_id.in_(old_ids)))
     session.execute(delete(ServiceArea).where(ServiceArea.municipality_id.in_(old_ids)))
-    for model, column in ((Service, Service.host_municipality_id), (Unit, Unit.municipality_id),
-                          (Contact, Contact.municipality_id)):
+    for model, column in (
+        (Service, Service.host_municipality_id),
+        (Unit, Unit.municipality_id),
+        (Contact, Contact.municipality_id),
+    ):
         for row in session.exec(select(model).where(column.in_(old_ids))):
             setattr(row, column.key, new_id)
             session.add(row)
@@ -209,8 +275,10 @@ def _move_links(session: Session, old_ids: list[int], new_id: int) -> None:
 
 # Kompetansebaser ----------------------------------------------------------------------------------
 
-def save_base(session: Session, actor_id: int | None, name: str, description: str = "",
-              base: CompetenceBase | None = None) -> CompetenceBase:
+
+def save_base(
+    session: Session, actor_id: int | None, name: str, description: str = "", base: CompetenceBase | None = None
+) -> CompetenceBase:
     name, description = _clean(name), _clean(description)
     if not name:
         raise OperationError("Skriv navnet på kompetansebasen.", "name")
@@ -227,8 +295,9 @@ def save_base(session: Session, actor_id: int | None, name: str, description: st
     return base
 
 
-def add_member(session: Session, actor_id: int | None, base: CompetenceBase, municipality_id: int,
-               is_demo: bool = False) -> None:
+def add_member(
+    session: Session, actor_id: int | None, base: CompetenceBase, municipality_id: int, is_demo: bool = False
+) -> None:
     municipality = session.get(Municipality, municipality_id)
     if municipality is None or not municipality.is_current:
         raise OperationError("Velg en kommune som finnes i dag.", "municipality_id")
@@ -250,9 +319,19 @@ def remove_member(session: Session, actor_id: int | None, base: CompetenceBase, 
 
 # Services and units -------------------------------------------------------------------------------
 
-def save_service(session: Session, actor_id: int | None, name: str, kind: str, host_municipality_id: int | None,
-                 served_ids: list[int], email: str | None = None, phone: str | None = None,
-                 description: str = "", service: Service | None = None) -> Service:
+
+def save_service(
+    session: Session,
+    actor_id: int | None,
+    name: str,
+    kind: str,
+    host_municipality_id: int | None,
+    served_ids: list[int],
+    email: str | None = None,
+    phone: str | None = None,
+    description: str = "",
+    service: Service | None = None,
+) -> Service:
     name = _clean(name)
     if not name:
         raise OperationError("Skriv navnet på tjenesten.", "name")
@@ -269,26 +348,42 @@ def save_service(session: Session, actor_id: int | None, name: str, kind: str, h
         raise OperationError("Velg bare kommuner som finnes i dag.", "served_ids")
     created = service is None
     if created:
-        service = Service(name=name, kind=kind, host_municipality_id=host.id,
-                          slug=_unique_slug(session, Service, f"{name} {host.name}"))
+        service = Service(
+            name=name,
+            kind=kind,
+            host_municipality_id=host.id,
+            slug=_unique_slug(session, Service, f"{name} {host.name}"),
+        )
     service.name, service.kind, service.host_municipality_id = name, kind, host.id
     service.email, service.phone = _clean(email) or None, _clean(phone) or None
     service.description = _clean(description)
     session.add(service)
     session.flush()
-    session.execute(delete(ServiceArea).where(ServiceArea.service_id == service.id,
-                                           ServiceArea.municipality_id.not_in(served)))
+    session.execute(
+        delete(ServiceArea).where(ServiceArea.service_id == service.id, ServiceArea.municipality_id.not_in(served))
+    )
     existing = set(session.exec(select(ServiceArea.municipality_id).where(ServiceArea.service_id == service.id)))
     for municipality_id in sorted(served - existing):
         session.add(ServiceArea(service_id=service.id, municipality_id=municipality_id))
     session.flush()
-    record(session, actor_id, "service.created" if created else "service.updated", service,
-           f"{name}, vertskommune {host.name}, betjener {len(served)} kommuner")
+    record(
+        session,
+        actor_id,
+        "service.created" if created else "service.updated",
+        service,
+        f"{name}, vertskommune {host.name}, betjener {len(served)} kommuner",
+    )
     return service
 
 
-def save_unit(session: Session, actor_id: int | None, service: Service, name: str,
-              municipality_id: int | None = None, unit: Unit | None = None) -> Unit:
+def save_unit(
+    session: Session,
+    actor_id: int | None,
+    service: Service,
+    name: str,
+    municipality_id: int | None = None,
+    unit: Unit | None = None,
+) -> Unit:
     name = _clean(name)
     if not name:
         raise OperationError("Skriv navnet på enheten.", "name")
@@ -308,9 +403,18 @@ def save_unit(session: Session, actor_id: int | None, service: Service, name: st
 
 # Contacts -----------------------------------------------------------------------------------------
 
-def save_contact(session: Session, actor_id: int | None, municipality: Municipality, name: str, role: str = "",
-                 email: str | None = None, phone: str | None = None, service_id: int | None = None,
-                 contact: Contact | None = None) -> Contact:
+
+def save_contact(
+    session: Session,
+    actor_id: int | None,
+    municipality: Municipality,
+    name: str,
+    role: str = "",
+    email: str | None = None,
+    phone: str | None = None,
+    service_id: int | None = None,
+    contact: Contact | None = None,
+) -> Contact:
     name = _clean(name)
     if not name:
         raise OperationError("Skriv navnet på kontaktpersonen.", "name")
@@ -322,8 +426,9 @@ def save_contact(session: Session, actor_id: int | None, municipality: Municipal
     contact.email, contact.phone = (_clean(email).lower() or None), (_clean(phone) or None)
     session.add(contact)
     session.flush()
-    record(session, actor_id, "contact.created" if created else "contact.updated", contact,
-           f"{name} ({municipality.name})")
+    record(
+        session, actor_id, "contact.created" if created else "contact.updated", contact, f"{name} ({municipality.name})"
+    )
     return contact
 
 

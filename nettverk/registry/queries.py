@@ -26,14 +26,18 @@ def bases_with_counts(session: Session) -> list[tuple[CompetenceBase, int]]:
     rows = session.exec(
         select(CompetenceBase, func.count(BaseMembership.municipality_id))
         .join(BaseMembership, BaseMembership.base_id == CompetenceBase.id, isouter=True)
-        .group_by(CompetenceBase.id).order_by(CompetenceBase.name))
+        .group_by(CompetenceBase.id)
+        .order_by(CompetenceBase.name)
+    )
     return list(rows)
 
 
 def base_members(session: Session, base_id: int) -> list[tuple[Municipality, BaseMembership]]:
     rows = session.exec(
-        select(Municipality, BaseMembership).join(BaseMembership, BaseMembership.municipality_id == Municipality.id)
-        .where(BaseMembership.base_id == base_id))
+        select(Municipality, BaseMembership)
+        .join(BaseMembership, BaseMembership.municipality_id == Municipality.id)
+        .where(BaseMembership.base_id == base_id)
+    )
     return sorted(rows, key=lambda row: norwegian_key(row[0].name))
 
 
@@ -88,25 +92,54 @@ class MunicipalityPage:
 
 def municipality_page(session: Session, municipality: Municipality) -> MunicipalityPage:
     ids = with_predecessors(session, municipality.id)
-    bases = session.exec(select(CompetenceBase).join(BaseMembership, BaseMembership.base_id == CompetenceBase.id)
-                         .where(BaseMembership.municipality_id == municipality.id).order_by(CompetenceBase.name))
-    services = session.exec(select(Service).join(ServiceArea, ServiceArea.service_id == Service.id)
-                            .where(ServiceArea.municipality_id.in_(ids)).distinct().order_by(Service.name))
-    contacts = session.exec(select(Contact, Municipality).join(Municipality, Municipality.id == Contact.municipality_id)
-                            .where(Contact.municipality_id.in_(ids)).order_by(Contact.name))
-    units = session.exec(select(Unit, Service).join(Service, Service.id == Unit.service_id)
-                         .where(Unit.municipality_id.in_(ids)).order_by(Unit.name))
+    bases = session.exec(
+        select(CompetenceBase)
+        .join(BaseMembership, BaseMembership.base_id == CompetenceBase.id)
+        .where(BaseMembership.municipality_id == municipality.id)
+        .order_by(CompetenceBase.name)
+    )
+    services = session.exec(
+        select(Service)
+        .join(ServiceArea, ServiceArea.service_id == Service.id)
+        .where(ServiceArea.municipality_id.in_(ids))
+        .distinct()
+        .order_by(Service.name)
+    )
+    contacts = session.exec(
+        select(Contact, Municipality)
+        .join(Municipality, Municipality.id == Contact.municipality_id)
+        .where(Contact.municipality_id.in_(ids))
+        .order_by(Contact.name)
+    )
+    units = session.exec(
+        select(Unit, Service)
+        .join(Service, Service.id == Unit.service_id)
+        .where(Unit.municipality_id.in_(ids))
+        .order_by(Unit.name)
+    )
     merged_from = session.exec(
         select(Municipality, MunicipalityChange)
         .join(MunicipalityChange, MunicipalityChange.predecessor_id == Municipality.id)
-        .where(MunicipalityChange.successor_id == municipality.id).order_by(Municipality.number))
+        .where(MunicipalityChange.successor_id == municipality.id)
+        .order_by(Municipality.number)
+    )
     merged_into = session.exec(
         select(Municipality, MunicipalityChange)
         .join(MunicipalityChange, MunicipalityChange.successor_id == Municipality.id)
-        .where(MunicipalityChange.predecessor_id == municipality.id).order_by(Municipality.number))
-    return MunicipalityPage(municipality, session.get(County, municipality.county_id), list(bases), list(services),
-                            list(contacts), list(merged_from), list(merged_into), list(units),
-                            planned_mergers(session, municipality.id))
+        .where(MunicipalityChange.predecessor_id == municipality.id)
+        .order_by(Municipality.number)
+    )
+    return MunicipalityPage(
+        municipality,
+        session.get(County, municipality.county_id),
+        list(bases),
+        list(services),
+        list(contacts),
+        list(merged_from),
+        list(merged_into),
+        list(units),
+        planned_mergers(session, municipality.id),
+    )
 
 
 @dataclass
@@ -121,26 +154,38 @@ def planned_mergers(session: Session, municipality_id: int | None = None) -> lis
     is in, on either side."""
     query = select(PlannedMerger).where(PlannedMerger.status == PLANNED)
     if municipality_id is not None:
-        query = query.where(or_(PlannedMerger.successor_id == municipality_id, PlannedMerger.id.in_(
-            select(PlannedMergerPart.merger_id).where(PlannedMergerPart.municipality_id == municipality_id))))
+        query = query.where(
+            or_(
+                PlannedMerger.successor_id == municipality_id,
+                PlannedMerger.id.in_(
+                    select(PlannedMergerPart.merger_id).where(PlannedMergerPart.municipality_id == municipality_id)
+                ),
+            )
+        )
     mergers = list(session.exec(query.order_by(PlannedMerger.effective_date, PlannedMerger.id)))
     if not mergers:
         return []
     parts = defaultdict(list)
     for merger_id, predecessor in session.exec(
-            select(PlannedMergerPart.merger_id, Municipality)
-            .join(Municipality, Municipality.id == PlannedMergerPart.municipality_id)
-            .where(PlannedMergerPart.merger_id.in_([m.id for m in mergers]))):
+        select(PlannedMergerPart.merger_id, Municipality)
+        .join(Municipality, Municipality.id == PlannedMergerPart.municipality_id)
+        .where(PlannedMergerPart.merger_id.in_([m.id for m in mergers]))
+    ):
         parts[merger_id].append(predecessor)
-    successors = {m.id: m for m in session.exec(select(Municipality).where(
-        Municipality.id.in_({m.successor_id for m in mergers})))}
-    return [Planned(m, successors[m.successor_id], sorted(parts[m.id], key=lambda p: norwegian_key(p.name)))
-            for m in mergers]
+    successors = {
+        m.id: m
+        for m in session.exec(select(Municipality).where(Municipality.id.in_({m.successor_id for m in mergers})))
+    }
+    return [
+        Planned(m, successors[m.successor_id], sorted(parts[m.id], key=lambda p: norwegian_key(p.name)))
+        for m in mergers
+    ]
 
 
 @dataclass
 class MergerPreview:
     """What a merger would move to the successor, read before anything is written."""
+
     predecessors: list[Municipality]
     successor: Municipality
     bases: list[tuple[CompetenceBase, Municipality]]
@@ -153,41 +198,78 @@ class MergerPreview:
 def merger_preview(session: Session, predecessors: list[Municipality], successor: Municipality) -> MergerPreview:
     ids = [p.id for p in predecessors]
     return MergerPreview(
-        predecessors, successor,
-        list(session.exec(select(CompetenceBase, Municipality)
-                          .join(BaseMembership, BaseMembership.base_id == CompetenceBase.id)
-                          .join(Municipality, Municipality.id == BaseMembership.municipality_id)
-                          .where(BaseMembership.municipality_id.in_(ids)).order_by(CompetenceBase.name))),
-        list(session.exec(select(Service, Municipality).join(ServiceArea, ServiceArea.service_id == Service.id)
-                          .join(Municipality, Municipality.id == ServiceArea.municipality_id)
-                          .where(ServiceArea.municipality_id.in_(ids)).order_by(Service.name))),
+        predecessors,
+        successor,
+        list(
+            session.exec(
+                select(CompetenceBase, Municipality)
+                .join(BaseMembership, BaseMembership.base_id == CompetenceBase.id)
+                .join(Municipality, Municipality.id == BaseMembership.municipality_id)
+                .where(BaseMembership.municipality_id.in_(ids))
+                .order_by(CompetenceBase.name)
+            )
+        ),
+        list(
+            session.exec(
+                select(Service, Municipality)
+                .join(ServiceArea, ServiceArea.service_id == Service.id)
+                .join(Municipality, Municipality.id == ServiceArea.municipality_id)
+                .where(ServiceArea.municipality_id.in_(ids))
+                .order_by(Service.name)
+            )
+        ),
         list(session.exec(select(Service).where(Service.host_municipality_id.in_(ids)).order_by(Service.name))),
-        list(session.exec(select(Unit, Municipality).join(Municipality, Municipality.id == Unit.municipality_id)
-                          .where(Unit.municipality_id.in_(ids)).order_by(Unit.name))),
-        list(session.exec(select(Contact, Municipality).join(Municipality, Municipality.id == Contact.municipality_id)
-                          .where(Contact.municipality_id.in_(ids)).order_by(Contact.name))))
+        list(
+            session.exec(
+                select(Unit, Municipality)
+                .join(Municipality, Municipality.id == Unit.municipality_id)
+                .where(Unit.municipality_id.in_(ids))
+                .order_by(Unit.name)
+            )
+        ),
+        list(
+            session.exec(
+                select(Contact, Municipality)
+                .join(Municipality, Municipality.id == Contact.municipality_id)
+                .where(Contact.municipality_id.in_(ids))
+                .order_by(Contact.name)
+            )
+        ),
+    )
 
 
 def services_with_hosts(session: Session, kind: str | None = None) -> list[tuple[Service, Municipality, int]]:
-    served = (select(ServiceArea.service_id, func.count().label("served"))
-              .group_by(ServiceArea.service_id).subquery())
-    query = (select(Service, Municipality, func.coalesce(served.c.served, 0))
-             .join(Municipality, Municipality.id == Service.host_municipality_id)
-             .join(served, served.c.service_id == Service.id, isouter=True))
+    served = select(ServiceArea.service_id, func.count().label("served")).group_by(ServiceArea.service_id).subquery()
+    query = (
+        select(Service, Municipality, func.coalesce(served.c.served, 0))
+        .join(Municipality, Municipality.id == Service.host_municipality_id)
+        .join(served, served.c.service_id == Service.id, isouter=True)
+    )
     if kind:
         query = query.where(Service.kind == kind)
     return list(session.exec(query.order_by(Service.name)))
 
 
 def served_municipalities(session: Session, service_id: int) -> list[Municipality]:
-    return list(session.exec(select(Municipality).join(ServiceArea, ServiceArea.municipality_id == Municipality.id)
-                             .where(ServiceArea.service_id == service_id).order_by(Municipality.name)))
+    return list(
+        session.exec(
+            select(Municipality)
+            .join(ServiceArea, ServiceArea.municipality_id == Municipality.id)
+            .where(ServiceArea.service_id == service_id)
+            .order_by(Municipality.name)
+        )
+    )
 
 
 def service_units(session: Session, service_id: int) -> list[tuple[Unit, Municipality | None]]:
-    return list(session.exec(select(Unit, Municipality)
-                             .join(Municipality, Municipality.id == Unit.municipality_id, isouter=True)
-                             .where(Unit.service_id == service_id).order_by(Unit.name)))
+    return list(
+        session.exec(
+            select(Unit, Municipality)
+            .join(Municipality, Municipality.id == Unit.municipality_id, isouter=True)
+            .where(Unit.service_id == service_id)
+            .order_by(Unit.name)
+        )
+    )
 
 
 def service_choices(session: Session) -> list[tuple[int, str]]:

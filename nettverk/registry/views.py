@@ -76,6 +76,7 @@ def _render_form(template: str, form, status: int = 200, **context):
 
 # Browsing (public) --------------------------------------------------------------------------------
 
+
 @bp.get("/")
 @requires("public")
 def home():
@@ -104,8 +105,11 @@ def base_detail(base, slug):
 def municipalities():
     session = get_session()
     include_historic = request.args.get("vis") == "alle"
-    return render_template("registry/municipalities.html", include_historic=include_historic,
-                           rows=queries.municipalities(session, include_historic))
+    return render_template(
+        "registry/municipalities.html",
+        include_historic=include_historic,
+        rows=queries.municipalities(session, include_historic),
+    )
 
 
 @bp.get("/kommuner/<number>")
@@ -127,13 +131,17 @@ def services():
 @requires("public", load=load_service)
 def service_detail(service, slug):
     session = get_session()
-    return render_template("registry/service.html", service=service,
-                           host=session.get(Municipality, service.host_municipality_id),
-                           served=queries.served_municipalities(session, service.id),
-                           units=queries.service_units(session, service.id))
+    return render_template(
+        "registry/service.html",
+        service=service,
+        host=session.get(Municipality, service.host_municipality_id),
+        served=queries.served_municipalities(session, service.id),
+        units=queries.service_units(session, service.id),
+    )
 
 
 # Counties (admin) ---------------------------------------------------------------------------------
+
 
 @bp.route("/admin/fylker", methods=["GET", "POST"])
 @requires("admin")
@@ -163,11 +171,13 @@ def county_edit(county, county_id):
             return redirect(url_for("registry.counties"))
         except OperationError as error:
             status = show_error(form, error)
-    return _render_form("registry/form.html", form, status, title=f"Rediger {county.name}",
-                        back=url_for("registry.counties"))
+    return _render_form(
+        "registry/form.html", form, status, title=f"Rediger {county.name}", back=url_for("registry.counties")
+    )
 
 
 # Municipalities (admin) ---------------------------------------------------------------------------
+
 
 def _municipality_form(obj=None) -> MunicipalityForm:
     form = MunicipalityForm(obj=obj)
@@ -182,8 +192,9 @@ def municipality_new():
     status = 200
     if form.validate_on_submit():
         try:
-            municipality = operations.save_municipality(get_session(), _actor(), form.number.data, form.name.data,
-                                                        form.county_id.data, form.sami_name.data)
+            municipality = operations.save_municipality(
+                get_session(), _actor(), form.number.data, form.name.data, form.county_id.data, form.sami_name.data
+            )
             flash(f"{municipality.name} er opprettet.", "success")
             return redirect(url_for("registry.municipality_detail", number=municipality.number))
         except OperationError as error:
@@ -198,14 +209,26 @@ def municipality_edit(municipality, number):
     status = 200
     if form.validate_on_submit():
         try:
-            operations.save_municipality(get_session(), _actor(), form.number.data, form.name.data,
-                                         form.county_id.data, form.sami_name.data, municipality=municipality)
+            operations.save_municipality(
+                get_session(),
+                _actor(),
+                form.number.data,
+                form.name.data,
+                form.county_id.data,
+                form.sami_name.data,
+                municipality=municipality,
+            )
             flash("Kommunen er lagret.", "success")
             return redirect(url_for("registry.municipality_detail", number=municipality.number))
         except OperationError as error:
             status = show_error(form, error)
-    return _render_form("registry/form.html", form, status, title=f"Rediger {municipality.name}",
-                        back=url_for("registry.municipality_detail", number=number))
+    return _render_form(
+        "registry/form.html",
+        form,
+        status,
+        title=f"Rediger {municipality.name}",
+        back=url_for("registry.municipality_detail", number=number),
+    )
 
 
 @bp.route("/admin/kommuner/sammenslaing", methods=["GET", "POST"])
@@ -219,8 +242,11 @@ def merger():
         planned = session.get(PlannedMerger, _int_or_404(request.form["avbryt"])) or abort(404)
         with refusal_as_error_page():
             operations.cancel_merger(session, _actor(), planned)
-        flash(f"Den planlagte sammenslåingen fra {format_short_date(planned.effective_date)} er avbrutt. "
-              "Ingenting er endret.", "success")
+        flash(
+            f"Den planlagte sammenslåingen fra {format_short_date(planned.effective_date)} er avbrutt. "
+            "Ingenting er endret.",
+            "success",
+        )
         return redirect(url_for("registry.merger"))
     form = MergerForm()
     choices = queries.current_municipality_choices(session)
@@ -233,14 +259,23 @@ def merger():
         try:
             if "bekreft" not in request.form:
                 predecessors, successor = operations.check_merger(
-                    session, form.predecessor_ids.data, form.successor_id.data, form.effective_date.data)
-                return render_template("registry/merger_preview.html", form=form, today=today,
-                                       preview=queries.merger_preview(session, predecessors, successor))
-            successor, planned = operations.register_merger(session, _actor(), form.predecessor_ids.data,
-                                                            form.successor_id.data, form.effective_date.data, today)
+                    session, form.predecessor_ids.data, form.successor_id.data, form.effective_date.data
+                )
+                return render_template(
+                    "registry/merger_preview.html",
+                    form=form,
+                    today=today,
+                    preview=queries.merger_preview(session, predecessors, successor),
+                )
+            successor, planned = operations.register_merger(
+                session, _actor(), form.predecessor_ids.data, form.successor_id.data, form.effective_date.data, today
+            )
             if planned is not None:
-                flash(f"Sammenslåingen er planlagt og gjennomføres {format_short_date(planned.effective_date)}. "
-                      "Til da er ingenting endret, og du kan avbryte den her.", "success")
+                flash(
+                    f"Sammenslåingen er planlagt og gjennomføres {format_short_date(planned.effective_date)}. "
+                    "Til da er ingenting endret, og du kan avbryte den her.",
+                    "success",
+                )
                 return redirect(url_for("registry.merger"))
             flash("Sammenslåingen er registrert. Historikken vises på kommunesiden.", "success")
             return redirect(url_for("registry.municipality_detail", number=successor.number))
@@ -254,6 +289,7 @@ def _int_or_404(value: str) -> int:
 
 
 # Kompetansebaser (admin creates; the base's coordinator edits and keeps members) ------------------
+
 
 @bp.route("/admin/kompetansebaser/ny", methods=["GET", "POST"])
 @requires("admin")
@@ -282,8 +318,13 @@ def base_edit(base, slug):
             return redirect(url_for("registry.base_detail", slug=base.slug))
         except OperationError as error:
             status = show_error(form, error)
-    return _render_form("registry/form.html", form, status, title=f"Rediger {base.name}",
-                        back=url_for("registry.base_detail", slug=slug))
+    return _render_form(
+        "registry/form.html",
+        form,
+        status,
+        title=f"Rediger {base.name}",
+        back=url_for("registry.base_detail", slug=slug),
+    )
 
 
 @bp.post("/kompetansebaser/<slug>/medlemmer")
@@ -313,6 +354,7 @@ def member_remove(base, slug, number):
 
 # Services and units (admin) -----------------------------------------------------------------------
 
+
 def _service_form(obj=None) -> ServiceForm:
     session = get_session()
     form = ServiceForm(obj=obj)
@@ -326,8 +368,17 @@ def _service_form(obj=None) -> ServiceForm:
 
 def _save_service(form: ServiceForm, service: Service | None):
     return operations.save_service(
-        get_session(), _actor(), form.name.data, form.kind.data, form.host_municipality_id.data,
-        form.served_ids.data or [], form.email.data, form.phone.data, form.description.data, service=service)
+        get_session(),
+        _actor(),
+        form.name.data,
+        form.kind.data,
+        form.host_municipality_id.data,
+        form.served_ids.data or [],
+        form.email.data,
+        form.phone.data,
+        form.description.data,
+        service=service,
+    )
 
 
 @bp.route("/admin/tjenester/ny", methods=["GET", "POST"])
@@ -357,14 +408,21 @@ def service_edit(service, slug):
             return redirect(url_for("registry.service_detail", slug=service.slug))
         except OperationError as error:
             status = show_error(form, error)
-    return _render_form("registry/form.html", form, status, title=f"Rediger {service.name}",
-                        back=url_for("registry.service_detail", slug=slug))
+    return _render_form(
+        "registry/form.html",
+        form,
+        status,
+        title=f"Rediger {service.name}",
+        back=url_for("registry.service_detail", slug=slug),
+    )
 
 
 def _unit_form(service: Service, obj=None) -> UnitForm:
     form = UnitForm(obj=obj)
-    form.municipality_id.choices = [("", "Ikke oppgitt"), *(
-        (m.id, m.display_name) for m in queries.served_municipalities(get_session(), service.id))]
+    form.municipality_id.choices = [
+        ("", "Ikke oppgitt"),
+        *((m.id, m.display_name) for m in queries.served_municipalities(get_session(), service.id)),
+    ]
     return form
 
 
@@ -380,8 +438,13 @@ def unit_new(service, slug):
             return redirect(url_for("registry.service_detail", slug=slug))
         except OperationError as error:
             status = show_error(form, error)
-    return _render_form("registry/form.html", form, status, title=f"Ny enhet i {service.name}",
-                        back=url_for("registry.service_detail", slug=slug))
+    return _render_form(
+        "registry/form.html",
+        form,
+        status,
+        title=f"Ny enhet i {service.name}",
+        back=url_for("registry.service_detail", slug=slug),
+    )
 
 
 @bp.route("/enheter/<int:unit_id>/rediger", methods=["GET", "POST"])
@@ -398,11 +461,17 @@ def unit_edit(unit, unit_id):
             return redirect(url_for("registry.service_detail", slug=service.slug))
         except OperationError as error:
             status = show_error(form, error)
-    return _render_form("registry/form.html", form, status, title=f"Rediger {unit.name}",
-                        back=url_for("registry.service_detail", slug=service.slug))
+    return _render_form(
+        "registry/form.html",
+        form,
+        status,
+        title=f"Rediger {unit.name}",
+        back=url_for("registry.service_detail", slug=service.slug),
+    )
 
 
 # Contacts (the municipality's contact person, or the admin) ---------------------------------------
+
 
 def _contact_form(obj=None) -> ContactForm:
     form = ContactForm(obj=obj)
@@ -417,14 +486,27 @@ def contact_new(municipality, number):
     status = 200
     if form.validate_on_submit():
         try:
-            operations.save_contact(get_session(), _actor(), municipality, form.name.data, form.role.data,
-                                    form.email.data, form.phone.data, form.service_id.data)
+            operations.save_contact(
+                get_session(),
+                _actor(),
+                municipality,
+                form.name.data,
+                form.role.data,
+                form.email.data,
+                form.phone.data,
+                form.service_id.data,
+            )
             flash("Kontaktpersonen er lagt til.", "success")
             return redirect(url_for("registry.municipality_detail", number=number))
         except OperationError as error:
             status = show_error(form, error)
-    return _render_form("registry/form.html", form, status, title=f"Ny kontaktperson i {municipality.name}",
-                        back=url_for("registry.municipality_detail", number=number))
+    return _render_form(
+        "registry/form.html",
+        form,
+        status,
+        title=f"Ny kontaktperson i {municipality.name}",
+        back=url_for("registry.municipality_detail", number=number),
+    )
 
 
 @bp.route("/kontakter/<int:contact_id>/rediger", methods=["GET", "POST"])
@@ -435,8 +517,17 @@ def contact_edit(municipality, contact_id):
     status = 200
     if form.validate_on_submit():
         try:
-            operations.save_contact(get_session(), _actor(), municipality, form.name.data, form.role.data,
-                                    form.email.data, form.phone.data, form.service_id.data, contact=contact)
+            operations.save_contact(
+                get_session(),
+                _actor(),
+                municipality,
+                form.name.data,
+                form.role.data,
+                form.email.data,
+                form.phone.data,
+                form.service_id.data,
+                contact=contact,
+            )
             flash("Kontaktpersonen er lagret.", "success")
             return redirect(url_for("registry.municipality_detail", number=municipality.number))
         except OperationError as error:
@@ -453,6 +544,7 @@ def contact_delete(municipality, contact_id):
 
 
 # CSV import (admin) -------------------------------------------------------------------------------
+
 
 @bp.route("/admin/import", methods=["GET", "POST"])
 @requires("admin")

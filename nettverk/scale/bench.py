@@ -49,6 +49,7 @@ def log(message: str) -> None:
 
 # The dataset --------------------------------------------------------------------------------------
 
+
 def dataset_key(scale: str, seed: int) -> str:
     from nettverk.scale.national import GENERATOR_VERSION, default_anchor
 
@@ -58,8 +59,12 @@ def dataset_key(scale: str, seed: int) -> str:
 def make_app(database_url: str, **config):
     from nettverk import create_app
 
-    env = {"NETTVERK_ENV": "development", "NETTVERK_DATABASE_URL": database_url,
-           "NETTVERK_BASE_URL": "http://nettverk.bench", "NETTVERK_INSTANCE_PATH": str(ROOT / "instance")}
+    env = {
+        "NETTVERK_ENV": "development",
+        "NETTVERK_DATABASE_URL": database_url,
+        "NETTVERK_BASE_URL": "http://nettverk.bench",
+        "NETTVERK_INSTANCE_PATH": str(ROOT / "instance"),
+    }
     return create_app(config, env=env)
 
 
@@ -107,8 +112,9 @@ def postgres_dataset(scale: str, seed: int, name: str = "nettverk_bench") -> str
         exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
         if not exists:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
-        comment = connection.execute(text("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
-                                          "WHERE datname = :n"), {"n": name}).scalar()
+        comment = connection.execute(
+            text("SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = :n"), {"n": name}
+        ).scalar()
     if comment != key:
         log(f"Laster datasettet {key} inn i PostgreSQL-databasen {name} …")
         engine = create_engine(url)
@@ -131,6 +137,7 @@ def postgres_dataset(scale: str, seed: int, name: str = "nettverk_bench") -> str
 
 # Who opens what -----------------------------------------------------------------------------------
 
+
 def targets(app, seed: int) -> dict:
     """The objects the pages are measured on, found in the data: the fagdag with 200 registrations and
     its base, that base's coordinator, BTI network and first member municipality, and the barneverntjeneste
@@ -149,41 +156,82 @@ def targets(app, seed: int) -> dict:
 
     with app.app_context():
         s = get_session()
-        by_event = (select(Registration.event_id).join(Event, Event.id == Registration.event_id)
-                    .where(Event.kind == "fagdag", Event.base_id.is_not(None), Event.status == HELD)
-                    .group_by(Registration.event_id))
+        by_event = (
+            select(Registration.event_id)
+            .join(Event, Event.id == Registration.event_id)
+            .where(Event.kind == "fagdag", Event.base_id.is_not(None), Event.status == HELD)
+            .group_by(Registration.event_id)
+        )
         # The one with 200 registrations (national scale), else the one with the most (small datasets). A held
         # one, so its page shows the same sections (its materials) whatever month the data was made in.
-        event_id = (s.exec(by_event.having(func.count() == 200).order_by(Registration.event_id)).first()
-                    or s.exec(by_event.order_by(func.count().desc(), Registration.event_id)).first())
+        event_id = (
+            s.exec(by_event.having(func.count() == 200).order_by(Registration.event_id)).first()
+            or s.exec(by_event.order_by(func.count().desc(), Registration.event_id)).first()
+        )
         event = s.get(Event, event_id)
         base = s.get(CompetenceBase, event.base_id)
-        coordinator = s.exec(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
-            RoleAssignment.role == "coordinator", RoleAssignment.base_id == base.id,
-            User.email.like("%@scale.example"))).first()
-        network = s.exec(select(Network).join(Event, Event.network_id == Network.id).where(Network.kind == "bti")
-                         .group_by(Network.id).order_by(func.count().desc(), Network.id)).first()
-        municipality = s.exec(select(Municipality)
-                              .join(BaseMembership, BaseMembership.municipality_id == Municipality.id)
-                              .where(BaseMembership.base_id == base.id).order_by(Municipality.id)).first()
-        service_id = s.exec(select(Referral.sending_service_id).group_by(Referral.sending_service_id)
-                            .order_by(func.count().desc(), Referral.sending_service_id)).first()
+        coordinator = s.exec(
+            select(User)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(
+                RoleAssignment.role == "coordinator",
+                RoleAssignment.base_id == base.id,
+                User.email.like("%@scale.example"),
+            )
+        ).first()
+        network = s.exec(
+            select(Network)
+            .join(Event, Event.network_id == Network.id)
+            .where(Network.kind == "bti")
+            .group_by(Network.id)
+            .order_by(func.count().desc(), Network.id)
+        ).first()
+        municipality = s.exec(
+            select(Municipality)
+            .join(BaseMembership, BaseMembership.municipality_id == Municipality.id)
+            .where(BaseMembership.base_id == base.id)
+            .order_by(Municipality.id)
+        ).first()
+        service_id = s.exec(
+            select(Referral.sending_service_id)
+            .group_by(Referral.sending_service_id)
+            .order_by(func.count().desc(), Referral.sending_service_id)
+        ).first()
         service = s.get(Service, service_id)
-        leader = s.exec(select(User).join(RoleAssignment, RoleAssignment.user_id == User.id).where(
-            RoleAssignment.role == "service_leader", RoleAssignment.service_id == service_id)).first()
-        referrals = s.exec(select(func.count()).select_from(Referral).where(
-            Referral.sending_service_id == service_id)).one()
+        leader = s.exec(
+            select(User)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role == "service_leader", RoleAssignment.service_id == service_id)
+        ).first()
+        referrals = s.exec(
+            select(func.count()).select_from(Referral).where(Referral.sending_service_id == service_id)
+        ).one()
         # The personal feed: of the people the generator gave a calendar key, the one registered for most events
         # the feed shows (the last year and ahead), so it is never empty, whatever month the data was made in.
         subscriber_id = s.exec(
-            select(Registration.user_id).join(Event, Event.id == Registration.event_id)
+            select(Registration.user_id)
+            .join(Event, Event.id == Registration.event_id)
             .join(CalendarToken, CalendarToken.user_id == Registration.user_id)
-            .where(Registration.status == CONFIRMED, Event.status != DRAFT, in_window(utcnow()),
-                   CalendarToken.revoked_at.is_(None))
-            .group_by(Registration.user_id).order_by(func.count().desc(), Registration.user_id)).first()
-        return {"event_id": event.id, "base": base.slug, "coordinator": coordinator.email, "network": network.slug,
-                "municipality": municipality.number, "service": service.slug, "service_referrals": referrals,
-                "leader": leader.email, "token": personal_token(seed, subscriber_id or coordinator.id)}
+            .where(
+                Registration.status == CONFIRMED,
+                Event.status != DRAFT,
+                in_window(utcnow()),
+                CalendarToken.revoked_at.is_(None),
+            )
+            .group_by(Registration.user_id)
+            .order_by(func.count().desc(), Registration.user_id)
+        ).first()
+        return {
+            "event_id": event.id,
+            "base": base.slug,
+            "coordinator": coordinator.email,
+            "network": network.slug,
+            "municipality": municipality.number,
+            "service": service.slug,
+            "service_referrals": referrals,
+            "leader": leader.email,
+            "token": personal_token(seed, subscriber_id or coordinator.id),
+        }
 
 
 def pages(t: dict) -> list[tuple[str, str | None, str, dict]]:
@@ -197,10 +245,13 @@ def pages(t: dict) -> list[tuple[str, str | None, str, dict]]:
         ("Dekning (BTI)", t["coordinator"], f"/kompetansebaser/{t['base']}/dekning", {}),
         ("Tiltakskatalog", t["leader"], "/tiltak", {}),
         ("Tjenestens henvendelser", t["leader"], "/henvendelser", {}),
-        ("Henvendelsesstatistikk for basen", t["coordinator"], f"/kompetansebaser/{t['base']}/henvendelsesstatistikk",
-         {}),
-        ("Kompetansematrise for basen (koordinator)", t["coordinator"], f"/kompetansebaser/{t['base']}/kompetanse",
-         {}),
+        (
+            "Henvendelsesstatistikk for basen",
+            t["coordinator"],
+            f"/kompetansebaser/{t['base']}/henvendelsesstatistikk",
+            {},
+        ),
+        ("Kompetansematrise for basen (koordinator)", t["coordinator"], f"/kompetansebaser/{t['base']}/kompetanse", {}),
         ("Materiell i basen (koordinator)", t["coordinator"], f"/kompetansebaser/{t['base']}/materiell", {}),
         ("API: arrangementer", None, "/api/v1/events", {}),
         ("API: henvendelser", t["leader"], "/api/v1/referrals", {}),
@@ -218,6 +269,7 @@ FEED_NAMES = {"base": "kompetansebase", "network": "nettverk", "municipality": "
 
 
 # In-process measurement ---------------------------------------------------------------------------
+
 
 class StatementCounter:
     def __init__(self, engine):
@@ -241,8 +293,16 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered) + 0.5) - 1))]
 
 
-def measure(app, counter: StatementCounter, client, url: str, headers: dict, runs: int, before=None,
-            expect: tuple[int, ...] = (200,)) -> dict:
+def measure(
+    app,
+    counter: StatementCounter,
+    client,
+    url: str,
+    headers: dict,
+    runs: int,
+    before=None,
+    expect: tuple[int, ...] = (200,),
+) -> dict:
     """Median and p95 of `runs` requests, and the most SQL statements one of them issued."""
     times, statements, size, status = [], 0, 0, None
     for n in range(runs + 2):  # two warm-up requests first (templates compiled, caches of the code filled)
@@ -259,8 +319,14 @@ def measure(app, counter: StatementCounter, client, url: str, headers: dict, run
         if n >= 2:
             times.append(elapsed * 1000)
             statements = max(statements, counter.count)
-    return {"median_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 0.95), 2),
-            "statements": statements, "status": status, "bytes": size, "runs": runs}
+    return {
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(percentile(times, 0.95), 2),
+        "statements": statements,
+        "status": status,
+        "bytes": size,
+        "runs": runs,
+    }
 
 
 def feed_of_many(app, counter: StatementCounter, count: int, runs: int, first_render: bool = False) -> dict:
@@ -277,8 +343,14 @@ def feed_of_many(app, counter: StatementCounter, count: int, runs: int, first_re
 
     with app.app_context():
         session = get_session()
-        ids = list(session.exec(select(Event.id).where(Event.status != DRAFT, queries.in_window(queries.utcnow()))
-                                .order_by(Event.starts_at.desc()).limit(count)))
+        ids = list(
+            session.exec(
+                select(Event.id)
+                .where(Event.status != DRAFT, queries.in_window(queries.utcnow()))
+                .order_by(Event.starts_at.desc())
+                .limit(count)
+            )
+        )
     scope = queries.Scope("bench", "Benchmark", "", Event.id.in_(ids))
     mail_from = app.config["MAIL_FROM"]
     times, statements, size = [], 0, 0
@@ -294,14 +366,27 @@ def feed_of_many(app, counter: StatementCounter, count: int, runs: int, first_re
             queries.fingerprint(session, scope)
             event_ids, entries = queries.feed_entries(session, scope)
             components = queries.components(session, entries, event_ids, mail_from=mail_from, alarm_minutes=None)
-            body = render.feed(entries, name=scope.name, url="http://nettverk.bench/x.ics", about="",
-                               mail_from=mail_from, components=components)
+            body = render.feed(
+                entries,
+                name=scope.name,
+                url="http://nettverk.bench/x.ics",
+                about="",
+                mail_from=mail_from,
+                components=components,
+            )
             elapsed = time.perf_counter() - start
         if n >= 2:
             times.append(elapsed * 1000)
             statements, size = counter.count, len(body)
-    return {"median_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 0.95), 2),
-            "statements": statements, "status": 200, "bytes": size, "runs": runs, "events": len(ids)}
+    return {
+        "median_ms": round(statistics.median(times), 2),
+        "p95_ms": round(percentile(times, 0.95), 2),
+        "statements": statements,
+        "status": 200,
+        "bytes": size,
+        "runs": runs,
+        "events": len(ids),
+    }
 
 
 def feed_rows(app, counter: StatementCounter, client, kind: str, url: str, runs: int) -> list[dict]:
@@ -317,12 +402,21 @@ def feed_rows(app, counter: StatementCounter, client, kind: str, url: str, runs:
     etag = client.get(url).headers["ETag"]
     known = {"If-None-Match": etag}
     return [
-        {"name": f"Feed {FEED_NAMES[kind]}, kald", "url": url, **measure(app, counter, client, url, {}, runs,
-                                                                           before=cold)},
-        {"name": f"Feed {FEED_NAMES[kind]}, samme ETag (304), ny arbeider", "url": url,
-         **measure(app, counter, client, url, known, runs, before=lambda: cache.forget(app), expect=(304,))},
-        {"name": f"Feed {FEED_NAMES[kind]}, samme ETag (304), kjent", "url": url,
-         **measure(app, counter, client, url, known, runs, expect=(304,))},
+        {
+            "name": f"Feed {FEED_NAMES[kind]}, kald",
+            "url": url,
+            **measure(app, counter, client, url, {}, runs, before=cold),
+        },
+        {
+            "name": f"Feed {FEED_NAMES[kind]}, samme ETag (304), ny arbeider",
+            "url": url,
+            **measure(app, counter, client, url, known, runs, before=lambda: cache.forget(app), expect=(304,)),
+        },
+        {
+            "name": f"Feed {FEED_NAMES[kind]}, samme ETag (304), kjent",
+            "url": url,
+            **measure(app, counter, client, url, known, runs, expect=(304,)),
+        },
     ]
 
 
@@ -353,18 +447,25 @@ def in_process(database_url: str, seed: int, runs: int) -> tuple[dict, list[dict
         rows += feed_rows(app, counter, client_of(None), kind, url_of(t), runs)
         log("\n".join(f"  {row}" for row in rows[-3:]))
     log("  feed med 1 000 arrangementer …")
-    rows.append({"name": "Feed med 1 000 arrangementer, kald (uten HTTP)", "url": "-",
-                 **feed_of_many(app, counter, 1000, runs)})
+    rows.append(
+        {"name": "Feed med 1 000 arrangementer, kald (uten HTTP)", "url": "-", **feed_of_many(app, counter, 1000, runs)}
+    )
     log(f"  {rows[-1]}")
     # Every VEVENT rendered anew (none stored): what the first poll after a change of all 1,000 costs.
-    rows.append({"name": "Feed med 1 000 arrangementer, første gjengivelse", "url": "-",
-                 **feed_of_many(app, counter, 1000, min(runs, 3), first_render=True)})
+    rows.append(
+        {
+            "name": "Feed med 1 000 arrangementer, første gjengivelse",
+            "url": "-",
+            **feed_of_many(app, counter, 1000, min(runs, 3), first_render=True),
+        }
+    )
     log(f"  {rows[-1]}")
     engine.dispose()
     return t, rows
 
 
 # Under gunicorn on PostgreSQL ---------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -375,12 +476,29 @@ def free_port() -> int:
 @contextmanager
 def gunicorn(database_url: str, workers: int):
     port = free_port()
-    env = {**os.environ, "NETTVERK_ENV": "production", "NETTVERK_DATABASE_URL": database_url,
-           "NETTVERK_SECRET_KEY": secrets.token_urlsafe(48), "NETTVERK_BASE_URL": "http://nettverk.bench"}
+    env = {
+        **os.environ,
+        "NETTVERK_ENV": "production",
+        "NETTVERK_DATABASE_URL": database_url,
+        "NETTVERK_SECRET_KEY": secrets.token_urlsafe(48),
+        "NETTVERK_BASE_URL": "http://nettverk.bench",
+    }
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn, fixed arguments
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:nettverk.gunicorn_conf",
-         "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "nettverk:create_app()"], env=env, cwd=ROOT)
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "-c",
+            "python:nettverk.gunicorn_conf",
+            "--workers",
+            str(workers),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "nettverk:create_app()",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -419,8 +537,7 @@ def worker_peak_rss_kb(master_pid: int) -> list[int]:
     return peaks
 
 
-def load(port: int, requests: list[tuple[str, dict]], expect: int, threads: int, seconds: float,
-         limit: int) -> dict:
+def load(port: int, requests: list[tuple[str, dict]], expect: int, threads: int, seconds: float, limit: int) -> dict:
     """Bounded load from `threads` clients on loopback, each with a keep-alive connection (reopened when
     the server closes it), cycling through `requests`, for at most `seconds` and `limit` requests."""
     done, wrong, stop = [0] * threads, [0] * threads, time.monotonic() + seconds
@@ -454,8 +571,12 @@ def load(port: int, requests: list[tuple[str, dict]], expect: int, threads: int,
     for thread in pool:
         thread.join()
     elapsed = time.monotonic() - start
-    return {"requests": sum(done), "unexpected": sum(wrong), "seconds": round(elapsed, 2),
-            "rps": round(sum(done) / elapsed, 1)}
+    return {
+        "requests": sum(done),
+        "unexpected": sum(wrong),
+        "seconds": round(elapsed, 2),
+        "rps": round(sum(done) / elapsed, 1),
+    }
 
 
 @contextmanager
@@ -501,8 +622,10 @@ def under_gunicorn(database_url: str, seed: int, workers: int, threads: int, sec
         s = get_session()
         paths = [f"/kalender/kompetansebaser/{slug}.ics" for slug in s.exec(select(CompetenceBase.slug))]
         paths += [f"/kalender/nettverk/{slug}.ics" for slug in s.exec(select(Network.slug))]
-        paths += [f"/kalender/kommuner/{n}.ics" for n in s.exec(select(Municipality.number)
-                                                                .where(Municipality.valid_to.is_(None)))]
+        paths += [
+            f"/kalender/kommuner/{n}.ics"
+            for n in s.exec(select(Municipality.number).where(Municipality.valid_to.is_(None)))
+        ]
         hashes = set(s.exec(select(CalendarToken.token_hash)))
         coordinators = s.exec(select(RoleAssignment.user_id).where(RoleAssignment.role == "coordinator")).all()
         users = set(coordinators) | set(s.exec(select(CalendarToken.user_id).where(CalendarToken.user_id.is_not(None))))
@@ -538,20 +661,34 @@ def under_gunicorn(database_url: str, seed: int, workers: int, threads: int, sec
         static_again = load(port, [("/static/nettverk.css", {})], 200, threads, seconds, limit)
         peaks = worker_peak_rss_kb(master)
     ceiling = max(static["rps"], static_again["rps"])
-    return {"workers": workers, "client_threads": threads, "subscribers": len(subscriptions),
-            "static": static, "static_again": static_again, "feed_304_first_round": learning, "feed_304": feeds,
-            "feed_304_changing": changing,
-            "ratio": round(feeds["rps"] / ceiling, 3) if ceiling else None,
-            "worker_peak_rss_mb": round(max(peaks) / 1024, 1) if peaks else None}
+    return {
+        "workers": workers,
+        "client_threads": threads,
+        "subscribers": len(subscriptions),
+        "static": static,
+        "static_again": static_again,
+        "feed_304_first_round": learning,
+        "feed_304": feeds,
+        "feed_304_changing": changing,
+        "ratio": round(feeds["rps"] / ceiling, 3) if ceiling else None,
+        "worker_peak_rss_mb": round(max(peaks) / 1024, 1) if peaks else None,
+    }
 
 
 # Output -------------------------------------------------------------------------------------------
 
+
 def machine() -> dict:
     cpu = ""
     try:
-        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                    if line.startswith("model name")), "")
+        cpu = next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            "",
+        )
     except OSError:
         pass
     memory = ""
@@ -562,34 +699,42 @@ def machine() -> dict:
         pass
     import sqlite3
 
-    return {"cpus": os.cpu_count(), "cpu": cpu, "memory": memory, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "system": platform.platform(),
-            "load_average": [round(v, 1) for v in os.getloadavg()]}  # other work on the machine skews the numbers
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "memory": memory,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "system": platform.platform(),
+        "load_average": [round(v, 1) for v in os.getloadavg()],
+    }  # other work on the machine skews the numbers
 
 
 def table(rows: list[dict], served: dict | None) -> str:
     width = max((len(r["name"]) for r in rows), default=40)
-    lines = [f"{'Side / kall':<{width}}  {'median ms':>9}  {'p95 ms':>8}  {'SQL':>4}  {'mål':>6}",
-             "-" * (width + 38)]
+    lines = [f"{'Side / kall':<{width}}  {'median ms':>9}  {'p95 ms':>8}  {'SQL':>4}  {'mål':>6}", "-" * (width + 38)]
     for r in rows:
         goal = 200 if r["name"].startswith("Feed med 1 000") else 100
         mark = "–" if "første gjengivelse" in r["name"] else "ok" if r["p95_ms"] < goal else "BOM"  # no target
-        lines.append(f"{r['name']:<{width}}  {r['median_ms']:>9.1f}  {r['p95_ms']:>8.1f}  {r['statements']:>4}  "
-                     f"{mark:>6}")
+        lines.append(
+            f"{r['name']:<{width}}  {r['median_ms']:>9.1f}  {r['p95_ms']:>8.1f}  {r['statements']:>4}  {mark:>6}"
+        )
     if served:
-        lines += ["", f"gunicorn, {served['workers']} arbeidere, PostgreSQL, {served['client_threads']} klienttråder, "
-                      f"{served['subscribers']} abonnenter:",
-                  f"  statisk fil:             {served['static']['rps']:>8.0f} forespørsler/s "
-                  f"(igjen etterpå: {served['static_again']['rps']:.0f})",
-                  f"  feed-poll med ETag, 304: {served['feed_304']['rps']:>8.0f} forespørsler/s "
-                  f"({served['ratio'] * 100:.0f} % av den statiske filen; mål ≥ 50 %)",
-                  f"    første runde (hver arbeider møter hver feed): {served['feed_304_first_round']['rps']:.0f} "
-                  "forespørsler/s",
-                  f"    med en ny påmelding hvert sekund: {served['feed_304_changing']['registration']['rps']:.0f} "
-                  "forespørsler/s",
-                  f"    med en endret samling hvert sekund: {served['feed_304_changing']['event']['rps']:.0f} "
-                  "forespørsler/s",
-                  f"  høyeste minnebruk (RSS) i en arbeider: {served['worker_peak_rss_mb']} MB"]
+        lines += [
+            "",
+            f"gunicorn, {served['workers']} arbeidere, PostgreSQL, {served['client_threads']} klienttråder, "
+            f"{served['subscribers']} abonnenter:",
+            f"  statisk fil:             {served['static']['rps']:>8.0f} forespørsler/s "
+            f"(igjen etterpå: {served['static_again']['rps']:.0f})",
+            f"  feed-poll med ETag, 304: {served['feed_304']['rps']:>8.0f} forespørsler/s "
+            f"({served['ratio'] * 100:.0f} % av den statiske filen; mål ≥ 50 %)",
+            f"    første runde (hver arbeider møter hver feed): {served['feed_304_first_round']['rps']:.0f} "
+            "forespørsler/s",
+            f"    med en ny påmelding hvert sekund: {served['feed_304_changing']['registration']['rps']:.0f} "
+            "forespørsler/s",
+            f"    med en endret samling hvert sekund: {served['feed_304_changing']['event']['rps']:.0f} forespørsler/s",
+            f"  høyeste minnebruk (RSS) i en arbeider: {served['worker_peak_rss_mb']} MB",
+        ]
     return "\n".join(lines)
 
 
@@ -619,10 +764,17 @@ def main(argv: list[str] | None = None) -> int:
     served = None
     if not args.no_gunicorn:
         log("Måler under gunicorn (PostgreSQL) …")
-        served = under_gunicorn(postgres_dataset(args.scale, args.seed), args.seed, args.workers, args.threads,
-                                args.seconds)
-    result = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "dataset": dataset_key(args.scale, args.seed),
-              "machine": machine(), "targets": found, "pages": rows, "gunicorn": served}
+        served = under_gunicorn(
+            postgres_dataset(args.scale, args.seed), args.seed, args.workers, args.threads, args.seconds
+        )
+    result = {
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "dataset": dataset_key(args.scale, args.seed),
+        "machine": machine(),
+        "targets": found,
+        "pages": rows,
+        "gunicorn": served,
+    }
     out = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(result, ensure_ascii=False, indent=2))
     print(table(rows, served))

@@ -80,70 +80,361 @@ class Scale:
 
 
 SCALES = {
-    "tiny": Scale(municipalities=48, counties=4, bases=8, services=40, units=150, users=600, years=2,
-                  events=160, registrations=3000, referrals=300, competence_records=600, materials=24),
-    "small": Scale(municipalities=90, counties=6, bases=14, services=100, units=500, users=2500, years=3,
-                   events=600, registrations=15000, referrals=2000, competence_records=2500, materials=60),
-    "national": Scale(municipalities=357, counties=15, bases=60, services=600, units=5000, users=30000, years=10,
-                      events=10000, registrations=400000, referrals=90000, competence_records=30000,
-                      materials=360),
+    "tiny": Scale(
+        municipalities=48,
+        counties=4,
+        bases=8,
+        services=40,
+        units=150,
+        users=600,
+        years=2,
+        events=160,
+        registrations=3000,
+        referrals=300,
+        competence_records=600,
+        materials=24,
+    ),
+    "small": Scale(
+        municipalities=90,
+        counties=6,
+        bases=14,
+        services=100,
+        units=500,
+        users=2500,
+        years=3,
+        events=600,
+        registrations=15000,
+        referrals=2000,
+        competence_records=2500,
+        materials=60,
+    ),
+    "national": Scale(
+        municipalities=357,
+        counties=15,
+        bases=60,
+        services=600,
+        units=5000,
+        users=30000,
+        years=10,
+        events=10000,
+        registrations=400000,
+        referrals=90000,
+        competence_records=30000,
+        materials=360,
+    ),
 }
 
 # The counties since 2024 (the reference data holds 15, 18 and 50).
-COUNTIES = [("50", "Trøndelag"), ("18", "Nordland"), ("15", "Møre og Romsdal"), ("46", "Vestland"),
-            ("34", "Innlandet"), ("55", "Troms"), ("42", "Agder"), ("11", "Rogaland"), ("32", "Akershus"),
-            ("33", "Buskerud"), ("40", "Telemark"), ("39", "Vestfold"), ("31", "Østfold"), ("56", "Finnmark"),
-            ("03", "Oslo")]
-PREFIXES = ["Aus", "Bjør", "Dal", "Eid", "Fjell", "Gran", "Hov", "Kvam", "Lund", "Mel", "Nord", "Os", "Rød",
-            "Sand", "Sel", "Sol", "Stor", "Sul", "Tys", "Ulv", "Vang", "Ves", "Øy", "Ås", "Bø", "Hol", "Lom", "Nes",
-            "Rau", "Sør", "Berg", "Bryn", "Eng", "Fos", "Gjer", "Hem", "Ler", "Moss", "Rin", "Skog", "Tin", "Vik",
-            "Aur", "Bal", "Fla", "Hard", "Kval", "Lys", "Mjøs", "Nær", "Opp", "Rom", "Sta", "Tolg", "Val"]
-SUFFIXES = ["dal", "vik", "nes", "fjord", "berg", "øy", "land", "stad", "heim", "sund", "ås", "bø", "voll",
-            "haug", "rud", "by", "set", "strand", "mo", "anger", "ey", "hamn", "fjell", "li"]
-FIRST_NAMES = ["Anne", "Kari", "Ingrid", "Marit", "Hanne", "Silje", "Ragnhild", "Tone", "Guro", "Sigrid", "Eli",
-               "Hilde", "Randi", "Turid", "Astrid", "Ida", "Nora", "Maja", "Liv", "Solveig", "Berit", "Jorunn",
-               "Kristin", "Mette", "Vigdis", "Åse", "Ola", "Per", "Jon", "Lars", "Eirik", "Knut", "Svein", "Arne",
-               "Bjørn", "Geir", "Trond", "Rune", "Magnus", "Håkon", "Sindre", "Even", "Torbjørn", "Øystein", "Stian",
-               "Jørgen", "Anders", "Espen", "Kjetil", "Vegard"]
-LAST_NAMES = ["Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Kristiansen", "Berg",
-              "Haugen", "Hagen", "Bakken", "Lie", "Moen", "Dahl", "Lund", "Strand", "Solberg", "Aune", "Vik",
-              "Brekke", "Myhre", "Rønning", "Hovde", "Grønli", "Sæther", "Eide", "Lien", "Holm", "Fjeld", "Aas",
-              "Kvam", "Nygård", "Bjørgan", "Lysvold", "Skjelvik", "Otterstad", "Fevåg", "Vikstrand", "Aunøien",
-              "Stene", "Furu", "Midtbø", "Ødegård", "Sandvik", "Tangen", "Engen", "Røed", "Hval", "Grande"]
-SERVICE_MIX = [("barnevern", 25), ("ppt", 17), ("helsestasjon", 20), ("skole", 15), ("barnehage", 13),
-               ("psykisk_helse_rus", 6), ("familievern", 2), ("annet", 2)]
-SERVICE_NAMES = {"barnevern": "Barneverntjenesten", "ppt": "PPT", "helsestasjon": "Helsestasjonen",
-                 "skole": "Oppvekst og skole", "barnehage": "Barnehagene", "psykisk_helse_rus": "Psykisk helse og rus",
-                 "familievern": "Familievernkontoret", "annet": "Familiesenteret"}
-UNIT_WEIGHT = {"skole": 30, "barnehage": 30, "helsestasjon": 6, "ppt": 1, "barnevern": 1, "psykisk_helse_rus": 1,
-               "familievern": 1, "annet": 2}
-UNIT_NAMES = {"skole": ["skole", "barneskole", "ungdomsskole", "oppvekstsenter"], "barnehage": ["barnehage"],
-              "helsestasjon": ["helsestasjon", "skolehelsetjeneste"]}
-METHODS = ["foreldreveiledning", "fosterhjemsveiledning", "oppfolging_foreldre", "pmto", "icdp", "marte_meo",
-           "cos", "familierad", "home_start"]
-METHOD_NAMES = {"foreldreveiledning": "Hjemmebasert foreldreveiledning",
-                "fosterhjemsveiledning": "Fosterhjemsveiledning",
-                "oppfolging_foreldre": "Oppfølging av foreldre som har mistet omsorgen", "pmto": "PMTO-behandling",
-                "icdp": "ICDP-grupper", "marte_meo": "Marte Meo", "cos": "Circle of Security",
-                "familierad": "Familieråd",
-                "home_start": "Home-Start"}
-TOPICS = ["BTI og stafettloggen", "Tidlig inn", "Vold i nære relasjoner", "Barn som pårørende", "Traumebevisst omsorg",
-          "Samtaler med barn", "Rus i familien", "Foreldreveiledning", "Skolefravær", "Psykisk helse hos unge",
-          "Samarbeid barnehage og helsestasjon", "Handlingsveilederen i praksis", "Kvello-modellen", "ICDP",
-          "Barnekonvensjonen", "Overganger barnehage–skole"]
+COUNTIES = [
+    ("50", "Trøndelag"),
+    ("18", "Nordland"),
+    ("15", "Møre og Romsdal"),
+    ("46", "Vestland"),
+    ("34", "Innlandet"),
+    ("55", "Troms"),
+    ("42", "Agder"),
+    ("11", "Rogaland"),
+    ("32", "Akershus"),
+    ("33", "Buskerud"),
+    ("40", "Telemark"),
+    ("39", "Vestfold"),
+    ("31", "Østfold"),
+    ("56", "Finnmark"),
+    ("03", "Oslo"),
+]
+PREFIXES = [
+    "Aus",
+    "Bjør",
+    "Dal",
+    "Eid",
+    "Fjell",
+    "Gran",
+    "Hov",
+    "Kvam",
+    "Lund",
+    "Mel",
+    "Nord",
+    "Os",
+    "Rød",
+    "Sand",
+    "Sel",
+    "Sol",
+    "Stor",
+    "Sul",
+    "Tys",
+    "Ulv",
+    "Vang",
+    "Ves",
+    "Øy",
+    "Ås",
+    "Bø",
+    "Hol",
+    "Lom",
+    "Nes",
+    "Rau",
+    "Sør",
+    "Berg",
+    "Bryn",
+    "Eng",
+    "Fos",
+    "Gjer",
+    "Hem",
+    "Ler",
+    "Moss",
+    "Rin",
+    "Skog",
+    "Tin",
+    "Vik",
+    "Aur",
+    "Bal",
+    "Fla",
+    "Hard",
+    "Kval",
+    "Lys",
+    "Mjøs",
+    "Nær",
+    "Opp",
+    "Rom",
+    "Sta",
+    "Tolg",
+    "Val",
+]
+SUFFIXES = [
+    "dal",
+    "vik",
+    "nes",
+    "fjord",
+    "berg",
+    "øy",
+    "land",
+    "stad",
+    "heim",
+    "sund",
+    "ås",
+    "bø",
+    "voll",
+    "haug",
+    "rud",
+    "by",
+    "set",
+    "strand",
+    "mo",
+    "anger",
+    "ey",
+    "hamn",
+    "fjell",
+    "li",
+]
+FIRST_NAMES = [
+    "Anne",
+    "Kari",
+    "Ingrid",
+    "Marit",
+    "Hanne",
+    "Silje",
+    "Ragnhild",
+    "Tone",
+    "Guro",
+    "Sigrid",
+    "Eli",
+    "Hilde",
+    "Randi",
+    "Turid",
+    "Astrid",
+    "Ida",
+    "Nora",
+    "Maja",
+    "Liv",
+    "Solveig",
+    "Berit",
+    "Jorunn",
+    "Kristin",
+    "Mette",
+    "Vigdis",
+    "Åse",
+    "Ola",
+    "Per",
+    "Jon",
+    "Lars",
+    "Eirik",
+    "Knut",
+    "Svein",
+    "Arne",
+    "Bjørn",
+    "Geir",
+    "Trond",
+    "Rune",
+    "Magnus",
+    "Håkon",
+    "Sindre",
+    "Even",
+    "Torbjørn",
+    "Øystein",
+    "Stian",
+    "Jørgen",
+    "Anders",
+    "Espen",
+    "Kjetil",
+    "Vegard",
+]
+LAST_NAMES = [
+    "Hansen",
+    "Johansen",
+    "Olsen",
+    "Larsen",
+    "Andersen",
+    "Pedersen",
+    "Nilsen",
+    "Kristiansen",
+    "Berg",
+    "Haugen",
+    "Hagen",
+    "Bakken",
+    "Lie",
+    "Moen",
+    "Dahl",
+    "Lund",
+    "Strand",
+    "Solberg",
+    "Aune",
+    "Vik",
+    "Brekke",
+    "Myhre",
+    "Rønning",
+    "Hovde",
+    "Grønli",
+    "Sæther",
+    "Eide",
+    "Lien",
+    "Holm",
+    "Fjeld",
+    "Aas",
+    "Kvam",
+    "Nygård",
+    "Bjørgan",
+    "Lysvold",
+    "Skjelvik",
+    "Otterstad",
+    "Fevåg",
+    "Vikstrand",
+    "Aunøien",
+    "Stene",
+    "Furu",
+    "Midtbø",
+    "Ødegård",
+    "Sandvik",
+    "Tangen",
+    "Engen",
+    "Røed",
+    "Hval",
+    "Grande",
+]
+SERVICE_MIX = [
+    ("barnevern", 25),
+    ("ppt", 17),
+    ("helsestasjon", 20),
+    ("skole", 15),
+    ("barnehage", 13),
+    ("psykisk_helse_rus", 6),
+    ("familievern", 2),
+    ("annet", 2),
+]
+SERVICE_NAMES = {
+    "barnevern": "Barneverntjenesten",
+    "ppt": "PPT",
+    "helsestasjon": "Helsestasjonen",
+    "skole": "Oppvekst og skole",
+    "barnehage": "Barnehagene",
+    "psykisk_helse_rus": "Psykisk helse og rus",
+    "familievern": "Familievernkontoret",
+    "annet": "Familiesenteret",
+}
+UNIT_WEIGHT = {
+    "skole": 30,
+    "barnehage": 30,
+    "helsestasjon": 6,
+    "ppt": 1,
+    "barnevern": 1,
+    "psykisk_helse_rus": 1,
+    "familievern": 1,
+    "annet": 2,
+}
+UNIT_NAMES = {
+    "skole": ["skole", "barneskole", "ungdomsskole", "oppvekstsenter"],
+    "barnehage": ["barnehage"],
+    "helsestasjon": ["helsestasjon", "skolehelsetjeneste"],
+}
+METHODS = [
+    "foreldreveiledning",
+    "fosterhjemsveiledning",
+    "oppfolging_foreldre",
+    "pmto",
+    "icdp",
+    "marte_meo",
+    "cos",
+    "familierad",
+    "home_start",
+]
+METHOD_NAMES = {
+    "foreldreveiledning": "Hjemmebasert foreldreveiledning",
+    "fosterhjemsveiledning": "Fosterhjemsveiledning",
+    "oppfolging_foreldre": "Oppfølging av foreldre som har mistet omsorgen",
+    "pmto": "PMTO-behandling",
+    "icdp": "ICDP-grupper",
+    "marte_meo": "Marte Meo",
+    "cos": "Circle of Security",
+    "familierad": "Familieråd",
+    "home_start": "Home-Start",
+}
+TOPICS = [
+    "BTI og stafettloggen",
+    "Tidlig inn",
+    "Vold i nære relasjoner",
+    "Barn som pårørende",
+    "Traumebevisst omsorg",
+    "Samtaler med barn",
+    "Rus i familien",
+    "Foreldreveiledning",
+    "Skolefravær",
+    "Psykisk helse hos unge",
+    "Samarbeid barnehage og helsestasjon",
+    "Handlingsveilederen i praksis",
+    "Kvello-modellen",
+    "ICDP",
+    "Barnekonvensjonen",
+    "Overganger barnehage–skole",
+]
 EVENT_MIX = [("fagdag", 55), ("samling", 25), ("kurs", 20)]
 # Which state a referral ends in, by how long ago it was made (recent ones are still under way).
 OLD_STATES = [("closed", 62), ("declined", 16), ("withdrawn", 10), ("in_progress", 6), ("accepted", 3), ("received", 3)]
-NEW_STATES = [("draft", 10), ("sent", 14), ("received", 14), ("accepted", 16), ("in_progress", 22), ("closed", 12),
-              ("declined", 7), ("withdrawn", 5)]
-PATHS = {"draft": ["draft"], "sent": ["draft", "sent"], "received": ["draft", "sent", "received"],
-         "accepted": ["draft", "sent", "received", "accepted"],
-         "in_progress": ["draft", "sent", "received", "accepted", "in_progress"],
-         "closed": ["draft", "sent", "received", "accepted", "in_progress", "closed"],
-         "declined": ["draft", "sent", "received", "declined"], "withdrawn": ["draft", "sent", "withdrawn"]}
+NEW_STATES = [
+    ("draft", 10),
+    ("sent", 14),
+    ("received", 14),
+    ("accepted", 16),
+    ("in_progress", 22),
+    ("closed", 12),
+    ("declined", 7),
+    ("withdrawn", 5),
+]
+PATHS = {
+    "draft": ["draft"],
+    "sent": ["draft", "sent"],
+    "received": ["draft", "sent", "received"],
+    "accepted": ["draft", "sent", "received", "accepted"],
+    "in_progress": ["draft", "sent", "received", "accepted", "in_progress"],
+    "closed": ["draft", "sent", "received", "accepted", "in_progress", "closed"],
+    "declined": ["draft", "sent", "received", "declined"],
+    "withdrawn": ["draft", "sent", "withdrawn"],
+}
 OUTCOMES = ["completed", "completed", "partly", "ended_early"]
-MESSAGES = ["Vi har mottatt henvendelsen og tar kontakt med tjenesten.", "Familien ønsker oppstart etter skoleferien.",
-            "Kan dere sende oppdatert samtykke?", "Første møte er avtalt.", "Takk for oppdateringen."]
+MESSAGES = [
+    "Vi har mottatt henvendelsen og tar kontakt med tjenesten.",
+    "Familien ønsker oppstart etter skoleferien.",
+    "Kan dere sende oppdatert samtykke?",
+    "Første møte er avtalt.",
+    "Takk for oppdateringen.",
+]
 RETENTION = timedelta(days=365)
 
 
@@ -177,7 +468,7 @@ class Writer:
     def insert(self, model, rows: list[dict], label: str | None = None) -> None:
         table = model.__table__
         for start in range(0, len(rows), BATCH):
-            self.connection.execute(table.insert(), rows[start:start + BATCH])
+            self.connection.execute(table.insert(), rows[start : start + BATCH])
             if label and len(rows) > BATCH:
                 self.progress(f"  {label}: {min(start + BATCH, len(rows))}/{len(rows)}")
         self.counts[table.name] += len(rows)
@@ -195,8 +486,13 @@ def _second_weekday(year: int, month: int, weekday: int) -> date:
     return first + timedelta(days=(weekday - first.weekday()) % 7 + 7)
 
 
-def generate(session: Session, scale: str | Scale = "national", seed: int = 1, anchor: date | None = None,
-             progress: Callable[[str], None] = lambda _: None) -> dict[str, int]:
+def generate(
+    session: Session,
+    scale: str | Scale = "national",
+    seed: int = 1,
+    anchor: date | None = None,
+    progress: Callable[[str], None] = lambda _: None,
+) -> dict[str, int]:
     """Add the synthetic dataset to the database of `session` (reference and demo data are loaded first if
     missing). Commits. Returns the number of rows made per table."""
     from nettverk.accounts.operations import hash_password
@@ -210,15 +506,20 @@ def generate(session: Session, scale: str | Scale = "national", seed: int = 1, a
     now = datetime.combine(anchor, time(0, 0), tzinfo=UTC)
     password_hash = hash_password(PASSWORD)  # once; every synthetic user shares it
     with session.get_bind().connect() as connection, connection.begin():
-        if connection.execute(select(func.count()).select_from(User.__table__)
-                              .where(User.__table__.c.email.like("%@scale.example"))).scalar():
+        if connection.execute(
+            select(func.count()).select_from(User.__table__).where(User.__table__.c.email.like("%@scale.example"))
+        ).scalar():
             raise ValueError("Databasen har allerede syntetiske data (…@scale.example). Bruk en tom database.")
         writer = Writer(connection, progress)
         _Builder(writer, rng, spec, seed, now, password_hash).run()
         if connection.dialect.name == "postgresql":
             for table in writer.next_ids:
-                connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - our table names
-                                        f"(SELECT max(id) FROM \"{table}\"))"))
+                connection.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608 - our table names
+                        f'(SELECT max(id) FROM "{table}"))'
+                    )
+                )
         writer.step("Ferdig, skriver til disken …")
     return dict(writer.counts)
 
@@ -246,25 +547,36 @@ class _Builder:
         w.step("Fylker og kommuner")
         counties = dict(self.c.execute(select(County.number, County.id)).all())
         rows = []
-        for number, name in COUNTIES[:spec.counties]:
+        for number, name in COUNTIES[: spec.counties]:
             if number not in counties:
                 counties[number] = w.new_id(County)
                 rows.append({"id": counties[number], "number": number, "name": name})
         w.insert(County, rows)
         used_numbers = set(self.c.execute(select(Municipality.number)).scalars())
-        current = [dict(r._mapping) for r in self.c.execute(
-            select(Municipality.id, Municipality.name, Municipality.county_id).where(Municipality.valid_to.is_(None))
-            .order_by(Municipality.id))]
+        current = [
+            dict(r._mapping)
+            for r in self.c.execute(
+                select(Municipality.id, Municipality.name, Municipality.county_id)
+                .where(Municipality.valid_to.is_(None))
+                .order_by(Municipality.id)
+            )
+        ]
         names = {m["name"] for m in current}
-        synthetic_counties = [number for number, _ in COUNTIES[1:spec.counties]]
+        synthetic_counties = [number for number, _ in COUNTIES[1 : spec.counties]]
         rows = []
         for i in range(max(spec.municipalities - len(current), 0)):
             county = synthetic_counties[i % len(synthetic_counties)] if synthetic_counties else "50"
             number = next(f"{county}{n:02d}" for n in range(1, 100) if f"{county}{n:02d}" not in used_numbers)
             used_numbers.add(number)
             name = self._unique_name(names)
-            row = {"id": w.new_id(Municipality), "number": number, "name": name, "sami_name": None,
-                   "county_id": counties[county], "valid_to": None}
+            row = {
+                "id": w.new_id(Municipality),
+                "number": number,
+                "name": name,
+                "sami_name": None,
+                "county_id": counties[county],
+                "valid_to": None,
+            }
             rows.append(row)
             current.append({"id": row["id"], "name": name, "county_id": row["county_id"]})
         w.insert(Municipality, rows)
@@ -272,8 +584,12 @@ class _Builder:
         self.municipality_name = {m["id"]: m["name"] for m in current}
 
         w.step("Kompetansebaser og medlemskap")
-        bases = [dict(r._mapping) for r in self.c.execute(select(CompetenceBase.id, CompetenceBase.name,
-                                                                 CompetenceBase.slug).order_by(CompetenceBase.id))]
+        bases = [
+            dict(r._mapping)
+            for r in self.c.execute(
+                select(CompetenceBase.id, CompetenceBase.name, CompetenceBase.slug).order_by(CompetenceBase.id)
+            )
+        ]
         members = defaultdict(set)
         for base_id, municipality_id in self.c.execute(select(BaseMembership.base_id, BaseMembership.municipality_id)):
             members[base_id].add(municipality_id)
@@ -290,7 +606,7 @@ class _Builder:
         for ids in pool:
             share = max(1, round(new_count * len(ids) / total))
             size = max(1, -(-len(ids) // share))
-            groups += [ids[i:i + size] for i in range(0, len(ids), size)]
+            groups += [ids[i : i + size] for i in range(0, len(ids), size)]
         taken = {b["name"] for b in bases} | {b["slug"] for b in bases}
         base_rows, membership_rows = [], []
         for group in groups[:new_count] if len(groups) >= new_count else groups:
@@ -298,8 +614,12 @@ class _Builder:
             while name in taken or slugify(name) in taken:
                 name = f"{self._unique_name(set())}regionen"
             taken |= {name, slugify(name)}
-            base = {"id": w.new_id(CompetenceBase), "slug": slugify(name), "name": name,
-                    "description": f"Syntetisk kompetansebase for {len(group)} kommuner (skaleringsdata)."}
+            base = {
+                "id": w.new_id(CompetenceBase),
+                "slug": slugify(name),
+                "name": name,
+                "description": f"Syntetisk kompetansebase for {len(group)} kommuner (skaleringsdata).",
+            }
             base_rows.append(base)
             bases.append(base)
             members[base["id"]] = set(group)
@@ -315,8 +635,11 @@ class _Builder:
                     members[base_id].add(municipality_id)
         existing = set(self.c.execute(select(BaseMembership.base_id, BaseMembership.municipality_id)).all())
         for base_id, ids in members.items():
-            membership_rows += [{"base_id": base_id, "municipality_id": m, "is_demo": True}
-                                for m in sorted(ids) if (base_id, m) not in existing]
+            membership_rows += [
+                {"base_id": base_id, "municipality_id": m, "is_demo": True}
+                for m in sorted(ids)
+                if (base_id, m) not in existing
+            ]
         w.insert(CompetenceBase, base_rows)
         w.insert(BaseMembership, membership_rows)
         self.bases = bases
@@ -327,8 +650,10 @@ class _Builder:
                 self.bases_of[m].append(base_id)
 
         w.step("Tjenester og enheter")
-        services = [dict(r._mapping) for r in self.c.execute(
-            select(Service.id, Service.kind, Service.host_municipality_id, Service.slug))]
+        services = [
+            dict(r._mapping)
+            for r in self.c.execute(select(Service.id, Service.kind, Service.host_municipality_id, Service.slug))
+        ]
         slugs = {s["slug"] for s in services}
         area = defaultdict(set)
         for service_id, municipality_id in self.c.execute(select(ServiceArea.service_id, ServiceArea.municipality_id)):
@@ -338,7 +663,7 @@ class _Builder:
         rng.shuffle(hosts)
         weights = sum(w_ for _, w_ in SERVICE_MIX)
         kinds = [kind for kind, weight in SERVICE_MIX for _ in range(round(weight * spec.services / weights))]
-        for i, kind in enumerate(kinds[:max(spec.services - len(services), 0)]):
+        for i, kind in enumerate(kinds[: max(spec.services - len(services), 0)]):
             host = hosts[i % len(hosts)]
             slug = f"{slugify(SERVICE_NAMES[kind])}-{slugify(self.municipality_name[host])}"
             while slug in slugs:
@@ -348,10 +673,16 @@ class _Builder:
             if kind in ("barnevern", "ppt", "familievern", "psykisk_helse_rus"):  # often inter-municipal
                 neighbours = self.members[rng.choice(self.bases_of[host])]
                 served |= set(rng.sample(neighbours, min(len(neighbours), rng.choice((0, 1, 2, 3)))))
-            service = {"id": w.new_id(Service), "slug": slug, "kind": kind, "host_municipality_id": host,
-                       "name": f"{SERVICE_NAMES[kind]} i {self.municipality_name[host]}",
-                       "email": f"post@{slug}.scale.example", "phone": None,
-                       "description": "Syntetisk tjeneste (skaleringsdata)."}
+            service = {
+                "id": w.new_id(Service),
+                "slug": slug,
+                "kind": kind,
+                "host_municipality_id": host,
+                "name": f"{SERVICE_NAMES[kind]} i {self.municipality_name[host]}",
+                "email": f"post@{slug}.scale.example",
+                "phone": None,
+                "description": "Syntetisk tjeneste (skaleringsdata).",
+            }
             service_rows.append(service)
             services.append(service)
             area[service["id"]] = served
@@ -365,8 +696,9 @@ class _Builder:
             for m in ids:
                 self.services_serving[m].append(service_id)
 
-        existing_units = [dict(r._mapping) for r in self.c.execute(
-            select(Unit.id, Unit.service_id, Unit.municipality_id))]
+        existing_units = [
+            dict(r._mapping) for r in self.c.execute(select(Unit.id, Unit.service_id, Unit.municipality_id))
+        ]
         unit_rows = []
         choices = [s for s in services if s["id"] in self.area]
         unit_weights = [UNIT_WEIGHT.get(s["kind"], 1) for s in choices]
@@ -379,8 +711,9 @@ class _Builder:
             while name in names_in_service[service["id"]]:
                 name = f"{self._place(rng)} {suffix}"
             names_in_service[service["id"]].add(name)
-            unit_rows.append({"id": w.new_id(Unit), "service_id": service["id"], "name": name,
-                              "municipality_id": municipality_id})
+            unit_rows.append(
+                {"id": w.new_id(Unit), "service_id": service["id"], "name": name, "municipality_id": municipality_id}
+            )
         w.insert(Unit, unit_rows)
         self.units = existing_units + unit_rows
         self.units_in = defaultdict(list)
@@ -412,17 +745,32 @@ class _Builder:
 
         def user(municipality_id: int, unit: dict | None) -> dict:
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            row = {"id": w.new_id(User), "name": f"{first} {last}", "password_hash": self.password_hash,
-                   "is_active": True, "created_at": created, "last_login_at": None, "session_version": 1,
-                   "municipality_id": municipality_id, "unit_id": unit["id"] if unit else None}
+            row = {
+                "id": w.new_id(User),
+                "name": f"{first} {last}",
+                "password_hash": self.password_hash,
+                "is_active": True,
+                "created_at": created,
+                "last_login_at": None,
+                "session_version": 1,
+                "municipality_id": municipality_id,
+                "unit_id": unit["id"] if unit else None,
+            }
             row["email"] = f"{slugify(first)}.{slugify(last)}.{row['id']}@scale.example"
             users.append(row)
             return row
 
         def role(user_row: dict, name: str, **scope) -> None:
-            roles.append({"id": w.new_id(RoleAssignment), "user_id": user_row["id"], "role": name,
-                          "base_id": scope.get("base_id"), "municipality_id": scope.get("municipality_id"),
-                          "service_id": scope.get("service_id")})
+            roles.append(
+                {
+                    "id": w.new_id(RoleAssignment),
+                    "user_id": user_row["id"],
+                    "role": name,
+                    "base_id": scope.get("base_id"),
+                    "municipality_id": scope.get("municipality_id"),
+                    "service_id": scope.get("service_id"),
+                }
+            )
 
         self.coordinators = {}
         for base in self.bases:
@@ -455,18 +803,27 @@ class _Builder:
             municipality_id = rng.choice(municipalities)
             units = self.units_in.get(municipality_id)
             user(municipality_id, rng.choice(units) if units and rng.random() < 0.9 else None)
-        w.insert(User, [{k: v for k, v in u.items() if k not in ("municipality_id", "unit_id")} for u in users],
-                 "brukere")
+        w.insert(
+            User, [{k: v for k, v in u.items() if k not in ("municipality_id", "unit_id")} for u in users], "brukere"
+        )
         w.insert(RoleAssignment, roles)
         self.users = users
         self.users_in = defaultdict(list)
         for u in users:
             self.users_in[u["municipality_id"]].append(u)
         # A personal calendar key for each coordinator and every 50th user (the benchmark polls them).
-        tokens = [{"id": w.new_id(CalendarToken), "user_id": u["id"], "guest_email": "",
-                   "token_hash": hash_token(personal_token(self.seed, u["id"])), "alarm_minutes": None,
-                   "created_at": self.now, "revoked_at": None}
-                  for u in [*self.coordinators.values(), *users[::50]]]
+        tokens = [
+            {
+                "id": w.new_id(CalendarToken),
+                "user_id": u["id"],
+                "guest_email": "",
+                "token_hash": hash_token(personal_token(self.seed, u["id"])),
+                "alarm_minutes": None,
+                "created_at": self.now,
+                "revoked_at": None,
+            }
+            for u in [*self.coordinators.values(), *users[::50]]
+        ]
         w.insert(CalendarToken, list({t["user_id"]: t for t in tokens}.values()))
 
     # Networks and shared tiltak -------------------------------------------------------------------
@@ -489,11 +846,20 @@ class _Builder:
                 shared = [base["id"]]
                 if kind == "ledere" and len(self.bases) > 1:  # leader networks often span two bases
                     shared.append(self.bases[(position + 1) % len(self.bases)]["id"])
-                network = {"id": w.new_id(Network), "slug": slug, "name": name, "kind": kind,
-                           "description": "Syntetisk nettverk (skaleringsdata).",
-                           "cadence": "FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU", "cadence_start": start,
-                           "meeting_start": time(9, 0), "meeting_minutes": 180, "venue_name": "Kommunehuset",
-                           "venue_address": "", "host_municipality_id": self.members[base["id"]][0]}
+                network = {
+                    "id": w.new_id(Network),
+                    "slug": slug,
+                    "name": name,
+                    "kind": kind,
+                    "description": "Syntetisk nettverk (skaleringsdata).",
+                    "cadence": "FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU",
+                    "cadence_start": start,
+                    "meeting_start": time(9, 0),
+                    "meeting_minutes": 180,
+                    "venue_name": "Kommunehuset",
+                    "venue_address": "",
+                    "host_municipality_id": self.members[base["id"]][0],
+                }
                 network_rows.append(network)
                 self.networks.append((network, shared))
                 link_rows += [{"network_id": network["id"], "base_id": b} for b in shared]
@@ -514,9 +880,16 @@ class _Builder:
                     if user_id in seen:
                         continue
                     seen.add(user_id)
-                    member_rows.append({"id": w.new_id(NetworkMember), "network_id": network["id"], "user_id": user_id,
-                                        "unit_id": unit_id, "kind": member_kind,
-                                        "joined_on": start + timedelta(days=rng.randrange(365 * spec.years))})
+                    member_rows.append(
+                        {
+                            "id": w.new_id(NetworkMember),
+                            "network_id": network["id"],
+                            "user_id": user_id,
+                            "unit_id": unit_id,
+                            "kind": member_kind,
+                            "joined_on": start + timedelta(days=rng.randrange(365 * spec.years)),
+                        }
+                    )
         w.insert(Network, network_rows)
         w.insert(NetworkBase, link_rows)
         w.insert(NetworkMember, member_rows, "nettverksmedlemmer")
@@ -539,19 +912,32 @@ class _Builder:
                 slugs.add(slug)
                 status = "active" if rng.random() < 0.9 else rng.choice(("paused", "ended"))
                 intervention = {
-                    "id": w.new_id(Intervention), "slug": slug, "base_id": base["id"],
-                    "name": f"{METHOD_NAMES[method]} i {base['name']}", "method": method,
-                    "description": "Syntetisk tiltak (skaleringsdata).", "age_from": 0, "age_to": 18,
-                    "bti_level": rng.choice((1, 2, 3)), "provider_service_id": rng.choice(providers),
-                    "capacity": rng.randint(3, 12), "typical_weeks": rng.choice((8, 12, 16, 26)),
-                    "contact_name": "", "contact_email": "", "status": status,
-                    "created_at": self.now - timedelta(days=365 * spec.years), "updated_at": self.now}
+                    "id": w.new_id(Intervention),
+                    "slug": slug,
+                    "base_id": base["id"],
+                    "name": f"{METHOD_NAMES[method]} i {base['name']}",
+                    "method": method,
+                    "description": "Syntetisk tiltak (skaleringsdata).",
+                    "age_from": 0,
+                    "age_to": 18,
+                    "bti_level": rng.choice((1, 2, 3)),
+                    "provider_service_id": rng.choice(providers),
+                    "capacity": rng.randint(3, 12),
+                    "typical_weeks": rng.choice((8, 12, 16, 26)),
+                    "contact_name": "",
+                    "contact_email": "",
+                    "status": status,
+                    "created_at": self.now - timedelta(days=365 * spec.years),
+                    "updated_at": self.now,
+                }
                 intervention_rows.append(intervention)
-                allowed_rows += [{"intervention_id": intervention["id"], "municipality_id": m}
-                                 for m in self.members[base["id"]]]
+                allowed_rows += [
+                    {"intervention_id": intervention["id"], "municipality_id": m} for m in self.members[base["id"]]
+                ]
                 # Who may send to it: barneverntjenester serving one of the base's municipalities.
-                senders = [(s, m) for m in self.members[base["id"]] for s in self.services_serving[m]
-                           if s in self.staff]
+                senders = [
+                    (s, m) for m in self.members[base["id"]] for s in self.services_serving[m] if s in self.staff
+                ]
                 if senders:
                     self.interventions.append((intervention, senders))
         w.insert(Intervention, intervention_rows)
@@ -566,26 +952,45 @@ class _Builder:
         event_rows, programme_rows = [], []
         self.event_pool = []  # (event row, users to draw registrants from, target registrations)
 
-        def add(kind, title, starts_at, ends_at, base_id, network_id, series_date, host, audience, capacity, weight,
-                pool):
+        def add(
+            kind, title, starts_at, ends_at, base_id, network_id, series_date, host, audience, capacity, weight, pool
+        ):
             past = ends_at < self.now
             if past:
                 status = CANCELLED if rng.random() < 0.04 else HELD
             else:
                 status = DRAFT if rng.random() < 0.15 else (CANCELLED if rng.random() < 0.03 else PUBLISHED)
             created = starts_at - timedelta(days=rng.randint(30, 120))
-            event = {"id": w.new_id(Event), "uid": f"{rng.getrandbits(128):032x}@scale.nettverk", "kind": kind,
-                     "title": title, "description": f"{title}. Syntetisk arrangement (skaleringsdata).",
-                     "starts_at": starts_at, "ends_at": ends_at, "all_day": False,
-                     "venue_name": "Kulturhuset" if kind != "nettverksmote" else "Kommunehuset",
-                     "venue_address": "", "venue_municipality_id": host, "online_url": "",
-                     "host_municipality_id": host, "base_id": base_id, "network_id": network_id,
-                     "series_date": series_date, "audience": audience, "capacity": capacity,
-                     "quota_per_municipality": None, "registration_opens_at": None,
-                     "registration_closes_at": starts_at - timedelta(days=3), "ask_dietary": kind == "fagdag",
-                     "ask_lunch": kind == "fagdag", "reminder_days": "7,1", "status": status,
-                     "sequence": 1 if status != DRAFT else 0, "created_at": created,
-                     "updated_at": min(created + timedelta(days=rng.randint(0, 20)), self.now)}
+            event = {
+                "id": w.new_id(Event),
+                "uid": f"{rng.getrandbits(128):032x}@scale.nettverk",
+                "kind": kind,
+                "title": title,
+                "description": f"{title}. Syntetisk arrangement (skaleringsdata).",
+                "starts_at": starts_at,
+                "ends_at": ends_at,
+                "all_day": False,
+                "venue_name": "Kulturhuset" if kind != "nettverksmote" else "Kommunehuset",
+                "venue_address": "",
+                "venue_municipality_id": host,
+                "online_url": "",
+                "host_municipality_id": host,
+                "base_id": base_id,
+                "network_id": network_id,
+                "series_date": series_date,
+                "audience": audience,
+                "capacity": capacity,
+                "quota_per_municipality": None,
+                "registration_opens_at": None,
+                "registration_closes_at": starts_at - timedelta(days=3),
+                "ask_dietary": kind == "fagdag",
+                "ask_lunch": kind == "fagdag",
+                "reminder_days": "7,1",
+                "status": status,
+                "sequence": 1 if status != DRAFT else 0,
+                "created_at": created,
+                "updated_at": min(created + timedelta(days=rng.randint(0, 20)), self.now),
+            }
             event_rows.append(event)
             if status != DRAFT:
                 self.event_pool.append((event, pool, weight))
@@ -600,10 +1005,20 @@ class _Builder:
                     starts = oslo_to_utc(day, time(9, 0))
                     if starts > self.now + timedelta(days=365) or starts < self.now - timedelta(days=365 * spec.years):
                         continue
-                    add("nettverksmote", f"{network['name']} – {'vårmøte' if month == 3 else 'høstmøte'} {year}",
-                        starts, starts + timedelta(minutes=180), None, network["id"], day,
+                    add(
+                        "nettverksmote",
+                        f"{network['name']} – {'vårmøte' if month == 3 else 'høstmøte'} {year}",
+                        starts,
+                        starts + timedelta(minutes=180),
+                        None,
+                        network["id"],
+                        day,
                         network["host_municipality_id"],
-                        "network", None, 1.0, [self.user_by_id[u] for u in members])
+                        "network",
+                        None,
+                        1.0,
+                        [self.user_by_id[u] for u in members],
+                    )
                     meetings += 1
         others = max(spec.events - meetings, 0)
         span_days = 365 * spec.years
@@ -621,16 +1036,41 @@ class _Builder:
             members = self.members[base["id"]]
             pool = [u for m in members for u in self.users_in.get(m, [])]
             weight = {"fagdag": 4.0, "samling": 2.0, "kurs": 1.0}[kind]
-            add(kind, f"{'Fagdag' if kind == 'fagdag' else kind.capitalize()}: {rng.choice(TOPICS)}", starts, ends,
-                base["id"], None, None, rng.choice(members), rng.choice(("region", "base", "base")),
-                rng.choice((120, 150, 200, 250)) if kind == "fagdag" else rng.choice((30, 40, 60, None)), weight, pool)
+            add(
+                kind,
+                f"{'Fagdag' if kind == 'fagdag' else kind.capitalize()}: {rng.choice(TOPICS)}",
+                starts,
+                ends,
+                base["id"],
+                None,
+                None,
+                rng.choice(members),
+                rng.choice(("region", "base", "base")),
+                rng.choice((120, 150, 200, 250)) if kind == "fagdag" else rng.choice((30, 40, 60, None)),
+                weight,
+                pool,
+            )
         for event in event_rows:
             if event["kind"] == "fagdag":
-                for position, (starts, title) in enumerate((("09.00", "Velkommen"), ("09.15", event["title"]),
-                                                            ("11.30", "Lunsj"), ("12.15", "Erfaringsdeling i grupper"),
-                                                            ("14.30", "Oppsummering"))):
-                    programme_rows.append({"id": w.new_id(ProgrammeItem), "event_id": event["id"], "position": position,
-                                           "starts": starts, "title": title, "speaker": ""})
+                for position, (starts, title) in enumerate(
+                    (
+                        ("09.00", "Velkommen"),
+                        ("09.15", event["title"]),
+                        ("11.30", "Lunsj"),
+                        ("12.15", "Erfaringsdeling i grupper"),
+                        ("14.30", "Oppsummering"),
+                    )
+                ):
+                    programme_rows.append(
+                        {
+                            "id": w.new_id(ProgrammeItem),
+                            "event_id": event["id"],
+                            "position": position,
+                            "starts": starts,
+                            "title": title,
+                            "speaker": "",
+                        }
+                    )
         w.insert(Event, event_rows, "arrangementer")
         w.insert(ProgrammeItem, programme_rows, "programposter")
         self.event_rows = event_rows
@@ -642,8 +1082,10 @@ class _Builder:
         per_weight = spec.registrations / total_weight
         rows = []
         # The benchmark's event: the flagship fagdag of the first base, with exactly 200 registrations.
-        flagship = next((e for e, pool, _ in self.event_pool if e["kind"] == "fagdag" and e["status"] == HELD
-                         and len(pool) >= 200), None)
+        flagship = next(
+            (e for e, pool, _ in self.event_pool if e["kind"] == "fagdag" and e["status"] == HELD and len(pool) >= 200),
+            None,
+        )
         made = {}  # registrations per fagdag of a base: which one the benchmark measures (bench.targets)
         for event, pool, weight in self.event_pool:
             if not pool:
@@ -662,16 +1104,29 @@ class _Builder:
                 elif rng.random() < 0.06:
                     status = WITHDRAWN
                 created = event["created_at"] + timedelta(hours=rng.randint(1, 24 * 25))
-                rows.append({
-                    "id": w.new_id(Registration), "event_id": event["id"], "user_id": person["id"],
-                    "name": person["name"], "email": person["email"], "municipality_id": person["municipality_id"],
-                    "unit_id": person["unit_id"], "role": "", "dietary": "",
-                    "lunch": True if event["ask_lunch"] else None,
-                    "status": status, "priority": 0,
-                    "attended": (rng.random() < 0.88) if held and status == CONFIRMED else None,
-                    "created_at": created, "confirmed_at": created if status == CONFIRMED else None,
-                    "cancelled_at": created + timedelta(days=2) if status == WITHDRAWN else None,
-                    "confirm_token_hash": None, "cancel_token_hash": None, "registered_by_id": None})
+                rows.append(
+                    {
+                        "id": w.new_id(Registration),
+                        "event_id": event["id"],
+                        "user_id": person["id"],
+                        "name": person["name"],
+                        "email": person["email"],
+                        "municipality_id": person["municipality_id"],
+                        "unit_id": person["unit_id"],
+                        "role": "",
+                        "dietary": "",
+                        "lunch": True if event["ask_lunch"] else None,
+                        "status": status,
+                        "priority": 0,
+                        "attended": (rng.random() < 0.88) if held and status == CONFIRMED else None,
+                        "created_at": created,
+                        "confirmed_at": created if status == CONFIRMED else None,
+                        "cancelled_at": created + timedelta(days=2) if status == WITHDRAWN else None,
+                        "confirm_token_hash": None,
+                        "cancel_token_hash": None,
+                        "registered_by_id": None,
+                    }
+                )
             if len(rows) >= 50_000:
                 w.insert(Registration, rows)
                 w.step(f"  påmeldinger: {w.counts['registration']}")
@@ -716,33 +1171,60 @@ class _Builder:
             finished = moments.get(state) if state in ("closed", "declined", "withdrawn") else None
             erased = finished is not None and self.now - finished > RETENTION
             birth = self.now.year - rng.randint(1, 16)
-            referrals.append({
-                "id": referral_id, "public_id": f"{rng.getrandbits(96):024x}", "intervention_id": intervention["id"],
-                "sending_service_id": service_id, "family_municipality_id": municipality_id,
-                "case_reference": "" if erased else f"SAK-{n + 1:06d}",
-                "need": "" if erased else "Familien trenger veiledning i foreldrerollen (syntetisk).",
-                "decline_reason": "" if erased or state != "declined" else "Tiltaket passer ikke for familien nå.",
-                "outcome_note": "", "family_key": family, "children_count": rng.choice((1, 1, 1, 2, 2, 3)),
-                "child_birth_years": str(birth), "urgency": "high" if rng.random() < 0.1 else "normal",
-                "preferred_start": None, "bti_level": rng.choice((None, 1, 2, 3)),
-                "consent_given": state != "draft", "consent_date": created.date() if state != "draft" else None,
-                "consent_form": "skriftlig" if state != "draft" else "", "status": state,
-                "outcome": rng.choice(OUTCOMES) if state == "closed" else "", "created_by_id": staff["id"],
-                "created_at": created, "updated_at": moment, "sent_at": moments.get("sent"),
-                "received_at": moments.get("received"), "accepted_at": moments.get("accepted"),
-                "started_at": moments.get("in_progress"), "finished_at": finished,
-                "content_erased_at": finished + RETENTION if erased else None})
+            referrals.append(
+                {
+                    "id": referral_id,
+                    "public_id": f"{rng.getrandbits(96):024x}",
+                    "intervention_id": intervention["id"],
+                    "sending_service_id": service_id,
+                    "family_municipality_id": municipality_id,
+                    "case_reference": "" if erased else f"SAK-{n + 1:06d}",
+                    "need": "" if erased else "Familien trenger veiledning i foreldrerollen (syntetisk).",
+                    "decline_reason": "" if erased or state != "declined" else "Tiltaket passer ikke for familien nå.",
+                    "outcome_note": "",
+                    "family_key": family,
+                    "children_count": rng.choice((1, 1, 1, 2, 2, 3)),
+                    "child_birth_years": str(birth),
+                    "urgency": "high" if rng.random() < 0.1 else "normal",
+                    "preferred_start": None,
+                    "bti_level": rng.choice((None, 1, 2, 3)),
+                    "consent_given": state != "draft",
+                    "consent_date": created.date() if state != "draft" else None,
+                    "consent_form": "skriftlig" if state != "draft" else "",
+                    "status": state,
+                    "outcome": rng.choice(OUTCOMES) if state == "closed" else "",
+                    "created_by_id": staff["id"],
+                    "created_at": created,
+                    "updated_at": moment,
+                    "sent_at": moments.get("sent"),
+                    "received_at": moments.get("received"),
+                    "accepted_at": moments.get("accepted"),
+                    "started_at": moments.get("in_progress"),
+                    "finished_at": finished,
+                    "content_erased_at": finished + RETENTION if erased else None,
+                }
+            )
             audits.append(self._audit(staff["id"], service_id, referral_id, "created", "", created))
             previous = "draft"
             for step in PATHS[state][1:]:
                 provider_side = step in ("received", "accepted", "declined", "in_progress", "closed")
                 actor = rng.choice(providers) if provider_side else staff
                 actor_service = intervention["provider_service_id"] if provider_side else service_id
-                transitions.append({"id": w.new_id(ReferralTransition), "referral_id": referral_id,
-                                    "from_status": previous, "to_status": step, "actor_id": actor["id"],
-                                    "actor_service_id": actor_service, "at": moments[step], "comment": ""})
-                audits.append(self._audit(actor["id"], actor_service, referral_id, step, f"{previous} → {step}",
-                                          moments[step]))
+                transitions.append(
+                    {
+                        "id": w.new_id(ReferralTransition),
+                        "referral_id": referral_id,
+                        "from_status": previous,
+                        "to_status": step,
+                        "actor_id": actor["id"],
+                        "actor_service_id": actor_service,
+                        "at": moments[step],
+                        "comment": "",
+                    }
+                )
+                audits.append(
+                    self._audit(actor["id"], actor_service, referral_id, step, f"{previous} → {step}", moments[step])
+                )
                 if provider_side and rng.random() < 0.5:
                     audits.append(self._audit(actor["id"], actor_service, referral_id, "viewed", "", moments[step]))
                 previous = step
@@ -750,20 +1232,41 @@ class _Builder:
                 for _ in range(rng.randint(1, 2)):
                     author = rng.choice(providers)
                     at = min(moments.get("received", created) + timedelta(days=rng.randint(0, 10)), self.now)
-                    messages.append({"id": w.new_id(ReferralMessage), "referral_id": referral_id,
-                                     "author_id": author["id"],
-                                     "author_service_id": intervention["provider_service_id"], "at": at,
-                                     "body": "" if erased else rng.choice(MESSAGES)})
+                    messages.append(
+                        {
+                            "id": w.new_id(ReferralMessage),
+                            "referral_id": referral_id,
+                            "author_id": author["id"],
+                            "author_service_id": intervention["provider_service_id"],
+                            "at": at,
+                            "body": "" if erased else rng.choice(MESSAGES),
+                        }
+                    )
             if erased:
-                audits.append(self._audit(None, None, referral_id, "erased",
-                                          "innholdet er slettet etter oppbevaringstiden", finished + RETENTION))
+                audits.append(
+                    self._audit(
+                        None,
+                        None,
+                        referral_id,
+                        "erased",
+                        "innholdet er slettet etter oppbevaringstiden",
+                        finished + RETENTION,
+                    )
+                )
             if len(referrals) >= 20_000:
                 self._flush_referrals(referrals, transitions, messages, audits)
         self._flush_referrals(referrals, transitions, messages, audits)
 
     def _audit(self, actor_id, service_id, referral_id, action, detail, at) -> dict:
-        return {"id": self.w.new_id(ReferralAudit), "at": at, "actor_id": actor_id, "actor_service_id": service_id,
-                "referral_id": referral_id, "action": action, "detail": detail}
+        return {
+            "id": self.w.new_id(ReferralAudit),
+            "at": at,
+            "actor_id": actor_id,
+            "actor_service_id": service_id,
+            "referral_id": referral_id,
+            "action": action,
+            "detail": detail,
+        }
 
     def _flush_referrals(self, referrals, transitions, messages, audits) -> None:
         w = self.w
@@ -775,7 +1278,6 @@ class _Builder:
         for rows in (referrals, transitions, messages, audits):
             rows.clear()
 
-
     # Competence and materials -------------------------------------------------------------------
 
     def competence(self) -> None:
@@ -785,15 +1287,27 @@ class _Builder:
         some other records carry an expiry too, so some records have expired."""
         w, rng, spec = self.w, self.rng, self.spec
         w.step("Kompetanseprofiler og kompetanse")
-        areas = [tuple(r) for r in self.c.execute(select(CompetenceArea.id, CompetenceArea.expires_after_months)
-                                                  .order_by(CompetenceArea.id))]
+        areas = [
+            tuple(r)
+            for r in self.c.execute(
+                select(CompetenceArea.id, CompetenceArea.expires_after_months).order_by(CompetenceArea.id)
+            )
+        ]
         if not areas or not spec.competence_records:
             return
         service_of_unit = {u["id"]: u["service_id"] for u in self.units}
         coordinators = {u["id"] for u in self.coordinators.values()}
         profiled = [u for u in self.users if u["id"] in coordinators or rng.random() < 0.4]
-        profiles = [{"user_id": u["id"], "contactable": rng.random() < 0.3, "municipality_id": u["municipality_id"],
-                     "service_id": service_of_unit.get(u["unit_id"]), "updated_at": self.now} for u in profiled]
+        profiles = [
+            {
+                "user_id": u["id"],
+                "contactable": rng.random() < 0.3,
+                "municipality_id": u["municipality_id"],
+                "service_id": service_of_unit.get(u["unit_id"]),
+                "updated_at": self.now,
+            }
+            for u in profiled
+        ]
         w.insert(CompetenceProfile, profiles, "kompetanseprofiler")
         if not profiled:
             return
@@ -813,10 +1327,22 @@ class _Builder:
             bases = self.bases_of.get(person["municipality_id"])
             recorder = self.coordinators[bases[0]]["id"] if source == "coordinator" and bases else person["id"]
             at = datetime.combine(achieved, time(12), tzinfo=UTC)
-            rows.append({"id": w.new_id(CompetenceRecord), "user_id": person["id"], "area_id": area_id,
-                         "level": _weighted(rng, levels), "achieved_on": achieved, "issued_by": "",
-                         "expires_on": expires, "source": source, "event_id": None, "recorded_by_id": recorder,
-                         "created_at": at, "updated_at": at})
+            rows.append(
+                {
+                    "id": w.new_id(CompetenceRecord),
+                    "user_id": person["id"],
+                    "area_id": area_id,
+                    "level": _weighted(rng, levels),
+                    "achieved_on": achieved,
+                    "issued_by": "",
+                    "expires_on": expires,
+                    "source": source,
+                    "event_id": None,
+                    "recorded_by_id": recorder,
+                    "created_at": at,
+                    "updated_at": at,
+                }
+            )
         w.insert(CompetenceRecord, rows, "kompetanse")
 
     def materials(self) -> None:
@@ -834,37 +1360,60 @@ class _Builder:
         for event in self.event_rows:
             if event["base_id"] and event["status"] not in (DRAFT, CANCELLED):
                 events_of[event["base_id"]].append(event["id"])
-        kinds = [("pdf", "application/pdf", 60),
-                 ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", 20),
-                 ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", 20)]
+        kinds = [
+            ("pdf", "application/pdf", 60),
+            ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", 20),
+            ("pptx", "application/vnd.openxmlformats-officedocument.presentationml.presentation", 20),
+        ]
         materials, versions, area_links, event_links = [], [], [], []
         flagship = getattr(self, "measured_event", None)
         for n in range(spec.materials):
-            base = next(b for b in self.bases if b["id"] == flagship["base_id"]) if flagship and n == 0 \
+            base = (
+                next(b for b in self.bases if b["id"] == flagship["base_id"])
+                if flagship and n == 0
                 else rng.choice(self.bases)
+            )
             topic = rng.choice(TOPICS)
             audience = _weighted(rng, [(EVERYONE, 60), (BASE, 30), (NETWORK, 10 if networks_of[base["id"]] else 0)])
             published = (self.now - timedelta(days=rng.randrange(365 * spec.years))).date()
             count = 2 if rng.random() < 0.3 else 1
-            material = {"id": w.new_id(Material), "base_id": base["id"],
-                        "title": f"{rng.choice(('Presentasjon', 'Veileder', 'Mal', 'Rapport'))}: {topic}",
-                        "description": "Syntetisk materiell (skaleringsdata).", "author": base["name"],
-                        "owner_id": self.coordinators[base["id"]]["id"], "published_on": published,
-                        "audience": audience,
-                        "network_id": rng.choice(networks_of[base["id"]]) if audience == NETWORK else None,
-                        "current_version": count,
-                        "created_at": datetime.combine(published, time(12), tzinfo=UTC), "updated_at": self.now}
+            material = {
+                "id": w.new_id(Material),
+                "base_id": base["id"],
+                "title": f"{rng.choice(('Presentasjon', 'Veileder', 'Mal', 'Rapport'))}: {topic}",
+                "description": "Syntetisk materiell (skaleringsdata).",
+                "author": base["name"],
+                "owner_id": self.coordinators[base["id"]]["id"],
+                "published_on": published,
+                "audience": audience,
+                "network_id": rng.choice(networks_of[base["id"]]) if audience == NETWORK else None,
+                "current_version": count,
+                "created_at": datetime.combine(published, time(12), tzinfo=UTC),
+                "updated_at": self.now,
+            }
             materials.append(material)
             kind, content_type, _ = rng.choices(kinds, weights=[k[2] for k in kinds])[0]
             for number in range(1, count + 1):
-                versions.append({"id": w.new_id(MaterialVersion), "material_id": material["id"], "number": number,
-                                 "original_name": f"{slugify(topic)}-v{number}.{kind}",
-                                 "stored_name": f"{rng.getrandbits(128):032x}.{kind}", "kind": kind,
-                                 "content_type": content_type, "size": rng.randint(20_000, 4_000_000),
-                                 "sha256": f"{rng.getrandbits(256):064x}", "note": "" if number == 1 else "Oppdatert",
-                                 "uploaded_by_id": material["owner_id"], "uploaded_at": material["created_at"]})
-            area_links += [{"material_id": material["id"], "area_id": a}
-                           for a in rng.sample(area_ids, min(len(area_ids), rng.choice((0, 1, 1, 2))))]
+                versions.append(
+                    {
+                        "id": w.new_id(MaterialVersion),
+                        "material_id": material["id"],
+                        "number": number,
+                        "original_name": f"{slugify(topic)}-v{number}.{kind}",
+                        "stored_name": f"{rng.getrandbits(128):032x}.{kind}",
+                        "kind": kind,
+                        "content_type": content_type,
+                        "size": rng.randint(20_000, 4_000_000),
+                        "sha256": f"{rng.getrandbits(256):064x}",
+                        "note": "" if number == 1 else "Oppdatert",
+                        "uploaded_by_id": material["owner_id"],
+                        "uploaded_at": material["created_at"],
+                    }
+                )
+            area_links += [
+                {"material_id": material["id"], "area_id": a}
+                for a in rng.sample(area_ids, min(len(area_ids), rng.choice((0, 1, 1, 2))))
+            ]
             if flagship and n == 0:
                 event_links.append({"material_id": material["id"], "event_id": flagship["id"]})
             elif events_of[base["id"]] and rng.random() < 0.4:
@@ -877,4 +1426,3 @@ class _Builder:
 
 def describe(counts: dict[str, int]) -> str:
     return ", ".join(f"{table} {count}" for table, count in sorted(counts.items()) if count)
-

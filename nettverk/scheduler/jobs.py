@@ -73,9 +73,11 @@ def mergers(session: Session, now: datetime) -> Counts:
     """Carry out the planned mergers whose date (an Oslo day) has come, each once (carry_out_merger claims
     it). One that can no longer be carried out is counted as failed and stays planned, for the admin."""
     counts, today = Counts(), to_oslo(_aware(now)).date()
-    due = session.exec(select(PlannedMerger).where(PlannedMerger.status == PLANNED,
-                                                   PlannedMerger.effective_date <= today)
-                       .order_by(PlannedMerger.effective_date, PlannedMerger.id)).all()
+    due = session.exec(
+        select(PlannedMerger)
+        .where(PlannedMerger.status == PLANNED, PlannedMerger.effective_date <= today)
+        .order_by(PlannedMerger.effective_date, PlannedMerger.id)
+    ).all()
     for merger in due:
         try:
             with session.begin_nested():
@@ -103,11 +105,15 @@ def retention(session: Session, now: datetime) -> Counts:
 
 # Who is told --------------------------------------------------------------------------------------
 
+
 def coordinators_by_base(session: Session, base_ids: set[int] | None = None) -> dict[int, list[User]]:
     """{base id: its active coordinators} (role "coordinator" scoped to the base; the admin is not one)."""
-    query = (select(RoleAssignment.base_id, User).join(User, User.id == RoleAssignment.user_id)
-             .where(RoleAssignment.role == "coordinator", RoleAssignment.base_id.is_not(None), User.is_active)
-             .order_by(RoleAssignment.base_id, User.id))
+    query = (
+        select(RoleAssignment.base_id, User)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(RoleAssignment.role == "coordinator", RoleAssignment.base_id.is_not(None), User.is_active)
+        .order_by(RoleAssignment.base_id, User.id)
+    )
     if base_ids is not None:
         if not base_ids:
             return {}
@@ -131,8 +137,9 @@ def _people(coordinators: dict[int, list[User]], base_ids: set[int]) -> list[Use
 def _network_bases(session: Session, network_ids: set[int]) -> dict[int, set[int]]:
     found: dict[int, set[int]] = defaultdict(set)
     if network_ids:
-        for network_id, base_id in session.exec(select(NetworkBase.network_id, NetworkBase.base_id)
-                                                .where(NetworkBase.network_id.in_(network_ids))):
+        for network_id, base_id in session.exec(
+            select(NetworkBase.network_id, NetworkBase.base_id).where(NetworkBase.network_id.in_(network_ids))
+        ):
             found[network_id].add(base_id)
     return found
 
@@ -143,6 +150,7 @@ def _event_bases(event: Event, network_bases: dict[int, set[int]]) -> set[int]:
 
 
 # Reminders before an event ------------------------------------------------------------------------
+
 
 def reminder_days(text: str | None) -> list[int]:
     """'7,1' -> [1, 7]. save_event stores the field normalised; a part that is not a whole number of days
@@ -180,9 +188,16 @@ def reminders(session: Session, now: datetime) -> Counts:
     `due_reminder`), with the event as a calendar invitation. Someone who got their seat after that
     reminder's moment is left out: their confirmation has just told them, and the next reminder will."""
     now, counts = _aware(now), Counts()
-    events = session.exec(select(Event).where(
-        Event.status == PUBLISHED, Event.starts_at > now, Event.reminder_days != "",
-        Event.starts_at <= now + timedelta(days=MAX_REMINDER_DAYS + 1)).order_by(Event.starts_at, Event.id)).all()
+    events = session.exec(
+        select(Event)
+        .where(
+            Event.status == PUBLISHED,
+            Event.starts_at > now,
+            Event.reminder_days != "",
+            Event.starts_at <= now + timedelta(days=MAX_REMINDER_DAYS + 1),
+        )
+        .order_by(Event.starts_at, Event.id)
+    ).all()
     for event in events:
         days = due_reminder(event, now)
         if days is None:
@@ -191,16 +206,27 @@ def reminders(session: Session, now: datetime) -> Counts:
         prefix = f"reminder:{event.id}:"
         # The start is part of the occasion: a moved event reminds again for its new time.
         occasion = f"{days}d:{event.starts_at.astimezone(UTC):%Y%m%dT%H%M}"
-        registrations = [r for r in session.exec(
-            select(Registration).where(Registration.event_id == event.id, Registration.status == CONFIRMED)
-            .order_by(Registration.id)) if (r.confirmed_at or r.created_at) <= moment]
+        registrations = [
+            r
+            for r in session.exec(
+                select(Registration)
+                .where(Registration.event_id == event.id, Registration.status == CONFIRMED)
+                .order_by(Registration.id)
+            )
+            if (r.confirmed_at or r.created_at) <= moment
+        ]
         if not registrations:
             continue
         sent_before = set(session.exec(select(Notification.key).where(Notification.key.startswith(prefix))))
         # A registration made for someone by e-mail (a guest, or by a coordinator) follows the settings of
         # the account with that address, if there is one.
-        accounts = dict(session.exec(select(User.email, User.id).where(
-            User.email.in_({r.email for r in registrations if r.user_id is None} or {""}))).all())
+        accounts = dict(
+            session.exec(
+                select(User.email, User.id).where(
+                    User.email.in_({r.email for r in registrations if r.user_id is None} or {""})
+                )
+            ).all()
+        )
         entry = None
         for registration in registrations:
             key = f"{prefix}{registration.id}:{occasion}"
@@ -208,15 +234,26 @@ def reminders(session: Session, now: datetime) -> Counts:
                 counts.skipped += 1
                 continue
             entry = entry or calendar_queries.entry(session, event)
-            notify_once(session, counts, job="reminders", key=key, email=registration.email,
-                        user_id=registration.user_id or accounts.get(registration.email), kind="reminder",
-                        subject=f"Påminnelse: {event.title} {how_soon(event.starts_at, now)}",
-                        template="reminder", calendar=_invitation(session, event, registration, REQUEST, entry),
-                        event=event, registration=registration, how_soon=how_soon(event.starts_at, now))
+            notify_once(
+                session,
+                counts,
+                job="reminders",
+                key=key,
+                email=registration.email,
+                user_id=registration.user_id or accounts.get(registration.email),
+                kind="reminder",
+                subject=f"Påminnelse: {event.title} {how_soon(event.starts_at, now)}",
+                template="reminder",
+                calendar=_invitation(session, event, registration, REQUEST, entry),
+                event=event,
+                registration=registration,
+                how_soon=how_soon(event.starts_at, now),
+            )
     return counts
 
 
 # Registration closed ------------------------------------------------------------------------------
+
 
 def registration_closed(session: Session, now: datetime) -> Counts:
     """When an event's registration deadline has passed, the coordinators of its bases get the number
@@ -224,33 +261,51 @@ def registration_closed(session: Session, now: datetime) -> Counts:
     not reported yet (the scheduler was down) is reported now; older ones are left alone."""
     now, counts = _aware(now), Counts()
     earliest = oslo_midnight(to_oslo(now).date() - timedelta(days=CLOSED_CATCH_UP_DAYS))
-    events = session.exec(select(Event).where(
-        Event.status.in_((PUBLISHED, HELD)), Event.registration_closes_at.is_not(None),
-        Event.registration_closes_at <= now, Event.registration_closes_at >= earliest)
-        .order_by(Event.registration_closes_at, Event.id)).all()
+    events = session.exec(
+        select(Event)
+        .where(
+            Event.status.in_((PUBLISHED, HELD)),
+            Event.registration_closes_at.is_not(None),
+            Event.registration_closes_at <= now,
+            Event.registration_closes_at >= earliest,
+        )
+        .order_by(Event.registration_closes_at, Event.id)
+    ).all()
     if not events:
         return counts
     network_bases = _network_bases(session, {e.network_id for e in events if e.network_id})
     coordinators = coordinators_by_base(session, set().union(*(_event_bases(e, network_bases) for e in events)))
     tally: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for event_id, status, number in session.exec(
-            select(Registration.event_id, Registration.status, func.count())
-            .where(Registration.event_id.in_([e.id for e in events])).group_by(Registration.event_id,
-                                                                                Registration.status)):
+        select(Registration.event_id, Registration.status, func.count())
+        .where(Registration.event_id.in_([e.id for e in events]))
+        .group_by(Registration.event_id, Registration.status)
+    ):
         tally[event_id][status] = number
     for event in events:
         confirmed, waitlisted = tally[event.id][CONFIRMED], tally[event.id][WAITLISTED]
         deadline = f"{event.registration_closes_at.astimezone(UTC):%Y%m%dT%H%M}"  # a new deadline, a new summary
         for user in _people(coordinators, _event_bases(event, network_bases)):
-            notify_once(session, counts, job="registration_closed",
-                        key=f"registration_closed:{event.id}:{user.id}:{deadline}", email=user.email,
-                        user_id=user.id, kind="registration_closed",
-                        subject=f"Påmeldingen er stengt: {event.title}", template="registration_closed",
-                        event=event, user=user, confirmed=confirmed, waitlisted=waitlisted)
+            notify_once(
+                session,
+                counts,
+                job="registration_closed",
+                key=f"registration_closed:{event.id}:{user.id}:{deadline}",
+                email=user.email,
+                user_id=user.id,
+                kind="registration_closed",
+                subject=f"Påmeldingen er stengt: {event.title}",
+                template="registration_closed",
+                event=event,
+                user=user,
+                confirmed=confirmed,
+                waitlisted=waitlisted,
+            )
     return counts
 
 
 # Network planning ---------------------------------------------------------------------------------
+
 
 def _dates_occasion(dates: list[date]) -> str:
     """The new drafts' dates as a key part: written out when short, else first, last and a digest."""
@@ -276,8 +331,15 @@ def network_planning(session: Session, now: datetime) -> Counts:
             # Look before planning: plan_meetings locks the network and writes to the activity log even
             # when there is nothing to make, which a nightly run should not do.
             dates = network_queries.occurrences(network, today, until)
-            taken = set(session.exec(select(Event.series_date).where(
-                Event.network_id == network.id, Event.series_date.in_(dates)))) if dates else set()
+            taken = (
+                set(
+                    session.exec(
+                        select(Event.series_date).where(Event.network_id == network.id, Event.series_date.in_(dates))
+                    )
+                )
+                if dates
+                else set()
+            )
             if not set(dates) - taken:
                 continue
             result = plan_meetings(session, None, network, until=until, today=today)
@@ -292,14 +354,27 @@ def network_planning(session: Session, now: datetime) -> Counts:
         if coordinators is None:
             coordinators = coordinators_by_base(session)
         for user in _people(coordinators, network_queries.base_ids(session, network.id)):
-            notify_once(session, counts, job="network_planning",
-                        key=f"planning:{network.id}:{user.id}:{occasion}", email=user.email, user_id=user.id,
-                        kind="planning", subject=f"Nye møteutkast: {network.name}", template="planning",
-                        network=network, user=user, created=created, refused=result.refused, until=until)
+            notify_once(
+                session,
+                counts,
+                job="network_planning",
+                key=f"planning:{network.id}:{user.id}:{occasion}",
+                email=user.email,
+                user_id=user.id,
+                kind="planning",
+                subject=f"Nye møteutkast: {network.name}",
+                template="planning",
+                network=network,
+                user=user,
+                created=created,
+                refused=result.refused,
+                until=until,
+            )
     return counts
 
 
 # Referral follow-up -------------------------------------------------------------------------------
+
 
 def is_working_day(day: date) -> bool:
     """Monday to Friday, and not a Norwegian public holiday."""
@@ -330,18 +405,27 @@ def referral_follow_up(session: Session, now: datetime) -> Counts:
     now, counts = _aware(now), Counts()
     limit = current_app.config["REFERRAL_FOLLOW_UP_DAYS"]
     today = to_oslo(now).date()
-    rows = session.exec(select(Referral, Intervention).join(Intervention, Intervention.id == Referral.intervention_id)
-                        .where(Referral.status == SENT, Referral.sent_at.is_not(None),
-                               Referral.sent_at <= now - timedelta(days=limit))  # fewer days cannot be enough
-                        .order_by(Referral.sent_at, Referral.id)).all()
+    rows = session.exec(
+        select(Referral, Intervention)
+        .join(Intervention, Intervention.id == Referral.intervention_id)
+        .where(
+            Referral.status == SENT, Referral.sent_at.is_not(None), Referral.sent_at <= now - timedelta(days=limit)
+        )  # fewer days cannot be enough
+        .order_by(Referral.sent_at, Referral.id)
+    ).all()
     if not rows:
         return counts
     people: dict[tuple[int, str], list[User]] = defaultdict(list)
     for role, service_id, user in session.exec(
-            select(RoleAssignment.role, RoleAssignment.service_id, User).join(User, User.id == RoleAssignment.user_id)
-            .where(RoleAssignment.role.in_(("provider", "service_leader")), User.is_active,
-                   RoleAssignment.service_id.in_({i.provider_service_id for _, i in rows}))
-            .order_by(User.id)):
+        select(RoleAssignment.role, RoleAssignment.service_id, User)
+        .join(User, User.id == RoleAssignment.user_id)
+        .where(
+            RoleAssignment.role.in_(("provider", "service_leader")),
+            User.is_active,
+            RoleAssignment.service_id.in_({i.provider_service_id for _, i in rows}),
+        )
+        .order_by(User.id)
+    ):
         people[(service_id, role)].append(user)
     for referral, intervention in rows:
         days = working_days_between(to_oslo(referral.sent_at).date(), today)
@@ -355,16 +439,27 @@ def referral_follow_up(session: Session, now: datetime) -> Counts:
             for user in people[(intervention.provider_service_id, "service_leader")]:
                 recipients.setdefault(user.id, _Recipient(user, "leader"))
         for recipient in recipients.values():
-            notify_once(session, counts, job="referral_follow_up",
-                        key=f"referral_follow_up:{referral.id}:{recipient.user.id}:{stage}",
-                        email=recipient.user.email, user_id=recipient.user.id, kind="referral_follow_up",
-                        subject=f"Henvendelse til {intervention.name} er ikke bekreftet mottatt",
-                        template="referral_follow_up", intervention=intervention, referral=referral,
-                        days=days, role=recipient.role, stage=stage)
+            notify_once(
+                session,
+                counts,
+                job="referral_follow_up",
+                key=f"referral_follow_up:{referral.id}:{recipient.user.id}:{stage}",
+                email=recipient.user.email,
+                user_id=recipient.user.id,
+                kind="referral_follow_up",
+                subject=f"Henvendelse til {intervention.name} er ikke bekreftet mottatt",
+                template="referral_follow_up",
+                intervention=intervention,
+                referral=referral,
+                days=days,
+                role=recipient.role,
+                stage=stage,
+            )
     return counts
 
 
 # Coverage -----------------------------------------------------------------------------------------
+
 
 def _units(count: int) -> str:
     return "1 enhet" if count == 1 else f"{count} enheter"
@@ -379,22 +474,34 @@ def coverage(session: Session, now: datetime) -> Counts:
     coordinators = coordinators_by_base(session)
     if not coordinators:
         return counts
-    bases = session.exec(select(CompetenceBase).where(CompetenceBase.id.in_(coordinators))
-                         .order_by(CompetenceBase.id)).all()
+    bases = session.exec(
+        select(CompetenceBase).where(CompetenceBase.id.in_(coordinators)).order_by(CompetenceBase.id)
+    ).all()
     for base in bases:
         result = network_queries.coverage(session, base, today=local.date())
         if not result.bti_networks or not result.units_missing:
             continue
         for user in coordinators[base.id]:
-            notify_once(session, counts, job="coverage", key=f"coverage:{base.id}:{user.id}:{month}",
-                        email=user.email, user_id=user.id, kind="coverage",
-                        subject=f"Dekning i {base.name}: {_units(len(result.units_missing))} med færre enn to "
-                                "ressurspersoner",
-                        template="coverage", base=base, user=user, coverage=result, month=local.date())
+            notify_once(
+                session,
+                counts,
+                job="coverage",
+                key=f"coverage:{base.id}:{user.id}:{month}",
+                email=user.email,
+                user_id=user.id,
+                kind="coverage",
+                subject=f"Dekning i {base.name}: {_units(len(result.units_missing))} med færre enn to ressurspersoner",
+                template="coverage",
+                base=base,
+                user=user,
+                coverage=result,
+                month=local.date(),
+            )
     return counts
 
 
 # Weekly digest ------------------------------------------------------------------------------------
+
 
 def masked(count: int) -> str:
     """A count as the statistics show it: 1 and 2 are «<3» (referrals.statistics)."""
@@ -430,35 +537,48 @@ def weekly_digest(session: Session, now: datetime) -> Counts:
     network_ids = set(session.exec(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(base_ids))))
     network_bases = _network_bases(session, network_ids)
 
-    events = session.exec(select(Event).where(
-        Event.status.in_((PUBLISHED, DRAFT)), Event.starts_at >= now,
-        Event.starts_at < now + timedelta(weeks=DIGEST_WEEKS),
-        or_(Event.base_id.in_(base_ids), Event.network_id.in_(network_ids or {0})))
-        .order_by(Event.starts_at, Event.id)).all()
+    events = session.exec(
+        select(Event)
+        .where(
+            Event.status.in_((PUBLISHED, DRAFT)),
+            Event.starts_at >= now,
+            Event.starts_at < now + timedelta(weeks=DIGEST_WEEKS),
+            or_(Event.base_id.in_(base_ids), Event.network_id.in_(network_ids or {0})),
+        )
+        .order_by(Event.starts_at, Event.id)
+    ).all()
     tally: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     if events:
         for event_id, status, number in session.exec(
-                select(Registration.event_id, Registration.status, func.count())
-                .where(Registration.event_id.in_([e.id for e in events]),
-                       Registration.status.in_((CONFIRMED, WAITLISTED)))
-                .group_by(Registration.event_id, Registration.status)):
+            select(Registration.event_id, Registration.status, func.count())
+            .where(Registration.event_id.in_([e.id for e in events]), Registration.status.in_((CONFIRMED, WAITLISTED)))
+            .group_by(Registration.event_id, Registration.status)
+        ):
             tally[event_id][status] = number
-    coming = [(DigestEvent(e, tally[e.id][CONFIRMED], tally[e.id][WAITLISTED]), _event_bases(e, network_bases))
-              for e in events]
+    coming = [
+        (DigestEvent(e, tally[e.id][CONFIRMED], tally[e.id][WAITLISTED]), _event_bases(e, network_bases))
+        for e in events
+    ]
 
     open_counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     interventions = session.exec(select(Intervention).where(Intervention.base_id.in_(base_ids))).all()
     if interventions:
         for intervention_id, status, number in session.exec(
-                select(Referral.intervention_id, Referral.status, func.count())
-                .where(Referral.intervention_id.in_([i.id for i in interventions]),
-                       Referral.status.in_(OPEN_REFERRAL_STATUSES))
-                .group_by(Referral.intervention_id, Referral.status)):
+            select(Referral.intervention_id, Referral.status, func.count())
+            .where(
+                Referral.intervention_id.in_([i.id for i in interventions]), Referral.status.in_(OPEN_REFERRAL_STATUSES)
+            )
+            .group_by(Referral.intervention_id, Referral.status)
+        ):
             open_counts[intervention_id][status] = number
     tiltak = sorted(
-        (DigestTiltak(i, bases[i.base_id], {s: masked(open_counts[i.id][s]) for s in OPEN_REFERRAL_STATUSES})
-         for i in interventions if any(open_counts[i.id].values())),
-        key=lambda row: (norwegian_key(row.base.name), norwegian_key(row.intervention.name)))
+        (
+            DigestTiltak(i, bases[i.base_id], {s: masked(open_counts[i.id][s]) for s in OPEN_REFERRAL_STATUSES})
+            for i in interventions
+            if any(open_counts[i.id].values())
+        ),
+        key=lambda row: (norwegian_key(row.base.name), norwegian_key(row.intervention.name)),
+    )
 
     people: dict[int, tuple[User, set[int]]] = {}
     for base_id, users in coordinators.items():
@@ -470,10 +590,23 @@ def weekly_digest(session: Session, now: datetime) -> Counts:
         my_tiltak = [row for row in tiltak if row.intervention.base_id in mine]
         if not my_events and not my_tiltak:
             continue
-        notify_once(session, counts, job="weekly_digest", key=f"digest:{user.id}:{year}-W{week:02d}",
-                    email=user.email, user_id=user.id, kind="digest", subject=f"Ukeoversikt for uke {week}",
-                    template="digest", user=user, week=week, events=my_events, tiltak=my_tiltak,
-                    labels=DIGEST_LABELS, statuses=OPEN_REFERRAL_STATUSES,
-                    bases=sorted((bases[b] for b in mine), key=lambda b: norwegian_key(b.name)),
-                    until=format_date(local.date() + timedelta(weeks=DIGEST_WEEKS)))
+        notify_once(
+            session,
+            counts,
+            job="weekly_digest",
+            key=f"digest:{user.id}:{year}-W{week:02d}",
+            email=user.email,
+            user_id=user.id,
+            kind="digest",
+            subject=f"Ukeoversikt for uke {week}",
+            template="digest",
+            user=user,
+            week=week,
+            events=my_events,
+            tiltak=my_tiltak,
+            labels=DIGEST_LABELS,
+            statuses=OPEN_REFERRAL_STATUSES,
+            bases=sorted((bases[b] for b in mine), key=lambda b: norwegian_key(b.name)),
+            until=format_date(local.date() + timedelta(weeks=DIGEST_WEEKS)),
+        )
     return counts

@@ -12,6 +12,7 @@ from nettverk.timeutil import utcnow
 class SchedulerLease(SQLModel, table=True):
     """One row per lease name. The holder renews it while it runs; a second scheduler process waits
     until the lease has expired (its holder died) and then takes over."""
+
     __tablename__ = "scheduler_lease"
     name: str = Field(primary_key=True, max_length=40)
     holder: str = Field(default="", max_length=120)  # host:pid:random
@@ -22,6 +23,7 @@ class Notification(SQLModel, table=True):
     """A message that has been queued, under a unique key (job, object, recipient, occasion). The row
     is written in the same transaction as the mail it stands for: the database's unique rule lets only
     one of two runs (or two schedulers) commit it, so each notice is sent once."""
+
     __tablename__ = "notification"
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=200, unique=True)
@@ -33,6 +35,7 @@ class Notification(SQLModel, table=True):
 
 class JobRun(SQLModel, table=True):
     """One run of a job, for the operator's page."""
+
     __tablename__ = "job_run"
     id: int | None = Field(default=None, primary_key=True)
     job: str = Field(max_length=40, index=True)
@@ -47,6 +50,7 @@ class JobRun(SQLModel, table=True):
 
 class NotificationSetting(SQLModel, table=True):
     """A kind of notice a user has turned off (no row: on)."""
+
     __tablename__ = "notification_setting"
     user_id: int = Field(foreign_key="user_account.id", primary_key=True)
     kind: str = Field(primary_key=True, max_length=40)
@@ -56,7 +60,8 @@ class NotificationSetting(SQLModel, table=True):
 # APScheduler's job store (apscheduler.jobstores.sqlalchemy creates the same table); declared here so
 # that the schema, like every other table, changes only through migrations.
 apscheduler_jobs = Table(
-    "apscheduler_jobs", SQLModel.metadata,
+    "apscheduler_jobs",
+    SQLModel.metadata,
     Column("id", Unicode(191), primary_key=True),
     Column("next_run_time", Float(25), index=True),
     Column("job_state", LargeBinary, nullable=False),

@@ -36,8 +36,11 @@ class Counts:
     failed: int = 0
 
     def add(self, other: "Counts") -> "Counts":
-        self.sent, self.skipped, self.failed = (self.sent + other.sent, self.skipped + other.skipped,
-                                                self.failed + other.failed)
+        self.sent, self.skipped, self.failed = (
+            self.sent + other.sent,
+            self.skipped + other.skipped,
+            self.failed + other.failed,
+        )
         return self
 
 
@@ -48,9 +51,20 @@ def is_enabled(session: Session, user_id: int | None, kind: str) -> bool:
     return setting is None or setting.enabled
 
 
-def notify_once(session: Session, counts: Counts, *, job: str, key: str, email: str, user_id: int | None,
-                kind: str, subject: str, template: str, calendar: tuple[str, bytes] | None = None,
-                **context) -> bool:
+def notify_once(
+    session: Session,
+    counts: Counts,
+    *,
+    job: str,
+    key: str,
+    email: str,
+    user_id: int | None,
+    kind: str,
+    subject: str,
+    template: str,
+    calendar: tuple[str, bytes] | None = None,
+    **context,
+) -> bool:
     """Queue one notice unless it was sent before under `key` or the recipient turned `kind` off."""
     if kind not in KINDS:
         raise ValueError(f"unknown notice kind {kind!r}")
@@ -66,8 +80,16 @@ def notify_once(session: Session, counts: Counts, *, job: str, key: str, email: 
             notification = Notification(key=key, job=job, recipient=email)
             session.add(notification)
             session.flush()  # the unique key is taken here, or IntegrityError
-            message = queue_mail(session, email, subject, template, calendar=calendar, notice_kind=kind,
-                                 has_account=user_id is not None, **context)
+            message = queue_mail(
+                session,
+                email,
+                subject,
+                template,
+                calendar=calendar,
+                notice_kind=kind,
+                has_account=user_id is not None,
+                **context,
+            )
             notification.outbox_message_id = message.id
             session.add(notification)
     except IntegrityError:  # another run took the key between our check and our insert

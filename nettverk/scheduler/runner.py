@@ -62,31 +62,79 @@ class JobSpec:
 
 JOBS = [
     # Requests only queue mail; this is what sends it, so it runs often enough that mail leaves within seconds.
-    JobSpec("deliver_mail", "Send e-post fra utboksen", "nettverk.scheduler.jobs:deliver_mail",
-            IntervalTrigger(seconds=5, timezone=OSLO), quiet=True),
-    JobSpec("reminders", "Påminnelser før arrangementer", "nettverk.scheduler.jobs:reminders",
-            CronTrigger(minute=5, timezone=OSLO)),
-    JobSpec("registration_closed", "Oppsummering når påmeldingen stenger",
-            "nettverk.scheduler.jobs:registration_closed", CronTrigger(minute=35, timezone=OSLO)),
-    JobSpec("network_planning", "Møteutkast fra nettverkenes møterytme", "nettverk.scheduler.jobs:network_planning",
-            CronTrigger(hour=5, minute=0, timezone=OSLO)),
-    JobSpec("referral_follow_up", "Oppfølging av henvendelser som ikke er mottatt",
-            "nettverk.scheduler.jobs:referral_follow_up",
-            CronTrigger(day_of_week="mon-fri", hour=8, minute=0, timezone=OSLO)),
-    JobSpec("coverage", "Månedlig dekningsoversikt", "nettverk.scheduler.jobs:coverage",
-            CronTrigger(day=1, hour=7, minute=0, timezone=OSLO)),
-    JobSpec("retention", "Sletting av innhold i gamle henvendelser", "nettverk.scheduler.jobs:retention",
-            CronTrigger(hour=1, minute=30, timezone=OSLO)),
-    JobSpec("weekly_digest", "Ukentlig oversikt til koordinatorer", "nettverk.scheduler.jobs:weekly_digest",
-            CronTrigger(day_of_week="mon", hour=7, minute=0, timezone=OSLO)),
-    JobSpec("competence_expiry", "Kompetanse som utløper innen seks måneder",
-            "nettverk.competence.jobs:competence_expiry", CronTrigger(day=1, hour=7, minute=15, timezone=OSLO)),
-    JobSpec("evaluations", "Evaluering etter fagdager og kurs", "nettverk.scheduler.jobs:evaluations",
-            CronTrigger(hour=17, minute=0, timezone=OSLO)),
-    JobSpec("mergers", "Planlagte sammenslåinger av kommuner", "nettverk.scheduler.jobs:mergers",
-            CronTrigger(hour=0, minute=5, timezone=OSLO)),
-    JobSpec("feed_cache", "Opprydding i kalenderfeedenes lager", "nettverk.calendars.jobs:prune_feed_cache",
-            CronTrigger(hour=1, minute=45, timezone=OSLO)),
+    JobSpec(
+        "deliver_mail",
+        "Send e-post fra utboksen",
+        "nettverk.scheduler.jobs:deliver_mail",
+        IntervalTrigger(seconds=5, timezone=OSLO),
+        quiet=True,
+    ),
+    JobSpec(
+        "reminders",
+        "Påminnelser før arrangementer",
+        "nettverk.scheduler.jobs:reminders",
+        CronTrigger(minute=5, timezone=OSLO),
+    ),
+    JobSpec(
+        "registration_closed",
+        "Oppsummering når påmeldingen stenger",
+        "nettverk.scheduler.jobs:registration_closed",
+        CronTrigger(minute=35, timezone=OSLO),
+    ),
+    JobSpec(
+        "network_planning",
+        "Møteutkast fra nettverkenes møterytme",
+        "nettverk.scheduler.jobs:network_planning",
+        CronTrigger(hour=5, minute=0, timezone=OSLO),
+    ),
+    JobSpec(
+        "referral_follow_up",
+        "Oppfølging av henvendelser som ikke er mottatt",
+        "nettverk.scheduler.jobs:referral_follow_up",
+        CronTrigger(day_of_week="mon-fri", hour=8, minute=0, timezone=OSLO),
+    ),
+    JobSpec(
+        "coverage",
+        "Månedlig dekningsoversikt",
+        "nettverk.scheduler.jobs:coverage",
+        CronTrigger(day=1, hour=7, minute=0, timezone=OSLO),
+    ),
+    JobSpec(
+        "retention",
+        "Sletting av innhold i gamle henvendelser",
+        "nettverk.scheduler.jobs:retention",
+        CronTrigger(hour=1, minute=30, timezone=OSLO),
+    ),
+    JobSpec(
+        "weekly_digest",
+        "Ukentlig oversikt til koordinatorer",
+        "nettverk.scheduler.jobs:weekly_digest",
+        CronTrigger(day_of_week="mon", hour=7, minute=0, timezone=OSLO),
+    ),
+    JobSpec(
+        "competence_expiry",
+        "Kompetanse som utløper innen seks måneder",
+        "nettverk.competence.jobs:competence_expiry",
+        CronTrigger(day=1, hour=7, minute=15, timezone=OSLO),
+    ),
+    JobSpec(
+        "evaluations",
+        "Evaluering etter fagdager og kurs",
+        "nettverk.scheduler.jobs:evaluations",
+        CronTrigger(hour=17, minute=0, timezone=OSLO),
+    ),
+    JobSpec(
+        "mergers",
+        "Planlagte sammenslåinger av kommuner",
+        "nettverk.scheduler.jobs:mergers",
+        CronTrigger(hour=0, minute=5, timezone=OSLO),
+    ),
+    JobSpec(
+        "feed_cache",
+        "Opprydding i kalenderfeedenes lager",
+        "nettverk.calendars.jobs:prune_feed_cache",
+        CronTrigger(hour=1, minute=45, timezone=OSLO),
+    ),
 ]
 JOBS_BY_NAME = {job.name: job for job in JOBS}
 
@@ -94,6 +142,7 @@ _app: Flask | None = None  # the process's app, for jobs APScheduler calls by re
 
 
 # Running one job ----------------------------------------------------------------------------------
+
 
 def _resolve(reference: str):
     module, name = reference.split(":")
@@ -142,6 +191,7 @@ def _run_from_scheduler(name: str) -> None:
 
 # The lease ----------------------------------------------------------------------------------------
 
+
 def holder_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
@@ -162,22 +212,27 @@ def try_lease(engine, holder: str, now: datetime | None = None) -> bool:
                 session.rollback()
         result = session.execute(
             update(SchedulerLease)
-            .where(SchedulerLease.name == LEASE_NAME,
-                   or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now))
-            .values(holder=holder, expires_at=now + LEASE))
+            .where(
+                SchedulerLease.name == LEASE_NAME, or_(SchedulerLease.holder == holder, SchedulerLease.expires_at < now)
+            )
+            .values(holder=holder, expires_at=now + LEASE)
+        )
         session.commit()
         return result.rowcount == 1
 
 
 def release_lease(engine, holder: str) -> None:
     with Session(engine) as session:
-        session.execute(update(SchedulerLease).where(SchedulerLease.name == LEASE_NAME,
-                                                     SchedulerLease.holder == holder)
-                        .values(holder="", expires_at=utcnow() - LEASE))
+        session.execute(
+            update(SchedulerLease)
+            .where(SchedulerLease.name == LEASE_NAME, SchedulerLease.holder == holder)
+            .values(holder="", expires_at=utcnow() - LEASE)
+        )
         session.commit()
 
 
 # The process --------------------------------------------------------------------------------------
+
 
 def build_scheduler(engine) -> BackgroundScheduler:
     """APScheduler with the jobs in the database. A job whose schedule is unchanged is kept as stored,
@@ -185,14 +240,21 @@ def build_scheduler(engine) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(
         jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename="apscheduler_jobs")},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
-        timezone=OSLO)
+        timezone=OSLO,
+    )
     scheduler.start(paused=True)
     for spec in JOBS:
         stored = scheduler.get_job(spec.name)
         if stored is not None and str(stored.trigger) == str(spec.trigger):
             continue
-        scheduler.add_job(f"{__name__}:_run_from_scheduler", trigger=spec.trigger, args=[spec.name], id=spec.name,
-                          name=spec.label, replace_existing=True)
+        scheduler.add_job(
+            f"{__name__}:_run_from_scheduler",
+            trigger=spec.trigger,
+            args=[spec.name],
+            id=spec.name,
+            name=spec.label,
+            replace_existing=True,
+        )
     known = {spec.name for spec in JOBS}
     for job in scheduler.get_jobs():
         if job.id not in known:  # a job this version no longer has

@@ -21,15 +21,26 @@ from nettverk.timeutil import utcnow
 bp = Blueprint("scheduler", __name__)
 HISTORY = 20
 STATUS_LABELS = {"ok": "Fullført", "failed": "Feilet", "running": "Ikke ferdig (kjører, eller ble avbrutt)"}
-WEEKDAYS = {"mon": "mandag", "tue": "tirsdag", "wed": "onsdag", "thu": "torsdag", "fri": "fredag",
-            "sat": "lørdag", "sun": "søndag"}
+WEEKDAYS = {
+    "mon": "mandag",
+    "tue": "tirsdag",
+    "wed": "onsdag",
+    "thu": "torsdag",
+    "fri": "fredag",
+    "sat": "lørdag",
+    "sun": "søndag",
+}
 
 
 # Schedules in words ----------------------------------------------------------------------------------
 
+
 def _every(seconds: int) -> str:
-    for size, one, many in ((3600, "hver time", "hver {n}. time"), (60, "hvert minutt", "hvert {n}. minutt"),
-                            (1, "hvert sekund", "hvert {n}. sekund")):
+    for size, one, many in (
+        (3600, "hver time", "hver {n}. time"),
+        (60, "hvert minutt", "hvert {n}. minutt"),
+        (1, "hvert sekund", "hvert {n}. sekund"),
+    ):
         if seconds >= size and seconds % size == 0:
             n = seconds // size
             return one if n == 1 else many.format(n=n)
@@ -53,8 +64,11 @@ def schedule_in_words(trigger) -> str:
     if not isinstance(trigger, CronTrigger):
         return str(trigger)
     fields = {field.name: str(field) for field in trigger.fields}
-    if any(fields[name] != "*" for name in ("year", "month", "week")) or fields["second"] != "0" \
-            or not fields["minute"].isdigit():
+    if (
+        any(fields[name] != "*" for name in ("year", "month", "week"))
+        or fields["second"] != "0"
+        or not fields["minute"].isdigit()
+    ):
         return str(trigger)
     minute = int(fields["minute"])
     day, weekday, hour = fields["day"], fields["day_of_week"], fields["hour"]
@@ -74,6 +88,7 @@ def schedule_in_words(trigger) -> str:
 
 # The operator's page -------------------------------------------------------------------------------
 
+
 def _next_runs(session) -> dict[str, datetime | None]:
     """When APScheduler will run each stored job next (None: the job is paused)."""
     rows = session.execute(select(apscheduler_jobs.c.id, apscheduler_jobs.c.next_run_time))
@@ -91,14 +106,31 @@ def jobs():
     session = get_session()
     now = utcnow()
     next_runs, last_runs = _next_runs(session), _last_runs(session)
-    rows = [{"spec": spec, "schedule": schedule_in_words(spec.trigger), "stored": spec.name in next_runs,
-             "next_run": next_runs.get(spec.name), "last": last_runs.get(spec.name)} for spec in runner.JOBS]
+    rows = [
+        {
+            "spec": spec,
+            "schedule": schedule_in_words(spec.trigger),
+            "stored": spec.name in next_runs,
+            "next_run": next_runs.get(spec.name),
+            "last": last_runs.get(spec.name),
+        }
+        for spec in runner.JOBS
+    ]
     lease = session.get(SchedulerLease, runner.LEASE_NAME)
     live = lease is not None and bool(lease.holder) and lease.expires_at > now
     history = session.exec(select(JobRun).order_by(JobRun.id.desc()).limit(HISTORY)).all()
     labels = {spec.name: spec.label for spec in runner.JOBS}
-    return render_template("scheduler/jobs.html", rows=rows, lease=lease, live=live, history=history,
-                           labels=labels, statuses=STATUS_LABELS, now=now, renew=runner.RENEW)
+    return render_template(
+        "scheduler/jobs.html",
+        rows=rows,
+        lease=lease,
+        live=live,
+        history=history,
+        labels=labels,
+        statuses=STATUS_LABELS,
+        now=now,
+        renew=runner.RENEW,
+    )
 
 
 @bp.post("/admin/jobber/kjor")
@@ -116,11 +148,16 @@ def run_now():
     run = _run_apart(name)
     label = runner.JOBS_BY_NAME[name].label
     if run.status == "ok":
-        flash(f"«{label}» er kjørt: {run.sent} sendt eller utført, {run.skipped} hoppet over, {run.failed} feilet.",
-              "success")
+        flash(
+            f"«{label}» er kjørt: {run.sent} sendt eller utført, {run.skipped} hoppet over, {run.failed} feilet.",
+            "success",
+        )
     else:
-        flash(f"«{label}» feilet ({run.message or 'ukjent feil'}), og ingenting fra kjøringen er lagret. "
-              "Feilen står i loggen; jobben prøves igjen ved neste planlagte kjøring.", "error")
+        flash(
+            f"«{label}» feilet ({run.message or 'ukjent feil'}), og ingenting fra kjøringen er lagret. "
+            "Feilen står i loggen; jobben prøves igjen ved neste planlagte kjøring.",
+            "error",
+        )
     return redirect(url_for("scheduler.jobs") + f"#jobb-{name}")
 
 
@@ -135,12 +172,14 @@ def _run_apart(name: str) -> JobRun:
 
 # Notice settings -----------------------------------------------------------------------------------
 
+
 class NoticeSettingsForm(Form):
     kinds = MultiCheckboxField(
         "E-post jeg vil ha fra nettverk",
         choices=[SelectChoice(kind, label) for kind, label in operations.KINDS.items()],
         description="Fjern krysset for det du ikke vil ha. Beskjeder om dine egne påmeldinger, invitasjoner og "
-                    "passord får du alltid.")
+        "passord får du alltid.",
+    )
 
 
 @bp.route("/konto/varsler", methods=["GET", "POST"])

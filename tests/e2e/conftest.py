@@ -33,14 +33,27 @@ ROOT = HERE.parent.parent
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
 AXE_JS = HERE / "node_modules" / "axe-core" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa", "best-practice"]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 DEVICES = {
     "desktop": {"viewport": {"width": 1280, "height": 900}},
-    "phone": {"viewport": {"width": 375, "height": 812}, "is_mobile": True, "has_touch": True,
-              "device_scale_factor": 2},
+    "phone": {
+        "viewport": {"width": 375, "height": 812},
+        "is_mobile": True,
+        "has_touch": True,
+        "device_scale_factor": 2,
+    },
 }
 TIMEOUT_MS = 15_000
+
 
 def pytest_configure(config):
     """Name the run folder once, before pytest-xdist starts its workers, so they all write into it."""
@@ -84,7 +97,8 @@ def run_axe(page) -> list[dict]:
         "resultTypes: ['violations']}); return r.violations.map(v => ({id: v.id, impact: v.impact, "
         "help: v.help, helpUrl: v.helpUrl, nodes: v.nodes.map(n => ({target: n.target.join(' '), "
         "html: n.html.slice(0, 300), summary: n.failureSummary}))})); }",
-        AXE_TAGS)
+        AXE_TAGS,
+    )
     return result
 
 
@@ -114,11 +128,14 @@ def pytest_terminal_summary(terminalreporter, config):
         lines = report.read_text(encoding="utf-8").splitlines()
         checked = sum(line.startswith(("OK  ", "FEIL")) for line in lines)
         failed = sum(line.startswith("FEIL") for line in lines)
-        terminalreporter.write_line(f"e2e: screenshots and axe-report.txt in {report.parent} "
-                                    f"(axe: {checked} page checks, {failed} with violations)")
+        terminalreporter.write_line(
+            f"e2e: screenshots and axe-report.txt in {report.parent} "
+            f"(axe: {checked} page checks, {failed} with violations)"
+        )
 
 
 # ---------------------------------------------------------------- the app on a live server
+
 
 @pytest.fixture(scope="session")
 def demo_database():
@@ -202,6 +219,7 @@ def live_server(demo_database, tmp_path):
 
 # ---------------------------------------------------------------- browser and pages
 
+
 @pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
@@ -211,8 +229,9 @@ def browser():
     with sync_playwright() as playwright:
         # LANGUAGE=nb: chromium's own language (chromium-l10n), so date and time fields read dd.mm.åååå and
         # 24 hours as for our users; the context's locale alone sets only what the page sees.
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-                                              env={**os.environ, "LANGUAGE": "nb"})
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, env={**os.environ, "LANGUAGE": "nb"}
+        )
         yield chromium
         chromium.close()
 
@@ -232,9 +251,12 @@ def page_for(browser, live_server, request):
 
     def make(device: str):
         context = browser.new_context(
-            base_url=live_server.url, locale="nb-NO", timezone_id="Europe/Oslo",
+            base_url=live_server.url,
+            locale="nb-NO",
+            timezone_id="Europe/Oslo",
             bypass_csp=True,  # lets check_axe add axe.min.js as a script tag; the app's CSP is tested over HTTP
-            **DEVICES[device])
+            **DEVICES[device],
+        )
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
         page.device = device
@@ -299,4 +321,3 @@ def log_in(page, role: str, password: str = DEMO_PASSWORD):
 @pytest.fixture(name="log_in")
 def log_in_fixture():
     return log_in
-

@@ -24,19 +24,30 @@ EXTRA_PAGES = {  # GET pages that a query string turns into another page
     "competence.search": [{"omrade": "marte-meo", "base": "alle", "niva": "awareness"}],
 }
 SCREENSHOTS = {  # key pages, photographed for the reviewer: endpoint -> role that shows it best
-    "registry.home": None, "calendar.region_calendar": None, "events.event_detail": "participant",
-    "events.my_registrations": "participant", "registry.base_detail": "coordinator_fosen",
-    "networks.network_detail": "coordinator_fosen", "events.event_new": "coordinator_fosen",
-    "referrals.catalog": "service_staff", "referrals.referral_detail": "provider",
-    "referrals.referral_new": "service_staff", "referral_statistics.statistics_page": "coordinator_fosen",
-    "registry.municipality_detail": "admin", "accounts.admin_home": "admin", "calendar.annual_wheel": None,
-    "competence.matrix": "coordinator_fosen", "competence.home": "participant",
+    "registry.home": None,
+    "calendar.region_calendar": None,
+    "events.event_detail": "participant",
+    "events.my_registrations": "participant",
+    "registry.base_detail": "coordinator_fosen",
+    "networks.network_detail": "coordinator_fosen",
+    "events.event_new": "coordinator_fosen",
+    "referrals.catalog": "service_staff",
+    "referrals.referral_detail": "provider",
+    "referrals.referral_new": "service_staff",
+    "referral_statistics.statistics_page": "coordinator_fosen",
+    "registry.municipality_detail": "admin",
+    "accounts.admin_home": "admin",
+    "calendar.annual_wheel": None,
+    "competence.matrix": "coordinator_fosen",
+    "competence.home": "participant",
 }
 _checked: set[str] = set()  # content hashes (main, header) already checked in this run
 # What differs between two visits of the same page: the form's CSRF token, and the live server's port (each
 # test has its own server) in absolute addresses such as calendar links.
-_VOLATILE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*|(value=")[^"]*("[^>]*name="csrf_token")'
-                       r"|127\.0\.0\.1(:|%3A)\d+")
+_VOLATILE = re.compile(
+    r'(name="csrf_token"[^>]*value=")[^"]*|(value=")[^"]*("[^>]*name="csrf_token")'
+    r"|127\.0\.0\.1(:|%3A)\d+"
+)
 
 
 def pages_for(app, values, role):
@@ -62,11 +73,15 @@ def pages_for(app, values, role):
 def _fingerprints(page) -> set[str]:
     """What makes a page new to axe: its main content, and its header (the menu differs by role; which item
     is the current one does not change the rules that apply)."""
-    main, header = page.evaluate("() => [(document.querySelector('main') || document.body).outerHTML, "
-                                 "(document.querySelector('header') || document.body).outerHTML]")
+    main, header = page.evaluate(
+        "() => [(document.querySelector('main') || document.body).outerHTML, "
+        "(document.querySelector('header') || document.body).outerHTML]"
+    )
     header = re.sub(r' aria-current="\w+"| class="is-current"', "", header)
-    return {name + hashlib.sha256(_VOLATILE.sub("", html).encode()).hexdigest()
-            for name, html in (("main:", main), ("header:", header))}
+    return {
+        name + hashlib.sha256(_VOLATILE.sub("", html).encode()).hexdigest()
+        for name, html in (("main:", main), ("header:", header))
+    }
 
 
 def _overflow(page) -> int:
@@ -84,8 +99,9 @@ def _open(page, path, role, failures) -> bool:
             return False
         raise
     if response.status != 200 or "text/html" not in response.headers.get("content-type", ""):
-        failures.append(f"{path} [{page.device}] as {role or 'anonym'}: {response.status} "
-                        f"{response.headers.get('content-type')}")
+        failures.append(
+            f"{path} [{page.device}] as {role or 'anonym'}: {response.status} {response.headers.get('content-type')}"
+        )
         return False
     assert page.locator("main h1").count() == 1, f"{path}: a page has one h1 in main"
     return True
@@ -183,7 +199,8 @@ def check_error_summary(page, where: str):
         field = target.evaluate(
             "el => { const c = el.matches('fieldset') ? el : el; return {tag: c.tagName, "
             "invalid: c.getAttribute('aria-invalid'), described: (c.getAttribute('aria-describedby') || '')"
-            ".split(' ').filter(Boolean).map(id => (document.getElementById(id) || {}).className || '')}; }")
+            ".split(' ').filter(Boolean).map(id => (document.getElementById(id) || {}).className || '')}; }"
+        )
         assert "error-message" in field["described"], f"{where}: {href} is described by its message: {field}"
         if field["tag"] != "FIELDSET":
             assert field["invalid"] == "true", f"{where}: {href} is aria-invalid"
@@ -207,8 +224,9 @@ def test_forms_after_an_invalid_submit(device, live_server, page_for):
             with page.expect_navigation():
                 page.locator("main").get_by_role("button", name=button, exact=True).first.click()
         check_error_summary(page, where)
-        assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')"), \
+        assert page.evaluate("document.activeElement.hasAttribute('data-error-summary')"), (
             f"{where}: the focus is on the error summary"
+        )
         if device == "phone" and _overflow(page):
             failures.append(f"{where}: {_overflow(page)} px wider than 375 px")
         _axe(page, f"{endpoint} med feil som {role or 'anonym'}", failures)

@@ -21,8 +21,20 @@ from nettverk.timeutil import to_oslo
 
 WAYS = ["desktop", "phone", "keyboard"]
 MAX_TABS = 250
-MONTHS = ("januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober",
-          "november", "desember")
+MONTHS = (
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
+)
 
 
 def norwegian_date(day: date) -> str:
@@ -183,12 +195,14 @@ class Person:
 @pytest.fixture
 def person(page_for, check_axe, shot):
     """person(way) -> a new Person in a browser of their own (own cookies); person(way, role) logs in first."""
+
     def make(way: str, role: str | None = None) -> Person:
         page = page_for("phone" if way == "phone" else "desktop")
         someone = Person(page, way, check_axe, shot)
         if role is not None:
             log_in(someone, role)
         return someone
+
     return make
 
 
@@ -206,6 +220,7 @@ def next_weekday(start: date, weekday: int) -> date:
 
 
 # 1 -------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("way", WAYS)
 def test_coordinator_plans_and_publishes_a_fagdag(way, person, live_server):
@@ -383,14 +398,16 @@ def test_coordinator_plans_next_years_bti_meetings_and_moves_one(way, person, li
 
     db = live_server.db
     db.expire_all()
-    made = db.exec(select(Event).where(Event.network_id == network.id, Event.status == "draft")
-                   .order_by(Event.starts_at)).all()
+    made = db.exec(
+        select(Event).where(Event.network_id == network.id, Event.status == "draft").order_by(Event.starts_at)
+    ).all()
     in_next_year = [e for e in made if e.series_date and e.series_date.year == next_year]
     assert [e.series_date for e in in_next_year] == expected
     assert to_oslo(in_next_year[0].starts_at).date() == moved_to
 
 
 # 4 -------------------------------------------------------------------------------------------------
+
 
 def fodselsnummer(born: date, individual: int) -> str:
     """A fødselsnummer with both modulus-11 check digits right (individual chosen so none is 10)."""
@@ -453,8 +470,11 @@ def test_referral_with_consent_refused_with_fodselsnummer_then_received_accepted
     row = team.page.get_by_role("row").filter(has_text=f"BV-2026-117-{way}")  # the sender's case reference
     team.follow(re.compile(TILTAK), within=row, exact=False)
     assert team.page.url.split("#")[0].endswith(public_id)
-    for action, status in (("Bekreft mottatt", "Mottatt"), ("Godta, sett på venteliste", "Godtatt"),
-                           ("Start tiltaket", "I gang")):
+    for action, status in (
+        ("Bekreft mottatt", "Mottatt"),
+        ("Godta, sett på venteliste", "Godtatt"),
+        ("Start tiltaket", "I gang"),
+    ):
         team.open_details(action)
         assert team.press(action, within=team.page.locator("details", has_text=action)) == 200
         team.sees(f"Henvendelsen er nå: {status.lower()}")
@@ -476,6 +496,7 @@ def test_referral_with_consent_refused_with_fodselsnummer_then_received_accepted
 
 
 # 5 -------------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("way", WAYS)
 def test_admin_merges_two_municipalities_and_the_history_shows(way, person, live_server):
@@ -515,7 +536,8 @@ def test_admin_merges_two_municipalities_and_the_history_shows(way, person, live
 
     admin.sees(f"Sammenslåingen er planlagt og gjennomføres {norwegian_date(effective)}")
     planned = admin.page.get_by_role("heading", name="Planlagte sammenslåinger").locator(
-        "xpath=following-sibling::ul[1]")
+        "xpath=following-sibling::ul[1]"
+    )
     admin.follow("5043 Røyrvik", within=planned)
     admin.sees(f"Slås sammen med Indre Namdal fra {norwegian_date(effective)}")
     admin.look("kommune-planlagt-sammenslaing")
@@ -568,17 +590,38 @@ def _past_fagdag_with_materials(live_server, folder) -> None:
     coordinator = db.exec(select(User).where(User.email == USERS["coordinator"])).one()
     day = date.today() - timedelta(days=180)
     with live_server.app.app_context():
-        fagdag = save_event(db, coordinator.id, EventData(kind="fagdag", title=PAST_FAGDAG, start_date=day,
-                                                          end_date=day, start_time=time(9), end_time=time(15),
-                                                          base_id=base.id, venue_name="Namsos kulturhus"))
+        fagdag = save_event(
+            db,
+            coordinator.id,
+            EventData(
+                kind="fagdag",
+                title=PAST_FAGDAG,
+                start_date=day,
+                end_date=day,
+                start_time=time(9),
+                end_time=time(15),
+                base_id=base.id,
+                venue_name="Namsos kulturhus",
+            ),
+        )
         publish_event(db, coordinator.id, fagdag)
         mark_held(db, coordinator.id, fagdag)
         for title, name, content, events in (
-                (SLIDES, "Traumebevisst omsorg.pdf", pdf_document(SLIDES, ["1. Hva er traumebevisst omsorg?"]),
-                 [fagdag.id]),
-                (TEMPLATE, "Samarbeidsmøte.docx", docx_document(TEMPLATE, ["Dagsorden", "Hvem gjør hva"]), [])):
-            create_material(db, coordinator.id, base, MaterialData(title=title, published_on=day, event_ids=events),
-                            Upload(io.BytesIO(content), name, "Første versjon."))
+            (
+                SLIDES,
+                "Traumebevisst omsorg.pdf",
+                pdf_document(SLIDES, ["1. Hva er traumebevisst omsorg?"]),
+                [fagdag.id],
+            ),
+            (TEMPLATE, "Samarbeidsmøte.docx", docx_document(TEMPLATE, ["Dagsorden", "Hvem gjør hva"]), []),
+        ):
+            create_material(
+                db,
+                coordinator.id,
+                base,
+                MaterialData(title=title, published_on=day, event_ids=events),
+                Upload(io.BytesIO(content), name, "Første versjon."),
+            )
         db.commit()
 
 
@@ -647,8 +690,9 @@ def test_course_attendance_becomes_competence_and_the_base_sees_it(way, person, 
     db = live_server.db
     db.expire_all()
     hanne = db.exec(select(User).where(User.email == USERS["participant"])).one()
-    made = db.exec(select(CompetenceRecord).where(CompetenceRecord.user_id == hanne.id,
-                                                  CompetenceRecord.source == "attendance")).all()
+    made = db.exec(
+        select(CompetenceRecord).where(CompetenceRecord.user_id == hanne.id, CompetenceRecord.source == "attendance")
+    ).all()
     assert len(made) == 1 and made[0].achieved_on == held_on
 
     # The coordinator sees where Namdalen is thin: Marte Meo rests on Hanne alone, nobody knows EPDS.
