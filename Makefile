@@ -48,8 +48,10 @@ e2e: setup
 	scripts/install-browser
 	$(BIN)/python -m pytest -n 2 tests/e2e
 
+# Lint and format check (CI runs it first).
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 clean:
 	rm -rf $(VENV) instance/*.db* .pytest_cache
