@@ -12,10 +12,13 @@ from inspect import signature
 
 from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import false, or_, true
 from sqlmodel import select
 
 from nettverk.accounts.models import RoleAssignment
 from nettverk.db import get_session
+from nettverk.events.models import DRAFT, Event
+from nettverk.networks.models import NetworkBase
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
 
 ROLES = {
@@ -82,8 +85,6 @@ def _leads(user, service: Service) -> bool:
 
 def network_base_ids(network_id: int | None) -> set[int]:
     """The bases a network belongs to."""
-    from nettverk.networks.models import NetworkBase
-
     if network_id is None:
         return set()
     return set(get_session().exec(select(NetworkBase.base_id).where(NetworkBase.network_id == network_id)))
@@ -94,14 +95,43 @@ def event_base_ids(event) -> set[int]:
     return ({event.base_id} if event.base_id else set()) | network_base_ids(event.network_id)
 
 
+def events_of_bases(base_ids: set[int] | None):
+    """event_base_ids as a SQL condition: the events of these bases, their own and their networks' meetings
+    (None: every event)."""
+    if base_ids is None:
+        return true()
+    if not base_ids:
+        return false()
+    return or_(
+        Event.base_id.in_(base_ids),
+        Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(base_ids))),
+    )
+
+
 def _manages_event(user, event) -> bool:
     return is_admin(user) or bool(event_base_ids(event) & scope_ids(user, "coordinator"))
 
 
-def _sees_event(user, event) -> bool:
-    from nettverk.events.models import DRAFT
+# Who sees which events: the one rule, for one event and as a SQL condition, side by side so they cannot drift.
+# A draft is seen only by those who plan it (the admin and the coordinators of its bases); a published, cancelled
+# or held event by everyone, whatever its audience (the audience limits who may register, not who may look).
+# Public feeds show what everyone sees; a personal feed adds its owner's coordinated drafts (personal_drafts).
+EVERYONE_SEES = Event.status != DRAFT
 
+
+def can_see_event(user, event) -> bool:
     return event.status != DRAFT or (user.is_authenticated and _manages_event(user, event))
+
+
+def visible_events(user):
+    """SQL condition on Event: the events `user` may see, as can_see_event decides for one."""
+    return or_(EVERYONE_SEES, events_of_bases(coordinated_base_ids(user)))
+
+
+def personal_drafts(coordinated_base_ids: set[int]):
+    """SQL condition on Event: the drafts a personal feed shows (as TENTATIVE), those of the bases its owner
+    coordinates; the admin's feed holds no drafts beyond their own bases."""
+    return (Event.status == DRAFT) & events_of_bases(coordinated_base_ids)
 
 
 def _manages_network(user, network) -> bool:
@@ -250,7 +280,7 @@ RULES: dict[str, Callable] = {
     "municipality.contacts": _keeps_contacts,
     "service.lead": _leads,
     "coordinator": lambda user, target: is_admin(user) or has_role(user, "coordinator"),
-    "event.view": _sees_event,
+    "event.view": can_see_event,
     "event.manage": _manages_event,
     "network.manage": _manages_network,
     "registration.own": _owns_registration,
@@ -333,9 +363,7 @@ def can_grant(user, role: str, base_id=None, municipality_id=None, service_id=No
 def hidden_from(user, target) -> bool:
     """Is the object itself secret from this user? Then any refusal for it is a 404, the answer for an id that
     does not exist, so its pages cannot be probed to learn that it exists (a draft event, on all its pages)."""
-    from nettverk.events.models import Event
-
-    return isinstance(target, Event) and not _sees_event(user, target)
+    return isinstance(target, Event) and not can_see_event(user, target)
 
 
 def requires(rule: str, load: Callable | None = None, hide: bool = False):

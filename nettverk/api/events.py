@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 
 from flask import abort, jsonify, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, or_, true
+from sqlalchemy import func
 from sqlalchemy.orm import aliased
 from sqlmodel import select
 
@@ -24,7 +24,6 @@ from nettverk.events import operations, queries
 from nettverk.events.models import (
     AUDIENCES,
     CONFIRMED,
-    DRAFT,
     EVENT_KINDS,
     EVENT_STATUSES,
     REGISTRATION_STATUSES,
@@ -113,19 +112,6 @@ def _own_registration(registration: Registration | None) -> dict | None:
 # Queries ------------------------------------------------------------------------------------------
 
 
-def _visible_to(user):
-    """policy.can(user, "event.view", event) as one SQL condition: everything but drafts, and the
-    drafts of the events the user plans (their bases' own events and those of their bases' networks)."""
-    if policy.is_admin(user):
-        return true()
-    visible = Event.status != DRAFT
-    bases = policy.scope_ids(user, "coordinator")
-    if bases:
-        networks = select(NetworkBase.network_id).where(NetworkBase.base_id.in_(bases))
-        visible = or_(visible, Event.base_id.in_(bases), Event.network_id.in_(networks))
-    return visible
-
-
 PER_PAGE = 200  # ten years of events nationally: the list is read a page at a time
 
 
@@ -145,7 +131,7 @@ def _event_rows(*conditions, page: int | None = None) -> list[tuple]:
         .join(Network, Network.id == Event.network_id, isouter=True)
         .join(Host, Host.id == Event.host_municipality_id, isouter=True)
         .join(Venue, Venue.id == Event.venue_municipality_id, isouter=True)
-        .where(_visible_to(current_user), *conditions)
+        .where(policy.visible_events(current_user), *conditions)
         .order_by(Event.starts_at, Event.id)
     )
     if page is not None:
@@ -172,8 +158,7 @@ def _filters() -> list:
         base = session.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first()
         if base is None:
             abort(400, f"Ukjent kompetansebase «{slug}». Gyldige verdier står i /api/v1/bases.")
-        networks = select(NetworkBase.network_id).where(NetworkBase.base_id == base.id)
-        conditions.append(or_(Event.base_id == base.id, Event.network_id.in_(networks)))
+        conditions.append(policy.events_of_bases({base.id}))
     slug = request.args.get("network") or None
     if slug is not None:
         network = session.exec(select(Network).where(Network.slug == slug)).first()
@@ -214,7 +199,9 @@ def events():
         abort(400, f"«page» må være et helt tall fra 1 til 99999, ikke «{page}».")
     conditions = _filters()
     total = (
-        get_session().exec(select(func.count()).select_from(Event).where(_visible_to(current_user), *conditions)).one()
+        get_session()
+        .exec(select(func.count()).select_from(Event).where(policy.visible_events(current_user), *conditions))
+        .one()
     )
     return jsonify(
         {
@@ -335,7 +322,7 @@ def registration(event_id):
     is the credential, so CSRFProtect requires the X-CSRFToken header on both."""
     session = get_session()
     event = _load_event(event_id)
-    if not policy.can(current_user, "event.view", event):
+    if not policy.can_see_event(current_user, event):
         abort(404)
     if request.method == "DELETE":
         return _cancel(event)
