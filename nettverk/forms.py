@@ -3,14 +3,14 @@
 from datetime import date, datetime
 from urllib.parse import parse_qsl
 
-from flask import Request
+from flask import Request, request
 from flask_wtf import FlaskForm
 from werkzeug.formparser import FormDataParser
 from wtforms import PasswordField, SelectMultipleField, StringField, TextAreaField, ValidationError, widgets
 from wtforms.validators import StopValidation
 
 from nettverk.errors import OperationError
-from nettverk.referrals import sensitive
+from nettverk.privacy import identity
 from nettverk.text import character_problem
 from nettverk.timeutil import EARLIEST_DAY, PLANNING_YEARS, DateOutOfRange, check_day, latest_day
 
@@ -30,14 +30,14 @@ class AllowedCharacters:
 
 
 class NoIdentifyingData:
-    """The identity guard (referrals.sensitive) on a free text others read, with a set of its checks
-    (`sensitive.PUBLIC`, `sensitive.ANONYMOUS`); the message never repeats what was found."""
+    """The identity guard (privacy.identity) on a free text others read, with a set of its checks
+    (`identity.PUBLIC`, `identity.ANONYMOUS`); the message never repeats what was found."""
 
-    def __init__(self, checks: sensitive.Checks):
+    def __init__(self, checks: identity.Checks):
         self.checks = checks
 
     def __call__(self, form, field):
-        problems = sensitive.find_problems(field.data, self.checks) if isinstance(field.data, str) else []
+        problems = identity.find_problems(field.data, self.checks) if isinstance(field.data, str) else []
         if problems:
             raise ValidationError(" ".join(problems))
 
@@ -89,6 +89,12 @@ def show_error(form, error: OperationError) -> int:
     else:
         form.form_errors.append(error.message)
     return error.status
+
+
+def client_address() -> str:
+    """The client's IP address (the proxy's X-Forwarded-For with NETTVERK_TRUST_PROXY), for the limits on
+    forms anyone can send (login, password reset, guest registration)."""
+    return request.remote_addr or "unknown"
 
 
 def optional_id(value):

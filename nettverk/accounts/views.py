@@ -6,7 +6,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_user, logout_user
 from sqlmodel import func, select
 
-from nettverk import policy
+from nettverk import loaders, policy
 from nettverk.accounts import operations
 from nettverk.accounts.forms import (
     AcceptInvitationForm,
@@ -21,7 +21,7 @@ from nettverk.accounts.models import RoleAssignment, User
 from nettverk.activity import ActivityLog
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
-from nettverk.forms import show_error
+from nettverk.forms import client_address, show_error
 from nettverk.mail.models import OutboxMessage
 from nettverk.policy import requires
 from nettverk.registry import queries
@@ -35,11 +35,6 @@ def _safe_next(target: str | None) -> str:
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("registry.home")
-
-
-def client_address() -> str:
-    """The client's IP address (the proxy's X-Forwarded-For with NETTVERK_TRUST_PROXY), for the limits."""
-    return request.remote_addr or "unknown"
 
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
@@ -220,10 +215,6 @@ def invite():
     return render_template("accounts/invite.html", form=form), status
 
 
-def _load_user(user_id: int) -> User:
-    return get_session().get(User, user_id) or abort(404)
-
-
 def _described_roles(user_id: int) -> list[tuple[RoleAssignment, str]]:
     """Each role with the name of what it is scoped to, in one query."""
     session = get_session()
@@ -279,7 +270,7 @@ def users():
 
 
 @bp.route("/admin/brukere/<int:user_id>", methods=["GET", "POST"])
-@requires("admin", load=_load_user)
+@requires("admin", load=loaders.user)
 def user_detail(user, user_id):
     form = RoleForm()
     _fill_role_choices(form, list(policy.ROLES))
@@ -297,7 +288,7 @@ def user_detail(user, user_id):
 
 
 @bp.post("/admin/brukere/<int:user_id>/roller/<int:role_id>/fjern")
-@requires("admin", load=_load_user)
+@requires("admin", load=loaders.user)
 def role_remove(user, user_id, role_id):
     assignment = get_session().get(RoleAssignment, role_id)
     if assignment is None or assignment.user_id != user.id:
@@ -309,7 +300,7 @@ def role_remove(user, user_id, role_id):
 
 
 @bp.post("/admin/brukere/<int:user_id>/logg-ut-overalt")
-@requires("admin", load=_load_user)
+@requires("admin", load=loaders.user)
 def user_logout_everywhere(user, user_id):
     operations.log_out_everywhere(get_session(), current_user.id, user)
     flash(f"{user.email} er logget ut på alle enheter.", "success")
@@ -317,7 +308,7 @@ def user_logout_everywhere(user, user_id):
 
 
 @bp.post("/admin/brukere/<int:user_id>/aktiv")
-@requires("admin", load=_load_user)
+@requires("admin", load=loaders.user)
 def user_active(user, user_id):
     active = request.form.get("aktiv") == "ja"
     with refusal_as_error_page():

@@ -12,18 +12,15 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nettverk import policy
+from nettverk import loaders, policy
 from nettverk.calendars import cache, operations, queries, render
 from nettverk.calendars.forms import NewLinkForm
 from nettverk.calendars.models import ALARM_CHOICES
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.events.models import DRAFT
-from nettverk.events.views import load_event
-from nettverk.networks.views import load_network
 from nettverk.policy import requires
 from nettverk.registry.models import Municipality
-from nettverk.registry.views import load_base, load_municipality
 from nettverk.text import slugify
 from nettverk.tokens import hash_token
 
@@ -143,7 +140,7 @@ def _feed(kind: str, value: str, scope: queries.Scope, url: str, name: str) -> R
 
 
 @bp.get("/kalender/kompetansebaser/<slug>.ics")
-@requires("public", load=load_base)
+@requires("public", load=loaders.base)
 def base_feed(base, slug):
     return _feed(
         "base", slug, queries.base_scope(base), queries.external_url("calendars.base_feed", slug=base.slug), base.name
@@ -151,7 +148,7 @@ def base_feed(base, slug):
 
 
 @bp.get("/kalender/nettverk/<slug>.ics")
-@requires("public", load=load_network)
+@requires("public", load=loaders.network)
 def network_feed(network, slug):
     return _feed(
         "network",
@@ -163,7 +160,7 @@ def network_feed(network, slug):
 
 
 @bp.get("/kalender/kommuner/<number>.ics")
-@requires("public", load=load_municipality)
+@requires("public", load=loaders.municipality)
 def municipality_feed(municipality, number):
     return _feed(
         "municipality",
@@ -185,7 +182,7 @@ def personal_feed(token):
 
 
 @bp.get("/arrangementer/<int:event_id>/kalender.ics")
-@requires("event.view", load=load_event, hide=True)
+@requires("event.view", load=loaders.event, hide=True)
 def event_ics(event, event_id):
     entry = queries.entry(get_session(), event)
     response = Response(render.single(entry, mail_from=current_app.config["MAIL_FROM"]), mimetype=MIMETYPE)

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlmodel import select
 
-from nettverk import policy
+from nettverk import loaders, policy
 from nettverk.competence import exports, operations, queries
 from nettverk.competence.forms import AreaForm, CoordinatorRecordForm, ProfileForm, RecordForm
 from nettverk.competence.models import AREA_KINDS, LEVELS, SOURCES, CompetenceArea, CompetenceProfile, CompetenceRecord
@@ -21,20 +21,11 @@ from nettverk.forms import show_error
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
 from nettverk.registry.models import SERVICE_KINDS, CompetenceBase
-from nettverk.registry.views import load_base
 from nettverk.text import norwegian_key
 
 bp = Blueprint("competence", __name__)
 
 REGION = "alle"
-
-
-def load_record(record_id: int) -> CompetenceRecord:
-    return get_session().get(CompetenceRecord, record_id) or abort(404)
-
-
-def load_area(slug: str) -> CompetenceArea:
-    return queries.area_by_slug(get_session(), slug) or abort(404)
 
 
 # One's own competence -----------------------------------------------------------------------------
@@ -138,13 +129,13 @@ def record_new():
 
 
 @bp.route("/kompetanse/<int:record_id>/rediger", methods=["GET", "POST"])
-@requires("competence.own_record", load=load_record, hide=True)
+@requires("competence.own_record", load=loaders.competence_record, hide=True)
 def record_edit(row, record_id):
     return _save_record(row)
 
 
 @bp.post("/kompetanse/<int:record_id>/slett")
-@requires("competence.own_record", load=load_record, hide=True)
+@requires("competence.own_record", load=loaders.competence_record, hide=True)
 def record_delete(row, record_id):
     operations.delete_record(get_session(), current_user.id, row)
     flash("Kompetansen er slettet.", "success")
@@ -209,7 +200,7 @@ def area_new():
 
 
 @bp.route("/kompetanseomrader/<slug>/rediger", methods=["GET", "POST"])
-@requires("competence.catalog", load=load_area)
+@requires("competence.catalog", load=loaders.competence_area)
 def area_edit(area, slug):
     return _save_area(area)
 
@@ -234,7 +225,7 @@ def matrix_filter(args, errors: dict[str, str]) -> queries.MatrixFilter:
 
 
 @bp.get("/kompetansebaser/<slug>/kompetanse")
-@requires("authenticated", load=load_base)
+@requires("authenticated", load=loaders.base)
 def matrix(base, slug):
     errors: dict[str, str] = {}
     chosen = matrix_filter(request.args, errors)
@@ -259,7 +250,7 @@ MATRIX_FORMATS = {
 
 
 @bp.get("/kompetansebaser/<slug>/kompetanse.<file_format>")
-@requires("authenticated", load=load_base)
+@requires("authenticated", load=loaders.base)
 def matrix_export(base, slug, file_format):
     if file_format not in MATRIX_FORMATS:
         abort(404)
@@ -277,7 +268,7 @@ def matrix_export(base, slug, file_format):
 
 
 @bp.route("/kompetansebaser/<slug>/kompetanse/registrer", methods=["GET", "POST"])
-@requires("base.manage", load=load_base)
+@requires("base.manage", load=loaders.base)
 def record_for_person(base, slug):
     session = get_session()
     form = _record_form(CoordinatorRecordForm)
@@ -300,7 +291,7 @@ def record_for_person(base, slug):
 
 
 @bp.get("/kompetansebaser/<slug>/kompetanse/utloper")
-@requires("base.manage", load=load_base)
+@requires("base.manage", load=loaders.base)
 def expiring(base, slug):
     rows = queries.expiring(get_session(), base, operations.today())
     return render_template(

@@ -3,11 +3,11 @@ the results of a gathering for its coordinators."""
 
 from flask import Blueprint, abort, render_template
 
+from nettverk import loaders
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.evaluations import operations, queries
 from nettverk.evaluations.forms import EvaluationForm
-from nettverk.events.views import load_event
 from nettverk.forms import show_error
 from nettverk.policy import requires
 from nettverk.referrals.statistics import THRESHOLD
@@ -42,7 +42,7 @@ def answer(token):
 
 
 @bp.get("/arrangementer/<int:event_id>/evaluering")
-@requires("evaluation.results", load=load_event)
+@requires("evaluation.results", load=loaders.event)
 def results(event, event_id):
     if not operations.is_evaluated(event):
         abort(404, "Bare fagdager og kurs evalueres.")

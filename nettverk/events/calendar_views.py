@@ -7,24 +7,18 @@ from datetime import date
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from nettverk import policy
+from nettverk import loaders, policy
 from nettverk.db import get_session
 from nettverk.events import calendar
 from nettverk.events.models import EVENT_KINDS
 from nettverk.networks.queries import network_by_slug
 from nettverk.policy import requires
-from nettverk.registry.views import load_base
 from nettverk.timeutil import EARLIEST_DAY, check_day, latest_day, parse_day, to_oslo, utcnow
 
 bp = Blueprint("calendar", __name__)
 
 MONTH_PATTERN = re.compile(r"(\d{4})-(\d{1,2})")
 FILTER_ARGS = ("base", "nettverk", "type", "kommune")
-
-
-def _manager_base_ids() -> set[int] | None:
-    """The bases whose drafts the viewer sees: None for the admin (all), their coordinated bases, or none."""
-    return policy.coordinated_base_ids(current_user)
 
 
 def _today() -> date:
@@ -108,9 +102,9 @@ def region_calendar():
     month = listing = None
     if not errors:
         if view == "liste":
-            listing = calendar.upcoming(session, utcnow(), _manager_base_ids(), filters, page=page)
+            listing = calendar.upcoming(session, utcnow(), policy.visible_events(current_user), filters, page=page)
         else:
-            month = calendar.month_view(session, first, _manager_base_ids(), filters)
+            month = calendar.month_view(session, first, policy.visible_events(current_user), filters)
     # The filters to keep in the links to other months and views.
     query = {
         name: request.args[name].strip()
@@ -152,9 +146,10 @@ def check_date():
         if base is None:
             errors["base"] = "Vi fant ikke den kompetansebasen. Velg en fra listen."
     if day is not None and not errors:
-        # Draft titles are named only to those who may see the base's drafts.
-        include_drafts = base is not None and policy.can(current_user, "base.manage", base)
-        warnings = calendar.planning_warnings(session, day, {base.id} if base else set(), include_drafts=include_drafts)
+        # Draft titles are named only to those who may see the drafts.
+        warnings = calendar.planning_warnings(
+            session, day, {base.id} if base else set(), visible=policy.visible_events(current_user)
+        )
     page = render_template(
         "calendar/check_date.html",
         day=day,
@@ -168,13 +163,13 @@ def check_date():
 
 
 @bp.get("/kompetansebaser/<slug>/arshjul")
-@requires("public", load=load_base)
+@requires("public", load=loaders.base)
 def annual_wheel(base, slug):
     try:
         year = _parse_year(request.args.get("ar"))
     except ValueError as error:
         abort(400, str(error))
-    wheel = calendar.annual_wheel(get_session(), base, year, _manager_base_ids(), today=_today())
+    wheel = calendar.annual_wheel(get_session(), base, year, policy.visible_events(current_user), today=_today())
     return render_template(
         "calendar/annual_wheel.html", wheel=wheel, base=base, year=year, first_year=_years()[0], last_year=_years()[1]
     )

@@ -6,8 +6,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nettverk import policy
-from nettverk.accounts.views import client_address
+from nettverk import loaders, policy
 from nettverk.activity import record
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
@@ -21,27 +20,12 @@ from nettverk.events.forms import (
     parse_programme,
 )
 from nettverk.events.models import DRAFT, PUBLISHED, Event, Registration
-from nettverk.forms import Form, show_error
+from nettverk.forms import Form, client_address, show_error
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
 from nettverk.timeutil import oslo_to_utc, to_oslo
 
 bp = Blueprint("events", __name__)
-
-
-def load_event(event_id: int) -> Event:
-    return get_session().get(Event, event_id) or abort(404)
-
-
-def load_registration(registration_id: int) -> Registration:
-    return get_session().get(Registration, registration_id) or abort(404)
-
-
-def _event_of_registration(event_id: int, registration_id: int) -> Event:
-    registration = load_registration(registration_id)
-    if registration.event_id != event_id:
-        abort(404)
-    return load_event(event_id)
 
 
 def _planner_base_ids() -> set[int] | None:
@@ -175,7 +159,7 @@ def event_new():
 
 
 @bp.route("/arrangementer/<int:event_id>/rediger", methods=["GET", "POST"])
-@requires("event.manage", load=load_event)
+@requires("event.manage", load=loaders.event)
 def event_edit(event, event_id):
     if event.status not in ("draft", "published"):
         abort(409, "Et avlyst eller gjennomført arrangement kan ikke endres.")
@@ -190,7 +174,7 @@ def _action(event: Event, operation, message: str):
 
 
 @bp.post("/arrangementer/<int:event_id>/publiser")
-@requires("event.manage", load=load_event)
+@requires("event.manage", load=loaders.event)
 def event_publish(event, event_id):
     return _action(
         event,
@@ -200,7 +184,7 @@ def event_publish(event, event_id):
 
 
 @bp.route("/arrangementer/<int:event_id>/avlys", methods=["GET", "POST"])
-@requires("event.manage", load=load_event)
+@requires("event.manage", load=loaders.event)
 def event_cancel(event, event_id):
     form = CancelEventForm()
     if form.validate_on_submit():
@@ -215,7 +199,7 @@ def event_cancel(event, event_id):
 
 
 @bp.post("/arrangementer/<int:event_id>/gjennomfort")
-@requires("event.manage", load=load_event)
+@requires("event.manage", load=loaders.event)
 def event_held(event, event_id):
     return _action(
         event,
@@ -247,19 +231,18 @@ def _planning_warnings(event: Event) -> list[str]:
     days = [first + timedelta(days=n) for n in range(min((last - first).days + 1, MAX_WARNING_DAYS))]
     base_ids = policy.event_base_ids(event)
     # A shared network's meeting spans other bases too: their drafts are not this coordinator's to see.
-    mine = policy.coordinated_base_ids(current_user)
-    drafts = True if mine is None else mine
+    visible = policy.visible_events(current_user)
     return [
         warning
         for day in days
         for warning in calendar.planning_warnings(
-            get_session(), day, base_ids, exclude_event_id=event.id, include_drafts=drafts
+            get_session(), day, base_ids, exclude_event_id=event.id, visible=visible
         )
     ]
 
 
 @bp.get("/arrangementer/<int:event_id>")
-@requires("event.view", load=load_event, hide=True)
+@requires("event.view", load=loaders.event, hide=True)
 def event_detail(event, event_id):
     session = get_session()
     mine = queries.registration_of(session, event.id, current_user.email) if current_user.is_authenticated else None
@@ -303,7 +286,7 @@ def _registrant(form, user=None) -> operations.Registrant:
 @requires("authenticated")
 def register(event_id):
     session = get_session()
-    event = load_event(event_id)
+    event = loaders.event(event_id)
     if not policy.can(current_user, "event.view", event):
         abort(404)
     form = _registration_form(RegistrationForm, event)
@@ -332,7 +315,7 @@ def register(event_id):
 
 
 @bp.route("/arrangementer/<int:event_id>/pamelding/gjest", methods=["GET", "POST"])
-@requires("event.view", load=load_event, hide=True)
+@requires("event.view", load=loaders.event, hide=True)
 def guest_register(event, event_id):
     form = _registration_form(GuestRegistrationForm, event)
     status = 200
@@ -358,7 +341,7 @@ def _token_registration(token: str, kind: str) -> Registration:
 @requires("public")
 def confirm_guest(token):
     registration = _token_registration(token, "confirm")
-    event = load_event(registration.event_id)
+    event = loaders.event(registration.event_id)
     form = Form()
     if form.validate_on_submit():
         from nettverk.calendars.operations import guest_token_after_confirmation
@@ -385,7 +368,7 @@ def cancel_by_link(token):
     """The link in the confirmation e-mail: a page with one button (a GET never changes anything,
     so mail scanners that open links cannot cancel anyone)."""
     registration = _token_registration(token, "cancel")
-    event = load_event(registration.event_id)
+    event = loaders.event(registration.event_id)
     if registration.status == "cancelled":
         abort(410, "Du er allerede meldt av.")
     form = Form()
@@ -398,7 +381,7 @@ def cancel_by_link(token):
 
 
 @bp.post("/pameldinger/<int:registration_id>/avmeld")
-@requires("registration.own", load=load_registration, hide=True)
+@requires("registration.own", load=loaders.registration, hide=True)
 def cancel_own(registration, registration_id):
     with refusal_as_error_page():
         operations.cancel_registration(get_session(), registration, current_user.id)
@@ -431,7 +414,7 @@ def _participants_page(event: Event, form: BehalfForm, status: int = 200):
 
 
 @bp.get("/arrangementer/<int:event_id>/deltakere")
-@requires("event.manage", load=load_event)
+@requires("event.manage", load=loaders.event)
 def participants(event, event_id):
     return _participants_page(event, _registration_form(BehalfForm, event))
 
@@ -443,7 +426,7 @@ EXPORT_FORMATS = {
 
 
 @bp.get("/arrangementer/<int:event_id>/deltakere.<file_format>")
-@requires("event.manage", load=load_event)
+@requires("event.manage", load=loaders.event)
 def participants_export(event, event_id, file_format):
     """The participant list as a file for name tags and sign-in sheets. Each download is logged:
     the file leaves our access control once it is on someone's disk."""
@@ -458,7 +441,7 @@ def participants_export(event, event_id, file_format):
 
 
 @bp.post("/arrangementer/<int:event_id>/deltakere/ny")
-@requires("event.manage", load=load_event)
+@requires("event.manage", load=loaders.event)
 def register_on_behalf(event, event_id):
     form = _registration_form(BehalfForm, event)
     if form.validate_on_submit():
@@ -477,25 +460,25 @@ def register_on_behalf(event, event_id):
 
 
 @bp.post("/arrangementer/<int:event_id>/deltakere/<int:registration_id>/flytt")
-@requires("event.manage", load=_event_of_registration)
+@requires("event.manage", load=loaders.event_of_registration)
 def promote(event, event_id, registration_id):
     with refusal_as_error_page():
-        operations.promote_by_coordinator(get_session(), current_user.id, load_registration(registration_id))
+        operations.promote_by_coordinator(get_session(), current_user.id, loaders.registration(registration_id))
     flash("Personen er flyttet fra ventelisten og har fått beskjed.", "success")
     return redirect(url_for("events.participants", event_id=event.id))
 
 
 @bp.post("/arrangementer/<int:event_id>/deltakere/<int:registration_id>/avmeld")
-@requires("event.manage", load=_event_of_registration)
+@requires("event.manage", load=loaders.event_of_registration)
 def cancel_by_coordinator(event, event_id, registration_id):
     with refusal_as_error_page():
-        operations.cancel_registration(get_session(), load_registration(registration_id), current_user.id)
+        operations.cancel_registration(get_session(), loaders.registration(registration_id), current_user.id)
     flash("Påmeldingen er avmeldt.", "success")
     return redirect(url_for("events.participants", event_id=event.id))
 
 
 @bp.post("/arrangementer/<int:event_id>/oppmote")
-@requires("event.manage", load=load_event)
+@requires("event.manage", load=loaders.event)
 def attendance(event, event_id):
     attended = {int(value) for value in request.form.getlist("moette") if value.isdigit()}
     with refusal_as_error_page():

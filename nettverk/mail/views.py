@@ -1,8 +1,9 @@
 """The admin's outbox page: what was queued, sent or failed."""
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlmodel import func, select
 
+from nettverk import loaders
 from nettverk.db import get_session
 from nettverk.mail.models import STATUS_LABELS, OutboxMessage
 from nettverk.mail.operations import mask_secrets, retry_failed_now, smtp_configured
@@ -15,10 +16,6 @@ CALENDAR_LABELS = {
     "REQUEST": "Kalenderinvitasjon (legger inn eller oppdaterer)",
     "CANCEL": "Kalenderavlysning (tar ut av kalenderen)",
 }
-
-
-def _load_message(message_id: int) -> OutboxMessage:
-    return get_session().get(OutboxMessage, message_id) or abort(404)
 
 
 @bp.get("/admin/utboks")
@@ -43,7 +40,7 @@ def outbox():
 
 
 @bp.get("/admin/utboks/<int:message_id>")
-@requires("admin", load=_load_message)
+@requires("admin", load=loaders.outbox_message)
 def message_detail(message, message_id):
     # Only in development is the outbox how one reads an invitation link; elsewhere links stay hidden.
     body = message.body_text

@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from nettverk import policy
+from nettverk import loaders, policy
 from nettverk.db import get_session
 from nettverk.errors import OperationError
 from nettverk.forms import show_error
@@ -15,7 +15,6 @@ from nettverk.materials.models import MATERIAL_AUDIENCES, Material
 from nettverk.networks.models import Network
 from nettverk.policy import requires
 from nettverk.registry.models import CompetenceBase
-from nettverk.registry.views import load_base
 from nettverk.timeutil import format_date, to_oslo, utcnow
 
 bp = Blueprint("materials", __name__)
@@ -27,6 +26,10 @@ DOWNLOAD_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; sandbox",
     "Cache-Control": "private, no-store",
 }
+
+
+# Only for nettverk/api until it imports nettverk.loaders (issue 23, change 5): then delete.
+load_material = loaders.material
 
 
 @bp.app_template_filter("filstorrelse")
@@ -41,10 +44,6 @@ def file_size(size: int) -> str:
 
 bp.add_app_template_global(storage.KINDS, "FILE_KINDS")
 bp.add_app_template_global(MATERIAL_AUDIENCES, "MATERIAL_AUDIENCES")
-
-
-def load_material(material_id: int) -> Material:
-    return get_session().get(Material, material_id) or abort(404)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -63,7 +62,7 @@ def _too_large(error):
 
 
 @bp.get("/kompetansebaser/<slug>/materiell")
-@requires("authenticated", load=load_base)
+@requires("authenticated", load=loaders.base)
 def library(base, slug):
     session = get_session()
     access = policy.material_access(current_user)
@@ -124,7 +123,7 @@ def _data(form: MaterialForm) -> operations.MaterialData:
 
 
 @bp.route("/kompetansebaser/<slug>/materiell/nytt", methods=["GET", "POST"])
-@requires("material.upload", load=load_base)
+@requires("material.upload", load=loaders.base)
 def material_new(base, slug):
     form = UploadForm()
     _choices(form, base)
@@ -149,7 +148,7 @@ def material_new(base, slug):
 
 
 @bp.route("/materiell/<int:material_id>/rediger", methods=["GET", "POST"])
-@requires("material.manage", load=load_material, hide=True)
+@requires("material.manage", load=loaders.material, hide=True)
 def material_edit(material, material_id):
     session = get_session()
     base = session.get(CompetenceBase, material.base_id)
@@ -173,7 +172,7 @@ def material_edit(material, material_id):
 
 
 @bp.route("/materiell/<int:material_id>/slett", methods=["GET", "POST"])
-@requires("material.manage", load=load_material, hide=True)
+@requires("material.manage", load=loaders.material, hide=True)
 def material_delete(material, material_id):
     session = get_session()
     base = session.get(CompetenceBase, material.base_id)
@@ -204,13 +203,13 @@ def _material_page(material: Material, form: VersionForm, status: int = 200):
 
 
 @bp.get("/materiell/<int:material_id>")
-@requires("material.view", load=load_material, hide=True)
+@requires("material.view", load=loaders.material, hide=True)
 def material_detail(material, material_id):
     return _material_page(material, VersionForm())
 
 
 @bp.post("/materiell/<int:material_id>/versjoner")
-@requires("material.manage", load=load_material, hide=True)
+@requires("material.manage", load=loaders.material, hide=True)
 def version_new(material, material_id):
     form = VersionForm()
     status = 422
@@ -226,7 +225,7 @@ def version_new(material, material_id):
 
 
 @bp.get("/materiell/<int:material_id>/versjoner/<int:version>")
-@requires("material.view", load=load_material, hide=True)
+@requires("material.view", load=loaders.material, hide=True)
 def download(material, material_id, version):
     row = queries.version(get_session(), material, version) or abort(404)
     kind = storage.KINDS.get(row.kind)

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlmodel import select
 
-from nettverk import policy
+from nettverk import loaders, policy
 from nettverk.accounts.models import User
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
@@ -18,14 +18,9 @@ from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS, Network
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
 from nettverk.registry.models import CompetenceBase, Municipality
-from nettverk.registry.views import load_base
 from nettverk.timeutil import format_date, to_oslo
 
 bp = Blueprint("networks", __name__)
-
-
-def load_network(slug: str) -> Network:
-    return queries.network_by_slug(get_session(), slug) or abort(404)
 
 
 def _coordinated_base_ids() -> set[int] | None:
@@ -49,7 +44,7 @@ def network_list():
     session = get_session()
     base = None
     if slug := request.args.get("base", "").strip():
-        base = load_base(slug)
+        base = loaders.base(slug)
     groups = queries.networks_by_kind(session, base.id if base else None)
     return render_template(
         "networks/list.html", groups=groups, kinds=NETWORK_KINDS, base=base, describe=queries.describe_cadence
@@ -88,7 +83,7 @@ def _detail(network: Network, plan_form: PlanForm | None = None, status: int = 2
 
 
 @bp.get("/nettverk/<slug>")
-@requires("public", load=load_network)
+@requires("public", load=loaders.network)
 def network_detail(network, slug):
     return _detail(network)
 
@@ -161,7 +156,7 @@ def network_new():
 
 
 @bp.route("/nettverk/<slug>/rediger", methods=["GET", "POST"])
-@requires("network.manage", load=load_network)
+@requires("network.manage", load=loaders.network)
 def network_edit(network, slug):
     return _save(network)
 
@@ -196,7 +191,7 @@ def _members_page(network: Network, form: MemberForm, status: int = 200):
 
 
 @bp.route("/nettverk/<slug>/medlemmer", methods=["GET", "POST"])
-@requires("network.manage", load=load_network)
+@requires("network.manage", load=loaders.network)
 def members(network, slug):
     form = _member_form(network)
     status = 200
@@ -223,7 +218,7 @@ def members(network, slug):
 
 
 @bp.post("/nettverk/<slug>/medlemmer/fjern")
-@requires("network.manage", load=load_network)
+@requires("network.manage", load=loaders.network)
 def member_remove(network, slug):
     form = Form()
     if not form.validate_on_submit():
@@ -241,7 +236,7 @@ def member_remove(network, slug):
 
 
 @bp.post("/nettverk/<slug>/planlegg")
-@requires("network.manage", load=load_network)
+@requires("network.manage", load=loaders.network)
 def plan(network, slug):
     form = PlanForm()
     if not form.validate_on_submit():
@@ -266,7 +261,7 @@ def plan(network, slug):
 
 
 @bp.post("/nettverk/<slug>/moter/<int:event_id>/hopp-over")
-@requires("network.manage", load=load_network)
+@requires("network.manage", load=loaders.network)
 def skip_meeting(network, slug, event_id):
     form = Form()
     if not form.validate_on_submit():
@@ -284,7 +279,7 @@ def skip_meeting(network, slug, event_id):
 
 
 @bp.get("/kompetansebaser/<slug>/dekning")
-@requires("base.manage", load=load_base)
+@requires("base.manage", load=loaders.base)
 def coverage(base, slug):
     return render_template(
         "networks/coverage.html", cov=queries.coverage(get_session(), base), describe_last=queries.describe_last

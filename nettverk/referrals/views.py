@@ -11,7 +11,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlmodel import select
 
-from nettverk import policy
+from nettverk import loaders, policy
 from nettverk.db import get_session
 from nettverk.errors import OperationError
 from nettverk.forms import show_error
@@ -56,18 +56,6 @@ AUDIT_ACTIONS = {
 }
 
 
-def load_intervention(slug: str) -> Intervention:
-    return get_session().exec(select(Intervention).where(Intervention.slug == slug)).first() or abort(404)
-
-
-def load_referral(public_id: str) -> Referral:
-    return get_session().exec(select(Referral).where(Referral.public_id == public_id)).first() or abort(404)
-
-
-def load_service(slug: str) -> Service:
-    return get_session().exec(select(Service).where(Service.slug == slug)).first() or abort(404)
-
-
 def _sides(referral: Referral) -> set[str]:
     return policy.referral_sides(current_user, referral)
 
@@ -89,6 +77,10 @@ def _own_base_ids() -> set[int]:
 
 def _all_bases() -> list[CompetenceBase]:
     return sorted(get_session().exec(select(CompetenceBase)), key=lambda b: norwegian_key(b.name))
+
+
+# Only for nettverk/api until it imports nettverk.loaders (issue 23, change 5): then delete.
+load_referral = loaders.referral
 
 
 @bp.get("/tiltak")
@@ -153,7 +145,7 @@ def _may_send_to(intervention: Intervention, allowed: list[Municipality]) -> boo
 
 
 @bp.get("/tiltak/<slug>")
-@requires("catalog.view", load=load_intervention)
+@requires("catalog.view", load=loaders.intervention)
 def intervention_detail(intervention, slug):
     allowed = queries.allowed_municipalities(get_session(), intervention.id)
     return render_template(
@@ -259,7 +251,7 @@ def intervention_new():
 
 
 @bp.route("/tiltak/<slug>/rediger", methods=["GET", "POST"])
-@requires("catalog.manage", load=load_intervention)
+@requires("catalog.manage", load=loaders.intervention)
 def intervention_edit(intervention, slug):
     return _save_intervention(intervention)
 
@@ -372,7 +364,7 @@ def referral_new():
             "referrals/choose_intervention.html",
             interventions=queries.sendable_interventions(session, policy.sending_service_ids(current_user)),
         )
-    intervention = load_intervention(slug)
+    intervention = loaders.intervention(slug)
     if intervention.status != "active":
         abort(409, "Tiltaket tar ikke imot henvendelser nå.")
     form = _referral_form(intervention)
@@ -402,7 +394,7 @@ def referral_new():
 
 
 @bp.route("/henvendelser/<public_id>/rediger", methods=["GET", "POST"])
-@requires("referral.view", load=load_referral, hide=True)
+@requires("referral.view", load=loaders.referral, hide=True)
 def referral_edit(referral, public_id):
     session = get_session()
     if SENDER not in _sides(referral):
@@ -466,13 +458,13 @@ def _may_message(referral: Referral) -> bool:
 
 
 @bp.get("/henvendelser/<public_id>")
-@requires("referral.view", load=load_referral, hide=True)
+@requires("referral.view", load=loaders.referral, hide=True)
 def referral_detail(referral, public_id):
     return _referral_page(referral, _sides(referral))
 
 
 @bp.post("/henvendelser/<public_id>/handling/<name>")
-@requires("referral.view", load=load_referral, hide=True)
+@requires("referral.view", load=loaders.referral, hide=True)
 def referral_action(referral, public_id, name):
     if name not in operations.ACTIONS:
         abort(404)
@@ -502,7 +494,7 @@ def referral_action(referral, public_id, name):
 
 
 @bp.post("/henvendelser/<public_id>/melding")
-@requires("referral.view", load=load_referral, hide=True)
+@requires("referral.view", load=loaders.referral, hide=True)
 def referral_message(referral, public_id):
     sides = _sides(referral)
     form = MessageForm()
@@ -529,7 +521,7 @@ def _describe(detail: str) -> str:
 
 
 @bp.get("/tjenester/<slug>/henvendelseslogg")
-@requires("referral.audit", load=load_service)
+@requires("referral.audit", load=loaders.service)
 def service_audit_log(service, slug):
     rows = queries.audit_log(get_session(), service.id)
     return render_template(

@@ -2,8 +2,8 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlmodel import select
 
+from nettverk import loaders
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.forms import show_error
@@ -22,46 +22,13 @@ from nettverk.registry.forms import (
 )
 from nettverk.registry.models import (
     SERVICE_KINDS,
-    CompetenceBase,
-    Contact,
-    County,
     Municipality,
     PlannedMerger,
     Service,
-    Unit,
 )
 from nettverk.timeutil import format_short_date, today_in_oslo
 
 bp = Blueprint("registry", __name__)
-
-
-def load_base(slug: str) -> CompetenceBase:
-    return get_session().exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first() or abort(404)
-
-
-def load_municipality(number: str) -> Municipality:
-    return get_session().exec(select(Municipality).where(Municipality.number == number)).first() or abort(404)
-
-
-def load_service(slug: str) -> Service:
-    return get_session().exec(select(Service).where(Service.slug == slug)).first() or abort(404)
-
-
-def load_county(county_id: int) -> County:
-    return get_session().get(County, county_id) or abort(404)
-
-
-def load_unit(unit_id: int) -> Unit:
-    return get_session().get(Unit, unit_id) or abort(404)
-
-
-def load_contact(contact_id: int) -> Contact:
-    return get_session().get(Contact, contact_id) or abort(404)
-
-
-def load_contact_municipality(contact_id: int) -> Municipality:
-    """Contacts are edited by whoever keeps the contacts of their municipality."""
-    return get_session().get(Municipality, load_contact(contact_id).municipality_id)
 
 
 def _actor() -> int:
@@ -90,7 +57,7 @@ def bases():
 
 
 @bp.get("/kompetansebaser/<slug>")
-@requires("public", load=load_base)
+@requires("public", load=loaders.base)
 def base_detail(base, slug):
     session = get_session()
     form = MembershipForm()
@@ -113,7 +80,7 @@ def municipalities():
 
 
 @bp.get("/kommuner/<number>")
-@requires("public", load=load_municipality)
+@requires("public", load=loaders.municipality)
 def municipality_detail(municipality, number):
     return render_template("registry/municipality.html", page=queries.municipality_page(get_session(), municipality))
 
@@ -128,7 +95,7 @@ def services():
 
 
 @bp.get("/tjenester/<slug>")
-@requires("public", load=load_service)
+@requires("public", load=loaders.service)
 def service_detail(service, slug):
     session = get_session()
     return render_template(
@@ -160,7 +127,7 @@ def counties():
 
 
 @bp.route("/admin/fylker/<int:county_id>", methods=["GET", "POST"])
-@requires("admin", load=load_county)
+@requires("admin", load=loaders.county)
 def county_edit(county, county_id):
     form = CountyForm(obj=county)
     status = 200
@@ -203,7 +170,7 @@ def municipality_new():
 
 
 @bp.route("/kommuner/<number>/rediger", methods=["GET", "POST"])
-@requires("admin", load=load_municipality)
+@requires("admin", load=loaders.municipality)
 def municipality_edit(municipality, number):
     form = _municipality_form(municipality)
     status = 200
@@ -307,7 +274,7 @@ def base_new():
 
 
 @bp.route("/kompetansebaser/<slug>/rediger", methods=["GET", "POST"])
-@requires("base.manage", load=load_base)
+@requires("base.manage", load=loaders.base)
 def base_edit(base, slug):
     form = BaseForm(obj=base)
     status = 200
@@ -328,7 +295,7 @@ def base_edit(base, slug):
 
 
 @bp.post("/kompetansebaser/<slug>/medlemmer")
-@requires("base.manage", load=load_base)
+@requires("base.manage", load=loaders.base)
 def member_add(base, slug):
     session = get_session()
     form = MembershipForm()
@@ -344,10 +311,10 @@ def member_add(base, slug):
 
 
 @bp.post("/kompetansebaser/<slug>/medlemmer/<number>/fjern")
-@requires("base.manage", load=load_base)
+@requires("base.manage", load=loaders.base)
 def member_remove(base, slug, number):
     with refusal_as_error_page():
-        operations.remove_member(get_session(), _actor(), base, load_municipality(number))
+        operations.remove_member(get_session(), _actor(), base, loaders.municipality(number))
     flash("Kommunen er fjernet fra kompetansebasen.", "success")
     return redirect(url_for("registry.base_detail", slug=slug))
 
@@ -397,7 +364,7 @@ def service_new():
 
 
 @bp.route("/tjenester/<slug>/rediger", methods=["GET", "POST"])
-@requires("admin", load=load_service)
+@requires("admin", load=loaders.service)
 def service_edit(service, slug):
     form = _service_form(service)
     status = 200
@@ -427,7 +394,7 @@ def _unit_form(service: Service, obj=None) -> UnitForm:
 
 
 @bp.route("/tjenester/<slug>/enheter/ny", methods=["GET", "POST"])
-@requires("admin", load=load_service)
+@requires("admin", load=loaders.service)
 def unit_new(service, slug):
     form = _unit_form(service)
     status = 200
@@ -448,7 +415,7 @@ def unit_new(service, slug):
 
 
 @bp.route("/enheter/<int:unit_id>/rediger", methods=["GET", "POST"])
-@requires("admin", load=load_unit)
+@requires("admin", load=loaders.unit)
 def unit_edit(unit, unit_id):
     session = get_session()
     service = session.get(Service, unit.service_id)
@@ -480,7 +447,7 @@ def _contact_form(obj=None) -> ContactForm:
 
 
 @bp.route("/kommuner/<number>/kontakter/ny", methods=["GET", "POST"])
-@requires("municipality.contacts", load=load_municipality)
+@requires("municipality.contacts", load=loaders.municipality)
 def contact_new(municipality, number):
     form = _contact_form()
     status = 200
@@ -510,9 +477,9 @@ def contact_new(municipality, number):
 
 
 @bp.route("/kontakter/<int:contact_id>/rediger", methods=["GET", "POST"])
-@requires("municipality.contacts", load=load_contact_municipality)
+@requires("municipality.contacts", load=loaders.contact_municipality)
 def contact_edit(municipality, contact_id):
-    contact = load_contact(contact_id)
+    contact = loaders.contact(contact_id)
     form = _contact_form(contact)
     status = 200
     if form.validate_on_submit():
@@ -536,9 +503,9 @@ def contact_edit(municipality, contact_id):
 
 
 @bp.post("/kontakter/<int:contact_id>/slett")
-@requires("municipality.contacts", load=load_contact_municipality)
+@requires("municipality.contacts", load=loaders.contact_municipality)
 def contact_delete(municipality, contact_id):
-    operations.delete_contact(get_session(), _actor(), load_contact(contact_id))
+    operations.delete_contact(get_session(), _actor(), loaders.contact(contact_id))
     flash("Kontaktpersonen er slettet.", "success")
     return redirect(url_for("registry.municipality_detail", number=municipality.number))
 
