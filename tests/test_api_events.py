@@ -5,18 +5,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from conftest import USERS
+from factories import make_event
 from sqlmodel import select
 from test_api import assert_matches, assert_problem, openapi_document
 
 from nettverk.accounts.models import User
 from nettverk.events.models import CONFIRMED, WAITLISTED, WITHDRAWN, Registration
-from nettverk.events.operations import EventData, cancel_event, mark_held, publish_event, save_event
+from nettverk.events.operations import cancel_event, mark_held
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
 from nettverk.registry.models import CompetenceBase, Municipality
 from nettverk.timeutil import to_oslo, utcnow
-
-SOON = to_oslo(utcnow()).date() + timedelta(days=40)
-
 
 # Setting up -----------------------------------------------------------------------------------------
 
@@ -32,24 +30,6 @@ def base_id(db, slug):
 
 def municipality_id(db, number):
     return _id(db, Municipality, number=number)
-
-
-def make_event(db, title, publish=True, day=SOON, **fields):
-    """An event through the real operations: a fagdag for Fosen 09.00–15.30 on `day` unless told otherwise."""
-    data = {
-        "kind": "fagdag",
-        "start_date": day,
-        "end_date": day,
-        "start_time": time(9, 0),
-        "end_time": time(15, 30),
-        "base_id": base_id(db, "fosen"),
-        **fields,
-    }
-    event = save_event(db, None, EventData(title=title, **data))
-    if publish:
-        publish_event(db, None, event)
-    db.commit()
-    return event
 
 
 def make_network(db, slug, name, bases, **fields):
@@ -293,8 +273,8 @@ def test_a_nul_character_is_a_400_problem_not_a_database_error(browser, url):
 
 
 def test_times_are_oslo_with_offset_across_daylight_saving(browser, db):
-    winter = make_event(db, "Vinter", day=date(2027, 3, 9))
-    summer = make_event(db, "Sommer", day=date(2027, 6, 8))
+    winter = make_event(db, "Vinter", day=date(2027, 3, 9), end_time=time(15, 30))
+    summer = make_event(db, "Sommer", day=date(2027, 6, 8), end_time=time(15, 30))
     # The last Sunday of March 2027: the clock goes from 02.00 to 03.00, so the day is 23 hours long.
     dst_day = make_event(db, "Sommertid", day=date(2027, 3, 28), all_day=True, start_time=None, end_time=None)
     two_days = make_event(

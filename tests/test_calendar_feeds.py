@@ -6,11 +6,12 @@ import hashlib
 import html
 import re
 from contextlib import contextmanager
-from datetime import date, time, timedelta
+from datetime import date, timedelta
 from email.utils import parsedate_to_datetime
 
 import pytest
 from conftest import USERS, Browser, link_in, outbox
+from factories import make_event
 from icalendar import Calendar
 from sqlalchemy import event as sa_event
 from sqlmodel import delete, select
@@ -18,7 +19,6 @@ from sqlmodel import delete, select
 from nettverk.accounts.models import User
 from nettverk.activity import ActivityLog
 from nettverk.calendars.models import CalendarToken, RenderedEvent
-from nettverk.events import operations as events
 from nettverk.events.models import Event
 from nettverk.networks.models import Network, NetworkMember
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality
@@ -44,27 +44,6 @@ def municipality_id(db, number: str) -> int:
 
 def user(db, role: str) -> User:
     return db.exec(select(User).where(User.email == USERS[role])).one()
-
-
-def make_event(db, title: str, *, base: str | None = "fosen", days: int = 30, publish: bool = True, **fields) -> Event:
-    db.expire_all()  # a fresh transaction: on SQLite an old read snapshot cannot write
-    day = date.today() + timedelta(days=days)
-    data = dict(
-        kind="fagdag",
-        title=title,
-        start_date=day,
-        end_date=day,
-        start_time=time(9),
-        end_time=time(15),
-        base_id=base_id(db, base) if base else None,
-        capacity=30,
-    )
-    data.update(fields)
-    event = events.save_event(db, None, events.EventData(**data))
-    if publish:
-        events.publish_event(db, None, event)
-    db.commit()
-    return event
 
 
 def network_meeting(db, title: str, *, publish: bool = True, days: int = 40) -> Event:

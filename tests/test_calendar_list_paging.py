@@ -1,39 +1,14 @@
 """The region calendar's list view in pages (issue 8: nationally the next year holds ~1,000 events)."""
 
-from datetime import date, time, timedelta
-
-from sqlmodel import select
+from factories import make_event
 
 from nettverk.events import calendar
-from nettverk.events import operations as events
-from nettverk.registry.models import CompetenceBase
-
-
-def make_event(db, title: str, days: int):
-    db.expire_all()
-    day = date.today() + timedelta(days=days)
-    base_id = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one().id
-    event = events.save_event(
-        db,
-        None,
-        events.EventData(
-            kind="fagdag",
-            title=title,
-            start_date=day,
-            end_date=day,
-            start_time=time(9),
-            end_time=time(15),
-            base_id=base_id,
-        ),
-    )
-    events.publish_event(db, None, event)
-    db.commit()
 
 
 def test_the_list_shows_a_page_at_a_time_with_links_that_keep_the_filters(db, browser, monkeypatch):
     monkeypatch.setattr(calendar, "LIST_PER_PAGE", 2)
     for n, days in enumerate((10, 20, 30, 40, 50), start=1):
-        make_event(db, f"Fagdag nummer {n}", days)
+        make_event(db, f"Fagdag nummer {n}", days=days)
 
     first = browser.get("/kalender?visning=liste&base=fosen").get_data(as_text=True)
     assert "Fagdag nummer 1" in first and "Fagdag nummer 2" in first and "Fagdag nummer 3" not in first

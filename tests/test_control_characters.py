@@ -8,8 +8,9 @@ import pkgutil
 import re
 
 import pytest
+from factories import make_event
 from sqlmodel import func, select
-from test_api_events import REGISTRATION, call, make_event, registrations
+from test_api_events import REGISTRATION, call, registrations
 from test_gathering_pages import event_form, plain_weekday
 from test_referral_pages import tiltak_form
 from wtforms import PasswordField, StringField, TextAreaField

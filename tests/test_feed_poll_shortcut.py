@@ -7,8 +7,9 @@ may read it moves the data version (migrations 7a4c0d25f3b8, 8c6e2f47a5d9) and t
 from datetime import timedelta
 
 from conftest import USERS
+from factories import make_event
 from sqlmodel import select
-from test_calendar_feeds import counting_statements, make_event, make_link, registered_participant, statuses
+from test_calendar_feeds import counting_statements, make_link, registered_participant, statuses
 
 from nettverk.accounts.models import User
 from nettverk.calendars import cache

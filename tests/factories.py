@@ -1,0 +1,49 @@
+"""Builders of test data, one of each. Every builder takes the test's session (`db`) and keyword overrides with
+sensible defaults, goes through the real operations (so what it makes passes the same checks and writes the
+same log as in the app) and commits. Plain functions rather than factory_boy: the operations already build the
+rows, and factory_boy's SQLAlchemy factories would write rows around them."""
+
+from datetime import date, time, timedelta
+
+from sqlmodel import select
+
+from nettverk.events import operations as events
+from nettverk.events.models import Event
+from nettverk.registry.models import CompetenceBase
+
+
+def base_id(db, slug: str) -> int:
+    return db.exec(select(CompetenceBase.id).where(CompetenceBase.slug == slug)).one()
+
+
+def make_event(
+    db,
+    title: str = "Fagdag om BTI",
+    day=None,
+    *,
+    days: int = 30,
+    base: str | None = "fosen",
+    publish: bool = True,
+    **fields,
+) -> Event:
+    """A fagdag of `base` on `day` (or `days` from today), 09.00–15.00 Oslo time, published unless told otherwise;
+    `fields` are EventData's (end_date, start_time, capacity, network_id …). An all-day event has no times."""
+    db.commit()  # what the test set up so far is kept, and a fresh transaction begins: on SQLite an old read
+    db.expire_all()  # snapshot cannot write, and objects a request changed are read again
+    day = day or date.today() + timedelta(days=days)
+    all_day = fields.get("all_day", False)
+    data = {
+        "kind": "fagdag",
+        "title": title,
+        "start_date": day,
+        "end_date": day,
+        "start_time": None if all_day else time(9),
+        "end_time": None if all_day else time(15),
+        "base_id": base_id(db, base) if base else None,
+        **fields,
+    }
+    event = events.save_event(db, None, events.EventData(**data))
+    if publish:
+        events.publish_event(db, None, event)
+    db.commit()
+    return event
