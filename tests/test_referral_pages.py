@@ -13,7 +13,8 @@ from sqlmodel import select
 
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.policy import PROVIDER, SENDER
-from nettverk.referrals import operations, sensitive
+from nettverk.privacy import identity
+from nettverk.referrals import operations
 from nettverk.referrals.models import (
     ACCEPTED,
     CLOSED,
@@ -231,22 +232,22 @@ def test_a_referral_without_consent_cannot_be_sent(as_role, db):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("need", f"Gjelder barn med fnr {fodselsnummer()}, se saken.", sensitive.ID_NUMBER_MESSAGE),
+        ("need", f"Gjelder barn med fnr {fodselsnummer()}, se saken.", identity.ID_NUMBER_MESSAGE),
         (
             "need",
             "Se " + fodselsnummer(day=3, month=11, year=12)[:6] + " " + fodselsnummer(3, 11, 12)[6:],
-            sensitive.ID_NUMBER_MESSAGE,
+            identity.ID_NUMBER_MESSAGE,
         ),
-        ("case_reference", fodselsnummer(day=54, month=1, year=19), sensitive.ID_NUMBER_MESSAGE),  # a D-nummer
-        ("need", "Mor kan nås på 912 34 567 etter kl. 15.", sensitive.PHONE_MESSAGE),
-        ("need", "Ta kontakt på kontakt.familie@example.no.", sensitive.EMAIL_MESSAGE),
+        ("case_reference", fodselsnummer(day=54, month=1, year=19), identity.ID_NUMBER_MESSAGE),  # a D-nummer
+        ("need", "Mor kan nås på 912 34 567 etter kl. 15.", identity.PHONE_MESSAGE),
+        ("need", "Ta kontakt på kontakt.familie@example.no.", identity.EMAIL_MESSAGE),
     ],
 )
 @pytest.mark.parametrize("button", ["send", "save_draft"])
 def test_identifying_text_is_refused_next_to_its_field_and_nothing_is_stored(
     as_role, db, field, value, message, button
 ):
-    assert sensitive.find_problems(value) == [message]  # the test's own number is a real one
+    assert identity.find_problems(value) == [message]  # the test's own number is a real one
     staff = as_role("service_staff")
     before = counts(db)
     response = send(staff, db, button=button, **{field: value})
@@ -266,7 +267,7 @@ def test_a_message_with_a_phone_number_is_refused_and_a_clean_one_is_kept(app, a
     before = counts(db)
     response = provider.post(f"/henvendelser/{referral.public_id}/melding", {"body": "Ring meg på 98765432."})
     assert response.status_code == 422
-    assert error_at(response.get_data(as_text=True), "body") == sensitive.PHONE_MESSAGE
+    assert error_at(response.get_data(as_text=True), "body") == identity.PHONE_MESSAGE
     assert counts(db) == before
     response = provider.post(f"/henvendelser/{referral.public_id}/melding", {"body": "Kan vi ta et møte uke 12?"})
     assert response.status_code == 302
@@ -336,7 +337,7 @@ def test_declining_asks_for_a_reason(app, as_role, db):
     assert error_at(response.get_data(as_text=True), "decline-reason") == "Skriv hvorfor henvendelsen avslås."
     response = provider.post(url, {"decline-reason": "Ring 41234567 for mer."})
     assert response.status_code == 422
-    assert error_at(response.get_data(as_text=True), "decline-reason") == sensitive.PHONE_MESSAGE
+    assert error_at(response.get_data(as_text=True), "decline-reason") == identity.PHONE_MESSAGE
     assert latest(db).status == RECEIVED
     assert provider.post(url, {"decline-reason": "Ingen ledig kapasitet før sommeren."}).status_code == 302
     referral = latest(db)

@@ -18,9 +18,10 @@ from werkzeug.security import generate_password_hash
 
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.policy import PROVIDER, SENDER
+from nettverk.privacy.masking import HIDDEN, SHOWN, SMALL, THRESHOLD, mask_column
 from nettverk.referrals import operations, statistics
 from nettverk.referrals.models import Referral
-from nettverk.referrals.statistics import HIDDEN, SHOWN, SMALL, Period, _mask_column
+from nettverk.referrals.statistics import Period
 from nettverk.registry.models import CompetenceBase, Municipality, Service
 from nettverk.timeutil import to_oslo, utcnow
 
@@ -453,7 +454,7 @@ def _recoverable(values, marks, total, total_mark):
     ],
 )
 def test_small_counts_are_masked_and_cannot_be_subtracted_from_the_total(values, expected, total_mark):
-    marks, shown_total, _ = _mask_column(values, sum(values))
+    marks, shown_total, _ = mask_column(values, sum(values))
     assert (marks, shown_total) == (expected, total_mark)
     assert _recoverable(values, marks, sum(values), shown_total) == []
 
@@ -462,7 +463,7 @@ def test_no_column_of_small_numbers_lets_a_masked_cell_be_recovered():
     rng = random.Random(20261123)
     for _ in range(300):
         values = [rng.choice([0, 0, 1, 1, 2, 2, 3, 4, 5]) for _ in range(rng.randint(1, 4))]
-        marks, total_mark, _ = _mask_column(values, sum(values))
+        marks, total_mark, _ = mask_column(values, sum(values))
         assert all((m == SMALL) == (0 < v < 3) for v, m in zip(values, marks, strict=True)), values
         assert _recoverable(values, marks, sum(values), total_mark) == [], values
         assert total_mark != HIDDEN or not any(m == SHOWN and v >= 3 for v, m in zip(values, marks, strict=True))
@@ -574,7 +575,7 @@ def revealed(queries):
         if b.first <= a.first and a.last <= b.last and a != b:
             for key, text_a in cells_a.items():
                 text_b = cells_b.get(key, "0")
-                if text_a.isdigit() and text_b.isdigit() and 0 < int(text_b) - int(text_a) < statistics.THRESHOLD:
+                if text_a.isdigit() and text_b.isdigit() and 0 < int(text_b) - int(text_a) < THRESHOLD:
                     found.append((key, a, b, int(text_b) - int(text_a)))
     return found
 
@@ -622,7 +623,7 @@ def test_no_pair_of_allowed_queries_reveals_a_masked_cell(db, clock, as_role):
         for table in (stats.by_municipality, stats.by_intervention):  # nothing to subtract inside one page
             for column in ADDITIVE:
                 values = [row.counts[column] for row in table.rows]
-                marks, total_mark, _ = _mask_column(values, table.total.counts[column])
+                marks, total_mark, _ = mask_column(values, table.total.counts[column])
                 assert _recoverable(values, marks, table.total.counts[column], total_mark) == [], (quarter, column)
         queries.append((quarter.period, cells))
     assert any("<3" in cells.values() for _, cells in queries)  # there are masked cells to protect

@@ -15,8 +15,7 @@ from test_materials import ALLOWED, assert_refused, upload
 from test_referral_pages import counts, error_at, make_referral
 
 from nettverk.events.models import Event
-from nettverk.referrals.models import SENT
-from nettverk.referrals.sensitive import (
+from nettverk.privacy.identity import (
     ANONYMOUS,
     EMAIL_MESSAGE,
     ID_NUMBER_MESSAGE,
@@ -29,6 +28,7 @@ from nettverk.referrals.sensitive import (
     ensure_clean,
     find_problems,
 )
+from nettverk.referrals.models import SENT
 
 MESSAGES = (
     ID_NUMBER_MESSAGE,

@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from nettverk.competence.models import AREA_KINDS, LEVELS
 from nettverk.forms import Form, InWindow, NoIdentifyingData, optional_id
-from nettverk.referrals.sensitive import PUBLIC
+from nettverk.privacy.identity import PUBLIC
 from nettverk.timeutil import EARLIEST_RECORD_DAY
 
 DATE_HINT = "For eksempel 2025-03-14."

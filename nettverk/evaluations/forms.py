@@ -8,7 +8,7 @@ from nettverk.evaluations.models import MAX_COMMENT, SCORES
 from nettverk.evaluations.operations import SCORE_MISSING
 from nettverk.evaluations.queries import QUESTIONS, SCALE
 from nettverk.forms import Form, NoIdentifyingData
-from nettverk.referrals.sensitive import ANONYMOUS
+from nettverk.privacy.identity import ANONYMOUS
 
 
 def _score_or_none(value):

@@ -1,6 +1,6 @@
 """The results of one gathering's evaluation, for its coordinators.
 
-Masking: with fewer than THRESHOLD answers (but some) the number of answers is shown as «færre enn 3»,
+Masking (privacy.masking): with fewer than THRESHOLD answers (but some) the number of answers is shown as «færre enn 3»,
 and the averages, the distributions and the free texts are not shown at all, so nobody can be
 recognised from what they answered. The free texts are listed in alphabetical order, not in the order
 they came, for the same reason. Three queries whatever the number of answers.
@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from nettverk.evaluations.models import SCORES, Evaluation, EvaluationInvitation
 from nettverk.events.models import Event
-from nettverk.referrals.statistics import THRESHOLD
+from nettverk.privacy.masking import THRESHOLD, is_small
 from nettverk.text import norwegian_key
 
 MASKED_TEXT = "færre enn 3 svar"
@@ -42,7 +42,7 @@ class Results:
 
     @property
     def masked(self) -> bool:
-        return 0 < self.answered < THRESHOLD
+        return is_small(self.answered)
 
     @property
     def answered_text(self) -> str:

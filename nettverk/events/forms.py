@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Email, Length, NumberRange, Optiona
 
 from nettverk.events.models import AUDIENCES, EVENT_KINDS
 from nettverk.forms import REQUIRED, Form, InWindow, NoIdentifyingData, optional_id
-from nettverk.referrals.sensitive import PUBLIC
+from nettverk.privacy.identity import PUBLIC
 
 EMAIL = "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no."
 PROGRAMME_LINE = re.compile(r"^\s*(\d{1,2})[.:](\d{2})\s+(.+?)(?:\s+[–-]\s+(.+))?\s*$")

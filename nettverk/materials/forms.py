@@ -8,7 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from nettverk.forms import Form, InWindow, MultiCheckboxField, NoIdentifyingData, optional_id
 from nettverk.materials.models import MATERIAL_AUDIENCES
 from nettverk.materials.storage import ACCEPT, ALLOWED_TEXT
-from nettverk.referrals.sensitive import PUBLIC
+from nettverk.privacy.identity import PUBLIC
 from nettverk.timeutil import EARLIEST_RECORD_DAY
 
 

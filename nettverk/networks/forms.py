@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from nettverk.forms import REQUIRED, Form, InWindow, MultiCheckboxField, NoIdentifyingData, optional_id
 from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS
-from nettverk.referrals.sensitive import PUBLIC
+from nettverk.privacy.identity import PUBLIC
 
 EMAIL = "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no."
 

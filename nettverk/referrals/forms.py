@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Numbe
 
 from nettverk.errors import OperationError
 from nettverk.forms import Form, InWindow, MultiCheckboxField, NoIdentifyingData, optional_id
+from nettverk.privacy.identity import PUBLIC
 from nettverk.referrals.models import (
     BTI_LEVELS,
     CONSENT_FORMS,
@@ -27,7 +28,6 @@ from nettverk.referrals.models import (
     URGENCIES,
 )
 from nettverk.referrals.operations import MAX_CHILDREN, OLDEST_CHILD_YEARS
-from nettverk.referrals.sensitive import PUBLIC
 
 EMAIL = "Skriv en gyldig e-postadresse, for eksempel navn@kommune.no."
 NO_PERSONAL_DATA = "Ikke skriv navn eller andre opplysninger som kan identifisere barnet eller familien."

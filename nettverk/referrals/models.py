@@ -2,7 +2,7 @@
 
 A referral carries the least the providing team needs: the sender's own case reference, the
 children's birth years, the family's municipality, the need, the consent. No names, no national
-identity numbers, no phone numbers or e-mail addresses (refused by `sensitive`). Its free text is
+identity numbers, no phone numbers or e-mail addresses (refused by `privacy.identity`). Its free text is
 erased after the retention period; counts and dates stay for statistics. Every read and change is
 written to `ReferralAudit`, which is append-only (see operations.audit and the migration's triggers).
 """

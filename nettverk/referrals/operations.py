@@ -3,7 +3,7 @@
 The workflow is enforced here, not in the views: `ACTIONS` says from which states an action may be
 taken, by which side (the sending service or the providing team), and to which state it leads. An
 action from any other state is refused with 409 and changes nothing. Free text is checked by
-`sensitive` before anything is stored; a refusal names the field, never echoes what it found.
+`privacy.identity` before anything is stored; a refusal names the field, never echoes what it found.
 E-mail about referrals carries no content, only a link: the reader must log in (and is audited).
 """
 
@@ -24,7 +24,7 @@ from nettverk.db import begin_write, lock_for_update
 from nettverk.errors import OperationError
 from nettverk.mail.operations import queue_mail
 from nettverk.policy import PROVIDER, SENDER
-from nettverk.referrals import sensitive
+from nettverk.privacy import identity
 from nettverk.referrals.models import (
     ACCEPTED,
     BTI_LEVELS,
@@ -204,7 +204,7 @@ class ReferralData:
 
 
 def _refuse_identifying(fields: dict[str, str]) -> None:
-    problems = sensitive.ensure_clean(fields)
+    problems = identity.ensure_clean(fields)
     if problems:
         name, messages = next(iter(problems.items()))
         raise OperationError(" ".join(messages), name)

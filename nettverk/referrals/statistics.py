@@ -14,7 +14,7 @@ Why: the quarters do not overlap, so no two allowed queries can be subtracted fr
 count of a shorter stretch of time (1 Nov–7 Dec minus 16 Nov–7 Dec is the count of 1–15 Nov); and since a
 shown table never changes, watching it from day to day tells nothing either (a count that moves from 50 to 51
 between two days would tell the day one family's referral was sent, accepted or withdrawn). Inside one
-quarter's table, `mask` keeps small counts from being worked out from the totals.
+quarter's table, `mask` keeps small counts from being worked out from the totals (privacy.masking).
 
 What is counted (a referral counts in a quarter by when it was sent; drafts never count):
 - henvendelser: referrals sent in the period;
@@ -31,7 +31,7 @@ What is counted (a referral counts in a quarter by when it was sent; drafts neve
 - på venteliste ved periodens slutt: referrals (sent at any time) accepted and not yet started or withdrawn
   when the quarter ended.
 
-Masking (`mask`): see the rules in its docstring.
+Masking (`mask`): the rules of privacy.masking, see `mask`'s docstring.
 """
 
 import re
@@ -43,6 +43,7 @@ from statistics import median
 from sqlalchemy import String, and_, case, cast, func, literal, or_
 from sqlmodel import Session, select
 
+from nettverk.privacy.masking import SHOWN, THRESHOLD, mark_text, mask_columns_with_one_total
 from nettverk.referrals.models import (
     DECLINED,
     INTERVENTION_STATUSES,
@@ -54,8 +55,7 @@ from nettverk.registry.models import BaseMembership, CompetenceBase, Municipalit
 from nettverk.text import norwegian_key
 from nettverk.timeutil import oslo_midnight, to_oslo
 
-THRESHOLD = 3  # counts below this (but above 0) are shown as "<3"; medians need this many referrals
-SMALL_TEXT, HIDDEN_TEXT, NO_MEDIAN = "<3", "skjult", "–"
+NO_MEDIAN = "–"  # a median of fewer than THRESHOLD referrals
 COUNTS = {
     "referrals": "Henvendelser",
     "families": "Familier",
@@ -349,14 +349,12 @@ def base_statistics(session: Session, base: CompetenceBase, period: Period) -> S
 
 # Masking ------------------------------------------------------------------------------------------
 
-SHOWN, SMALL, HIDDEN = "shown", "small", "hidden"
-
 
 @dataclass
 class Cell:
     text: str
     value: int | None  # the number when it is shown (for the bar); None when masked
-    kind: str  # SHOWN, SMALL ("<3") or HIDDEN ("skjult")
+    kind: str  # privacy.masking's SHOWN, SMALL ("<3") or HIDDEN ("skjult")
 
 
 @dataclass
@@ -385,40 +383,8 @@ class MaskedTable:
         ]
 
 
-def _safe(values: list[int], marks: list[str], total: int, total_mark: str) -> bool:
-    """Can no "<3" cell of this column be worked out from the total, for someone who knows that "<3"
-    is 1 or 2, that "skjult" is at least 3 and that 0 is shown? (True when the total is hidden.)"""
-    small = sum(mark == SMALL for mark in marks)
-    hidden = sum(mark == HIDDEN for mark in marks)
-    if small == 0 or total_mark == HIDDEN:
-        return True
-    if total_mark == SMALL:  # all non-zero cells are "<3" and sum to 1 or 2: two of them must both be 1
-        return small == 1
-    masked_sum = sum(value for value, mark in zip(values, marks, strict=True) if mark != SHOWN)
-    if hidden:  # each "<3" can be 1 or 2 unless the sum is the least it could be
-        return masked_sum >= small + 1 + THRESHOLD * hidden
-    return small + 1 <= masked_sum <= 2 * small - 1  # neither all ones nor all twos
-
-
-def _mask_column(values: list[int], total: int) -> tuple[list[str], str, bool]:
-    """Marks for one column of one table and its total: (cell marks, total mark, whether the total had
-    to be hidden because no cell was left to hide)."""
-    marks = [SMALL if 0 < value < THRESHOLD else SHOWN for value in values]
-    total_mark = SMALL if 0 < total < THRESHOLD else SHOWN
-    while not _safe(values, marks, total, total_mark):
-        candidates = [i for i, mark in enumerate(marks) if mark == SHOWN and values[i] >= THRESHOLD]
-        if not candidates:
-            return marks, HIDDEN, True
-        marks[min(candidates, key=lambda i: (values[i], i))] = HIDDEN
-    return marks, total_mark, False
-
-
 def _cell(value: int, mark: str) -> Cell:
-    if mark == SMALL:
-        return Cell(SMALL_TEXT, None, SMALL)
-    if mark == HIDDEN:
-        return Cell(HIDDEN_TEXT, None, HIDDEN)
-    return Cell(str(value), value, SHOWN)
+    return Cell(mark_text(value, mark), value if mark == SHOWN else None, mark)
 
 
 def format_days(days: list[int]) -> str:
@@ -430,38 +396,21 @@ def format_days(days: list[int]) -> str:
 
 
 def mask(statistics: Statistics) -> tuple[MaskedTable, MaskedTable]:
-    """The two tables (per municipality, per tiltak) with every count masked. The rules:
-
-    1. A count of 1 or 2 is shown as "<3"; 0 stays 0. Totals are counted from the unmasked numbers,
-       and a total of 1 or 2 is "<3" too. A median is shown only when it rests on at least 3
-       referrals, otherwise "–".
-    2. No "<3" may be worked out by subtracting the shown cells of its column from the column's total.
-       Someone who knows that "<3" means 1 or 2 could do that when exactly one cell is masked, and also
-       when the masked cells are all ones or all twos (two "<3" that make 2 are both 1). Then the
-       smallest cell of at least 3 in that column is hidden as well ("skjult"), and again until the
-       masked cells can no longer be split in only one way. We hide a cell rather than the total,
-       so that the base's own totals stay visible.
-    3. Only if no cell is left to hide (e.g. three "<3" under a total of 3) is the total hidden. The
-       total is the same number in both tables, so it is then hidden in both, and in the other table
-       every non-zero cell of that column is hidden too, so the total cannot be added up from it.
-    4. Rows have no totals: the columns count different things (a family, a child, an acceptance)
-       that do not add up, so a row gives nothing to subtract from.
-    Families and children per tiltak do not add up to the total (one family can be referred to two
-    tiltak); they are masked by the same rules, which is then stricter than needed.
+    """The two tables (per municipality, per tiltak) with every count masked by privacy.masking: each
+    column of each table under its total (`mask_column`: "<3", and "skjult" where the total would give a
+    "<3" away), and the two tables together, since they share the base's total
+    (`mask_columns_with_one_total`). A median is shown only when it rests on at least THRESHOLD
+    referrals, otherwise "–". Rows have no totals: the columns count different things (a family, a
+    child, an acceptance) that do not add up, so a row gives nothing to subtract from. Families and
+    children per tiltak do not add up to the total (one family can be referred to two tiltak); they
+    are masked by the same rules, which is then stricter than needed.
     """
     tables = (statistics.by_municipality, statistics.by_intervention)
     marks: list[dict[str, tuple[list[str], str]]] = [{}, {}]
     for column in COUNTS:
-        results = [
-            _mask_column([row.counts[column] for row in table.rows], table.total.counts[column]) for table in tables
-        ]
-        if any(total_hidden for _, _, total_hidden in results):
-            for i, (cell_marks, _, total_hidden) in enumerate(results):
-                if not total_hidden:
-                    cell_marks = [HIDDEN if row.counts[column] else SHOWN for row in tables[i].rows]
-                results[i] = (cell_marks, HIDDEN, True)
-        for i, (cell_marks, total_mark, _) in enumerate(results):
-            marks[i][column] = (cell_marks, total_mark)
+        columns = [([row.counts[column] for row in table.rows], table.total.counts[column]) for table in tables]
+        for i, column_marks in enumerate(mask_columns_with_one_total(columns)):
+            marks[i][column] = column_marks
 
     masked = []
     for i, table in enumerate(tables):

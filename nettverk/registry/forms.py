@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from nettverk.forms import REQUIRED, Form, InWindow, MultiCheckboxField, NoIdentifyingData, optional_id
-from nettverk.referrals.sensitive import PUBLIC
+from nettverk.privacy.identity import PUBLIC
 from nettverk.registry.models import SERVICE_KINDS
 from nettverk.timeutil import EARLIEST_MERGER_DAY
 
