@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from nettverk.events import operations as events
 from nettverk.events.models import Event
+from nettverk.networks.models import Network, NetworkBase
 from nettverk.registry.models import CompetenceBase
 
 
@@ -47,3 +48,17 @@ def make_event(
         events.publish_event(db, None, event)
     db.commit()
     return event
+
+
+def make_network(db, name: str = "Testnettverk Fosen", *, bases=("fosen",), **fields) -> Network:
+    """A network of `bases`, its slug made from the name; `fields` are Network's (slug, kind, cadence …). A cadence
+    counts from 1 January 2026 unless told otherwise."""
+    fields.setdefault("slug", name.lower().replace(" ", "-"))
+    if fields.get("cadence"):
+        fields.setdefault("cadence_start", date(2026, 1, 1))
+    network = Network(name=name, **fields)
+    db.add(network)
+    db.flush()
+    db.add_all(NetworkBase(network_id=network.id, base_id=base_id(db, slug)) for slug in bases)
+    db.commit()
+    return network

@@ -5,14 +5,14 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from conftest import USERS
-from factories import make_event
+from factories import make_event, make_network
 from sqlmodel import select
 from test_api import assert_matches, assert_problem, openapi_document
 
 from nettverk.accounts.models import User
 from nettverk.events.models import CONFIRMED, WAITLISTED, WITHDRAWN, Registration
 from nettverk.events.operations import cancel_event, mark_held
-from nettverk.networks.models import Network, NetworkBase, NetworkMember
+from nettverk.networks.models import NetworkMember
 from nettverk.registry.models import CompetenceBase, Municipality
 from nettverk.timeutil import to_oslo, utcnow
 
@@ -30,16 +30,6 @@ def base_id(db, slug):
 
 def municipality_id(db, number):
     return _id(db, Municipality, number=number)
-
-
-def make_network(db, slug, name, bases, **fields):
-    network = Network(slug=slug, name=name, **fields)
-    db.add(network)
-    db.flush()
-    for slug_ in bases:
-        db.add(NetworkBase(network_id=network.id, base_id=base_id(db, slug_)))
-    db.commit()
-    return network
 
 
 def user_id(db, role):
@@ -89,7 +79,7 @@ def test_anonymous_sees_published_cancelled_and_held_but_no_drafts(browser, stat
 @pytest.fixture
 def drafts(db):
     """Drafts of Fosen, of Namdalen, of a network belonging to Fosen and Innherred, and one published."""
-    bti = make_network(db, "bti-fosen-innherred", "BTI-nettverk Fosen og Innherred", ["fosen", "innherred"])
+    bti = make_network(db, "BTI-nettverk Fosen og Innherred", slug="bti-fosen-innherred", bases=["fosen", "innherred"])
     return {
         "fosen": make_event(db, "Utkast Fosen", publish=False).id,
         "namdalen": make_event(db, "Utkast Namdalen", publish=False, base_id=base_id(db, "namdalen")).id,
@@ -132,7 +122,7 @@ def test_a_hidden_draft_looks_like_an_event_that_does_not_exist(browser, drafts)
 @pytest.fixture
 def spread(db):
     """Events across bases, a network, host municipalities (one merged away) and kinds."""
-    bti = make_network(db, "bti-innherred", "BTI-nettverk Innherred", ["innherred"])
+    bti = make_network(db, "BTI-nettverk Innherred", slug="bti-innherred", bases=["innherred"])
     make_event(db, "Fosen fagdag", host_municipality_id=municipality_id(db, "5054"))
     make_event(db, "Rissa før sammenslåingen", host_municipality_id=municipality_id(db, "1624"), kind="kurs")
     make_event(
@@ -223,7 +213,7 @@ def test_invalid_filters_are_400_problems_in_norwegian(browser, query, words):
 def test_the_list_costs_the_same_number_of_queries_for_many_events(app, as_role, db):
     from sqlalchemy import event as sa_event
 
-    network = make_network(db, "bti-fosen", "BTI-nettverk Fosen", ["fosen"])
+    network = make_network(db, "BTI-nettverk Fosen", slug="bti-fosen")
     browser = as_role("coordinator_fosen")
     statements = []
 
@@ -372,16 +362,16 @@ def test_closed_registration_shows_the_reason(browser, db):
 def test_networks_with_bases_cadence_and_no_members(browser, db):
     network = make_network(
         db,
-        "bti-innherred",
         "BTI-nettverk Innherred",
-        ["innherred", "namdalen"],
+        slug="bti-innherred",
+        bases=["innherred", "namdalen"],
         cadence="FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU",
         cadence_start=date(2027, 1, 1),
         meeting_start=time(9, 30),
         meeting_minutes=150,
         host_municipality_id=municipality_id(db, "5006"),
     )
-    make_network(db, "ledere-fosen", "Barnevernledernettverk Fosen", ["fosen"], kind="ledere")
+    make_network(db, "Barnevernledernettverk Fosen", slug="ledere-fosen", kind="ledere")
     db.add(NetworkMember(network_id=network.id, user_id=user_id(db, "participant"), joined_on=date(2026, 1, 1)))
     db.commit()
     response = browser.get("/api/v1/networks")
