@@ -25,11 +25,9 @@ from nettverk.accounts.models import RoleAssignment, User
 from nettverk.calendars.models import CalendarDataVersion, CalendarFingerprint, CalendarToken, RenderedEvent
 from nettverk.calendars.render import RENDER_VERSION, Entry, ProgrammeLine, component_digest, feed_component
 from nettverk.db import get_engine
-from nettverk.events.calendar import of_bases
 from nettverk.events.models import (
     CANCELLED,
     CONFIRMED,
-    DRAFT,
     EVENT_KINDS,
     HELD,
     PUBLISHED,
@@ -38,6 +36,7 @@ from nettverk.events.models import (
     Registration,
 )
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
+from nettverk.policy import EVERYONE_SEES, events_of_bases, personal_drafts
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, MunicipalityChange
 from nettverk.registry.queries import with_predecessors
 from nettverk.timeutil import to_oslo, utcnow
@@ -70,9 +69,6 @@ def in_window(now: datetime):
     )
 
 
-PUBLIC = Event.status != DRAFT
-
-
 GUEST_CALENDAR_NAME = "mine påmeldinger"
 
 
@@ -101,7 +97,7 @@ def base_scope(base: CompetenceBase) -> Scope:
         _base_key(base.id, base.name),
         f"{base.name} – samlinger",
         f"Fagdager, samlinger, kurs og nettverksmøter i {base.name}.",
-        and_(PUBLIC, of_bases({base.id})),
+        and_(EVERYONE_SEES, events_of_bases({base.id})),
     )
 
 
@@ -110,7 +106,7 @@ def network_scope(network: Network) -> Scope:
         _network_key(network.id, network.name),
         network.name,
         f"Møtene i {network.name}.",
-        and_(PUBLIC, Event.network_id == network.id),
+        and_(EVERYONE_SEES, Event.network_id == network.id),
     )
 
 
@@ -162,7 +158,7 @@ def municipality_scope(session: Session, municipality: Municipality) -> Scope:
         _municipality_key(municipality.id, municipality.name),
         f"Samlinger for {municipality.name}",
         f"Samlinger i og for {municipality.name}.",
-        and_(PUBLIC, or_(there, open_to_it)),
+        and_(EVERYONE_SEES, or_(there, open_to_it)),
     )
 
 
@@ -174,12 +170,12 @@ def personal_scope(
     registered = Event.id.in_(
         select(Registration.event_id).where(Registration.email == email, Registration.status == CONFIRMED)
     )
-    parts = [and_(PUBLIC, registered)]
+    parts = [and_(EVERYONE_SEES, registered)]
     if user_id is not None:
         member_of = select(NetworkMember.network_id).where(NetworkMember.user_id == user_id)
-        parts.append(and_(PUBLIC, Event.network_id.in_(member_of)))
+        parts.append(and_(EVERYONE_SEES, Event.network_id.in_(member_of)))
     if coordinated_base_ids:
-        parts.append(and_(Event.status == DRAFT, of_bases(coordinated_base_ids)))
+        parts.append(personal_drafts(coordinated_base_ids))
     return Scope(
         _person_key(email, name, coordinated_base_ids),
         f"nettverk – {name}" if name else "nettverk",

@@ -5,9 +5,8 @@ together with their base, network and venue municipality; nothing is loaded per 
 stored in UTC and turned into Europe/Oslo days here, so a multi-day or all-day event lands on every
 Oslo day it covers (an all-day event ends at the exclusive Oslo midnight after its last day).
 
-Drafts are shown only to those who may manage them: `manager_base_ids` is the set of bases the viewer
-coordinates (an empty set for everyone else), or None for the admin, who sees every draft. An event
-is managed from its own base and from the bases of its network, as in policy.event_base_ids.
+Which events a reader may see is the caller's `visible`, a SQL condition on Event: policy.visible_events(user)
+for a page, so drafts are shown only to those who plan them (the one rule, in policy.py).
 """
 
 from calendar import monthrange
@@ -17,12 +16,13 @@ from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
 import holidays
-from sqlalchemy import and_, false, func, or_, true
+from sqlalchemy import and_, func, or_, true
 from sqlmodel import Session, select
 
 from nettverk.events.models import CANCELLED, DRAFT, Event
+from nettverk.networks.cadence import CadenceError, occurrences
 from nettverk.networks.models import Network, NetworkBase
-from nettverk.networks.queries import CadenceError, occurrences
+from nettverk.policy import events_of_bases
 from nettverk.registry.models import CompetenceBase, Municipality
 from nettverk.registry.queries import with_predecessors
 from nettverk.text import norwegian_key
@@ -121,35 +121,12 @@ class CalendarEntry:
         return "hele dagen"
 
 
-def _visible(manager_base_ids: set[int] | None):
-    """SQL condition: not a draft, or a draft the viewer may manage."""
-    if manager_base_ids is None:
-        return true()
-    if not manager_base_ids:
-        return Event.status != DRAFT
-    return or_(
-        Event.status != DRAFT,
-        Event.base_id.in_(manager_base_ids),
-        Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(manager_base_ids))),
-    )
-
-
-def of_bases(base_ids: set[int]):
-    """SQL condition: the event belongs to one of these bases, itself or through its network."""
-    if not base_ids:
-        return false()
-    return or_(
-        Event.base_id.in_(base_ids),
-        Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(base_ids))),
-    )
-
-
 def _filtered(filters: Filters | None):
     conditions = []
     if filters is None:
         return conditions
     if filters.base is not None:
-        conditions.append(of_bases({filters.base.id}))
+        conditions.append(events_of_bases({filters.base.id}))
     if filters.network is not None:
         conditions.append(Event.network_id == filters.network.id)
     if filters.kind:
@@ -164,20 +141,16 @@ def entries_between(
     session: Session,
     start: datetime,
     end: datetime,
-    manager_base_ids: set[int] | None,
+    visible,
     filters: Filters | None = None,
     *conditions,
 ) -> list[CalendarEntry]:
     """Every visible event that overlaps [start, end) (aware datetimes), in start order. One query."""
-    return [
-        CalendarEntry.of(*row) for row in session.exec(_between(start, end, manager_base_ids, filters, *conditions))
-    ]
+    return [CalendarEntry.of(*row) for row in session.exec(_between(start, end, visible, filters, *conditions))]
 
 
-def _overlapping(
-    start: datetime, end: datetime, manager_base_ids: set[int] | None, filters: Filters | None, *conditions
-) -> list:
-    return [Event.starts_at < end, Event.ends_at > start, _visible(manager_base_ids), *_filtered(filters), *conditions]
+def _overlapping(start: datetime, end: datetime, visible, filters: Filters | None, *conditions) -> list:
+    return [Event.starts_at < end, Event.ends_at > start, visible, *_filtered(filters), *conditions]
 
 
 def _between(*args):
@@ -226,15 +199,13 @@ class Month:
         return self.first + timedelta(days=monthrange(self.first.year, self.first.month)[1])
 
 
-def month_view(
-    session: Session, first: date, manager_base_ids: set[int] | None, filters: Filters | None = None
-) -> Month:
+def month_view(session: Session, first: date, visible, filters: Filters | None = None) -> Month:
     """The weeks (Monday to Sunday) that hold the month, each day with the events that cover it."""
     last = first.replace(day=monthrange(first.year, first.month)[1])
     grid_start = first - timedelta(days=first.weekday())
     grid_end = last + timedelta(days=6 - last.weekday())
     entries = entries_between(
-        session, oslo_midnight(grid_start), oslo_midnight(grid_end + timedelta(days=1)), manager_base_ids, filters
+        session, oslo_midnight(grid_start), oslo_midnight(grid_end + timedelta(days=1)), visible, filters
     )
     by_day = defaultdict(list)
     for entry in entries:
@@ -286,14 +257,14 @@ class Upcoming:
 def upcoming(
     session: Session,
     now: datetime,
-    manager_base_ids: set[int] | None,
+    visible,
     filters: Filters | None = None,
     days: int = 366,
     page: int = 1,
 ) -> Upcoming:
     """Events that have not ended, starting within `days`, grouped by the month they start in; one page
     of LIST_PER_PAGE of them (two queries: the page and the count)."""
-    window = (now, now + timedelta(days=days), manager_base_ids, filters)
+    window = (now, now + timedelta(days=days), visible, filters)
     total = session.exec(select(func.count(Event.id)).where(*_overlapping(*window))).one()
     query = _between(*window)
     groups: dict[date, list[CalendarEntry]] = {}
@@ -348,7 +319,7 @@ _MAX_PLANNED_PER_NETWORK = 60
 
 
 def cadence_days(network: Network, year: int) -> list[date]:
-    """The days in `year` on which the network's cadence falls (networks.queries reads and checks the
+    """The days in `year` on which the network's cadence falls (networks.cadence reads and checks the
     rule). A cadence that cannot be read gives none here: the network pages say what is wrong with it."""
     try:
         days = occurrences(network, date(year, 1, 1), date(year, 12, 31))
@@ -357,9 +328,7 @@ def cadence_days(network: Network, year: int) -> list[date]:
     return days[:_MAX_PLANNED_PER_NETWORK]
 
 
-def annual_wheel(
-    session: Session, base: CompetenceBase, year: int, manager_base_ids: set[int] | None, today: date | None = None
-) -> AnnualWheel:
+def annual_wheel(session: Session, base: CompetenceBase, year: int, visible, today: date | None = None) -> AnnualWheel:
     """The base's events and the meetings of its networks in one Oslo year, month by month, with the
     coming occurrences of the networks' cadences (from `today` on) that have no event yet. Three queries."""
     networks = list(
@@ -372,7 +341,7 @@ def annual_wheel(
     )
     network_ids = {n.id for n in networks}
     start, end = oslo_midnight(date(year, 1, 1)), oslo_midnight(date(year + 1, 1, 1))
-    entries = entries_between(session, start, end, manager_base_ids, None, of_bases({base.id}))
+    entries = entries_between(session, start, end, visible, None, events_of_bases({base.id}))
     # The series dates that already have an event (of any status, visible or not: a moved, skipped
     # or draft meeting still stands for its occurrence).
     taken = set()
@@ -421,7 +390,7 @@ def planning_warnings(
     base_ids: set[int],
     exclude_event_id: int | None = None,
     *,
-    include_drafts: bool | set[int] = True,
+    visible=None,
 ) -> list[str]:
     """Reasons to think twice before planning a gathering on `day` (an Oslo date) for these bases,
     as Norwegian sentences; empty when the day looks free:
@@ -431,9 +400,8 @@ def planning_warnings(
     - one of the bases (itself or through one of its networks) already has an event that covers the
       day, cancelled ones not counted ('Fosen har allerede «Fagdag om BTI» denne dagen (09.00–15.00).').
 
-    `exclude_event_id` leaves out the event being edited. Drafts count by default (a coordinator
-    planning for their own bases may see them); pass include_drafts=False when the reader may not,
-    or the set of bases whose drafts the reader may see.
+    `exclude_event_id` leaves out the event being edited. Every event counts unless `visible` says otherwise
+    (policy.visible_events of the reader: a coordinator sees the drafts of their own bases, not all).
     One query (none when base_ids is empty).
     """
     warnings = []
@@ -444,19 +412,15 @@ def planning_warnings(
         warnings.append(f"{_day_name(day)} er en helgedag.")
     if base_ids:
         conditions = [Event.status != CANCELLED]
-        if include_drafts is False:
-            conditions.append(Event.status != DRAFT)
-        elif include_drafts is not True:
-            conditions.append(or_(Event.status != DRAFT, of_bases(include_drafts)))
         if exclude_event_id is not None:
             conditions.append(Event.id != exclude_event_id)
         entries = entries_between(
             session,
             oslo_midnight(day),
             oslo_midnight(day + timedelta(days=1)),
+            true() if visible is None else visible,
             None,
-            None,
-            of_bases(base_ids),
+            events_of_bases(base_ids),
             and_(*conditions),
         )
         for entry in entries:
