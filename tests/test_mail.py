@@ -20,7 +20,7 @@ from nettverk.db import get_session
 from nettverk.errors import OperationError
 from nettverk.events import operations as events
 from nettverk.events.models import Event, Registration
-from nettverk.mail.models import FAILED, QUEUED, SENT, OutboxMessage
+from nettverk.mail.models import MailStatus, OutboxMessage
 from nettverk.mail.operations import deliver_due
 from nettverk.registry.models import CompetenceBase
 from nettverk.scheduler import runner
@@ -169,7 +169,7 @@ def test_delivered_mail_is_marked_sent(app, smtp_server, smtp_app, smtp_browser)
     send_outbox(smtp_app)
     smtp_server.wait_for(1)
     [message] = stored_mail(app, to=MEMBER)
-    assert (message.status, message.attempts, message.last_error) == (SENT, 1, "")
+    assert (message.status, message.attempts, message.last_error) == (MailStatus.SENT, 1, "")
     assert message.sent_at is not None
 
 
@@ -186,11 +186,11 @@ def test_unknown_address_gets_no_mail(app, smtp_server, smtp_app, smtp_browser):
 
 def test_mail_is_kept_as_failed_when_smtp_server_is_down(app, smtp_app, smtp_browser):
     assert request_reset(smtp_browser).status_code == 302
-    assert stored_mail(app, to=MEMBER)[0].status == QUEUED
+    assert stored_mail(app, to=MEMBER)[0].status == MailStatus.QUEUED
     run = send_outbox(smtp_app)
     assert (run.sent, run.failed) == (0, 1)
     [message] = stored_mail(app, to=MEMBER)
-    assert (message.status, message.attempts) == (FAILED, 1)
+    assert (message.status, message.attempts) == (MailStatus.FAILED, 1)
     assert "Kunne ikke koble til e-posttjeneren" in message.last_error
     assert message.next_attempt_at > utcnow()
     assert message.sent_at is None
@@ -203,7 +203,7 @@ def test_failed_mail_waits_for_its_retry_time(app, smtp_server, smtp_app, smtp_b
     with smtp_app.app_context():
         assert deliver_due(get_session()) == {"sent": 0, "failed": 0}
     assert smtp_server.messages == []
-    assert stored_mail(app, to=MEMBER)[0].status == FAILED
+    assert stored_mail(app, to=MEMBER)[0].status == MailStatus.FAILED
 
 
 def test_failed_mail_is_delivered_once_when_server_is_back(app, smtp_server, smtp_app, smtp_browser):
@@ -218,7 +218,7 @@ def test_failed_mail_is_delivered_once_when_server_is_back(app, smtp_server, smt
     [received] = smtp_server.wait_for(1)
     assert received["Subject"] == RESET_SUBJECT
     [message] = stored_mail(app, to=MEMBER)
-    assert (message.status, message.attempts, message.last_error) == (SENT, 2, "")
+    assert (message.status, message.attempts, message.last_error) == (MailStatus.SENT, 2, "")
 
 
 def test_cli_mail_send_delivers_due_mail_once(app, smtp_server, smtp_app, smtp_browser):
@@ -232,7 +232,7 @@ def test_cli_mail_send_delivers_due_mail_once(app, smtp_server, smtp_app, smtp_b
     assert "Sendt: 1, feilet: 0." in first.output
     assert "Sendt: 0, feilet: 0." in second.output
     assert len(smtp_server.wait_for(1)) == 1
-    assert stored_mail(app, to=MEMBER)[0].status == SENT
+    assert stored_mail(app, to=MEMBER)[0].status == MailStatus.SENT
 
 
 def test_admin_retry_now_makes_failed_mail_due_for_the_sender(app, smtp_server, smtp_app, smtp_browser):
@@ -247,7 +247,7 @@ def test_admin_retry_now_makes_failed_mail_due_for_the_sender(app, smtp_server, 
     assert send_outbox(smtp_app).sent == 1
     [received] = smtp_server.wait_for(1)
     assert received["To"] == MEMBER
-    assert stored_mail(app, to=MEMBER)[0].status == SENT
+    assert stored_mail(app, to=MEMBER)[0].status == MailStatus.SENT
 
 
 # Without SMTP: the outbox is the only place the mail is --------------------------------------------
@@ -256,7 +256,7 @@ def test_admin_retry_now_makes_failed_mail_due_for_the_sender(app, smtp_server, 
 def test_mail_stays_queued_without_smtp(app, browser):
     assert request_reset(browser).status_code == 302
     [message] = stored_mail(app, to=MEMBER)
-    assert (message.status, message.attempts) == (QUEUED, 0)
+    assert (message.status, message.attempts) == (MailStatus.QUEUED, 0)
     assert message.subject == RESET_SUBJECT
 
 
@@ -438,7 +438,7 @@ def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_are_sent(app, d
     assert (run.status, run.sent, run.failed) == ("ok", 2, 1)
     assert sorted(m["Subject"] for m in smtp_server.wait_for(2)) == ["Først", "Sist"]
     [bad] = stored_mail(app, to="person1@kommune.example")
-    assert (bad.status, bad.sent_at) == (FAILED, None)
+    assert (bad.status, bad.sent_at) == (MailStatus.FAILED, None)
     assert bad.last_error.startswith("Meldingen kunne ikke lages: ValueError")
     assert "Meldingen kunne ikke lages" in as_role("admin").get("/admin/utboks").get_data(as_text=True)
 
@@ -492,12 +492,12 @@ def test_a_request_never_talks_to_the_mail_server(app, database_url, silent_smtp
         assert request_reset(Browser(hanging.test_client())).status_code == 302
         assert connections_made(silent_smtp) == 0  # the request did not even connect
         [message] = stored_mail(app, to=MEMBER)
-        assert (message.status, message.attempts) == (QUEUED, 0)
+        assert (message.status, message.attempts) == (MailStatus.QUEUED, 0)
         # The sender in the scheduler meets the hanging server, gives up after the timeout and retries later.
         run = send_outbox(hanging)
         assert (run.sent, run.failed) == (0, 1)
         assert connections_made(silent_smtp) == 1
-        assert stored_mail(app, to=MEMBER)[0].status == FAILED
+        assert stored_mail(app, to=MEMBER)[0].status == MailStatus.FAILED
     finally:
         hanging.extensions["nettverk.engine"].dispose()
 

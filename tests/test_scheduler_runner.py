@@ -22,7 +22,7 @@ from test_mail import SMTPServer, free_port
 from nettverk import create_app
 from nettverk.accounts.models import User
 from nettverk.db import get_session
-from nettverk.mail.models import FAILED, SENT, OutboxMessage
+from nettverk.mail.models import MailStatus, OutboxMessage
 from nettverk.mail.operations import queue_mail
 from nettverk.scheduler import runner
 from nettverk.scheduler.models import JobRun, Notification, NotificationSetting, SchedulerLease, apscheduler_jobs
@@ -342,7 +342,7 @@ def test_mail_waits_while_smtp_is_down_and_goes_once_when_it_is_back(smtp_app, s
     run = runner.run_job("deliver_mail", app=smtp_app)
     assert (run.status, run.sent, run.failed) == ("ok", 0, 2)
     mail = outbox(db)
-    assert {m.status for m in mail} == {FAILED}
+    assert {m.status for m in mail} == {MailStatus.FAILED}
     assert all(m.last_error.startswith("Kunne ikke koble til e-posttjeneren") for m in mail)
     assert all(m.next_attempt_at > utcnow() for m in mail)
 
@@ -365,7 +365,7 @@ def test_mail_waits_while_smtp_is_down_and_goes_once_when_it_is_back(smtp_app, s
         assert len(server.messages) == 2
     finally:
         server.stop()
-    assert {m.status for m in outbox(db)} == {SENT}
+    assert {m.status for m in outbox(db)} == {MailStatus.SENT}
     # deliver_mail runs every few seconds: only the runs that sent or failed something are recorded.
     assert [(r.sent, r.failed) for r in job_runs(engine, "deliver_mail")] == [(0, 2), (2, 0)]
 

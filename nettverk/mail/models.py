@@ -1,16 +1,29 @@
 """The outbox: every e-mail is a row first, written in the same transaction as the change that caused it."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
 from nettverk.timeutil import utcnow
 
-# SENDING: claimed by a sender (the scheduler's deliver_mail job or `mail send`) until it is sent or fails;
-# one whose sender died is due again when the claim's lease runs out.
-QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
-UNSENT = (QUEUED, SENDING, FAILED)
-STATUS_LABELS = {QUEUED: "I kø", SENDING: "Sendes", SENT: "Sendt", FAILED: "Feilet, prøves igjen"}
+
+class MailStatus(StrEnum):
+    QUEUED = "queued"
+    # Claimed by a sender (the scheduler's deliver_mail job or `mail send`) until it is sent or fails;
+    # one whose sender died is due again when the claim's lease runs out.
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+UNSENT = (MailStatus.QUEUED, MailStatus.SENDING, MailStatus.FAILED)
+STATUS_LABELS = {
+    MailStatus.QUEUED: "I kø",
+    MailStatus.SENDING: "Sendes",
+    MailStatus.SENT: "Sendt",
+    MailStatus.FAILED: "Feilet, prøves igjen",
+}
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -23,7 +36,7 @@ class OutboxMessage(SQLModel, table=True):
     # An iCalendar invitation sent as the text/calendar part (iTIP method REQUEST or CANCEL), if any.
     calendar_method: str = Field(default="", max_length=10)
     calendar_ics: str = ""
-    status: str = Field(default=QUEUED, max_length=10, index=True)
+    status: str = Field(default=MailStatus.QUEUED, max_length=10, index=True)
     attempts: int = 0
     last_error: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -16,7 +16,7 @@ from email.utils import format_datetime, make_msgid
 from flask import current_app, has_request_context, render_template
 from sqlmodel import Session, delete, func, select, update
 
-from nettverk.mail.models import FAILED, SENDING, SENT, UNSENT, MailRequest, OutboxMessage
+from nettverk.mail.models import UNSENT, MailRequest, MailStatus, OutboxMessage
 from nettverk.timeutil import utcnow
 
 MAX_BACKOFF = timedelta(hours=6)
@@ -113,7 +113,7 @@ def retry_failed_now(session: Session) -> int:
     """Make every failed message due at once (the operator has mended the mail server); the sender takes them
     on its next run. Claimed messages (SENDING) are left alone, so none is sent twice."""
     return session.execute(
-        update(OutboxMessage).where(OutboxMessage.status == FAILED).values(next_attempt_at=utcnow())
+        update(OutboxMessage).where(OutboxMessage.status == MailStatus.FAILED).values(next_attempt_at=utcnow())
     ).rowcount
 
 
@@ -151,7 +151,7 @@ def deliver(session: Session, query) -> dict:
                 _mark_failed(message, f"{type(exc).__name__}: {exc}")
                 counts["failed"] += 1
             else:
-                message.status, message.sent_at, message.last_error = SENT, utcnow(), ""
+                message.status, message.sent_at, message.last_error = MailStatus.SENT, utcnow(), ""
                 # Delivered: the stored copy no longer needs a working link.
                 message.body_text, message.body_html = mask_secrets(message.body_text), mask_secrets(message.body_html)
                 counts["sent"] += 1
@@ -169,7 +169,7 @@ def _claim(session: Session, message: OutboxMessage) -> bool:
         .where(
             OutboxMessage.id == message.id, OutboxMessage.attempts == message.attempts, OutboxMessage.status.in_(UNSENT)
         )
-        .values(status=SENDING, attempts=message.attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE)
+        .values(status=MailStatus.SENDING, attempts=message.attempts + 1, next_attempt_at=utcnow() + CLAIM_LEASE)
     )
     session.commit()
     if result.rowcount != 1:
@@ -190,7 +190,7 @@ def _connect(config) -> smtplib.SMTP:
 
 
 def _mark_failed(message: OutboxMessage, reason: str) -> None:
-    message.status = FAILED
+    message.status = MailStatus.FAILED
     message.last_error = reason[:1000]
     message.next_attempt_at = utcnow() + min(timedelta(minutes=2**message.attempts), MAX_BACKOFF)
 
