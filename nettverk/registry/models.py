@@ -1,6 +1,7 @@
 """Registry tables: counties, municipalities and their history, kompetansebaser, services, units, contacts."""
 
 from datetime import date
+from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -112,7 +113,10 @@ class Contact(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=30)
 
 
-PLANNED, DONE, CANCELLED = "planned", "done", "cancelled"
+class MergerStatus(StrEnum):
+    PLANNED = "planned"
+    DONE = "done"
+    CANCELLED = "cancelled"
 
 
 class PlannedMerger(SQLModel, table=True):
@@ -123,7 +127,7 @@ class PlannedMerger(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     successor_id: int = Field(foreign_key="municipality.id", index=True)
     effective_date: date = Field(index=True)
-    status: str = Field(default=PLANNED, max_length=10)
+    status: str = Field(default=MergerStatus.PLANNED, max_length=10)
 
 
 class PlannedMergerPart(SQLModel, table=True):

@@ -8,14 +8,12 @@ from sqlmodel import Session, delete, select, update
 from nettverk.activity import record
 from nettverk.errors import OperationError
 from nettverk.registry.models import (
-    CANCELLED,
-    DONE,
-    PLANNED,
     SERVICE_KINDS,
     BaseMembership,
     CompetenceBase,
     Contact,
     County,
+    MergerStatus,
     Municipality,
     MunicipalityChange,
     PlannedMerger,
@@ -126,7 +124,7 @@ def check_merger(
             raise OperationError(
                 f"Sammenslåingen ville gitt en sirkel i historikken til {predecessor.name}.", "predecessor_ids"
             )
-    others = [PlannedMerger.status == PLANNED, *([PlannedMerger.id != planned.id] if planned else [])]
+    others = [PlannedMerger.status == MergerStatus.PLANNED, *([PlannedMerger.id != planned.id] if planned else [])]
     ending = dict(
         session.exec(
             select(PlannedMergerPart.municipality_id, PlannedMerger)
@@ -220,9 +218,9 @@ def register_merger(
 
 def cancel_merger(session: Session, actor_id: int | None, merger: PlannedMerger) -> None:
     """Undo a planned merger before its date: it was never carried out, so nothing else changes."""
-    if merger.status != PLANNED:
+    if merger.status != MergerStatus.PLANNED:
         raise OperationError("Bare en planlagt sammenslåing som ikke er gjennomført, kan avbrytes.", status=409)
-    merger.status = CANCELLED
+    merger.status = MergerStatus.CANCELLED
     session.add(merger)
     session.flush()
     record(
@@ -238,7 +236,9 @@ def carry_out_merger(session: Session, merger: PlannedMerger) -> bool:
     """Carry out a planned merger whose date has come, once: the status is claimed in the same transaction
     (a second run, or a second scheduler, finds it taken and does nothing). False: it was taken."""
     claimed = session.execute(
-        update(PlannedMerger).where(PlannedMerger.id == merger.id, PlannedMerger.status == PLANNED).values(status=DONE)
+        update(PlannedMerger)
+        .where(PlannedMerger.id == merger.id, PlannedMerger.status == MergerStatus.PLANNED)
+        .values(status=MergerStatus.DONE)
     )
     if claimed.rowcount != 1:
         return False

@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, func, or_, select
 
 from nettverk.registry.models import (
-    PLANNED,
     BaseMembership,
     CompetenceBase,
     Contact,
     County,
+    MergerStatus,
     Municipality,
     MunicipalityChange,
     PlannedMerger,
@@ -43,6 +43,14 @@ def base_members(session: Session, base_id: int) -> list[tuple[Municipality, Bas
 
 def counties(session: Session) -> list[County]:
     return list(session.exec(select(County).order_by(County.number)))
+
+
+def base_by_slug(session: Session, slug: str) -> CompetenceBase | None:
+    return session.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first()
+
+
+def municipality_by_number(session: Session, number: str) -> Municipality | None:
+    return session.exec(select(Municipality).where(Municipality.number == number)).first()
 
 
 def municipalities(session: Session, include_historic: bool = False) -> list[tuple[Municipality, County]]:
@@ -152,7 +160,7 @@ class Planned:
 def planned_mergers(session: Session, municipality_id: int | None = None) -> list[Planned]:
     """Mergers planned and not yet carried out (or cancelled), soonest first; with `municipality_id`, those it
     is in, on either side."""
-    query = select(PlannedMerger).where(PlannedMerger.status == PLANNED)
+    query = select(PlannedMerger).where(PlannedMerger.status == MergerStatus.PLANNED)
     if municipality_id is not None:
         query = query.where(
             or_(
