@@ -19,10 +19,11 @@ from nettverk.errors import OperationError
 from nettverk.events.models import CANCELLED, Event
 from nettverk.events.operations import EventData, cancel_event, save_event
 from nettverk.networks import queries
+from nettverk.networks.cadence import CadenceError, cadence_rule, normalise_cadence, occurrences
 from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS, Network, NetworkBase, NetworkMember
 from nettverk.registry.models import CompetenceBase, Municipality
 from nettverk.text import slugify
-from nettverk.timeutil import MONTHS, format_date
+from nettverk.timeutil import MONTHS, format_date, today_in_oslo
 
 MAX_MEETINGS_PER_PLAN = 200
 MAX_PLAN_YEARS = 3
@@ -88,16 +89,14 @@ def save_network(
     if found != chosen:
         raise OperationError("Velg kompetansebaser som finnes.", "base_ids")
 
-    cadence = queries.normalise_cadence(data.cadence)
+    cadence = normalise_cadence(data.cadence)
     start = (
-        data.cadence_start
-        or (network.cadence_start if network and network.cadence_start else None)
-        or queries.oslo_today()
+        data.cadence_start or (network.cadence_start if network and network.cadence_start else None) or today_in_oslo()
     )
     if cadence:
         try:
-            queries.cadence_rule(cadence, start)
-        except queries.CadenceError as error:
+            cadence_rule(cadence, start)
+        except CadenceError as error:
             raise OperationError(str(error), "cadence") from error
     if len(cadence) > 300:
         raise OperationError("Regelen kan være høyst 300 tegn.", "cadence")
@@ -160,7 +159,7 @@ def add_member(
                 "Velg en enhet i en tjeneste som betjener kommunene i nettverkets kompetansebaser.", "unit_id"
             )
     if joined_on is None:
-        joined_on = queries.oslo_today()
+        joined_on = today_in_oslo()
     user = user_by_email(session, email)
     if user is None:
         name = _clean(name)
@@ -226,7 +225,7 @@ def plan_meetings(
     Occurrences that already have a meeting of this network are skipped, so running it again makes
     nothing new. A date save_event refuses (a start time that does not exist that day because of
     daylight saving time) is left out and reported; the others are still made."""
-    today = today or queries.oslo_today()
+    today = today or today_in_oslo()
     until = until or end_of_next_year(today)
     if not network.cadence:
         raise OperationError(
@@ -238,8 +237,8 @@ def plan_meetings(
         raise OperationError(f"Planlegg høyst {MAX_PLAN_YEARS} år fram i tid.", "until")
     network = lock_for_update(session, Network, network.id)  # two planners at once must not both make a meeting
     try:
-        dates = queries.occurrences(network, today, until)
-    except queries.CadenceError as error:
+        dates = occurrences(network, today, until)
+    except CadenceError as error:
         raise OperationError(f"Møterytmen kan ikke brukes: {error}", status=409) from error
     if len(dates) > MAX_MEETINGS_PER_PLAN:
         raise OperationError(
