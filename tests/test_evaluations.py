@@ -4,10 +4,11 @@ once attendance is marked), the link opens the form without login, one answer pe
 the deadline, bad scores and too long texts refused beside the field, and the results masked under three answers
 and shown only to the coordinators of the event's bases."""
 
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 from conftest import USERS, in_app, link_in, make_app, outbox
+from factories import make_event
 from sqlalchemy import func, inspect, text
 from sqlmodel import delete, select
 
@@ -19,7 +20,6 @@ from nettverk.evaluations.models import Evaluation, EvaluationInvitation
 from nettverk.events import operations as events
 from nettverk.events.models import Event, Registration
 from nettverk.mail.models import OutboxMessage
-from nettverk.registry.models import CompetenceBase
 from nettverk.scheduler.models import NotificationSetting
 from nettverk.scheduler.runner import run_job
 from nettverk.timeutil import utcnow
@@ -34,27 +34,6 @@ SUBJECT = "Hva syntes du om"
 
 def user(db, email: str) -> User:
     return db.exec(select(User).where(User.email == email)).one()
-
-
-@in_app
-def make_event(db, kind: str = "fagdag", **overrides) -> Event:
-    """A published gathering in Fosen a month from now (registration is open)."""
-    day = (utcnow() + timedelta(days=30)).date()
-    fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    data = dict(
-        kind=kind,
-        title="Fagdag om tidlig innsats",
-        start_date=day,
-        end_date=day,
-        start_time=time(9),
-        end_time=time(15),
-        base_id=fosen.id,
-    )
-    data.update(overrides)
-    event = events.save_event(db, None, events.EventData(**data))
-    events.publish_event(db, None, event)
-    db.commit()
-    return event
 
 
 @in_app
@@ -120,11 +99,11 @@ def evaluations_of(db, event: Event) -> list[Evaluation]:
 
 
 def test_the_job_mails_each_confirmed_participant_once_after_the_event(app, db, browser):
-    event = make_event(db, capacity=2)
+    event = make_event(db, "Fagdag om tidlig innsats", capacity=2)
     register(db, event, PARTICIPANT)
     register(db, event, GUEST, "Kari Gjest")
     register(db, event, STAFF)  # full: on the waitlist, not a participant
-    withdrawn = register(db, make_event(db, title="Annen fagdag"), USERS["provider"])
+    withdrawn = register(db, make_event(db, "Annen fagdag"), USERS["provider"])
     with app.app_context():
         events.cancel_registration(db, db.get(Registration, withdrawn.id), None)
         db.commit()
@@ -155,8 +134,8 @@ def test_the_job_mails_each_confirmed_participant_once_after_the_event(app, db, 
 
 
 def test_only_fagdag_and_kurs_are_evaluated_and_not_when_cancelled(app, db):
-    kinds = {kind: make_event(db, kind, title=f"Et {kind}") for kind in ("kurs", "samling", "nettverksmote")}
-    cancelled = make_event(db, title="Avlyst fagdag")
+    kinds = {kind: make_event(db, f"Et {kind}", kind=kind) for kind in ("kurs", "samling", "nettverksmote")}
+    cancelled = make_event(db, "Avlyst fagdag")
     for event in [*kinds.values(), cancelled]:
         register(db, event, PARTICIPANT)
     with app.app_context():
@@ -445,6 +424,6 @@ def test_only_the_coordinators_of_the_events_bases_see_the_results(app, db, as_r
     assert link in as_role("coordinator_fosen").get(f"/arrangementer/{event.id}").get_data(as_text=True)
     assert link not in as_role("participant").get(f"/arrangementer/{event.id}").get_data(as_text=True)
 
-    meeting = make_event(db, "samling", title="Samling")
+    meeting = make_event(db, "Samling", kind="samling")
     assert as_role("coordinator_fosen").get(f"/arrangementer/{meeting.id}/evaluering").status_code == 404
     assert "/evaluering" not in as_role("coordinator_fosen").get(f"/arrangementer/{meeting.id}").get_data(as_text=True)

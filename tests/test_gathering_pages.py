@@ -12,16 +12,16 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from conftest import USERS, Browser
+from factories import make_event
 from openpyxl import load_workbook
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from nettverk.accounts.models import User
 from nettverk.activity import ActivityLog
-from nettverk.events import operations as events
 from nettverk.events.models import Event, Registration
+from nettverk.networks.cadence import occurrences
 from nettverk.networks.models import Network
-from nettverk.networks.queries import occurrences
 from nettverk.registry.models import CompetenceBase
 from nettverk.timeutil import OSLO
 
@@ -58,26 +58,6 @@ def plain_weekday() -> date:
 
 def fosen_id(db) -> int:
     return db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one().id
-
-
-def fosen_event(db, title="Fagdag om BTI på Ørland", day=None, **overrides) -> Event:
-    """A published Fosen fagdag, 09.00–15.00, on a plain weekday unless told otherwise."""
-    day = day or plain_weekday()
-    data = dict(
-        kind="fagdag",
-        title=title,
-        start_date=day,
-        end_date=day,
-        start_time=time(9),
-        end_time=time(15),
-        base_id=fosen_id(db),
-        capacity=30,
-    )
-    data.update(overrides)
-    event = events.save_event(db, None, events.EventData(**data))
-    events.publish_event(db, None, event)
-    db.commit()
-    return event
 
 
 def event_form(db, day: date, **fields) -> dict:
@@ -144,7 +124,7 @@ def attachment_name(response) -> str:
 def registered_event(as_role, db):
     """A Fosen fagdag with three confirmed people: a name that is a spreadsheet formula and a
     Norwegian name (both put on by the coordinator), and the demo participant herself."""
-    event = fosen_event(db)
+    event = make_event(db, "Fagdag om BTI på Ørland", plain_weekday())
     coordinator = as_role("coordinator_fosen")
     for name, email in [(FORMULA_NAME, "formel@example.no"), (NORWEGIAN_NAME, "oystein@example.no")]:
         response = coordinator.post(f"/arrangementer/{event.id}/deltakere/ny", {"name": name, "email": email})
@@ -253,7 +233,7 @@ def test_a_gathering_on_17_may_warns_the_coordinator_only(as_role, db):
 
 def test_a_second_gathering_of_fosen_on_the_same_day_is_pointed_out(as_role, db):
     day = plain_weekday()
-    fosen_event(db, title="Fagdag om BTI", day=day)
+    make_event(db, day=day)
     coordinator = as_role("coordinator_fosen")
     event_id = create_event(coordinator, db, day, title="Kurs i samtaleverktøy", start_time="12:00")
     page = text(coordinator.get(f"/arrangementer/{event_id}"))
@@ -377,7 +357,7 @@ def test_a_nul_in_a_new_event_or_network_saves_nothing(as_role, db):
 def test_a_nul_in_an_api_json_body_is_refused_as_a_problem_document(as_role, db, field, encoding):
     """An escaped NUL ("\\u0000") in a JSON body is refused with a problem document, never stored and
     never a 500: also in UTF-16, which JSON allows and where the escape is not the UTF-8 bytes."""
-    event = fosen_event(db)
+    event = make_event(db, "Fagdag om BTI på Ørland", plain_weekday())
     participant = as_role("participant")
     response = participant.client.post(
         f"/api/v1/events/{event.id}/registration",
@@ -406,7 +386,7 @@ def test_a_nul_in_an_api_json_body_is_refused_as_a_problem_document(as_role, db,
 
 
 def test_api_registration_without_the_csrf_header_is_refused(as_role, db):
-    event = fosen_event(db)
+    event = make_event(db, "Fagdag om BTI på Ørland", plain_weekday())
     participant = as_role("participant")
     url = f"/api/v1/events/{event.id}/registration"
     response = participant.client.post(url, json={})

@@ -11,18 +11,19 @@ import socket
 import time as clock
 from datetime import UTC, date, datetime, time, timedelta
 from email.utils import parseaddr
+from functools import partial
 
 import icalendar
 import pytest
 import vobject
 from aiosmtpd.controller import Controller
 from conftest import USERS, Browser, link_in, make_app, outbox
+from factories import make_event
 from sqlmodel import select
 
 from nettverk.calendars import queries as calendar_queries
 from nettverk.calendars import render
 from nettverk.db import get_session
-from nettverk.events import operations as events
 from nettverk.events.models import CONFIRMED, WAITLISTED, WITHDRAWN, Event, Registration
 from nettverk.mail.operations import _to_email
 from nettverk.registry.models import CompetenceBase, Municipality
@@ -38,29 +39,12 @@ PARTICIPANT, STAFF = USERS["participant"], USERS["service_staff"]
 
 # Set-up -------------------------------------------------------------------------------------------
 
+# A published fagdag in Fosen, 30 days ahead, 09.00–15.00 Oslo time, with a place for LOCATION.
+fosen_event = partial(make_event, venue_name="Rissa kulturhus")
+
 
 def fosen(db) -> CompetenceBase:
     return db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-
-
-def fosen_event(db, **overrides) -> Event:
-    """A published fagdag in Fosen, 30 days ahead, 09.00–15.00 Oslo time."""
-    data = dict(
-        kind="fagdag",
-        title="Fagdag om BTI",
-        start_date=SOON,
-        end_date=SOON,
-        start_time=time(9),
-        end_time=time(15),
-        base_id=fosen(db).id,
-        capacity=30,
-        venue_name="Rissa kulturhus",
-    )
-    data.update(overrides)
-    event = events.save_event(db, None, events.EventData(**data))
-    events.publish_event(db, None, event)
-    db.commit()
-    return event
 
 
 def municipality_id(db, number: str) -> int:

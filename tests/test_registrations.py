@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from conftest import DEMO_PASSWORD, USERS, Browser, link_in, outbox
+from factories import make_event
 from sqlmodel import select
 
 from nettverk.accounts.models import User
@@ -15,26 +16,6 @@ from nettverk.events.models import CONFIRMED, UNCONFIRMED, WAITLISTED, WITHDRAWN
 from nettverk.registry.models import CompetenceBase, Municipality
 
 SOON = date.today() + timedelta(days=30)
-
-
-def fosen_event(db, **overrides) -> Event:
-    """A published fagdag in Fosen, 30 days ahead, 09.00–15.00 Oslo time."""
-    fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    data = dict(
-        kind="fagdag",
-        title="Fagdag om BTI",
-        start_date=SOON,
-        end_date=SOON,
-        start_time=time(9),
-        end_time=time(15),
-        base_id=fosen.id,
-        capacity=30,
-    )
-    data.update(overrides)
-    event = events.save_event(db, None, events.EventData(**data))
-    events.publish_event(db, None, event)
-    db.commit()
-    return event
 
 
 def municipality_id(db, number: str) -> int:
@@ -70,7 +51,7 @@ def register_as(app, email: str, event: Event, data=None):
 
 
 def test_registration_is_one_step_for_a_logged_in_user(app, db):
-    event = fosen_event(db)
+    event = make_event(db)
     browser, response = register_as(app, USERS["participant"], event)
     assert response.status_code == 302
     assert statuses(db, event) == {USERS["participant"]: CONFIRMED}
@@ -81,7 +62,7 @@ def test_registration_is_one_step_for_a_logged_in_user(app, db):
 
 
 def test_full_event_puts_people_on_the_waitlist_and_promotes_in_order(app, db):
-    event = fosen_event(db, capacity=2)
+    event = make_event(db, capacity=2)
     emails = make_users(db, 5)
     for email in emails:
         register_as(app, email, event)
@@ -96,7 +77,7 @@ def test_full_event_puts_people_on_the_waitlist_and_promotes_in_order(app, db):
 
 
 def test_waitlist_is_served_by_priority_then_oldest(app, db):
-    event = fosen_event(db, capacity=1)
+    event = make_event(db, capacity=1)
     emails = make_users(db, 4)
     for email in emails:
         register_as(app, email, event)
@@ -111,7 +92,7 @@ def test_waitlist_is_served_by_priority_then_oldest(app, db):
 
 
 def test_quota_per_municipality_is_enforced_and_skips_to_the_next_on_the_waitlist(app, db):
-    event = fosen_event(db, capacity=3, quota_per_municipality=1)
+    event = make_event(db, capacity=3, quota_per_municipality=1)
     emails = make_users(db, 3)
     osen, orland = municipality_id(db, "5020"), municipality_id(db, "5057")
     register_as(app, emails[0], event, {"municipality_id": osen})
@@ -121,7 +102,7 @@ def test_quota_per_municipality_is_enforced_and_skips_to_the_next_on_the_waitlis
 
 
 def test_raising_capacity_promotes_the_waitlist(as_role, db):
-    event = fosen_event(db, capacity=1)
+    event = make_event(db, capacity=1)
     for role in ("participant", "service_staff"):
         as_role(role).post(f"/arrangementer/{event.id}/pamelding", {})
     coordinator = as_role("coordinator_fosen")
@@ -131,7 +112,7 @@ def test_raising_capacity_promotes_the_waitlist(as_role, db):
 
 
 def test_coordinator_moves_someone_from_the_waitlist_only_when_a_seat_is_free(as_role, db):
-    event = fosen_event(db, capacity=1)
+    event = make_event(db, capacity=1)
     for role in ("participant", "service_staff"):
         as_role(role).post(f"/arrangementer/{event.id}/pamelding", {})
     first, waiting = registrations(db, event)
@@ -143,7 +124,7 @@ def test_coordinator_moves_someone_from_the_waitlist_only_when_a_seat_is_free(as
 
 
 def test_coordinator_registers_on_behalf_without_confirmation(as_role, db):
-    event = fosen_event(db)
+    event = make_event(db)
     response = as_role("coordinator_fosen").post(
         f"/arrangementer/{event.id}/deltakere/ny",
         {"name": "Kari Lærer", "email": "kari@skole.example", "municipality_id": municipality_id(db, "5054")},
@@ -153,7 +134,7 @@ def test_coordinator_registers_on_behalf_without_confirmation(as_role, db):
 
 
 def test_attendance_is_marked_after_the_event_started(as_role, db):
-    event = fosen_event(db)
+    event = make_event(db)
     as_role("participant").post(f"/arrangementer/{event.id}/pamelding", {})
     [registration] = registrations(db, event)
     coordinator = as_role("coordinator_fosen")
@@ -171,7 +152,7 @@ def test_attendance_is_marked_after_the_event_started(as_role, db):
 
 
 def test_guest_registers_confirms_by_link_and_cancels_once(browser, db):
-    event = fosen_event(db)
+    event = make_event(db)
     response = browser.post(
         f"/arrangementer/{event.id}/pamelding/gjest",
         {"name": "Guri Gjest", "email": "Guri@Example.no", "municipality_id": municipality_id(db, "5054")},
@@ -192,13 +173,13 @@ def test_guest_registers_confirms_by_link_and_cancels_once(browser, db):
 
 
 def test_cancel_link_with_a_wrong_token_finds_nothing(browser, db):
-    event = fosen_event(db)
+    event = make_event(db)
     browser.post(f"/arrangementer/{event.id}/pamelding/gjest", {"name": "G", "email": "g@example.no"})
     assert browser.post("/pamelding/avmeld/" + "x" * 43).status_code == 404
 
 
 def test_only_the_owner_can_cancel_a_registration_from_their_page(as_role, db):
-    event = fosen_event(db)
+    event = make_event(db)
     as_role("participant").post(f"/arrangementer/{event.id}/pamelding", {})
     [registration] = registrations(db, event)
     assert as_role("service_staff").post(f"/pameldinger/{registration.id}/avmeld").status_code == 404
@@ -207,7 +188,7 @@ def test_only_the_owner_can_cancel_a_registration_from_their_page(as_role, db):
 
 
 def test_my_registrations_lists_the_event(as_role, db):
-    event = fosen_event(db)
+    event = make_event(db)
     participant = as_role("participant")
     participant.post(f"/arrangementer/{event.id}/pamelding", {})
     page = participant.get("/mine-pameldinger").get_data(as_text=True)
@@ -232,7 +213,7 @@ def test_registration_outside_its_window_is_refused(as_role, db, window, message
         overrides["registration_closes_at"] = now + timedelta(days=10)
     if "registration_opens_at" not in overrides:
         overrides["registration_opens_at"] = now - timedelta(days=5)
-    event = fosen_event(db, **overrides)
+    event = make_event(db, **overrides)
     response = as_role("participant").post(f"/arrangementer/{event.id}/pamelding", {})
     assert response.status_code == 409
     assert message in response.get_data(as_text=True)
@@ -240,7 +221,7 @@ def test_registration_outside_its_window_is_refused(as_role, db, window, message
 
 
 def test_registering_twice_is_refused(as_role, db):
-    event = fosen_event(db)
+    event = make_event(db)
     participant = as_role("participant")
     participant.post(f"/arrangementer/{event.id}/pamelding", {})
     again = participant.post(f"/arrangementer/{event.id}/pamelding", {})
@@ -249,7 +230,7 @@ def test_registering_twice_is_refused(as_role, db):
 
 
 def test_guest_with_an_invalid_email_is_refused(browser, db):
-    event = fosen_event(db)
+    event = make_event(db)
     response = browser.post(f"/arrangementer/{event.id}/pamelding/gjest", {"name": "G", "email": "ikke-en-adresse"})
     assert response.status_code == 422
     assert "gyldig e-postadresse" in response.get_data(as_text=True)
@@ -257,7 +238,7 @@ def test_guest_with_an_invalid_email_is_refused(browser, db):
 
 
 def test_base_only_event_refuses_people_from_other_municipalities(as_role, db):
-    event = fosen_event(db, audience="base")
+    event = make_event(db, audience="base")
     refused = as_role("participant").post(
         f"/arrangementer/{event.id}/pamelding", {"municipality_id": municipality_id(db, "5001")}
     )
@@ -355,7 +336,7 @@ def test_a_start_in_the_missing_dst_hour_is_refused(as_role, db):
 
 def test_an_event_across_the_autumn_dst_change_keeps_its_length(db):
     last_sunday_of_october = max(date(2027, 10, d) for d in range(25, 32) if date(2027, 10, d).weekday() == 6)
-    event = fosen_event(
+    event = make_event(
         db,
         start_date=last_sunday_of_october - timedelta(days=1),
         start_time=time(12),
@@ -366,7 +347,7 @@ def test_an_event_across_the_autumn_dst_change_keeps_its_length(db):
 
 
 def test_capacity_below_the_registered_is_refused(as_role, db):
-    event = fosen_event(db, capacity=5)
+    event = make_event(db, capacity=5)
     for role in ("participant", "service_staff"):
         as_role(role).post(f"/arrangementer/{event.id}/pamelding", {})
     response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/rediger", event_form(event, capacity="1"))
@@ -377,7 +358,7 @@ def test_capacity_below_the_registered_is_refused(as_role, db):
 
 
 def test_moving_an_event_notifies_every_registrant_and_raises_sequence(as_role, db):
-    event = fosen_event(db, capacity=1)
+    event = make_event(db, capacity=1)
     for role in ("participant", "service_staff"):
         as_role(role).post(f"/arrangementer/{event.id}/pamelding", {})
     sequence, uid = event.sequence, event.uid
@@ -393,7 +374,7 @@ def test_moving_an_event_notifies_every_registrant_and_raises_sequence(as_role, 
 
 
 def test_cancelling_an_event_tells_everyone_registered(as_role, db):
-    event = fosen_event(db)
+    event = make_event(db)
     as_role("participant").post(f"/arrangementer/{event.id}/pamelding", {})
     response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/avlys", {"reason": "Sykdom"})
     assert response.status_code == 302
@@ -402,8 +383,8 @@ def test_cancelling_an_event_tells_everyone_registered(as_role, db):
     assert as_role(None).get(f"/arrangementer/{event.id}").status_code == 200  # stays visible, marked cancelled
 
 
-def test_namdalen_coordinator_cannot_change_a_fosen_event(as_role, db):
-    event = fosen_event(db)
+def test_namdalen_coordinator_cannot_change_a_make_event(as_role, db):
+    event = make_event(db)
     assert as_role("coordinator").post(f"/arrangementer/{event.id}/rediger", event_form(event)).status_code == 403
     assert as_role("coordinator").post("/arrangementer/nytt", event_form(base_id=fosen_id(db))).status_code == 403
 
@@ -414,7 +395,7 @@ def test_namdalen_coordinator_cannot_change_a_fosen_event(as_role, db):
 def test_a_hundred_simultaneous_registrations_never_overbook(app, db):
     """100 people press "Meld meg på" at the same moment for 30 seats, each request on its own
     database connection, as several web workers would."""
-    event = fosen_event(db, capacity=30)
+    event = make_event(db, capacity=30)
     emails = make_users(db, 100, prefix="samtidig")
     browsers = []
     for email in emails:
@@ -457,7 +438,7 @@ def waitlisted(db, event: Event) -> list[str]:
 
 
 def test_a_guest_who_confirms_first_gets_the_seat_before_one_who_registered_first(app, browser, db):
-    event = fosen_event(db, capacity=1)
+    event = make_event(db, capacity=1)
     confirm_a = guest_registers(browser, db, event, "A")
     confirm_b = guest_registers(browser, db, event, "B")
     assert browser.post(confirm_b).status_code == 200
@@ -469,7 +450,7 @@ def test_a_guest_who_confirms_first_gets_the_seat_before_one_who_registered_firs
 def test_the_waitlist_and_moving_up_follow_the_time_each_registration_started_to_count(app, browser, db, as_role):
     """Guests C, D, E register in that order and confirm E, C, then a logged-in user U registers, then D
     confirms: the waitlist is E, C, U, D, on the coordinator's list and when seats free up."""
-    event = fosen_event(db, capacity=1)
+    event = make_event(db, capacity=1)
     [holder, user] = make_users(db, 2)
     register_as(app, holder, event)
     confirm = {name: guest_registers(browser, db, event, name) for name in "CDE"}
@@ -498,5 +479,5 @@ def test_the_waitlist_and_moving_up_follow_the_time_each_registration_started_to
 
 
 def test_the_event_page_says_what_first_come_means(browser, db):
-    page = browser.get(f"/arrangementer/{fosen_event(db, capacity=5).id}").get_data(as_text=True)
+    page = browser.get(f"/arrangementer/{make_event(db, capacity=5).id}").get_data(as_text=True)
     assert "Plassene fordeles etter hvem som kom først" in page

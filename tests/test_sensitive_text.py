@@ -7,10 +7,10 @@ in an anonymous evaluation, all three kinds: tested through HTTP at the end."""
 from html.parser import HTMLParser
 
 import pytest
+from factories import make_event
 from sqlmodel import func, select
 from test_evaluations import answer, end, evaluations_of, invited
-from test_evaluations import make_event as evaluated_event
-from test_gathering_pages import event_form, fosen_event, plain_weekday
+from test_gathering_pages import event_form, plain_weekday
 from test_materials import ALLOWED, assert_refused, upload
 from test_referral_pages import counts, error_at, make_referral
 
@@ -524,7 +524,7 @@ def test_an_event_text_with_an_identity_number_is_refused(as_role, db, field):
 
 
 def test_a_cancellation_reason_with_an_identity_number_is_refused(as_role, db):
-    event = fosen_event(db)
+    event = make_event(db, "Fagdag om BTI på Ørland", plain_weekday())
     response = as_role("coordinator_fosen").post(f"/arrangementer/{event.id}/avlys", {"reason": f"Syk: {NUMBER}"})
     _refused_at(response, "reason", PUBLIC_ID_NUMBER_MESSAGE)
     db.expire_all()
@@ -534,7 +534,7 @@ def test_a_cancellation_reason_with_an_identity_number_is_refused(as_role, db):
 @pytest.mark.parametrize("comment", ["Ring meg på 912.34.567", "Skriv til kari(at)kommune.no", f"Barnet {NUMBER}"])
 def test_an_evaluation_comment_with_contact_details_or_an_identity_number_is_refused(app, db, browser, comment):
 
-    event = end(db, evaluated_event(db))
+    event = end(db, make_event(db))
     [token] = invited(db, event, 1)
     response = answer(browser, token, comment=comment)
     assert response.status_code == 422
