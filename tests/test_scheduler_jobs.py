@@ -22,15 +22,17 @@ from sqlalchemy import text
 from sqlmodel import Session, delete, func, select
 
 from nettverk.accounts.models import RoleAssignment, User
+from nettverk.events import jobs as event_jobs
 from nettverk.events import operations as events
 from nettverk.events.models import Event, Registration
 from nettverk.mail.models import OutboxMessage
+from nettverk.networks import jobs as network_jobs
 from nettverk.networks import queries as network_queries
 from nettverk.networks.models import Network
+from nettverk.referrals import jobs as referral_jobs
 from nettverk.referrals import operations as referral_operations
 from nettverk.referrals.models import Intervention, Referral
 from nettverk.registry.models import CompetenceBase, Municipality, Service
-from nettverk.scheduler import jobs
 from nettverk.scheduler.models import JobRun, Notification, NotificationSetting
 from nettverk.scheduler.operations import Counts, notify_once
 from nettverk.scheduler.runner import JOBS, run_job
@@ -459,7 +461,7 @@ def test_referral_follow_up_counts_working_days_and_tells_the_leader_after_twice
     def morning(days_after_easter: int) -> datetime:
         return oslo(sunday + timedelta(days=days_after_easter), 8)
 
-    assert jobs.working_days_between(wednesday, sunday + timedelta(days=1)) == 0  # Easter Monday
+    assert referral_jobs.working_days_between(wednesday, sunday + timedelta(days=1)) == 0  # Easter Monday
     for day in (1, 2, 3, 4):  # Easter Monday, Tuesday, Wednesday, Thursday: not late
         assert sent(app, "referral_follow_up", morning(day)) == (0, 0), day
     assert sent(app, "referral_follow_up", morning(5)) == (1, 0)  # Friday: three working days have passed
@@ -488,12 +490,12 @@ def test_referral_follow_up_counts_working_days_and_tells_the_leader_after_twice
 
 
 def test_working_days_skip_weekends_and_norwegian_holidays():
-    assert jobs.working_days_between(date(2027, 3, 24), date(2027, 3, 30)) == 0  # Easter
-    assert jobs.working_days_between(date(2027, 3, 24), date(2027, 4, 2)) == 3
-    assert jobs.working_days_between(date(2027, 5, 14), date(2027, 5, 19)) == 1  # 17 May and Whit Monday
+    assert referral_jobs.working_days_between(date(2027, 3, 24), date(2027, 3, 30)) == 0  # Easter
+    assert referral_jobs.working_days_between(date(2027, 3, 24), date(2027, 4, 2)) == 3
+    assert referral_jobs.working_days_between(date(2027, 5, 14), date(2027, 5, 19)) == 1  # 17 May and Whit Monday
     # Christmas Eve is a working day; Christmas Day and Boxing Day fall on the weekend in 2027.
-    assert jobs.working_days_between(date(2027, 12, 23), date(2027, 12, 29)) == 3
-    assert not jobs.is_working_day(date(2027, 5, 1)) and jobs.is_working_day(date(2027, 12, 24))
+    assert referral_jobs.working_days_between(date(2027, 12, 23), date(2027, 12, 29)) == 3
+    assert not referral_jobs.is_working_day(date(2027, 5, 1)) and referral_jobs.is_working_day(date(2027, 12, 24))
 
 
 # Coverage -----------------------------------------------------------------------------------------
@@ -713,7 +715,7 @@ def test_a_job_that_fails_half_way_sends_nothing_and_the_rerun_sends_each_notice
     clear_outbox(db)
     now = start - timedelta(days=7) + timedelta(minutes=5)
 
-    real, calls = jobs.notify_once, []
+    real, calls = event_jobs.notify_once, []
 
     def flaky(*args, **kwargs):
         calls.append(kwargs["key"])
@@ -721,14 +723,14 @@ def test_a_job_that_fails_half_way_sends_nothing_and_the_rerun_sends_each_notice
             raise RuntimeError("the mail server's template cache fell over")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "notify_once", flaky)
+    monkeypatch.setattr(event_jobs, "notify_once", flaky)
     failed = run_job("reminders", now=now, app=app)
     assert (failed.status, failed.message) == ("failed", "RuntimeError")
     assert failed.finished_at is not None
     assert outbox(db) == []
     assert db.exec(select(func.count()).select_from(Notification)).one() == 0
 
-    monkeypatch.setattr(jobs, "notify_once", real)
+    monkeypatch.setattr(event_jobs, "notify_once", real)
     assert sent(app, "reminders", now) == (3, 0)
     assert sent(app, "reminders", now) == (0, 3)
     assert sorted(m.to_address for m in outbox(db)) == sorted(
@@ -741,7 +743,7 @@ def test_a_job_that_fails_half_way_sends_nothing_and_the_rerun_sends_each_notice
 
 def test_network_planning_that_fails_half_way_leaves_no_drafts_and_the_rerun_tells_once(app, db, monkeypatch):
     now = oslo(date(YEAR, 1, 10), 5)
-    real, calls = jobs.notify_once, []
+    real, calls = network_jobs.notify_once, []
 
     def flaky(*args, **kwargs):
         calls.append(kwargs["key"])
@@ -749,11 +751,11 @@ def test_network_planning_that_fails_half_way_leaves_no_drafts_and_the_rerun_tel
             raise RuntimeError("down")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(jobs, "notify_once", flaky)
+    monkeypatch.setattr(network_jobs, "notify_once", flaky)
     assert run_job("network_planning", now=now, app=app).status == "failed"
     assert planned(db) == [] and outbox(db) == []
 
-    monkeypatch.setattr(jobs, "notify_once", real)
+    monkeypatch.setattr(network_jobs, "notify_once", real)
     first = run(app, "network_planning", now)
     assert first.sent == len(outbox(db)) > 1
     assert len({(m.to_address, m.subject) for m in outbox(db)}) == first.sent

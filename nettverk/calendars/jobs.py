@@ -2,7 +2,7 @@
 each feed's fingerprint are kept in the database for every worker (issue 8); at night, what no feed can use
 any more is deleted, so those tables stay the size of what the feeds show."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Session
 
@@ -11,4 +11,4 @@ from nettverk.scheduler.operations import Counts
 
 
 def prune_feed_cache(session: Session, now: datetime) -> Counts:
-    return Counts(sent=prune_stored(session, now if now.tzinfo is not None else now.replace(tzinfo=UTC)))
+    return Counts(sent=prune_stored(session, now))

@@ -6,16 +6,16 @@ within six months is told once per record and expiry date. Sent through notify_o
 or a second scheduler, sends nothing twice.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import User
+from nettverk.accounts.queries import coordinators_by_base
 from nettverk.competence import queries
 from nettverk.competence.models import LEVELS, CompetenceArea, CompetenceRecord
 from nettverk.registry.models import CompetenceBase
-from nettverk.scheduler.jobs import coordinators_by_base
 from nettverk.scheduler.operations import Counts, notify_once
 from nettverk.timeutil import to_oslo
 
@@ -23,7 +23,6 @@ KIND = "competence_expiry"
 
 
 def competence_expiry(session: Session, now: datetime) -> Counts:
-    now = now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     counts = Counts()
     local = to_oslo(now)
     today, month = local.date(), f"{local:%Y-%m}"

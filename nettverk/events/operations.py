@@ -315,7 +315,9 @@ def _tell_registrants(session: Session, event: Event, template: str, subject: st
     if entry is not None and context.get("reason"):
         entry = replace(entry, cancel_reason=context["reason"])
     for registration in registrations:
-        calendar = _invitation(session, event, registration, method, entry) if registration.id in seated else None
+        calendar = (
+            calendar_invitation(session, event, registration, method, entry) if registration.id in seated else None
+        )
         queue_mail(
             session,
             registration.email,
@@ -328,7 +330,7 @@ def _tell_registrants(session: Session, event: Event, template: str, subject: st
         )
 
 
-def _invitation(
+def calendar_invitation(
     session: Session, event: Event, registration: Registration, method: str, entry: Entry | None = None
 ) -> tuple[str, bytes]:
     """The event as an iTIP message (REQUEST or CANCEL) for one registrant, for queue_mail(calendar=…):
@@ -523,7 +525,7 @@ def _take_seat_or_wait(session: Session, event: Event, registration: Registratio
     if _has_seat(session, event, registration.municipality_id):
         registration.status = CONFIRMED
         template, subject = "registration_confirmed", f"Du er påmeldt: {event.title}"
-        calendar = _invitation(session, event, registration, REQUEST)
+        calendar = calendar_invitation(session, event, registration, REQUEST)
     else:
         registration.status = WAITLISTED
         template, subject = "registration_waitlisted", f"Du står på venteliste: {event.title}"
@@ -585,7 +587,9 @@ def cancel_registration(session: Session, registration: Registration, actor_id: 
     session.flush()
     # Only a seat of a coming (published) event is in their calendar: a cancelled event was taken out
     # when it was cancelled, and a held one is history.
-    calendar = _invitation(session, event, registration, CANCEL) if freed and event.status == PUBLISHED else None
+    calendar = (
+        calendar_invitation(session, event, registration, CANCEL) if freed and event.status == PUBLISHED else None
+    )
     queue_mail(
         session,
         registration.email,
@@ -639,7 +643,7 @@ def _promote(session: Session, event: Event, registration: Registration) -> None
         registration.email,
         f"Du har fått plass: {event.title}",
         "registration_promoted",
-        calendar=_invitation(session, event, registration, REQUEST),
+        calendar=calendar_invitation(session, event, registration, REQUEST),
         event=event,
         registration=registration,
     )

@@ -19,7 +19,7 @@ import secrets
 import socket
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -52,7 +52,7 @@ MISFIRE_GRACE = None
 class JobSpec:
     name: str
     label: str  # Norwegian, for the operator's page
-    function: str  # "module:function", called as function(session, now) -> Counts
+    function: str  # "module:function" in the owning domain's jobs.py, called as function(session, now) -> Counts
     trigger: object
     # A job that runs every few seconds: a run is recorded only when it sent, failed or broke something (the
     # operator's page and the run log would drown otherwise), and it takes no write lock up front, as it
@@ -65,50 +65,50 @@ JOBS = [
     JobSpec(
         "deliver_mail",
         "Send e-post fra utboksen",
-        "nettverk.scheduler.jobs:deliver_mail",
+        "nettverk.mail.jobs:deliver_mail",
         IntervalTrigger(seconds=5, timezone=OSLO),
         quiet=True,
     ),
     JobSpec(
         "reminders",
         "Påminnelser før arrangementer",
-        "nettverk.scheduler.jobs:reminders",
+        "nettverk.events.jobs:reminders",
         CronTrigger(minute=5, timezone=OSLO),
     ),
     JobSpec(
         "registration_closed",
         "Oppsummering når påmeldingen stenger",
-        "nettverk.scheduler.jobs:registration_closed",
+        "nettverk.events.jobs:registration_closed",
         CronTrigger(minute=35, timezone=OSLO),
     ),
     JobSpec(
         "network_planning",
         "Møteutkast fra nettverkenes møterytme",
-        "nettverk.scheduler.jobs:network_planning",
+        "nettverk.networks.jobs:network_planning",
         CronTrigger(hour=5, minute=0, timezone=OSLO),
     ),
     JobSpec(
         "referral_follow_up",
         "Oppfølging av henvendelser som ikke er mottatt",
-        "nettverk.scheduler.jobs:referral_follow_up",
+        "nettverk.referrals.jobs:referral_follow_up",
         CronTrigger(day_of_week="mon-fri", hour=8, minute=0, timezone=OSLO),
     ),
     JobSpec(
         "coverage",
         "Månedlig dekningsoversikt",
-        "nettverk.scheduler.jobs:coverage",
+        "nettverk.networks.jobs:coverage",
         CronTrigger(day=1, hour=7, minute=0, timezone=OSLO),
     ),
     JobSpec(
         "retention",
         "Sletting av innhold i gamle henvendelser",
-        "nettverk.scheduler.jobs:retention",
+        "nettverk.referrals.jobs:retention",
         CronTrigger(hour=1, minute=30, timezone=OSLO),
     ),
     JobSpec(
         "weekly_digest",
         "Ukentlig oversikt til koordinatorer",
-        "nettverk.scheduler.jobs:weekly_digest",
+        "nettverk.digest:weekly_digest",
         CronTrigger(day_of_week="mon", hour=7, minute=0, timezone=OSLO),
     ),
     JobSpec(
@@ -120,13 +120,13 @@ JOBS = [
     JobSpec(
         "evaluations",
         "Evaluering etter fagdager og kurs",
-        "nettverk.scheduler.jobs:evaluations",
+        "nettverk.evaluations.jobs:send_invitations",
         CronTrigger(hour=17, minute=0, timezone=OSLO),
     ),
     JobSpec(
         "mergers",
         "Planlagte sammenslåinger av kommuner",
-        "nettverk.scheduler.jobs:mergers",
+        "nettverk.registry.jobs:mergers",
         CronTrigger(hour=0, minute=5, timezone=OSLO),
     ),
     JobSpec(
@@ -167,7 +167,7 @@ def run_job(name: str, now: datetime | None = None, app: Flask | None = None) ->
                 # Take the write lock first, as write requests do (a quiet job writes in short transactions).
                 if engine.dialect.name == "sqlite" and not spec.quiet:
                     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-                counts = _resolve(spec.function)(session, now or utcnow())
+                counts = _resolve(spec.function)(session, _aware(now or utcnow()))
                 session.commit()
                 run.status, run.sent, run.skipped, run.failed = "ok", counts.sent, counts.skipped, counts.failed
             except Exception as error:  # noqa: BLE001 - recorded for the operator, and logged
@@ -183,6 +183,11 @@ def run_job(name: str, now: datetime | None = None, app: Flask | None = None) ->
             bookkeeping.refresh(run)
         log.info("Job %s: %s, sent %s, skipped %s, failed %s", name, run.status, run.sent, run.skipped, run.failed)
         return run
+
+
+def _aware(now: datetime) -> datetime:
+    """Every job gets an aware UTC `now`; a caller's naive clock (a test's) is read as UTC."""
+    return now if now.tzinfo is not None else now.replace(tzinfo=UTC)
 
 
 def _run_from_scheduler(name: str) -> None:
