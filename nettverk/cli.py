@@ -32,6 +32,11 @@ def upgrade_database(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def _real_app() -> Flask:
+    """The app behind the `current_app` proxy, for the scheduler's threads (typed as Flask, the proxy hides it)."""
+    return current_app._get_current_object()  # type: ignore[attr-defined]
+
+
 @click.group("db")
 def db_group():
     """Database schema (Alembic migrations)."""
@@ -62,7 +67,11 @@ def db_revision(message):
     """Write a new migration from the difference between the models and the database (developers)."""
     from alembic import command
 
-    command.revision(alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=True)
+    config = alembic_config(current_app.config["DATABASE_URL"])
+    # The file's name starts with the next number (0019_<rev>_<slug>.py), so a sorted listing is the upgrade order.
+    numbers = [int(path.name[:4]) for path in (ROOT / "migrations" / "versions").glob("[0-9][0-9][0-9][0-9]_*.py")]
+    config.set_main_option("file_template", f"{max(numbers, default=0) + 1:04d}_%%(rev)s_%%(slug)s")
+    command.revision(config, message=message, autogenerate=True)
 
 
 @click.command("seed")
@@ -231,7 +240,7 @@ def scheduler_group(ctx):
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     click.echo("Planleggeren starter (stopp med Ctrl+C).")
-    serve(current_app._get_current_object(), stop)
+    serve(_real_app(), stop)
 
 
 @scheduler_group.command("run")
@@ -243,7 +252,7 @@ def scheduler_run(job):
 
     if job not in JOBS_BY_NAME:
         raise click.ClickException(f"Ukjent jobb «{job}». Jobbene er: {', '.join(JOBS_BY_NAME)}.")
-    run = run_job(job, app=current_app._get_current_object())
+    run = run_job(job, app=_real_app())
     click.echo(
         f"{JOBS_BY_NAME[job].label}: {run.status}, sendt/utført {run.sent}, hoppet over {run.skipped}, "
         f"feilet {run.failed}{'. ' + run.message if run.message else ''}"

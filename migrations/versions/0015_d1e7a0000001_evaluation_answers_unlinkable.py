@@ -37,8 +37,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The times are gone for good: the answers get the time of the downgrade. (SQLite takes that default
-    # only in a new table: recreate.)
-    with op.batch_alter_table('evaluation', schema=None, recreate='always') as batch_op:
+    # The times are gone for good: the answers get the time of the downgrade, through a default that is then
+    # dropped (the column had none). SQLite takes that default only in a new table: recreate there; on PostgreSQL
+    # a recreated table would keep its temporary sequence (_alembic_tmp_evaluation_id_seq), so alter in place.
+    sqlite = op.get_bind().dialect.name == 'sqlite'
+    with op.batch_alter_table('evaluation', schema=None, recreate='always' if sqlite else 'auto') as batch_op:
         batch_op.add_column(sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False,
                                       server_default=sa.func.now()))
+    with op.batch_alter_table('evaluation', schema=None) as batch_op:
+        batch_op.alter_column('created_at', server_default=None)

@@ -26,10 +26,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    # The links are gone for good: answers made after the upgrade stay unlinked (NULL).
+    # The links are gone for good: answers made after the upgrade stay unlinked (NULL), so the column comes back
+    # nullable. The constraints get the names PostgreSQL gave them in 5e2a7c83d4f6 (which left them unnamed).
     with op.batch_alter_table('evaluation', schema=None) as batch_op:
         batch_op.add_column(sa.Column('invitation_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key('fk_evaluation_invitation_id', 'evaluation_invitation', ['invitation_id'], ['id'])
-        batch_op.create_unique_constraint('uq_evaluation_invitation_id', ['invitation_id'])
+        batch_op.create_foreign_key('evaluation_invitation_id_fkey', 'evaluation_invitation', ['invitation_id'], ['id'])
+        batch_op.create_unique_constraint('evaluation_invitation_id_key', ['invitation_id'])
     with op.batch_alter_table('evaluation_invitation', schema=None) as batch_op:
         batch_op.drop_column('answered')
