@@ -5,12 +5,14 @@ rows, and factory_boy's SQLAlchemy factories would write rows around them."""
 
 from datetime import date, time, timedelta
 
+from conftest import USERS, in_app
 from sqlmodel import select
 
+from nettverk.accounts.models import User
 from nettverk.events import operations as events
-from nettverk.events.models import Event
+from nettverk.events.models import Event, Registration
 from nettverk.networks.models import Network, NetworkBase
-from nettverk.registry.models import CompetenceBase
+from nettverk.registry.models import CompetenceBase, Municipality
 
 
 def base_id(db, slug: str) -> int:
@@ -62,3 +64,25 @@ def make_network(db, name: str = "Testnettverk Fosen", *, bases=("fosen",), **fi
     db.add_all(NetworkBase(network_id=network.id, base_id=base_id(db, slug)) for slug in bases)
     db.commit()
     return network
+
+
+@in_app  # registering renders mail
+def register(
+    db, event: Event, email: str, name: str = "", *, by: str | None = None, municipality: str | None = None, **fields
+) -> Registration:
+    """`email` registered for `event` through the operation: an account registers itself; an address without one,
+    or anyone when `by` (a coordinator's e-mail) is given, is put on by a coordinator (by default Fosen's), so the
+    seat is confirmed at once. `municipality` is the number the person gives; `fields` are Registrant's."""
+    account = db.exec(select(User).where(User.email == email)).first()
+    fields.setdefault("user", account)
+    if municipality:
+        fields["municipality_id"] = db.exec(select(Municipality.id).where(Municipality.number == municipality)).one()
+    coordinator = by or (None if account else USERS["coordinator_fosen"])
+    registration, _ = events.register(
+        db,
+        event.id,
+        events.Registrant(name=name or (account.name if account else email), email=email, **fields),
+        by=db.exec(select(User).where(User.email == coordinator)).one() if coordinator else None,
+    )
+    db.commit()
+    return registration

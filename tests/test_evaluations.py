@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from conftest import USERS, in_app, link_in, make_app, outbox
-from factories import make_event
+from factories import make_event, register
 from sqlalchemy import func, inspect, text
 from sqlmodel import delete, select
 
@@ -34,20 +34,6 @@ SUBJECT = "Hva syntes du om"
 
 def user(db, email: str) -> User:
     return db.exec(select(User).where(User.email == email)).one()
-
-
-@in_app
-def register(db, event: Event, email: str, name: str = "") -> Registration:
-    """An account registers itself; an address without one is registered by the Fosen coordinator."""
-    account = db.exec(select(User).where(User.email == email)).first()
-    registration, _ = events.register(
-        db,
-        event.id,
-        events.Registrant(name=name or (account.name if account else email), email=email, user=account),
-        by=None if account else user(db, COORDINATOR_FOSEN),
-    )
-    db.commit()
-    return registration
 
 
 def end(db, event: Event, ago: timedelta = timedelta(hours=1)) -> Event:
