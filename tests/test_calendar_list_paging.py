@@ -2,11 +2,11 @@
 
 from factories import make_event
 
-from nettverk.events import calendar
+from nettverk.events import planning
 
 
 def test_the_list_shows_a_page_at_a_time_with_links_that_keep_the_filters(db, browser, monkeypatch):
-    monkeypatch.setattr(calendar, "LIST_PER_PAGE", 2)
+    monkeypatch.setattr(planning, "LIST_PER_PAGE", 2)
     for n, days in enumerate((10, 20, 30, 40, 50), start=1):
         make_event(db, f"Fagdag nummer {n}", days=days)
 

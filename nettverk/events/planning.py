@@ -19,7 +19,7 @@ import holidays
 from sqlalchemy import and_, func, or_, true
 from sqlmodel import Session, select
 
-from nettverk.events.models import CANCELLED, DRAFT, Event
+from nettverk.events.models import Event, EventStatus
 from nettverk.networks.cadence import CadenceError, occurrences
 from nettverk.networks.models import Network, NetworkBase
 from nettverk.policy import events_of_bases
@@ -411,7 +411,7 @@ def planning_warnings(
     if day.weekday() >= 5:
         warnings.append(f"{_day_name(day)} er en helgedag.")
     if base_ids:
-        conditions = [Event.status != CANCELLED]
+        conditions = [Event.status != EventStatus.CANCELLED]
         if exclude_event_id is not None:
             conditions.append(Event.id != exclude_event_id)
         entries = entries_between(
@@ -426,6 +426,6 @@ def planning_warnings(
         for entry in entries:
             owner = entry.base.name if entry.base is not None and entry.base.id in base_ids else None
             owner = owner or (entry.network.name if entry.network is not None else "Kompetansebasen")
-            draft = ", utkast" if entry.event.status == DRAFT else ""
+            draft = ", utkast" if entry.event.status == EventStatus.DRAFT else ""
             warnings.append(f"{owner} har allerede «{entry.event.title}» denne dagen ({entry.time_on(day)}{draft}).")
     return warnings
