@@ -11,7 +11,7 @@ from nettverk.db import get_session
 from nettverk.registry.models import BaseMembership, CompetenceBase, Contact, County, Municipality, MunicipalityChange
 from nettverk.seeding import load_demo, seed_reference
 
-# DESIGN.md section 6.
+# Trøndelag's municipalities since 2020, the source facts of seeds/reference.json (docs/ARCHITECTURE.md §1).
 CURRENT_TRONDELAG = {
     "5001": "Trondheim",
     "5006": "Steinkjer",

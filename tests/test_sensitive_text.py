@@ -1,4 +1,4 @@
-"""Free text in a referral refuses fødselsnummer/D-nummer, phone numbers and e-mail addresses (DESIGN.md §5),
+"""Free text in a referral refuses fødselsnummer/D-nummer, phone numbers and e-mail addresses (docs/ARCHITECTURE.md),
 and does not refuse the ordinary numbers a referral is full of: years, dates, times, case references,
 postal codes, counts and amounts. Good-faith spellings (a number written as a date or in groups, an address
 with "(at)") are found too. Other free text that others read refuses identity numbers (events, materials) or,

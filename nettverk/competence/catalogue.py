@@ -1,4 +1,4 @@
-"""The competence areas named in the source material (DESIGN.md section 6), seeded as reference data.
+"""The competence areas named in the source material (docs/ARCHITECTURE.md §1), seeded as reference data.
 
 Seeding only creates areas that are missing (found by slug or name) and never changes one that exists:
 coordinators keep the catalogue. Expiry is set where a programme certifies its practitioners for a

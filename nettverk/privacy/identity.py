@@ -1,8 +1,8 @@
 """Refuse personal identification in the free text of a referral (henvendelse), and identity numbers in
 every other free text that others read.
 
-DESIGN.md §5: a referral carries the least the receiving team needs, and its free text holds no
-fødselsnummer/D-nummer, no phone numbers and no other contact details. `ensure_clean` checks every
+docs/ARCHITECTURE.md («Identity guard»): a referral carries the least the receiving team needs, and its free
+text holds no fødselsnummer/D-nummer, no phone numbers and no other contact details. `ensure_clean` checks every
 free-text field of a form *before* anything is stored, so the caller can refuse the whole form.
 Other text uses a smaller set of checks (`PUBLIC`, `ANONYMOUS`, see the end of this module).
 
@@ -258,7 +258,7 @@ def contains_email_address(text: str) -> bool:
 
 Checks = tuple[tuple[Callable[[str], bool], str], ...]
 
-# Referral content (DESIGN.md §5): no identity number, phone number or e-mail address.
+# Referral content (docs/ARCHITECTURE.md §3, «Identity guard»): no identity number, phone number or e-mail address.
 REFERRAL: Checks = (
     (contains_id_number, ID_NUMBER_MESSAGE),
     (contains_phone_number, PHONE_MESSAGE),
