@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from factories import make_event
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry
@@ -53,22 +54,7 @@ def filled(path: str, event_id: int | None = None) -> str:
 @pytest.fixture
 def event_id(db):
     """A published event (the seed has none) for the paths with {event_id}."""
-    from datetime import timedelta
-
-    from sqlmodel import select
-
-    from nettverk.events.operations import EventData, publish_event, save_event
-    from nettverk.registry.models import CompetenceBase
-    from nettverk.timeutil import to_oslo, utcnow
-
-    day = to_oslo(utcnow()).date() + timedelta(days=30)
-    fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    event = save_event(
-        db, None, EventData(kind="fagdag", title="Fagdag", start_date=day, end_date=day, all_day=True, base_id=fosen.id)
-    )
-    publish_event(db, None, event)
-    db.commit()
-    return event.id
+    return make_event(db, "Fagdag", all_day=True).id
 
 
 def response_validator(document, path: str, method: str, status: str, content_type: str):

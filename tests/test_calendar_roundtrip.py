@@ -9,15 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import vobject
 from conftest import USERS
+from factories import make_event
 from icalendar import Calendar
 from sqlmodel import select
 
 from nettverk.accounts.models import User
 from nettverk.calendars.operations import create_token
-from nettverk.events import operations as events
 from nettverk.events.models import Event
 from nettverk.networks.models import Network, NetworkMember
-from nettverk.registry.models import CompetenceBase
 
 OSLO = ZoneInfo("Europe/Oslo")
 HOSTILE = "Fagdag; «æøå», Unjárga\\Snåase 👩‍👩‍👧\r\nATTENDEE:mailto:evil@example.com"
@@ -29,39 +28,11 @@ def last_sunday(year: int, month: int) -> date:
     return day - timedelta(days=(day.weekday() + 1) % 7)
 
 
-def make(
-    db,
-    title: str,
-    start: date,
-    end: date,
-    start_time: time | None,
-    end_time: time | None,
-    *,
-    network_id: int | None = None,
-) -> Event:
-    db.expire_all()
-    fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    event = events.save_event(
-        db,
-        None,
-        events.EventData(
-            kind="nettverksmote" if network_id else "fagdag",
-            title=title,
-            start_date=start,
-            end_date=end,
-            start_time=start_time,
-            end_time=end_time,
-            all_day=start_time is None,
-            base_id=None if network_id else fosen.id,
-            network_id=network_id,
-            audience="region",
-            venue_name="Rissa; samfunnshus",
-            venue_address="Rådhusveien 13, 7100 Rissa",
-        ),
-    )
-    events.publish_event(db, None, event)
-    db.commit()
-    return event
+def make(db, title: str, start: date, end: date, start_time: time | None, end_time: time | None, **fields) -> Event:
+    """A published event with a place that needs escaping; all-day without times."""
+    times = {"start_time": start_time, "end_time": end_time, "all_day": start_time is None}
+    place = {"venue_name": "Rissa; samfunnshus", "venue_address": "Rådhusveien 13, 7100 Rissa"}
+    return make_event(db, title, start, end_date=end, **times, **place, **fields)
 
 
 @pytest.fixture
@@ -69,11 +40,10 @@ def stored(db):
     """A DST-weekend meeting (spring and autumn), an all-day and a multi-day event with a hostile title."""
     network = db.exec(select(Network).where(Network.slug == "bti-nettverk-fosen")).one()
     spring, autumn = last_sunday(NEXT, 3), last_sunday(NEXT, 10)
+    meeting = {"kind": "nettverksmote", "base": None, "network_id": network.id}
     return [
-        make(
-            db, "Vårmøte over sommertid", spring - timedelta(days=1), spring, time(22), time(9), network_id=network.id
-        ),
-        make(db, "Høstmøte over vintertid", autumn, autumn, time(1), time(4), network_id=network.id),
+        make(db, "Vårmøte over sommertid", spring - timedelta(days=1), spring, time(22), time(9), **meeting),
+        make(db, "Høstmøte over vintertid", autumn, autumn, time(1), time(4), **meeting),
         make(db, HOSTILE, date(NEXT, 6, 9), date(NEXT, 6, 9), None, None),
         make(db, "Samling over tre dager", date(NEXT, 9, 14), date(NEXT, 9, 16), time(10), time(15)),
     ]

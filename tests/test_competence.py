@@ -5,11 +5,14 @@ who has not opted in never appears by name anywhere: pages, search, exports, API
 
 import csv
 import io
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
+from functools import partial
 
+import factories
 import pytest
-from conftest import USERS, in_app, outbox
+from conftest import USERS, outbox
 from dateutil.relativedelta import relativedelta
+from factories import make_event
 from openpyxl import load_workbook
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
@@ -17,9 +20,8 @@ from test_api import assert_matches, openapi_document
 
 from nettverk.accounts.models import User
 from nettverk.competence.models import CompetenceArea, CompetenceProfile, CompetenceRecord
-from nettverk.events import operations as events
-from nettverk.events.models import Event, Registration
-from nettverk.registry.models import CompetenceBase, Municipality, Service
+from nettverk.events.models import Event
+from nettverk.registry.models import Municipality, Service
 from nettverk.timeutil import OSLO, utcnow
 
 PARTICIPANT, STAFF, LEADER = USERS["participant"], USERS["service_staff"], USERS["service_leader"]
@@ -175,49 +177,18 @@ def test_an_attendance_record_edited_by_its_owner_becomes_theirs(as_role, db):
 # Records from course attendance -------------------------------------------------------------------
 
 
-@in_app
 def course(db, kind: str = "kurs", slug: str | None = "marte-meo") -> Event:
     """A published Fosen course (linked to an area) that started an hour ago."""
-    fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    day = (utcnow() + timedelta(days=10)).date()
-    event = events.save_event(
-        db,
-        None,
-        events.EventData(
-            kind=kind,
-            title="Grunnkurs i Marte Meo",
-            start_date=day,
-            end_date=day,
-            start_time=time(9),
-            end_time=time(15),
-            base_id=fosen.id,
-            competence_area_id=area(db, slug).id if slug else None,
-        ),
-    )
-    events.publish_event(db, None, event)
+    area_id = area(db, slug).id if slug else None
+    event = make_event(db, "Grunnkurs i Marte Meo", days=10, kind=kind, competence_area_id=area_id)
     event.starts_at = utcnow() - timedelta(hours=1)
     db.add(event)
     db.commit()
     return event
 
 
-@in_app
-def register(db, event: Event, email: str) -> Registration:
-    account = db.exec(select(User).where(User.email == email)).first()
-    coordinator = user(db, USERS["coordinator_fosen"])
-    registration, _ = events.register(
-        db,
-        event.id,
-        events.Registrant(
-            name=account.name if account else "Gjest",
-            email=email,
-            user=account,
-            municipality_id=municipality(db, "5057").id,
-        ),
-        by=coordinator,
-    )
-    db.commit()
-    return registration
+# The coordinator puts people on the list, with the municipality they work in.
+register = partial(factories.register, by=USERS["coordinator_fosen"], municipality="5057")
 
 
 def test_attendance_at_a_linked_course_creates_exactly_one_training_record(app, as_role, db):

@@ -8,21 +8,19 @@ import email.policy
 import re
 import socket
 import time
-from datetime import date, timedelta
-from datetime import time as time_of_day
+from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import CSRF_FIELD, USERS, Browser, link_in, make_app, outbox
+from factories import make_event
 from sqlmodel import Session, select
 
 from nettverk.db import get_session
 from nettverk.errors import OperationError
-from nettverk.events import operations as events
-from nettverk.events.models import Event, Registration
+from nettverk.events.models import Registration
 from nettverk.mail.models import MailStatus, OutboxMessage
 from nettverk.mail.operations import deliver_due
-from nettverk.registry.models import CompetenceBase
 from nettverk.scheduler import runner
 from nettverk.timeutil import utcnow
 
@@ -402,29 +400,6 @@ def test_production_outbox_hides_one_time_links(app, as_role):
 # One message that cannot be sent fails alone (issue 17, point 1) -------------------------------------
 
 
-def published_event(db, title: str) -> Event:
-    """A published Fosen fagdag a month ahead that anyone may register for."""
-    fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    day = date.today() + timedelta(days=30)
-    event = events.save_event(
-        db,
-        None,
-        events.EventData(
-            kind="fagdag",
-            title=title,
-            start_date=day,
-            end_date=day,
-            start_time=time_of_day(9),
-            end_time=time_of_day(15),
-            base_id=fosen.id,
-            capacity=30,
-        ),
-    )
-    events.publish_event(db, None, event)
-    db.commit()
-    return event
-
-
 def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_are_sent(app, db, smtp_server, smtp_app, as_role):
     """A row stored before subjects were made safe, with a line break in its subject, between two good ones."""
     subjects = ["Først", "Bekreft påmeldingen: Fagdag\r\nBcc: alle@example.no", "Sist"]
@@ -444,7 +419,7 @@ def test_a_message_that_cannot_be_built_fails_alone_and_the_rest_are_sent(app, d
 
 
 def test_a_line_break_in_an_event_title_never_reaches_a_header(app, db, smtp_server, smtp_app, as_role):
-    event = published_event(db, "Fagdag")
+    event = make_event(db, "Fagdag")
     event.title = "Fagdag\r\nBcc: alle@example.no"  # as stored before titles were checked
     db.add(event)
     db.commit()
@@ -540,7 +515,7 @@ def test_one_client_asks_for_only_so_many_mails(app, browser):
 
 
 def test_guest_registrations_are_limited_and_carry_none_of_the_guests_text(app, db, browser):
-    gatherings = [published_event(db, f"Fagdag {n}") for n in range(4)]
+    gatherings = [make_event(db, f"Fagdag {n}") for n in range(4)]
     guest = {"name": "Du har vunnet! Logg inn på https://svindel.example", "email": "offer@example.no"}
     for event in gatherings[:3]:
         assert browser.post(f"/arrangementer/{event.id}/pamelding/gjest", guest).status_code == 200
@@ -558,7 +533,7 @@ def test_guest_registrations_are_limited_and_carry_none_of_the_guests_text(app, 
 
 def test_guest_registrations_from_one_client_are_limited(app, db, browser):
     app.config["MAIL_MAX_PER_CLIENT"] = 1
-    event = published_event(db, "Fagdag")
+    event = make_event(db, "Fagdag")
     first = browser.post(f"/arrangementer/{event.id}/pamelding/gjest", {"name": "A", "email": "a@example.no"})
     assert first.status_code == 200
     refused = browser.post(f"/arrangementer/{event.id}/pamelding/gjest", {"name": "B", "email": "b@example.no"})

@@ -9,17 +9,17 @@ import random
 import struct
 import zipfile
 import zlib
-from datetime import date, time, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
+from factories import make_event
 from openpyxl import Workbook
 from sqlmodel import select
 from test_api import assert_matches, assert_problem, openapi_document
 
 from nettverk.accounts.models import User
 from nettverk.competence.models import CompetenceArea
-from nettverk.events import operations as events
 from nettverk.materials import operations, storage
 from nettverk.materials.demo import docx_document, pdf_document
 from nettverk.materials.models import Material, MaterialVersion
@@ -482,30 +482,9 @@ def test_a_member_of_the_base_by_competence_profile_sees_base_materials(app, db,
 # Search, the gathering's page, the API -------------------------------------------------------------
 
 
-def _event(db, title: str, days_from_now: int) -> int:
-    fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    day = date.today() + timedelta(days=days_from_now)
-    event = events.save_event(
-        db,
-        None,
-        events.EventData(
-            kind="fagdag",
-            title=title,
-            start_date=day,
-            end_date=day,
-            start_time=time(9),
-            end_time=time(15),
-            base_id=fosen.id,
-        ),
-    )
-    events.publish_event(db, None, event)
-    db.commit()
-    return event.id
-
-
 def test_library_search_by_title_area_and_gathering(app, db, as_role):
     with app.app_context():
-        past = _event(db, "Fagdag om stafettlogg", -20)
+        past = make_event(db, "Fagdag om stafettlogg", days=-20).id
         _make(db, "Stafettlogg i praksis", "everyone", event_ids=[past], areas=["stafettlogg"])
         _make(db, "PMTO for foreldre", "everyone", areas=["pmto"])
     browser = as_role("participant")
@@ -528,8 +507,8 @@ def test_library_search_by_title_area_and_gathering(app, db, as_role):
 
 def test_a_gatherings_page_lists_its_materials_after_the_event(app, db, as_role):
     with app.app_context():
-        past = _event(db, "Fagdag i fjor", -30)
-        coming = _event(db, "Fagdag til neste år", 30)
+        past = make_event(db, "Fagdag i fjor", days=-30).id
+        coming = make_event(db, "Fagdag til neste år", days=30).id
         _make(db, "Lysark fra fagdagen", "everyone", event_ids=[past, coming])
         _make(db, "Hemmelig referat", "network", "bti-nettverk-fosen", event_ids=[past])
     participant = as_role("participant")
@@ -542,7 +521,7 @@ def test_a_gatherings_page_lists_its_materials_after_the_event(app, db, as_role)
 
 def test_api_lists_and_describes_materials_as_documented(app, db, as_role):
     with app.app_context():
-        past = _event(db, "Fagdag i fjor", -30)
+        past = make_event(db, "Fagdag i fjor", days=-30).id
         material_id = _make(
             db,
             "Lysark fra fagdagen",
