@@ -1,5 +1,17 @@
 """The scheduler process (`nettverk scheduler`): APScheduler with its jobs stored in the application
-database, run by one process at a time.
+database, run by one process at a time. It only registers and runs the jobs (JOBS); each job lives with its
+data, in the owning domain's jobs.py.
+
+A job is `job(session, now) -> Counts`: it selects what is due and not yet done, does it through the same
+operations the pages use, and sends through `operations.notify_once`, so running it twice, or in two
+processes, sends nothing twice. `run_job` gives each run its own transaction and an aware UTC `now`.
+
+Every notice has a key (job, object, recipient, occasion); the occasion is what makes a new notice of the
+same kind legitimate: the reminder's days before this start time, the deadline that passed, the dates of the
+new drafts, the follow-up stage, the month, the ISO week. Time comes only from `now`, read as Europe/Oslo
+where a day, a week or a month is meant, so a test can set the clock and the DST nights behave: a moment is
+an instant, and an hourly run that comes twice in the doubled hour of October finds its notice already sent.
+Mail about referrals carries no content: the tiltak's name, a number, a link. Log lines name ids only.
 
 One at a time: a process holds the lease row `scheduler_lease` and renews it every RENEW seconds; a
 second process (on another host too) waits, and takes over when the lease runs out because the
