@@ -26,6 +26,7 @@ from nettverk.competence.models import (
 )
 from nettverk.errors import OperationError
 from nettverk.registry.models import BaseMembership, Municipality, Service
+from nettverk.signals import attendance_marked
 from nettverk.text import slugify
 from nettverk.timeutil import to_oslo, utcnow
 
@@ -305,6 +306,12 @@ def sync_attendance(session: Session, actor_id: int | None, event, newly_attende
     if created:
         record(session, actor_id, "competence_record.from_attendance", event, f"{created} på {area.name}")
     return created
+
+
+@attendance_marked.connect
+def _records_from_attendance(event, *, session, actor_id, newly_attended, unattended) -> None:
+    """events.operations.mark_attendance tells us (nettverk/signals.py): events does not import competence."""
+    sync_attendance(session, actor_id, event, newly_attended, unattended)
 
 
 def _account_of(session: Session, registration) -> int | None:
