@@ -1,6 +1,8 @@
 """Operator commands: `nettverk db upgrade`, `nettverk seed`, `nettverk demo`, `nettverk create-admin`, …
 
-The commands call the same operations as the views.
+The commands call the same operations as the views. Each command imports what it runs inside itself: create_app
+imports this module to register the commands, and starting the app should not load the demo data, the benchmark
+or the scheduler.
 """
 
 from pathlib import Path

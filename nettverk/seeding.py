@@ -16,8 +16,11 @@ from sqlmodel import Session, select
 
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.accounts.operations import hash_password
+from nettverk.competence.catalogue import seed_areas
 from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS, Network, NetworkBase, NetworkMember
 from nettverk.policy import ROLE_SCOPES, ROLES
+from nettverk.referrals.models import Intervention
+from nettverk.referrals.operations import InterventionData, save_intervention
 from nettverk.registry.models import (
     SERVICE_KINDS,
     BaseMembership,
@@ -110,8 +113,6 @@ def seed_reference(session: Session) -> dict[str, int]:
             session.add(BaseMembership(base_id=base.id, municipality_id=municipalities[number].id, is_demo=True))
             created["memberships"] += 1
     session.flush()
-    from nettverk.competence.catalogue import seed_areas
-
     created["competence_areas"] = seed_areas(session)
     return created
 
@@ -247,9 +248,6 @@ def _seed_networks(
 def _seed_interventions(session: Session, rows: list[dict], bases: dict, municipalities: dict, services: dict) -> None:
     """The demo catalog of shared tiltak, found by slug and made by the same operation as the form. The
     municipalities that may request one are the base's members unless the row lists them."""
-    from nettverk.referrals.models import Intervention
-    from nettverk.referrals.operations import InterventionData, save_intervention
-
     existing = set(session.exec(select(Intervention.slug)))
     for row in rows:
         if row["slug"] in existing:
