@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 DEV_ENV := NETTVERK_ENV=development
 
-.PHONY: setup run test test-days e2e bench lint clean
+.PHONY: setup run test test-days e2e bench lint typecheck clean
 
 setup: $(STAMP)
 
@@ -52,6 +52,10 @@ e2e: setup
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy on the modules listed in pyproject.toml's [tool.mypy] (those clean so far; CI runs it after lint).
+typecheck: setup
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) instance/*.db* .pytest_cache

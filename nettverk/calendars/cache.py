@@ -63,7 +63,7 @@ class LRU:
 class Kept:
     """A feed's fingerprint as computed at a data version."""
 
-    version: int
+    version: int | None  # None: no data version to hold at (such a fingerprint is never kept)
     computed_at: datetime
     valid_until: datetime | None  # the first moment an event could leave the feed's window (None: never)
     etag: str
@@ -135,8 +135,8 @@ def kept_fingerprint(session: Session, key: tuple, version: int | None, now: dat
     found = fingerprints.get(key)
     if found is not None and found.holds(version, now):
         return found
-    if (shared := queries.kept_fingerprint(session, key, version, now)) is not None:
-        shared = Kept(*shared)
+    if (row := queries.kept_fingerprint(session, key, version, now)) is not None:
+        shared = Kept(*row)
         fingerprints.put(key, shared)
         return shared
     return None
