@@ -2,8 +2,9 @@
 fingerprint must be recomputed, and the stored VEVENT of each event that cold feeds are assembled from."""
 
 import importlib
-from datetime import date, time, timedelta
+from datetime import timedelta
 
+from factories import make_event
 from sqlalchemy import event as sa_event
 from sqlalchemy import text
 from sqlmodel import SQLModel, select
@@ -11,36 +12,11 @@ from sqlmodel import SQLModel, select
 import nettverk.models  # noqa: F401 - every table in the metadata
 from nettverk.calendars import cache, queries
 from nettverk.calendars.models import CalendarToken, RenderedEvent
-from nettverk.events import operations as events
 from nettverk.events.models import Registration
-from nettverk.registry.models import CompetenceBase
 
-MIGRATION = importlib.import_module("migrations.versions.20261123_7a4c0d25f3b8_rendered_event_cache")
-IDENTITY = importlib.import_module("migrations.versions.20261123_8c6e2f47a5d9_feed_identity_moves_data_version")
+MIGRATION = importlib.import_module("migrations.versions.0012_7a4c0d25f3b8_rendered_event_cache")
+IDENTITY = importlib.import_module("migrations.versions.0013_8c6e2f47a5d9_feed_identity_moves_data_version")
 FEED = "/kalender/kompetansebaser/fosen.ics"
-
-
-def make_event(db, title: str, days: int = 30):
-    db.expire_all()
-    day = date.today() + timedelta(days=days)
-    base_id = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one().id
-    event = events.save_event(
-        db,
-        None,
-        events.EventData(
-            kind="fagdag",
-            title=title,
-            start_date=day,
-            end_date=day,
-            start_time=time(9),
-            end_time=time(15),
-            base_id=base_id,
-            capacity=30,
-        ),
-    )
-    events.publish_event(db, None, event)
-    db.commit()
-    return event
 
 
 def version(db, personal: bool = True):
