@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from nettverk.accounts.models import User
 from nettverk.accounts.queries import coordinators_by_base
 from nettverk.events.jobs import bases_of_networks, event_bases
-from nettverk.events.models import CONFIRMED, DRAFT, PUBLISHED, WAITLISTED, Event, Registration
+from nettverk.events.models import Event, EventStatus, Registration, RegistrationStatus
 from nettverk.networks.models import NetworkBase
 from nettverk.privacy.masking import masked_count
 from nettverk.referrals.models import ACCEPTED, IN_PROGRESS, RECEIVED, SENT, Intervention, Referral
@@ -60,7 +60,7 @@ def weekly_digest(session: Session, now: datetime) -> Counts:
     events = session.exec(
         select(Event)
         .where(
-            Event.status.in_((PUBLISHED, DRAFT)),
+            Event.status.in_((EventStatus.PUBLISHED, EventStatus.DRAFT)),
             Event.starts_at >= now,
             Event.starts_at < now + timedelta(weeks=DIGEST_WEEKS),
             or_(Event.base_id.in_(base_ids), Event.network_id.in_(network_ids or {0})),
@@ -71,12 +71,19 @@ def weekly_digest(session: Session, now: datetime) -> Counts:
     if events:
         for event_id, status, number in session.exec(
             select(Registration.event_id, Registration.status, func.count())
-            .where(Registration.event_id.in_([e.id for e in events]), Registration.status.in_((CONFIRMED, WAITLISTED)))
+            .where(
+                Registration.event_id.in_([e.id for e in events]),
+                Registration.status.in_((RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)),
+            )
             .group_by(Registration.event_id, Registration.status)
         ):
             tally[event_id][status] = number
     coming = [
-        (DigestEvent(e, tally[e.id][CONFIRMED], tally[e.id][WAITLISTED]), event_bases(e, network_bases)) for e in events
+        (
+            DigestEvent(e, tally[e.id][RegistrationStatus.CONFIRMED], tally[e.id][RegistrationStatus.WAITLISTED]),
+            event_bases(e, network_bases),
+        )
+        for e in events
     ]
 
     open_counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))

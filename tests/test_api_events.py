@@ -10,7 +10,7 @@ from sqlmodel import select
 from test_api import assert_matches, assert_problem, openapi_document
 
 from nettverk.accounts.models import User
-from nettverk.events.models import CONFIRMED, WAITLISTED, WITHDRAWN, Registration
+from nettverk.events.models import Registration, RegistrationStatus
 from nettverk.events.operations import cancel_event, mark_held
 from nettverk.networks.models import NetworkMember
 from nettverk.registry.models import CompetenceBase, Municipality
@@ -309,8 +309,16 @@ def test_event_detail_has_programme_counts_and_places_but_no_participants(as_rol
         venue_municipality_id=municipality_id(db, "5054"),
         programme=[("09.00", "Velkommen", "Torstein Hofstad"), ("10.00", "BTI i praksis", "")],
     )
-    db.add(Registration(event_id=event.id, name="Kari Hemmelig", email="kari@hemmelig.example", status=CONFIRMED))
-    db.add(Registration(event_id=event.id, name="Ola Venter", email="ola@hemmelig.example", status=WAITLISTED))
+    db.add(
+        Registration(
+            event_id=event.id, name="Kari Hemmelig", email="kari@hemmelig.example", status=RegistrationStatus.CONFIRMED
+        )
+    )
+    db.add(
+        Registration(
+            event_id=event.id, name="Ola Venter", email="ola@hemmelig.example", status=RegistrationStatus.WAITLISTED
+        )
+    )
     db.commit()
     browser = as_role("participant")
     response = browser.get(f"/api/v1/events/{event.id}")
@@ -340,7 +348,7 @@ def test_event_detail_has_programme_counts_and_places_but_no_participants(as_rol
 
 def test_list_items_match_the_schema_and_show_seats_left(browser, db):
     event = make_event(db, "Fullt", capacity=1)
-    db.add(Registration(event_id=event.id, name="A", email="a@example.no", status=CONFIRMED))
+    db.add(Registration(event_id=event.id, name="A", email="a@example.no", status=RegistrationStatus.CONFIRMED))
     db.commit()
     make_event(db, "Ubegrenset")
     response = browser.get("/api/v1/events")
@@ -419,14 +427,18 @@ def test_register_confirmed_then_waitlisted_when_full(as_role, db):
 
     stored = registrations(db, event)
     mine = stored[USERS["participant"]]
-    assert (mine.status, mine.user_id, mine.name) == (CONFIRMED, user_id(db, "participant"), "Hanne Vikstrand")
+    assert (mine.status, mine.user_id, mine.name) == (
+        RegistrationStatus.CONFIRMED,
+        user_id(db, "participant"),
+        "Hanne Vikstrand",
+    )
     assert (mine.municipality_id, mine.role, mine.dietary, mine.lunch) == (
         municipality_id(db, "5007"),
         "Helsesykepleier",
         "Nøtter",
         True,
     )
-    assert stored[USERS["coordinator_fosen"]].status == WAITLISTED
+    assert stored[USERS["coordinator_fosen"]].status == RegistrationStatus.WAITLISTED
 
     detail = first.get(f"/api/v1/events/{event.id}").get_json()
     assert detail["my_registration"]["status"] == "confirmed"
@@ -480,7 +492,7 @@ def test_missing_csrf_header_is_a_400_problem_and_changes_nothing(as_role, db, m
     assert "X-CSRFToken" in body["detail"]
     assert_matches(openapi_document(browser), REGISTRATION, method.lower(), response)
     stored = registrations(db, event)
-    assert [r.status for r in stored.values()] == ([CONFIRMED] if method == "DELETE" else [])
+    assert [r.status for r in stored.values()] == ([RegistrationStatus.CONFIRMED] if method == "DELETE" else [])
     response = browser.client.open(url, method=method, json={}, headers={"X-CSRFToken": "forfalsket"})
     assert_problem(response, 400)
 
@@ -498,9 +510,9 @@ def test_delete_cancels_and_promotes_the_first_on_the_waitlist(as_role, db):
     assert response.get_data() == b""
 
     stored = registrations(db, event)
-    assert stored[USERS["participant"]].status == WITHDRAWN
-    assert stored[USERS["coordinator_fosen"]].status == CONFIRMED  # first in line
-    assert stored[USERS["admin"]].status == WAITLISTED
+    assert stored[USERS["participant"]].status == RegistrationStatus.WITHDRAWN
+    assert stored[USERS["coordinator_fosen"]].status == RegistrationStatus.CONFIRMED  # first in line
+    assert stored[USERS["admin"]].status == RegistrationStatus.WAITLISTED
     assert participant.get(f"/api/v1/events/{event.id}").get_json()["my_registration"] is None
 
     response = call(participant, "DELETE", url)  # nothing left to cancel

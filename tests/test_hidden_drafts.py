@@ -6,7 +6,7 @@ import pytest
 from test_permissions import FOSEN_MANAGERS, ROLES, _routes, _url, make_url_values
 
 from nettverk.db import get_session
-from nettverk.events.models import DRAFT, Event
+from nettverk.events.models import Event, EventStatus
 
 MISSING = 999_999
 PAGES = {
@@ -29,7 +29,7 @@ def draft_values(app):
     with app.app_context():
         session = get_session()
         event = session.get(Event, values["event_id"])
-        event.status = DRAFT
+        event.status = EventStatus.DRAFT
         session.add(event)
         session.commit()
     return values

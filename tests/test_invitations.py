@@ -24,7 +24,7 @@ from sqlmodel import select
 from nettverk.calendars import queries as calendar_queries
 from nettverk.calendars import render
 from nettverk.db import get_session
-from nettverk.events.models import CONFIRMED, WAITLISTED, WITHDRAWN, Event, Registration
+from nettverk.events.models import Event, Registration, RegistrationStatus
 from nettverk.mail.operations import _to_email
 from nettverk.registry.models import CompetenceBase, Municipality
 from nettverk.scheduler.runner import run_job
@@ -317,12 +317,12 @@ def test_waitlisted_get_no_invitation_and_the_promoted_get_one(app, db):
     event = fosen_event(db, capacity=1)
     first = register_as(app, PARTICIPANT, event)
     register_as(app, STAFF, event)
-    assert registration_of(db, event, STAFF).status == WAITLISTED
+    assert registration_of(db, event, STAFF).status == RegistrationStatus.WAITLISTED
     assert_no_invitation(*last_mail(app, db, STAFF, "Du står på venteliste"))
     # The first cancels from "Mine påmeldinger": the seat goes to the waitlist, with a REQUEST.
     own = registration_of(db, event, PARTICIPANT)
     assert first.post(f"/pameldinger/{own.id}/avmeld").status_code == 302
-    assert registration_of(db, event, STAFF).status == CONFIRMED
+    assert registration_of(db, event, STAFF).status == RegistrationStatus.CONFIRMED
     mail, message = last_mail(app, db, STAFF, "Du har fått plass")
     invitation = parsed(message, "REQUEST")
     assert invitation.uid == stored(db, event).uid
@@ -336,7 +336,7 @@ def test_coordinator_moving_someone_from_the_waitlist_sends_the_request(app, db,
     register_as(app, PARTICIPANT, event, {"municipality_id": osen})
     register_as(app, STAFF, event, {"municipality_id": osen})  # Osen's quota is used: waitlisted
     waiting = registration_of(db, event, STAFF)
-    assert waiting.status == WAITLISTED
+    assert waiting.status == RegistrationStatus.WAITLISTED
     coordinator = as_role("coordinator_fosen")
     # A larger quota (same capacity) moves no one by itself; the coordinator moves the person.
     assert (
@@ -345,9 +345,9 @@ def test_coordinator_moving_someone_from_the_waitlist_sends_the_request(app, db,
         ).status_code
         == 302
     )
-    assert registration_of(db, event, STAFF).status == WAITLISTED
+    assert registration_of(db, event, STAFF).status == RegistrationStatus.WAITLISTED
     assert coordinator.post(f"/arrangementer/{event.id}/deltakere/{waiting.id}/flytt").status_code == 302
-    assert registration_of(db, event, STAFF).status == CONFIRMED
+    assert registration_of(db, event, STAFF).status == RegistrationStatus.CONFIRMED
     invitation = parsed(last_mail(app, db, STAFF, "Du har fått plass")[1], "REQUEST")
     assert invitation.uid == stored(db, event).uid
 
@@ -469,7 +469,7 @@ def test_cancelling_a_registration_by_link_sends_cancel(app, db, browser):
     confirmed = outbox(db, "guri@example.no")[-1]
     request = parsed(received(app, confirmed), "REQUEST")
     assert browser.post(link_in(confirmed, "/pamelding/avmeld/")).status_code == 302
-    assert registration_of(db, event, "guri@example.no").status == WITHDRAWN
+    assert registration_of(db, event, "guri@example.no").status == RegistrationStatus.WITHDRAWN
     mail, message = last_mail(app, db, "guri@example.no", "Avmeldt")
     cancel = parsed(message, "CANCEL")
     # RFC 5546 3.2.5: uninviting one attendee: that ATTENDEE, no STATUS:CANCELLED, a higher SEQUENCE

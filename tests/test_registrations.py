@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from nettverk.accounts.models import User
 from nettverk.events import operations as events
-from nettverk.events.models import CONFIRMED, UNCONFIRMED, WAITLISTED, WITHDRAWN, Event, Registration
+from nettverk.events.models import Event, Registration, RegistrationStatus
 from nettverk.registry.models import CompetenceBase, Municipality
 
 SOON = date.today() + timedelta(days=30)
@@ -54,7 +54,7 @@ def test_registration_is_one_step_for_a_logged_in_user(app, db):
     event = make_event(db)
     browser, response = register_as(app, USERS["participant"], event)
     assert response.status_code == 302
-    assert statuses(db, event) == {USERS["participant"]: CONFIRMED}
+    assert statuses(db, event) == {USERS["participant"]: RegistrationStatus.CONFIRMED}
     assert "Du er påmeldt" in browser.get(f"/arrangementer/{event.id}").get_data(as_text=True)
     [mail] = outbox(db, USERS["participant"])
     assert mail.subject == "Du er påmeldt: Fagdag om BTI"
@@ -66,13 +66,25 @@ def test_full_event_puts_people_on_the_waitlist_and_promotes_in_order(app, db):
     emails = make_users(db, 5)
     for email in emails:
         register_as(app, email, event)
-    assert [r.status for r in registrations(db, event)] == [CONFIRMED, CONFIRMED, WAITLISTED, WAITLISTED, WAITLISTED]
+    assert [r.status for r in registrations(db, event)] == [
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.WAITLISTED,
+        RegistrationStatus.WAITLISTED,
+        RegistrationStatus.WAITLISTED,
+    ]
     # The first confirmed cancels from "Mine påmeldinger": the oldest on the waitlist gets the seat.
     first = Browser(app.test_client())
     first.login(emails[0])
     own = registrations(db, event)[0]
     assert first.post(f"/pameldinger/{own.id}/avmeld").status_code == 302
-    assert [r.status for r in registrations(db, event)] == [WITHDRAWN, CONFIRMED, CONFIRMED, WAITLISTED, WAITLISTED]
+    assert [r.status for r in registrations(db, event)] == [
+        RegistrationStatus.WITHDRAWN,
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.CONFIRMED,
+        RegistrationStatus.WAITLISTED,
+        RegistrationStatus.WAITLISTED,
+    ]
     assert outbox(db, emails[2])[-1].subject == "Du har fått plass: Fagdag om BTI"
 
 
@@ -88,7 +100,12 @@ def test_waitlist_is_served_by_priority_then_oldest(app, db):
     with app.app_context():
         events.cancel_registration(db, rows[0], None)
         db.commit()
-    assert [r.status for r in registrations(db, event)] == [WITHDRAWN, WAITLISTED, WAITLISTED, CONFIRMED]
+    assert [r.status for r in registrations(db, event)] == [
+        RegistrationStatus.WITHDRAWN,
+        RegistrationStatus.WAITLISTED,
+        RegistrationStatus.WAITLISTED,
+        RegistrationStatus.CONFIRMED,
+    ]
 
 
 def test_quota_per_municipality_is_enforced_and_skips_to_the_next_on_the_waitlist(app, db):
@@ -98,7 +115,11 @@ def test_quota_per_municipality_is_enforced_and_skips_to_the_next_on_the_waitlis
     register_as(app, emails[0], event, {"municipality_id": osen})
     register_as(app, emails[1], event, {"municipality_id": osen})
     register_as(app, emails[2], event, {"municipality_id": orland})
-    assert statuses(db, event) == {emails[0]: CONFIRMED, emails[1]: WAITLISTED, emails[2]: CONFIRMED}
+    assert statuses(db, event) == {
+        emails[0]: RegistrationStatus.CONFIRMED,
+        emails[1]: RegistrationStatus.WAITLISTED,
+        emails[2]: RegistrationStatus.CONFIRMED,
+    }
 
 
 def test_raising_capacity_promotes_the_waitlist(as_role, db):
@@ -108,7 +129,7 @@ def test_raising_capacity_promotes_the_waitlist(as_role, db):
     coordinator = as_role("coordinator_fosen")
     form = event_form(event, capacity="2")
     assert coordinator.post(f"/arrangementer/{event.id}/rediger", form).status_code == 302
-    assert sorted(statuses(db, event).values()) == [CONFIRMED, CONFIRMED]
+    assert sorted(statuses(db, event).values()) == [RegistrationStatus.CONFIRMED, RegistrationStatus.CONFIRMED]
 
 
 def test_coordinator_moves_someone_from_the_waitlist_only_when_a_seat_is_free(as_role, db):
@@ -120,7 +141,7 @@ def test_coordinator_moves_someone_from_the_waitlist_only_when_a_seat_is_free(as
     refused = coordinator.post(f"/arrangementer/{event.id}/deltakere/{waiting.id}/flytt")
     assert refused.status_code == 409
     assert coordinator.post(f"/arrangementer/{event.id}/deltakere/{first.id}/avmeld").status_code == 302
-    assert statuses(db, event)[waiting.email] == CONFIRMED
+    assert statuses(db, event)[waiting.email] == RegistrationStatus.CONFIRMED
 
 
 def test_coordinator_registers_on_behalf_without_confirmation(as_role, db):
@@ -130,7 +151,7 @@ def test_coordinator_registers_on_behalf_without_confirmation(as_role, db):
         {"name": "Kari Lærer", "email": "kari@skole.example", "municipality_id": municipality_id(db, "5054")},
     )
     assert response.status_code == 302
-    assert statuses(db, event) == {"kari@skole.example": CONFIRMED}
+    assert statuses(db, event) == {"kari@skole.example": RegistrationStatus.CONFIRMED}
 
 
 def test_attendance_is_marked_after_the_event_started(as_role, db):
@@ -158,16 +179,16 @@ def test_guest_registers_confirms_by_link_and_cancels_once(browser, db):
         {"name": "Guri Gjest", "email": "Guri@Example.no", "municipality_id": municipality_id(db, "5054")},
     )
     assert response.status_code == 200 and "Sjekk e-posten din" in response.get_data(as_text=True)
-    assert statuses(db, event) == {"guri@example.no": UNCONFIRMED}
+    assert statuses(db, event) == {"guri@example.no": RegistrationStatus.UNCONFIRMED}
     confirm = link_in(outbox(db, "guri@example.no")[-1], "/pamelding/bekreft/")
     assert browser.get(confirm).status_code == 200  # a page with a button; opening the link changes nothing
-    assert statuses(db, event) == {"guri@example.no": UNCONFIRMED}
+    assert statuses(db, event) == {"guri@example.no": RegistrationStatus.UNCONFIRMED}
     assert browser.post(confirm).status_code == 200
-    assert statuses(db, event) == {"guri@example.no": CONFIRMED}
+    assert statuses(db, event) == {"guri@example.no": RegistrationStatus.CONFIRMED}
     assert browser.post(confirm).status_code == 410
     cancel = link_in(outbox(db, "guri@example.no")[-1], "/pamelding/avmeld/")
     assert browser.post(cancel).status_code == 302
-    assert statuses(db, event) == {"guri@example.no": WITHDRAWN}
+    assert statuses(db, event) == {"guri@example.no": RegistrationStatus.WITHDRAWN}
     assert browser.post(cancel).status_code == 410
     assert browser.get(cancel).status_code == 410
 
@@ -184,7 +205,7 @@ def test_only_the_owner_can_cancel_a_registration_from_their_page(as_role, db):
     [registration] = registrations(db, event)
     assert as_role("service_staff").post(f"/pameldinger/{registration.id}/avmeld").status_code == 404
     assert as_role(None).post(f"/pameldinger/{registration.id}/avmeld").status_code == 404
-    assert statuses(db, event)[registration.email] == CONFIRMED
+    assert statuses(db, event)[registration.email] == RegistrationStatus.CONFIRMED
 
 
 def test_my_registrations_lists_the_event(as_role, db):
@@ -417,8 +438,8 @@ def test_a_hundred_simultaneous_registrations_never_overbook(app, db):
         thread.join()
     assert answers.count(302) == 100
     counted = [r.status for r in registrations(db, event)]
-    assert counted.count(CONFIRMED) == 30
-    assert counted.count(WAITLISTED) == 70
+    assert counted.count(RegistrationStatus.CONFIRMED) == 30
+    assert counted.count(RegistrationStatus.WAITLISTED) == 70
 
 
 # «First come»: a guest counts from confirming the e-mail, everyone else from registering --------------
@@ -443,7 +464,10 @@ def test_a_guest_who_confirms_first_gets_the_seat_before_one_who_registered_firs
     confirm_b = guest_registers(browser, db, event, "B")
     assert browser.post(confirm_b).status_code == 200
     assert browser.post(confirm_a).status_code == 200
-    assert statuses(db, event) == {"a@gjest.example": WAITLISTED, "b@gjest.example": CONFIRMED}
+    assert statuses(db, event) == {
+        "a@gjest.example": RegistrationStatus.WAITLISTED,
+        "b@gjest.example": RegistrationStatus.CONFIRMED,
+    }
     assert waitlisted(db, event) == ["a@gjest.example"]
 
 
@@ -470,10 +494,10 @@ def test_the_waitlist_and_moving_up_follow_the_time_each_registration_started_to
 
     holder_row = next(r for r in registrations(db, event) if r.email == holder)
     coordinator.post(f"/arrangementer/{event.id}/deltakere/{holder_row.id}/avmeld")
-    assert statuses(db, event)["e@gjest.example"] == CONFIRMED
+    assert statuses(db, event)["e@gjest.example"] == RegistrationStatus.CONFIRMED
     assert outbox(db, "e@gjest.example")[-1].subject == "Du har fått plass: Fagdag om BTI"
     assert coordinator.post(f"/arrangementer/{event.id}/rediger", event_form(event, capacity="3")).status_code == 302
-    seated = {email for email, status in statuses(db, event).items() if status == CONFIRMED}
+    seated = {email for email, status in statuses(db, event).items() if status == RegistrationStatus.CONFIRMED}
     assert seated == {"e@gjest.example", "c@gjest.example", user}
     assert waitlisted(db, event) == ["d@gjest.example"]
 

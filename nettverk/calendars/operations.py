@@ -18,7 +18,7 @@ from nettverk.calendars.models import ALARM_CHOICES, CalendarFingerprint, Calend
 from nettverk.calendars.queries import GUEST_CALENDAR_NAME, external_url, in_window
 from nettverk.db import lock_for_update
 from nettverk.errors import OperationError
-from nettverk.events.models import CONFIRMED, Event, Registration
+from nettverk.events.models import Event, Registration, RegistrationStatus
 from nettverk.mail.operations import queue_mail
 from nettverk.timeutil import utcnow
 from nettverk.tokens import hash_token, new_token
@@ -156,7 +156,9 @@ def is_confirmed_guest(session: Session, email: str) -> bool:
     return (
         session.exec(
             select(Registration.id).where(
-                Registration.email == _normal(email), Registration.user_id.is_(None), Registration.status == CONFIRMED
+                Registration.email == _normal(email),
+                Registration.user_id.is_(None),
+                Registration.status == RegistrationStatus.CONFIRMED,
             )
         ).first()
         is not None
@@ -199,7 +201,7 @@ def guest_token(session: Session, email: str, why: str = "") -> NewLink:
 def guest_token_after_confirmation(session: Session, registration: Registration) -> str | None:
     """Right after a guest confirmed: a link to show once if they have none yet, else None (their
     existing calendar shows the event by itself)."""
-    if registration.user_id is not None or registration.status != CONFIRMED:
+    if registration.user_id is not None or registration.status != RegistrationStatus.CONFIRMED:
         return None
     if live_token_of_guest(session, registration.email) is not None:
         return None

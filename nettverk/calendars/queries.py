@@ -25,16 +25,7 @@ from nettverk.accounts.models import RoleAssignment, User
 from nettverk.calendars.models import CalendarDataVersion, CalendarFingerprint, CalendarToken, RenderedEvent
 from nettverk.calendars.render import RENDER_VERSION, Entry, ProgrammeLine, component_digest, feed_component
 from nettverk.db import get_engine
-from nettverk.events.models import (
-    CANCELLED,
-    CONFIRMED,
-    EVENT_KINDS,
-    HELD,
-    PUBLISHED,
-    Event,
-    ProgrammeItem,
-    Registration,
-)
+from nettverk.events.models import EVENT_KINDS, Event, EventStatus, ProgrammeItem, Registration, RegistrationStatus
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
 from nettverk.policy import EVERYONE_SEES, events_of_bases, personal_drafts
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, MunicipalityChange
@@ -65,7 +56,7 @@ def in_window(now: datetime):
     within the last 60 days (its updated_at is the cancellation)."""
     return and_(
         Event.ends_at >= now - PAST,
-        or_(Event.status != CANCELLED, Event.ends_at >= now, Event.updated_at >= now - CANCELLED_KEPT),
+        or_(Event.status != EventStatus.CANCELLED, Event.ends_at >= now, Event.updated_at >= now - CANCELLED_KEPT),
     )
 
 
@@ -168,7 +159,9 @@ def personal_scope(
     """A person's own calendar: what they are registered for, the meetings of their networks, and for
     a coordinator the drafts of their bases (shown as TENTATIVE)."""
     registered = Event.id.in_(
-        select(Registration.event_id).where(Registration.email == email, Registration.status == CONFIRMED)
+        select(Registration.event_id).where(
+            Registration.email == email, Registration.status == RegistrationStatus.CONFIRMED
+        )
     )
     parts = [and_(EVERYONE_SEES, registered)]
     if user_id is not None:
@@ -204,14 +197,14 @@ def timed_fingerprint(
     """(ETag, Last-Modified, valid until): the fingerprint, and the first moment at which time alone (no
     change of data) could change it, when the first of its events leaves the window (None: never)."""
     now = now or utcnow()
-    ended_cancelled = and_(Event.status == CANCELLED, Event.ends_at < now)
+    ended_cancelled = and_(Event.status == EventStatus.CANCELLED, Event.ends_at < now)
     count, id_sum, latest, first_end, cancelled_ahead, cancelled_at = session.exec(
         select(
             func.count(Event.id),
             func.coalesce(func.sum(Event.id), 0),
             func.max(Event.updated_at),
             func.min(Event.ends_at),
-            func.min(case((and_(Event.status == CANCELLED, Event.ends_at >= now), Event.ends_at))),
+            func.min(case((and_(Event.status == EventStatus.CANCELLED, Event.ends_at >= now), Event.ends_at))),
             func.min(case((ended_cancelled, Event.updated_at))),
         ).where(scope.condition, in_window(now))
     ).one()
@@ -416,7 +409,7 @@ def _build(
                 organizer_name=network_name or base_name,
                 kind_label=kind,
                 categories=tuple(c for c in (kind, base_name or network_name) if c),
-                busy=personal and event.status in (PUBLISHED, HELD),
+                busy=personal and event.status in (EventStatus.PUBLISHED, EventStatus.HELD),
             )
         )
     return result

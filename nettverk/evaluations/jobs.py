@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from nettverk.accounts.models import User
 from nettverk.evaluations.models import EVALUATED_KINDS, EvaluationInvitation
 from nettverk.evaluations.operations import deadline
-from nettverk.events.models import CONFIRMED, HELD, PUBLISHED, Event, Registration
+from nettverk.events.models import Event, EventStatus, Registration, RegistrationStatus
 from nettverk.scheduler.operations import Counts, notify_once
 from nettverk.timeutil import format_datetime
 from nettverk.tokens import new_token
@@ -24,7 +24,7 @@ def participants(session: Session, event: Event) -> list[Registration]:
     """The confirmed registrations; once attendance is marked, only those who came."""
     rows = session.exec(
         select(Registration)
-        .where(Registration.event_id == event.id, Registration.status == CONFIRMED)
+        .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED)
         .order_by(Registration.id)
     ).all()
     if any(r.attended is not None for r in rows):
@@ -41,7 +41,7 @@ def send_invitations(session: Session, now: datetime) -> Counts:
         select(Event)
         .where(
             Event.kind.in_(EVALUATED_KINDS),
-            Event.status.in_((PUBLISHED, HELD)),
+            Event.status.in_((EventStatus.PUBLISHED, EventStatus.HELD)),
             Event.ends_at <= now,
             Event.ends_at > now - days,
         )

@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from nettverk.db import lock_for_update
 from nettverk.errors import OperationError
 from nettverk.evaluations.models import EVALUATED_KINDS, MAX_COMMENT, SCORES, Evaluation, EvaluationInvitation
-from nettverk.events.models import HELD, PUBLISHED, Event, Registration
+from nettverk.events.models import Event, EventStatus, Registration
 from nettverk.timeutil import format_datetime, utcnow
 from nettverk.tokens import hash_token, new_token
 
@@ -55,7 +55,7 @@ def open_invitation(session: Session, token: str, now: datetime | None = None) -
     event = session.get(Event, invitation.event_id)
     if invitation.answered:
         raise OperationError(ANSWERED, status=409)
-    if event.status not in (PUBLISHED, HELD):
+    if event.status not in (EventStatus.PUBLISHED, EventStatus.HELD):
         raise OperationError("Arrangementet ble avlyst, så det kan ikke evalueres.", status=410)
     if (now or utcnow()) > deadline(event):
         raise OperationError(

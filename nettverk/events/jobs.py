@@ -12,7 +12,7 @@ from nettverk.accounts.models import User
 from nettverk.accounts.queries import coordinators_by_base, coordinators_of
 from nettverk.calendars import queries as calendar_queries
 from nettverk.calendars.render import REQUEST
-from nettverk.events.models import CONFIRMED, HELD, PUBLISHED, WAITLISTED, Event, Registration
+from nettverk.events.models import Event, EventStatus, Registration, RegistrationStatus
 from nettverk.events.operations import MAX_REMINDER_DAYS, calendar_invitation
 from nettverk.networks.models import NetworkBase
 from nettverk.scheduler.models import Notification
@@ -84,7 +84,7 @@ def reminders(session: Session, now: datetime) -> Counts:
     events = session.exec(
         select(Event)
         .where(
-            Event.status == PUBLISHED,
+            Event.status == EventStatus.PUBLISHED,
             Event.starts_at > now,
             Event.reminder_days != "",
             Event.starts_at <= now + timedelta(days=MAX_REMINDER_DAYS + 1),
@@ -103,7 +103,7 @@ def reminders(session: Session, now: datetime) -> Counts:
             r
             for r in session.exec(
                 select(Registration)
-                .where(Registration.event_id == event.id, Registration.status == CONFIRMED)
+                .where(Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED)
                 .order_by(Registration.id)
             )
             if (r.confirmed_at or r.created_at) <= moment
@@ -157,7 +157,7 @@ def registration_closed(session: Session, now: datetime) -> Counts:
     events = session.exec(
         select(Event)
         .where(
-            Event.status.in_((PUBLISHED, HELD)),
+            Event.status.in_((EventStatus.PUBLISHED, EventStatus.HELD)),
             Event.registration_closes_at.is_not(None),
             Event.registration_closes_at <= now,
             Event.registration_closes_at >= earliest,
@@ -176,7 +176,10 @@ def registration_closed(session: Session, now: datetime) -> Counts:
     ):
         tally[event_id][status] = number
     for event in events:
-        confirmed, waitlisted = tally[event.id][CONFIRMED], tally[event.id][WAITLISTED]
+        confirmed, waitlisted = (
+            tally[event.id][RegistrationStatus.CONFIRMED],
+            tally[event.id][RegistrationStatus.WAITLISTED],
+        )
         deadline = f"{event.registration_closes_at.astimezone(UTC):%Y%m%dT%H%M}"  # a new deadline, a new summary
         for user in coordinators_of(coordinators, event_bases(event, network_bases)):
             notify_once(

@@ -5,6 +5,7 @@ change of time, place or status, as calendar clients expect.
 """
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
@@ -13,15 +14,35 @@ from nettverk.timeutil import utcnow
 
 EVENT_KINDS = {"fagdag": "Fagdag", "nettverksmote": "Nettverksmøte", "samling": "Samling", "kurs": "Kurs/opplæring"}
 AUDIENCES = {"region": "Alle i regionen", "base": "Kommunene i kompetansebasen", "network": "Medlemmene i nettverket"}
-DRAFT, PUBLISHED, CANCELLED, HELD = "draft", "published", "cancelled", "held"
-EVENT_STATUSES = {DRAFT: "Utkast", PUBLISHED: "Publisert", CANCELLED: "Avlyst", HELD: "Gjennomført"}
 
-UNCONFIRMED, CONFIRMED, WAITLISTED, WITHDRAWN = "unconfirmed", "confirmed", "waitlisted", "cancelled"
+
+class EventStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+EVENT_STATUSES = {
+    EventStatus.DRAFT: "Utkast",
+    EventStatus.PUBLISHED: "Publisert",
+    EventStatus.CANCELLED: "Avlyst",
+    EventStatus.HELD: "Gjennomført",
+}
+
+
+class RegistrationStatus(StrEnum):
+    UNCONFIRMED = "unconfirmed"
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    WITHDRAWN = "cancelled"  # stored as "cancelled", as it always was
+
+
 REGISTRATION_STATUSES = {
-    UNCONFIRMED: "Venter på bekreftelse",
-    CONFIRMED: "Påmeldt",
-    WAITLISTED: "På venteliste",
-    WITHDRAWN: "Avmeldt",
+    RegistrationStatus.UNCONFIRMED: "Venter på bekreftelse",
+    RegistrationStatus.CONFIRMED: "Påmeldt",
+    RegistrationStatus.WAITLISTED: "På venteliste",
+    RegistrationStatus.WITHDRAWN: "Avmeldt",
 }
 
 
@@ -56,7 +77,7 @@ class Event(SQLModel, table=True):
     ask_dietary: bool = False
     ask_lunch: bool = False
     reminder_days: str = Field(default="7,1", max_length=40)  # days before the start; "" for none
-    status: str = Field(default=DRAFT, max_length=10, index=True)
+    status: str = Field(default=EventStatus.DRAFT, max_length=10, index=True)
     sequence: int = 0
     # A kurs linked to a competence area: marking attendance gives each attendee a training record.
     competence_area_id: int | None = Field(default=None, foreign_key="competence_area.id", index=True)

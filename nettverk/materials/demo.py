@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from nettverk.accounts.models import User
 from nettverk.competence.models import CompetenceArea
 from nettverk.events.models import Event
-from nettverk.materials.models import BASE, EVERYONE, NETWORK, Material
+from nettverk.materials.models import Material, MaterialAudience
 from nettverk.materials.operations import MaterialData, Upload, add_version, create_material
 from nettverk.networks.models import Network
 from nettverk.registry.models import CompetenceBase
@@ -122,7 +122,7 @@ DEMO_MATERIALS = [
     (
         "Samtykkeskjema for samarbeid mellom tjenester",
         "fosen",
-        EVERYONE,
+        MaterialAudience.EVERYONE,
         None,
         "Samtykkeskjema BTI.docx",
         lambda: docx_document(CONSENT_FORM[0], CONSENT_FORM[1:]),
@@ -135,7 +135,7 @@ DEMO_MATERIALS = [
     (
         "BTI handlingsveileder for Fosen",
         "fosen",
-        BASE,
+        MaterialAudience.BASE,
         None,
         "Handlingsveileder BTI Fosen.pdf",
         lambda: pdf_document("BTI handlingsveileder – Fosen", GUIDE),
@@ -148,7 +148,7 @@ DEMO_MATERIALS = [
     (
         "Presentasjon: BTI i praksis",
         "fosen",
-        EVERYONE,
+        MaterialAudience.EVERYONE,
         None,
         "Fagdag BTI presentasjon.pdf",
         lambda: pdf_document(SLIDES[0], SLIDES[1:]),
@@ -161,7 +161,7 @@ DEMO_MATERIALS = [
     (
         "Referat og lysark fra BTI-nettverket",
         "namdalen",
-        NETWORK,
+        MaterialAudience.NETWORK,
         "bti-nettverk-namdalen",
         "Referat BTI-nettverk Namdalen.pdf",
         lambda: pdf_document(
@@ -212,7 +212,7 @@ def create_demo_materials(session: Session) -> int:
                 published_on=date.today() - timedelta(days=30),
                 description=description,
                 author=author,
-                audience=audience if network or audience != NETWORK else BASE,
+                audience=audience if network or audience != MaterialAudience.NETWORK else MaterialAudience.BASE,
                 network_id=network.id if network else None,
                 area_ids=areas,
                 event_ids=events,

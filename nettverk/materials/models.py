@@ -8,17 +8,24 @@ detected from the content, the size and the SHA-256.
 """
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from nettverk.timeutil import utcnow
 
-EVERYONE, BASE, NETWORK = "everyone", "base", "network"
+
+class MaterialAudience(StrEnum):
+    EVERYONE = "everyone"
+    BASE = "base"
+    NETWORK = "network"
+
+
 MATERIAL_AUDIENCES = {
-    EVERYONE: "Alle innloggede",
-    BASE: "Medlemmene i kompetansebasen",
-    NETWORK: "Medlemmene i et nettverk",
+    MaterialAudience.EVERYONE: "Alle innloggede",
+    MaterialAudience.BASE: "Medlemmene i kompetansebasen",
+    MaterialAudience.NETWORK: "Medlemmene i et nettverk",
 }
 
 
@@ -30,7 +37,7 @@ class Material(SQLModel, table=True):
     author: str = Field(default="", max_length=200)  # who made it, e.g. «KoRus Midt» (free text)
     owner_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     published_on: date
-    audience: str = Field(default=EVERYONE, max_length=10)
+    audience: str = Field(default=MaterialAudience.EVERYONE, max_length=10)
     network_id: int | None = Field(default=None, foreign_key="network.id", index=True)
     current_version: int = 0
     created_at: datetime = Field(default_factory=utcnow)

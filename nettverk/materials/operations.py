@@ -19,9 +19,9 @@ from nettverk.events.models import Event
 from nettverk.materials import storage
 from nettverk.materials.models import (
     MATERIAL_AUDIENCES,
-    NETWORK,
     Material,
     MaterialArea,
+    MaterialAudience,
     MaterialEvent,
     MaterialVersion,
 )
@@ -63,7 +63,7 @@ def _validate(session: Session, base: CompetenceBase, data: MaterialData) -> Non
         raise OperationError("Skriv datoen materiellet er fra.", "published_on")
     if data.audience not in MATERIAL_AUDIENCES:
         raise OperationError("Velg hvem materiellet er for.", "audience")
-    if data.audience == NETWORK:
+    if data.audience == MaterialAudience.NETWORK:
         if data.network_id is None:
             raise OperationError("Velg nettverket når materiellet bare er for medlemmene i et nettverk.", "network_id")
         in_base = session.exec(

@@ -11,8 +11,8 @@ from sqlalchemy import and_, false, or_, true
 from sqlmodel import Session, select
 
 from nettverk.competence.models import CompetenceArea
-from nettverk.events.models import CANCELLED, DRAFT, Event
-from nettverk.materials.models import BASE, EVERYONE, NETWORK, Material, MaterialArea, MaterialEvent, MaterialVersion
+from nettverk.events.models import Event, EventStatus
+from nettverk.materials.models import Material, MaterialArea, MaterialAudience, MaterialEvent, MaterialVersion
 from nettverk.networks.models import Network, NetworkBase
 from nettverk.policy import MaterialAccess
 from nettverk.registry.models import CompetenceBase
@@ -37,11 +37,11 @@ def visible(access: MaterialAccess):
     if access.user_id is None:
         return false()
     return or_(
-        Material.audience == EVERYONE,
+        Material.audience == MaterialAudience.EVERYONE,
         Material.base_id.in_(access.kept),
         Material.owner_id == access.user_id,
-        and_(Material.audience == BASE, Material.base_id.in_(access.member_of)),
-        and_(Material.audience == NETWORK, Material.network_id.in_(access.networks)),
+        and_(Material.audience == MaterialAudience.BASE, Material.base_id.in_(access.member_of)),
+        and_(Material.audience == MaterialAudience.NETWORK, Material.network_id.in_(access.networks)),
     )
 
 
@@ -181,7 +181,7 @@ def base_events(session: Session, base: CompetenceBase) -> list[Event]:
     return list(
         session.exec(
             select(Event)
-            .where(_of_base(base), Event.status.not_in((DRAFT, CANCELLED)))
+            .where(_of_base(base), Event.status.not_in((EventStatus.DRAFT, EventStatus.CANCELLED)))
             .order_by(Event.starts_at.desc())
             .limit(MAX_EVENT_CHOICES)
         )

@@ -16,7 +16,7 @@ from nettverk.accounts.operations import normalise_email, user_by_email
 from nettverk.activity import record
 from nettverk.db import lock_for_update
 from nettverk.errors import OperationError
-from nettverk.events.models import CANCELLED, Event
+from nettverk.events.models import Event, EventStatus
 from nettverk.events.operations import EventData, cancel_event, save_event
 from nettverk.networks import queries
 from nettverk.networks.cadence import CadenceError, cadence_rule, normalise_cadence, occurrences
@@ -289,7 +289,7 @@ def skip_meeting(session: Session, actor_id: int | None, network: Network, event
     keeps its series_date, so planning never makes it again."""
     if event.network_id != network.id:
         raise OperationError("Møtet hører ikke til dette nettverket.", status=404)
-    if event.status == CANCELLED:
+    if event.status == EventStatus.CANCELLED:
         raise OperationError("Møtet er allerede hoppet over.", status=409)
     cancel_event(session, actor_id, event, reason or "Møtet er tatt ut av nettverkets møteplan.")
     record(
