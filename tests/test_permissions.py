@@ -5,6 +5,7 @@ that is not in it: a new route cannot ship without someone deciding who may use 
 """
 
 import pytest
+from factories import make_event
 from sqlmodel import select
 
 from nettverk.accounts.models import RoleAssignment, User
@@ -286,28 +287,9 @@ def make_url_values(app) -> dict:
 
 def _event_values(session, participant) -> dict:
     """A published Fosen fagdag with the participant registered, and a guest who has not confirmed."""
-    from datetime import date, time
-
     from nettverk.events import operations as events
-    from nettverk.registry.models import CompetenceBase
 
-    fosen = session.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    day = date.today() + _days(60)
-    event = events.save_event(
-        session,
-        None,
-        events.EventData(
-            kind="fagdag",
-            title="Fagdag",
-            start_date=day,
-            end_date=day,
-            start_time=time(9),
-            end_time=time(15),
-            base_id=fosen.id,
-            capacity=30,
-        ),
-    )
-    events.publish_event(session, None, event)
+    event = make_event(session, "Fagdag", days=60, capacity=30)
     registration, cancel_token = events.register(
         session, event.id, events.Registrant(name=participant.name, email=participant.email, user=participant)
     )
