@@ -1,10 +1,10 @@
 """Competence as files: a person's own records (CSV) and the base matrix (CSV and XLSX), written by the
-table helpers of events/exports.py (safe against formula injection, CSV for Excel in Norway).
+table writer in nettverk/spreadsheets.py (safe against formula injection, CSV for Excel in Norway).
 The matrix files hold counts only, never names."""
 
 from nettverk.competence.models import AREA_KINDS, LEVELS, SOURCES
 from nettverk.competence.queries import Cell, Matrix, OwnRecord
-from nettverk.events.exports import CSV_MIMETYPE, XLSX_MIMETYPE, table_csv, table_xlsx
+from nettverk.spreadsheets import CSV_MIMETYPE, XLSX_MIMETYPE, table_csv, table_xlsx
 
 __all__ = ["CSV_MIMETYPE", "XLSX_MIMETYPE", "matrix_csv", "matrix_xlsx", "own_records_csv"]
 
