@@ -4,14 +4,14 @@ import re
 from datetime import date, time, timedelta
 
 import pytest
+from factories import make_event, make_network
 from sqlalchemy import event as sa_event
 from sqlmodel import select
 
 from nettverk.events import calendar_views
-from nettverk.events.calendar import planning_warnings
-from nettverk.events.models import Event
-from nettverk.events.operations import EventData, cancel_event, mark_held, publish_event, save_event
-from nettverk.networks.models import Network, NetworkBase
+from nettverk.events.operations import cancel_event, mark_held
+from nettverk.events.planning import planning_warnings
+from nettverk.policy import EVERYONE_SEES
 from nettverk.registry.models import CompetenceBase, Municipality
 from nettverk.timeutil import format_date, to_oslo, utcnow
 
@@ -28,55 +28,6 @@ def base(db, slug: str) -> CompetenceBase:
 
 def municipality(db, number: str) -> Municipality:
     return db.exec(select(Municipality).where(Municipality.number == number)).one()
-
-
-def make_event(
-    db,
-    title: str,
-    day: date,
-    *,
-    end_day: date | None = None,
-    start: time | None = time(9),
-    end: time | None = time(15),
-    base_slug: str | None = "fosen",
-    kind: str = "fagdag",
-    publish: bool = True,
-    all_day: bool = False,
-    **fields,
-) -> Event:
-    event = save_event(
-        db,
-        None,
-        EventData(
-            kind=kind,
-            title=title,
-            start_date=day,
-            end_date=end_day or day,
-            start_time=None if all_day else start,
-            end_time=None if all_day else end,
-            all_day=all_day,
-            base_id=base(db, base_slug).id if base_slug else None,
-            **fields,
-        ),
-    )
-    if publish:
-        publish_event(db, None, event)
-    db.commit()
-    return event
-
-
-def make_network(db, name: str, base_slug: str = "fosen", cadence: str = "") -> Network:
-    network = Network(
-        slug=name.lower().replace(" ", "-"),
-        name=name,
-        cadence=cadence,
-        cadence_start=date(2026, 1, 1) if cadence else None,
-    )
-    db.add(network)
-    db.flush()
-    db.add(NetworkBase(network_id=network.id, base_id=base(db, base_slug).id))
-    db.commit()
-    return network
 
 
 def cell(html: str, day: date) -> str:
@@ -127,7 +78,7 @@ def test_draft_network_meeting_is_shown_to_the_coordinators_of_the_networks_base
         db,
         "Nettverksmøte vår",
         date(2027, 3, 9),
-        base_slug=None,
+        base=None,
         network_id=network.id,
         kind="nettverksmote",
         publish=False,
@@ -149,12 +100,12 @@ def test_multi_day_and_all_day_events_appear_on_every_day_they_cover(db, browser
         db,
         "Samling over månedsskiftet",
         date(2027, 3, 30),
-        end_day=date(2027, 4, 2),
-        start=time(10),
-        end=time(14),
+        end_date=date(2027, 4, 2),
+        start_time=time(10),
+        end_time=time(14),
         kind="samling",
     )
-    make_event(db, "Heldagskurs", date(2027, 5, 5), end_day=date(2027, 5, 6), all_day=True, kind="kurs")
+    make_event(db, "Heldagskurs", date(2027, 5, 5), end_date=date(2027, 5, 6), all_day=True, kind="kurs")
 
     march = month(browser, "2027-03")
     assert "Samling over månedsskiftet" not in cell(march, date(2027, 3, 29))
@@ -174,11 +125,11 @@ def test_multi_day_and_all_day_events_appear_on_every_day_they_cover(db, browser
 
 
 def test_times_are_shown_in_oslo_time_in_winter_summer_and_on_dst_days(db, browser):
-    make_event(db, "Vintermøte", date(2027, 1, 12), end=time(11))
-    make_event(db, "Sommermøte", date(2027, 6, 15), end=time(11))
-    make_event(db, "Sommertid begynner", date(2027, 3, 28), end=time(11))
+    make_event(db, "Vintermøte", date(2027, 1, 12), end_time=time(11))
+    make_event(db, "Sommermøte", date(2027, 6, 15), end_time=time(11))
+    make_event(db, "Sommertid begynner", date(2027, 3, 28), end_time=time(11))
     make_event(db, "Heldag på sommertidsdagen", date(2027, 3, 28), all_day=True)
-    make_event(db, "Vintertid begynner", date(2027, 10, 31), end=time(11))
+    make_event(db, "Vintertid begynner", date(2027, 10, 31), end_time=time(11))
 
     january = cell(month(browser, "2027-01"), date(2027, 1, 12))
     assert "09.00–11.00" in january and "08.00" not in january  # stored as 08.00 UTC
@@ -227,18 +178,16 @@ def test_filters_by_base_network_kind_and_municipality_with_its_predecessors(db,
     assert namdalseid.valid_to is not None
     network = make_network(db, "Testnettverk Fosen")
     make_event(db, "Fosens fagdag", date(2027, 3, 3), host_municipality_id=indre_fosen.id)
-    make_event(
-        db, "Namdalens kurs", date(2027, 3, 4), base_slug="namdalen", kind="kurs", host_municipality_id=namsos.id
-    )
+    make_event(db, "Namdalens kurs", date(2027, 3, 4), base="namdalen", kind="kurs", host_municipality_id=namsos.id)
     make_event(
         db,
         "Gammel Namdalseid-samling",
         date(2027, 3, 5),
-        base_slug="namdalen",
+        base="namdalen",
         kind="samling",
         host_municipality_id=namdalseid.id,
     )
-    make_event(db, "Nettverksmøtet", date(2027, 3, 9), base_slug=None, network_id=network.id, kind="nettverksmote")
+    make_event(db, "Nettverksmøtet", date(2027, 3, 9), base=None, network_id=network.id, kind="nettverksmote")
     titles = ("Fosens fagdag", "Namdalens kurs", "Gammel Namdalseid-samling", "Nettverksmøtet")
 
     def shown(**params):
@@ -262,7 +211,7 @@ def test_list_view_groups_upcoming_events_by_month(db, browser):
     today = to_oslo(utcnow()).date()
     soon, later = today + timedelta(days=3), today + timedelta(days=70)
     make_event(db, "Snart fagdag", soon, venue_municipality_id=municipality(db, "5054").id)
-    make_event(db, "Senere kurs", later, kind="kurs", base_slug="namdalen")
+    make_event(db, "Senere kurs", later, kind="kurs", base="namdalen")
     make_event(db, "Utkast i lista", soon, publish=False)
     make_event(db, "Forbi", today - timedelta(days=5))
 
@@ -310,7 +259,7 @@ def test_planning_warnings_name_holidays_weekends_and_the_bases_own_events(db):
         db,
         "Nettverksmøte",
         date(2027, 3, 11),
-        base_slug=None,
+        base=None,
         network_id=network.id,
         publish=False,
         kind="nettverksmote",
@@ -318,7 +267,7 @@ def test_planning_warnings_name_holidays_weekends_and_the_bases_own_events(db):
     assert planning_warnings(db, date(2027, 3, 11), {fosen}) == [
         "Testnettverk Fosen har allerede «Nettverksmøte» denne dagen (09.00–15.00, utkast)."
     ]
-    assert planning_warnings(db, date(2027, 3, 11), {fosen}, include_drafts=False) == []
+    assert planning_warnings(db, date(2027, 3, 11), {fosen}, visible=EVERYONE_SEES) == []
 
     cancel_event(db, None, event)
     db.commit()
@@ -351,21 +300,21 @@ def test_annual_wheel_lists_twelve_months_with_events_and_network_meetings(db, b
     monkeypatch.setattr(calendar_views, "_today", lambda: date(2027, 1, 15))  # every meeting of 2027 is ahead
     db.add(CompetenceBase(slug="testbasen", name="Testbasen"))
     db.commit()
-    network = make_network(db, "Testnettverket", base_slug="testbasen", cadence="FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU")
-    make_event(db, "Vårens fagdag", date(2027, 4, 20), base_slug="testbasen")
+    network = make_network(db, "Testnettverket", bases=["testbasen"], cadence="FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU")
+    make_event(db, "Vårens fagdag", date(2027, 4, 20), base="testbasen")
     # the March occurrence (9 March) was moved to the 11th; it still stands for its series date
     make_event(
         db,
         "Nettverksmøte i mars",
         date(2027, 3, 11),
-        base_slug=None,
+        base=None,
         network_id=network.id,
         kind="nettverksmote",
         series_date=date(2027, 3, 9),
     )
-    make_event(db, "Utkast til høstsamling", date(2027, 9, 1), base_slug="testbasen", publish=False, kind="samling")
+    make_event(db, "Utkast til høstsamling", date(2027, 9, 1), base="testbasen", publish=False, kind="samling")
     make_event(db, "Fosens fagdag", date(2027, 5, 5))
-    make_event(db, "Fjorårets fagdag", date(2026, 4, 20), base_slug="testbasen")
+    make_event(db, "Fjorårets fagdag", date(2026, 4, 20), base="testbasen")
 
     response = browser.get("/kompetansebaser/testbasen/arshjul?ar=2027")
     assert response.status_code == 200
@@ -425,7 +374,7 @@ def test_annual_wheel_defaults_to_this_year_and_leaves_out_past_occurrences(db, 
     monkeypatch.setattr(calendar_views, "_today", lambda: today)
     db.add(CompetenceBase(slug="testbasen", name="Testbasen"))
     db.commit()
-    make_network(db, "Testnettverket", base_slug="testbasen", cadence="FREQ=MONTHLY;BYMONTHDAY=1")
+    make_network(db, "Testnettverket", bases=["testbasen"], cadence="FREQ=MONTHLY;BYMONTHDAY=1")
     html = page(browser.get("/kompetansebaser/testbasen/arshjul"))
     assert f"Årshjul {today.year} for Testbasen" in html
     planned = re.findall(r'<time datetime="(\d{4}-\d{2}-\d{2})">', html)
@@ -504,7 +453,7 @@ def test_pages_use_a_fixed_number_of_queries_whatever_the_number_of_events(app, 
             venue_municipality_id=municipality(db, "5007").id,
             host_municipality_id=municipality(db, "5040").id,
         )
-        make_event(db, f"Møte {n}", date(2027, 3, 3 + n), base_slug=None, network_id=network.id, kind="nettverksmote")
+        make_event(db, f"Møte {n}", date(2027, 3, 3 + n), base=None, network_id=network.id, kind="nettverksmote")
         make_event(db, f"Kommende {n}", today + timedelta(days=3 + n))
     after = [_queries(app, browser, url) for url in urls]
     assert after == before

@@ -6,14 +6,14 @@ import io
 from datetime import UTC, date, datetime
 
 import pytest
+from factories import make_event
 from openpyxl import load_workbook
 from sqlmodel import select
 
 from nettverk.events import queries
 from nettverk.events.exports import COLUMNS, export_filename, participants_csv, participants_xlsx
-from nettverk.events.models import CONFIRMED, WAITLISTED, WITHDRAWN, Registration
-from nettverk.events.operations import EventData, publish_event, save_event
-from nettverk.registry.models import CompetenceBase, Municipality, Unit
+from nettverk.events.models import Registration, RegistrationStatus
+from nettverk.registry.models import Municipality, Unit
 
 HEADER = [
     "Navn",
@@ -32,25 +32,10 @@ ATTACKS = ['=HYPERLINK("http://evil")', "@SUM(1)", "+47 cmd", "-2+3", "\t=1+1", 
 
 @pytest.fixture
 def event(db):
-    fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    event = save_event(
-        db,
-        None,
-        EventData(
-            kind="fagdag",
-            title="Fagdag om BTI på Rørvik – vår",
-            base_id=fosen.id,
-            start_date=date(2027, 3, 9),
-            end_date=date(2027, 3, 9),
-            all_day=True,
-        ),
-    )
-    publish_event(db, None, event)
-    db.commit()
-    return event
+    return make_event(db, "Fagdag om BTI på Rørvik – vår", date(2027, 3, 9), all_day=True)
 
 
-def _add(db, event, name, status=CONFIRMED, **fields):
+def _add(db, event, name, status=RegistrationStatus.CONFIRMED, **fields):
     registration = Registration(
         event_id=event.id, name=name, email=fields.pop("email", f"{abs(hash(name))}@x.no"), status=status, **fields
     )
@@ -83,13 +68,19 @@ def rows(db, event):
         db,
         event,
         "Zorro Venteliste",
-        status=WAITLISTED,
+        status=RegistrationStatus.WAITLISTED,
         email="z@snasa.kommune.example",
         municipality_id=snasa.id,
         lunch=False,
         created_at=datetime(2026, 6, 1, 8, 0, tzinfo=UTC),
     )  # 10:00 in Oslo (summer time)
-    _add(db, event, "Avmeldt Person", status=WITHDRAWN, created_at=datetime(2026, 6, 2, 8, 0, tzinfo=UTC))
+    _add(
+        db,
+        event,
+        "Avmeldt Person",
+        status=RegistrationStatus.WITHDRAWN,
+        created_at=datetime(2026, 6, 2, 8, 0, tzinfo=UTC),
+    )
     for index, attack in enumerate(ATTACKS):
         _add(
             db,
