@@ -3,7 +3,10 @@ show Europe/Oslo."""
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+import holidays
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -178,3 +181,16 @@ def parse_day(text: str, earliest: date = EARLIEST_DAY, latest: date | None = No
     except ValueError:
         raise ValueError(f"Datoen må skrives som år-måned-dag, for eksempel {today_in_oslo().isoformat()}.") from None
     return check_day(day, earliest, latest)
+
+
+@lru_cache(maxsize=64)
+def _holidays(year: int) -> holidays.HolidayBase:
+    # Norway's calendar in the library counts every Sunday as a holiday unless told not to.
+    return holidays.country_holidays("NO", years=year, include_sundays=False, language="no")
+
+
+def holiday_name(day: date) -> str | None:
+    """The Norwegian public holiday on that day (Sundays are not counted as such), or None. Two on
+    one day are named together ('Andre pinsedag og Grunnlovsdag', 17 May 2027)."""
+    names = _holidays(day.year).get_list(day)
+    return " og ".join(names) if names else None

@@ -13,9 +13,7 @@ from calendar import monthrange
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import lru_cache
 
-import holidays
 from sqlalchemy import and_, func, or_, true
 from sqlmodel import Session, select
 
@@ -26,7 +24,7 @@ from nettverk.policy import events_of_bases
 from nettverk.registry.models import CompetenceBase, Municipality
 from nettverk.registry.queries import with_predecessors
 from nettverk.text import norwegian_key
-from nettverk.timeutil import MONTHS, WEEKDAYS, oslo_midnight, to_oslo
+from nettverk.timeutil import MONTHS, WEEKDAYS, holiday_name, oslo_midnight, to_oslo
 
 # Filters ------------------------------------------------------------------------------------------
 
@@ -364,19 +362,6 @@ def annual_wheel(session: Session, base: CompetenceBase, year: int, visible, tod
 
 
 # Planning warnings --------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=64)
-def _holidays(year: int) -> holidays.HolidayBase:
-    # Norway's calendar in the library counts every Sunday as a holiday unless told not to.
-    return holidays.country_holidays("NO", years=year, include_sundays=False, language="no")
-
-
-def holiday_name(day: date) -> str | None:
-    """The Norwegian public holiday on that day (Sundays are not counted as such), or None. Two on
-    one day are named together ('Andre pinsedag og Grunnlovsdag', 17 May 2027)."""
-    names = _holidays(day.year).get_list(day)
-    return " og ".join(names) if names else None
 
 
 def _day_name(day: date) -> str:
