@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from urllib.parse import parse_qsl
 
-from flask import Request, request
+from flask import Request, flash, redirect, render_template, request
 from flask_wtf import FlaskForm
 from werkzeug.formparser import FormDataParser
 from wtforms import PasswordField, SelectMultipleField, StringField, TextAreaField, ValidationError, widgets
@@ -82,13 +82,36 @@ class InWindow:
 
 
 def show_error(form, error: OperationError) -> int:
-    """Put an operation's refusal next to its field (or on top of the form); returns the status to answer."""
+    """Put an operation's refusal next to its field (or on top of the form) and keep its status for
+    `form_page`; returns the status to answer."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
         field.errors = [*field.errors, error.message] if isinstance(field.errors, list) else [error.message]
     else:
         form.form_errors.append(error.message)
+    form.refusal_status = error.status
     return error.status
+
+
+def submit(form, action, message, redirect_to):
+    """The form pattern: a valid POST runs `action` (an operation), then flashes `message` and redirects to
+    `redirect_to` (each a value, or a function of what the action returned). None when the form is to be
+    shown again (with `form_page`): not sent, invalid, or refused by the operation (shown at its field)."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = action()
+    except OperationError as error:
+        show_error(form, error)
+        return None
+    flash(message(result) if callable(message) else message, "success")
+    return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)
+
+
+def form_page(template: str, form, **context):
+    """A form's page. A refused form answers 422, or the status the operation's refusal named (e.g. 409)."""
+    status = getattr(form, "refusal_status", None) or (422 if form.errors else 200)
+    return render_template(template, form=form, **context), status
 
 
 def client_address() -> str:

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from nettverk.accounts.models import RoleAssignment
 from nettverk.db import get_session
-from nettverk.events.models import DRAFT, Event
+from nettverk.events.models import Event, EventStatus
 from nettverk.networks.models import NetworkBase
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
 
@@ -116,11 +116,11 @@ def _manages_event(user, event) -> bool:
 # A draft is seen only by those who plan it (the admin and the coordinators of its bases); a published, cancelled
 # or held event by everyone, whatever its audience (the audience limits who may register, not who may look).
 # Public feeds show what everyone sees; a personal feed adds its owner's coordinated drafts (personal_drafts).
-EVERYONE_SEES = Event.status != DRAFT
+EVERYONE_SEES = Event.status != EventStatus.DRAFT
 
 
 def can_see_event(user, event) -> bool:
-    return event.status != DRAFT or (user.is_authenticated and _manages_event(user, event))
+    return event.status != EventStatus.DRAFT or (user.is_authenticated and _manages_event(user, event))
 
 
 def visible_events(user):
@@ -131,7 +131,7 @@ def visible_events(user):
 def personal_drafts(coordinated_base_ids: set[int]):
     """SQL condition on Event: the drafts a personal feed shows (as TENTATIVE), those of the bases its owner
     coordinates; the admin's feed holds no drafts beyond their own bases."""
-    return (Event.status == DRAFT) & events_of_bases(coordinated_base_ids)
+    return (Event.status == EventStatus.DRAFT) & events_of_bases(coordinated_base_ids)
 
 
 def _manages_network(user, network) -> bool:
@@ -155,14 +155,14 @@ def sending_service_ids(user) -> set[int]:
 def referral_sides(user, referral) -> set[str]:
     """SENDER if the user works in the sending service; PROVIDER if they are on the team that delivers
     the tiltak (drafts are the sender's alone)."""
-    from nettverk.referrals.models import DRAFT, Intervention
+    from nettverk.referrals.models import Intervention, ReferralStatus
 
     if not getattr(user, "is_authenticated", False):
         return set()
     sides = set()
     if referral.sending_service_id in sending_service_ids(user):
         sides.add(SENDER)
-    if referral.status != DRAFT:
+    if referral.status != ReferralStatus.DRAFT:
         intervention = get_session().get(Intervention, referral.intervention_id)
         if intervention is not None and intervention.provider_service_id in scope_ids(user, "provider"):
             sides.add(PROVIDER)
@@ -255,16 +255,16 @@ def material_access(user) -> MaterialAccess:
 def sees_material(user, material) -> bool:
     """Audience: «everyone» is everyone logged in; «base» the members of the material's base; «network» the
     members of its network. The base's coordinators, the admin and the owner always see it."""
-    from nettverk.materials.models import BASE, EVERYONE, NETWORK
+    from nettverk.materials.models import MaterialAudience
 
     access = material_access(user)
     return (
         access.everything
         or material.base_id in access.kept
         or (access.user_id is not None and material.owner_id == access.user_id)
-        or material.audience == EVERYONE
-        or (material.audience == BASE and material.base_id in access.member_of)
-        or (material.audience == NETWORK and material.network_id in access.networks)
+        or material.audience == MaterialAudience.EVERYONE
+        or (material.audience == MaterialAudience.BASE and material.base_id in access.member_of)
+        or (material.audience == MaterialAudience.NETWORK and material.network_id in access.networks)
     )
 
 
@@ -367,16 +367,18 @@ def hidden_from(user, target) -> bool:
 
 
 def requires(rule: str, load: Callable | None = None, hide: bool = False):
-    """Declare and enforce a view's rule. With `load`, the loaded object is passed to the view
-    as its first argument; load takes the URL arguments it names and aborts with 404 when the
-    object does not exist. With hide=True a refusal is 404 too, so existence is not revealed;
-    so is every refusal for an object hidden from the user (hidden_from)."""
+    """Declare and enforce a view's rule. With `load` (see nettverk.loaders), the loaded object is passed to
+    the view as its first argument, in place of the URL arguments load takes (a view that needs one of them
+    as well names it); load aborts with 404 when the object does not exist. With hide=True a refusal is 404
+    too, so existence is not revealed; so is every refusal for an object hidden from the user (hidden_from)."""
     if rule not in RULES:
         raise ValueError(f"unknown permission rule {rule!r}")
 
     wanted = set(signature(load).parameters) if load else set()
 
     def decorate(view):
+        named = set(signature(view).parameters)
+
         @wraps(view)
         def guarded(**kwargs):
             target = load(**{k: v for k, v in kwargs.items() if k in wanted}) if load else None
@@ -388,7 +390,9 @@ def requires(rule: str, load: Callable | None = None, hide: bool = False):
                         abort(401)
                     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
                 abort(403)
-            return view(target, **kwargs) if load else view(**kwargs)
+            if not load:
+                return view(**kwargs)
+            return view(target, **{k: v for k, v in kwargs.items() if k not in wanted or k in named})
 
         guarded.permission = rule
         return guarded

@@ -21,7 +21,7 @@ from nettverk.accounts.models import RoleAssignment, User
 from nettverk.activity import ActivityLog
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
-from nettverk.forms import client_address, show_error
+from nettverk.forms import client_address, form_page, show_error, submit
 from nettverk.mail.models import OutboxMessage
 from nettverk.policy import requires
 from nettverk.registry import queries
@@ -41,20 +41,20 @@ def _safe_next(target: str | None) -> str:
 @requires("public")
 def login():
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = operations.authenticate(
-                get_session(), form.email.data, form.password.data, client_address(), current_app.config
-            )
-            login_user(user)
-            flash(f"Velkommen, {user.name or user.email}.", "success")
-            return redirect(_safe_next(request.args.get("next")))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("accounts/login.html", form=form), status
+
+    def log_in():
+        user = operations.authenticate(
+            get_session(), form.email.data, form.password.data, client_address(), current_app.config
+        )
+        login_user(user)
+        return user
+
+    return submit(
+        form,
+        log_in,
+        lambda user: f"Velkommen, {user.name or user.email}.",
+        lambda _: _safe_next(request.args.get("next")),
+    ) or form_page("accounts/login.html", form)
 
 
 @bp.post("/logg-ut")
@@ -85,41 +85,26 @@ def _token_page(purpose: str, token: str):
 def accept_invitation(token):
     _, user = _token_page(operations.INVITATION, token)
     form = AcceptInvitationForm(name=user.name)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = operations.accept_invitation(get_session(), token, form.name.data, form.password.data)
-            login_user(user)
-            flash("Kontoen din er klar. Velkommen til nettverk!", "success")
-            return redirect(url_for("accounts.profile"))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("accounts/accept_invitation.html", form=form, user=user), status
+    return submit(
+        form,
+        lambda: login_user(operations.accept_invitation(get_session(), token, form.name.data, form.password.data)),
+        "Kontoen din er klar. Velkommen til nettverk!",
+        url_for("accounts.profile"),
+    ) or form_page("accounts/accept_invitation.html", form, user=user)
 
 
 @bp.route("/glemt-passord", methods=["GET", "POST"])
 @requires("public")
 def forgot_password():
     form = ForgotPasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.request_password_reset(
-                get_session(), form.email.data, current_app.config["PASSWORD_RESET_MINUTES"], client_address()
-            )
-            flash(
-                "Hvis adressen har en konto hos oss, har vi sendt en lenke for å lage nytt passord. "
-                "Sjekk e-posten din.",
-                "success",
-            )
-            return redirect(url_for("accounts.login"))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("accounts/forgot_password.html", form=form), status
+    return submit(
+        form,
+        lambda: operations.request_password_reset(
+            get_session(), form.email.data, current_app.config["PASSWORD_RESET_MINUTES"], client_address()
+        ),
+        "Hvis adressen har en konto hos oss, har vi sendt en lenke for å lage nytt passord. Sjekk e-posten din.",
+        url_for("accounts.login"),
+    ) or form_page("accounts/forgot_password.html", form)
 
 
 @bp.route("/nytt-passord/<token>", methods=["GET", "POST"])
@@ -127,35 +112,26 @@ def forgot_password():
 def reset_password(token):
     _, user = _token_page(operations.PASSWORD_RESET, token)
     form = SetPasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.reset_password(get_session(), token, form.password.data)
-            flash("Passordet er endret. Logg inn med det nye passordet.", "success")
-            return redirect(url_for("accounts.login"))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("accounts/reset_password.html", form=form, user=user), status
+    return submit(
+        form,
+        lambda: operations.reset_password(get_session(), token, form.password.data),
+        "Passordet er endret. Logg inn med det nye passordet.",
+        url_for("accounts.login"),
+    ) or form_page("accounts/reset_password.html", form, user=user)
 
 
 @bp.route("/min-konto", methods=["GET", "POST"])
 @requires("authenticated")
 def profile():
     form = ChangePasswordForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.change_password(get_session(), current_user, form.current_password.data, form.new_password.data)
-            login_user(current_user._get_current_object())  # keep this session; the others end
-            flash("Passordet er endret.", "success")
-            return redirect(url_for("accounts.profile"))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("accounts/profile.html", form=form, roles=_described_roles(current_user.id)), status
+
+    def change_password():
+        operations.change_password(get_session(), current_user, form.current_password.data, form.new_password.data)
+        login_user(current_user._get_current_object())  # keep this session; the others end
+
+    return submit(form, change_password, "Passordet er endret.", url_for("accounts.profile")) or form_page(
+        "accounts/profile.html", form, roles=_described_roles(current_user.id)
+    )
 
 
 # Inviting and managing users ----------------------------------------------------------------------
@@ -271,7 +247,7 @@ def users():
 
 @bp.route("/admin/brukere/<int:user_id>", methods=["GET", "POST"])
 @requires("admin", load=loaders.user)
-def user_detail(user, user_id):
+def user_detail(user):
     form = RoleForm()
     _fill_role_choices(form, list(policy.ROLES))
     status = 200
@@ -289,7 +265,7 @@ def user_detail(user, user_id):
 
 @bp.post("/admin/brukere/<int:user_id>/roller/<int:role_id>/fjern")
 @requires("admin", load=loaders.user)
-def role_remove(user, user_id, role_id):
+def role_remove(user, role_id):
     assignment = get_session().get(RoleAssignment, role_id)
     if assignment is None or assignment.user_id != user.id:
         abort(404)
@@ -301,7 +277,7 @@ def role_remove(user, user_id, role_id):
 
 @bp.post("/admin/brukere/<int:user_id>/logg-ut-overalt")
 @requires("admin", load=loaders.user)
-def user_logout_everywhere(user, user_id):
+def user_logout_everywhere(user):
     operations.log_out_everywhere(get_session(), current_user.id, user)
     flash(f"{user.email} er logget ut på alle enheter.", "success")
     return redirect(url_for("accounts.user_detail", user_id=user.id))
@@ -309,7 +285,7 @@ def user_logout_everywhere(user, user_id):
 
 @bp.post("/admin/brukere/<int:user_id>/aktiv")
 @requires("admin", load=loaders.user)
-def user_active(user, user_id):
+def user_active(user):
     active = request.form.get("aktiv") == "ja"
     with refusal_as_error_page():
         operations.set_active(get_session(), current_user.id, user, active)

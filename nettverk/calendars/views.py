@@ -18,7 +18,7 @@ from nettverk.calendars.forms import NewLinkForm
 from nettverk.calendars.models import ALARM_CHOICES
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
-from nettverk.events.models import DRAFT
+from nettverk.events.models import EventStatus
 from nettverk.policy import requires
 from nettverk.registry.models import Municipality
 from nettverk.text import slugify
@@ -141,18 +141,22 @@ def _feed(kind: str, value: str, scope: queries.Scope, url: str, name: str) -> R
 
 @bp.get("/kalender/kompetansebaser/<slug>.ics")
 @requires("public", load=loaders.base)
-def base_feed(base, slug):
+def base_feed(base):
     return _feed(
-        "base", slug, queries.base_scope(base), queries.external_url("calendars.base_feed", slug=base.slug), base.name
+        "base",
+        base.slug,
+        queries.base_scope(base),
+        queries.external_url("calendars.base_feed", slug=base.slug),
+        base.name,
     )
 
 
 @bp.get("/kalender/nettverk/<slug>.ics")
 @requires("public", load=loaders.network)
-def network_feed(network, slug):
+def network_feed(network):
     return _feed(
         "network",
-        slug,
+        network.slug,
         queries.network_scope(network),
         queries.external_url("calendars.network_feed", slug=network.slug),
         network.name,
@@ -161,10 +165,10 @@ def network_feed(network, slug):
 
 @bp.get("/kalender/kommuner/<number>.ics")
 @requires("public", load=loaders.municipality)
-def municipality_feed(municipality, number):
+def municipality_feed(municipality):
     return _feed(
         "municipality",
-        number,
+        municipality.number,
         queries.municipality_scope(get_session(), municipality),
         queries.external_url("calendars.municipality_feed", number=municipality.number),
         municipality.name,
@@ -183,11 +187,11 @@ def personal_feed(token):
 
 @bp.get("/arrangementer/<int:event_id>/kalender.ics")
 @requires("event.view", load=loaders.event, hide=True)
-def event_ics(event, event_id):
+def event_ics(event):
     entry = queries.entry(get_session(), event)
     response = Response(render.single(entry, mail_from=current_app.config["MAIL_FROM"]), mimetype=MIMETYPE)
     response.headers["Content-Disposition"] = f'attachment; filename="{render.filename(entry)}"'
-    response.headers["Cache-Control"] = "private, no-store" if event.status == DRAFT else PUBLIC_CACHE
+    response.headers["Cache-Control"] = "private, no-store" if event.status == EventStatus.DRAFT else PUBLIC_CACHE
     response.add_etag()
     return _conditional(response)
 

@@ -16,11 +16,11 @@ from nettverk.competence.forms import AreaForm, CoordinatorRecordForm, ProfileFo
 from nettverk.competence.models import AREA_KINDS, LEVELS, SOURCES, CompetenceArea, CompetenceProfile, CompetenceRecord
 from nettverk.db import get_session
 from nettverk.errors import OperationError
-from nettverk.events.exports import attachment
 from nettverk.forms import show_error
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
 from nettverk.registry.models import SERVICE_KINDS, CompetenceBase
+from nettverk.spreadsheets import attachment
 from nettverk.text import norwegian_key
 
 bp = Blueprint("competence", __name__)
@@ -130,13 +130,13 @@ def record_new():
 
 @bp.route("/kompetanse/<int:record_id>/rediger", methods=["GET", "POST"])
 @requires("competence.own_record", load=loaders.competence_record, hide=True)
-def record_edit(row, record_id):
+def record_edit(row):
     return _save_record(row)
 
 
 @bp.post("/kompetanse/<int:record_id>/slett")
 @requires("competence.own_record", load=loaders.competence_record, hide=True)
-def record_delete(row, record_id):
+def record_delete(row):
     operations.delete_record(get_session(), current_user.id, row)
     flash("Kompetansen er slettet.", "success")
     return redirect(url_for("competence.home"))
@@ -201,7 +201,7 @@ def area_new():
 
 @bp.route("/kompetanseomrader/<slug>/rediger", methods=["GET", "POST"])
 @requires("competence.catalog", load=loaders.competence_area)
-def area_edit(area, slug):
+def area_edit(area):
     return _save_area(area)
 
 
@@ -226,7 +226,7 @@ def matrix_filter(args, errors: dict[str, str]) -> queries.MatrixFilter:
 
 @bp.get("/kompetansebaser/<slug>/kompetanse")
 @requires("authenticated", load=loaders.base)
-def matrix(base, slug):
+def matrix(base):
     errors: dict[str, str] = {}
     chosen = matrix_filter(request.args, errors)
     table = queries.matrix(get_session(), base, operations.today(), chosen)
@@ -251,7 +251,7 @@ MATRIX_FORMATS = {
 
 @bp.get("/kompetansebaser/<slug>/kompetanse.<file_format>")
 @requires("authenticated", load=loaders.base)
-def matrix_export(base, slug, file_format):
+def matrix_export(base, file_format):
     if file_format not in MATRIX_FORMATS:
         abort(404)
     errors: dict[str, str] = {}
@@ -269,7 +269,7 @@ def matrix_export(base, slug, file_format):
 
 @bp.route("/kompetansebaser/<slug>/kompetanse/registrer", methods=["GET", "POST"])
 @requires("base.manage", load=loaders.base)
-def record_for_person(base, slug):
+def record_for_person(base):
     session = get_session()
     form = _record_form(CoordinatorRecordForm)
     form.municipality_id.choices = [
@@ -292,7 +292,7 @@ def record_for_person(base, slug):
 
 @bp.get("/kompetansebaser/<slug>/kompetanse/utloper")
 @requires("base.manage", load=loaders.base)
-def expiring(base, slug):
+def expiring(base):
     rows = queries.expiring(get_session(), base, operations.today())
     return render_template(
         "competence/expiring.html", base=base, rows=rows, LEVELS=LEVELS, months=queries.EXPIRY_WINDOW_MONTHS

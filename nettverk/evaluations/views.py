@@ -43,7 +43,7 @@ def answer(token):
 
 @bp.get("/arrangementer/<int:event_id>/evaluering")
 @requires("evaluation.results", load=loaders.event)
-def results(event, event_id):
+def results(event):
     if not operations.is_evaluated(event):
         abort(404, "Bare fagdager og kurs evalueres.")
     return render_template(

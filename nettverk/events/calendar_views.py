@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from nettverk import loaders, policy
 from nettverk.db import get_session
-from nettverk.events import calendar
+from nettverk.events import planning
 from nettverk.events.models import EVENT_KINDS
 from nettverk.networks.queries import network_by_slug
 from nettverk.policy import requires
@@ -50,12 +50,12 @@ def _years() -> tuple[int, int]:
     return EARLIEST_DAY.year, latest_day().year
 
 
-def _filters(session, errors: dict[str, str]) -> calendar.Filters:
+def _filters(session, errors: dict[str, str]) -> planning.Filters:
     """The filter form's values; an unknown value gets a message beside its field."""
-    filters = calendar.Filters()
+    filters = planning.Filters()
     args = request.args
     if slug := args.get("base", "").strip():
-        filters.base = calendar.base_by_slug(session, slug)
+        filters.base = planning.base_by_slug(session, slug)
         if filters.base is None:
             errors["base"] = "Vi fant ikke den kompetansebasen. Velg en fra listen."
     if slug := args.get("nettverk", "").strip():
@@ -68,11 +68,11 @@ def _filters(session, errors: dict[str, str]) -> calendar.Filters:
         else:
             errors["type"] = "Velg en type arrangement fra listen."
     if number := args.get("kommune", "").strip():
-        municipality = calendar.municipality_by_number(session, number)
+        municipality = planning.municipality_by_number(session, number)
         if municipality is None:
             errors["kommune"] = "Vi fant ingen kommune med det kommunenummeret. Velg en fra listen."
         else:
-            calendar.with_municipality(session, filters, municipality)
+            planning.with_municipality(session, filters, municipality)
     return filters
 
 
@@ -102,9 +102,9 @@ def region_calendar():
     month = listing = None
     if not errors:
         if view == "liste":
-            listing = calendar.upcoming(session, utcnow(), policy.visible_events(current_user), filters, page=page)
+            listing = planning.upcoming(session, utcnow(), policy.visible_events(current_user), filters, page=page)
         else:
-            month = calendar.month_view(session, first, policy.visible_events(current_user), filters)
+            month = planning.month_view(session, first, policy.visible_events(current_user), filters)
     # The filters to keep in the links to other months and views.
     query = {
         name: request.args[name].strip()
@@ -118,9 +118,9 @@ def region_calendar():
         month=month,
         listing=listing,
         groups=listing.groups if listing else None,
-        LIST_PER_PAGE=calendar.LIST_PER_PAGE,
+        LIST_PER_PAGE=planning.LIST_PER_PAGE,
         filters=filters,
-        choices=calendar.filter_choices(session),
+        choices=planning.filter_choices(session),
         errors=errors,
         today=_today(),
         args=request.args,
@@ -142,12 +142,12 @@ def check_date():
         except ValueError as error:
             errors["dato"] = str(error)
     if slug := request.args.get("base", "").strip():
-        base = calendar.base_by_slug(session, slug)
+        base = planning.base_by_slug(session, slug)
         if base is None:
             errors["base"] = "Vi fant ikke den kompetansebasen. Velg en fra listen."
     if day is not None and not errors:
         # Draft titles are named only to those who may see the drafts.
-        warnings = calendar.planning_warnings(
+        warnings = planning.planning_warnings(
             session, day, {base.id} if base else set(), visible=policy.visible_events(current_user)
         )
     page = render_template(
@@ -157,19 +157,19 @@ def check_date():
         warnings=warnings,
         errors=errors,
         value=value,
-        choices=calendar.filter_choices(session),
+        choices=planning.filter_choices(session),
     )
     return page, 400 if errors else 200
 
 
 @bp.get("/kompetansebaser/<slug>/arshjul")
 @requires("public", load=loaders.base)
-def annual_wheel(base, slug):
+def annual_wheel(base):
     try:
         year = _parse_year(request.args.get("ar"))
     except ValueError as error:
         abort(400, str(error))
-    wheel = calendar.annual_wheel(get_session(), base, year, policy.visible_events(current_user), today=_today())
+    wheel = planning.annual_wheel(get_session(), base, year, policy.visible_events(current_user), today=_today())
     return render_template(
         "calendar/annual_wheel.html", wheel=wheel, base=base, year=year, first_year=_years()[0], last_year=_years()[1]
     )

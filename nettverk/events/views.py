@@ -6,11 +6,11 @@ from datetime import timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from nettverk import loaders, policy
+from nettverk import loaders, policy, spreadsheets
 from nettverk.activity import record
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
-from nettverk.events import calendar, exports, operations, queries
+from nettverk.events import exports, operations, planning, queries
 from nettverk.events.forms import (
     BehalfForm,
     CancelEventForm,
@@ -19,7 +19,7 @@ from nettverk.events.forms import (
     RegistrationForm,
     parse_programme,
 )
-from nettverk.events.models import DRAFT, PUBLISHED, Event, Registration
+from nettverk.events.models import Event, EventStatus, Registration
 from nettverk.forms import Form, client_address, show_error
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
@@ -160,7 +160,7 @@ def event_new():
 
 @bp.route("/arrangementer/<int:event_id>/rediger", methods=["GET", "POST"])
 @requires("event.manage", load=loaders.event)
-def event_edit(event, event_id):
+def event_edit(event):
     if event.status not in ("draft", "published"):
         abort(409, "Et avlyst eller gjennomført arrangement kan ikke endres.")
     return _save(_event_form(event), event)
@@ -175,7 +175,7 @@ def _action(event: Event, operation, message: str):
 
 @bp.post("/arrangementer/<int:event_id>/publiser")
 @requires("event.manage", load=loaders.event)
-def event_publish(event, event_id):
+def event_publish(event):
     return _action(
         event,
         lambda: operations.publish_event(get_session(), current_user.id, event),
@@ -185,7 +185,7 @@ def event_publish(event, event_id):
 
 @bp.route("/arrangementer/<int:event_id>/avlys", methods=["GET", "POST"])
 @requires("event.manage", load=loaders.event)
-def event_cancel(event, event_id):
+def event_cancel(event):
     form = CancelEventForm()
     if form.validate_on_submit():
         return _action(
@@ -200,7 +200,7 @@ def event_cancel(event, event_id):
 
 @bp.post("/arrangementer/<int:event_id>/gjennomfort")
 @requires("event.manage", load=loaders.event)
-def event_held(event, event_id):
+def event_held(event):
     return _action(
         event,
         lambda: operations.mark_held(get_session(), current_user.id, event),
@@ -225,7 +225,7 @@ MAX_WARNING_DAYS = 14
 def _planning_warnings(event: Event) -> list[str]:
     """What a coordinator should know about the event's days: holidays, weekends, other gatherings of
     the same bases. Only while it is still being planned."""
-    if event.status not in (DRAFT, PUBLISHED):
+    if event.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
         return []
     first, last = to_oslo(event.starts_at).date(), to_oslo(event.ends_at - timedelta(microseconds=1)).date()
     days = [first + timedelta(days=n) for n in range(min((last - first).days + 1, MAX_WARNING_DAYS))]
@@ -235,7 +235,7 @@ def _planning_warnings(event: Event) -> list[str]:
     return [
         warning
         for day in days
-        for warning in calendar.planning_warnings(
+        for warning in planning.planning_warnings(
             get_session(), day, base_ids, exclude_event_id=event.id, visible=visible
         )
     ]
@@ -243,7 +243,7 @@ def _planning_warnings(event: Event) -> list[str]:
 
 @bp.get("/arrangementer/<int:event_id>")
 @requires("event.view", load=loaders.event, hide=True)
-def event_detail(event, event_id):
+def event_detail(event):
     session = get_session()
     mine = queries.registration_of(session, event.id, current_user.email) if current_user.is_authenticated else None
     manage = policy.can(current_user, "event.manage", event)
@@ -316,7 +316,7 @@ def register(event_id):
 
 @bp.route("/arrangementer/<int:event_id>/pamelding/gjest", methods=["GET", "POST"])
 @requires("event.view", load=loaders.event, hide=True)
-def guest_register(event, event_id):
+def guest_register(event):
     form = _registration_form(GuestRegistrationForm, event)
     status = 200
     if form.validate_on_submit():
@@ -382,7 +382,7 @@ def cancel_by_link(token):
 
 @bp.post("/pameldinger/<int:registration_id>/avmeld")
 @requires("registration.own", load=loaders.registration, hide=True)
-def cancel_own(registration, registration_id):
+def cancel_own(registration):
     with refusal_as_error_page():
         operations.cancel_registration(get_session(), registration, current_user.id)
     flash("Du er meldt av.", "success")
@@ -415,19 +415,19 @@ def _participants_page(event: Event, form: BehalfForm, status: int = 200):
 
 @bp.get("/arrangementer/<int:event_id>/deltakere")
 @requires("event.manage", load=loaders.event)
-def participants(event, event_id):
+def participants(event):
     return _participants_page(event, _registration_form(BehalfForm, event))
 
 
 EXPORT_FORMATS = {
-    "csv": (exports.participants_csv, exports.CSV_MIMETYPE),
-    "xlsx": (exports.participants_xlsx, exports.XLSX_MIMETYPE),
+    "csv": (exports.participants_csv, spreadsheets.CSV_MIMETYPE),
+    "xlsx": (exports.participants_xlsx, spreadsheets.XLSX_MIMETYPE),
 }
 
 
 @bp.get("/arrangementer/<int:event_id>/deltakere.<file_format>")
 @requires("event.manage", load=loaders.event)
-def participants_export(event, event_id, file_format):
+def participants_export(event, file_format):
     """The participant list as a file for name tags and sign-in sheets. Each download is logged:
     the file leaves our access control once it is on someone's disk."""
     if file_format not in EXPORT_FORMATS:
@@ -437,12 +437,12 @@ def participants_export(event, event_id, file_format):
     rows = queries.participants(session, event.id)
     if request.method != "HEAD":  # a HEAD hands out no names
         record(session, current_user.id, "event.participants_exported", event, f"{file_format}, {len(rows)} rader")
-    return exports.attachment(render(rows), mimetype, exports.export_filename(event, file_format))
+    return spreadsheets.attachment(render(rows), mimetype, exports.export_filename(event, file_format))
 
 
 @bp.post("/arrangementer/<int:event_id>/deltakere/ny")
 @requires("event.manage", load=loaders.event)
-def register_on_behalf(event, event_id):
+def register_on_behalf(event):
     form = _registration_form(BehalfForm, event)
     if form.validate_on_submit():
         try:
@@ -461,7 +461,7 @@ def register_on_behalf(event, event_id):
 
 @bp.post("/arrangementer/<int:event_id>/deltakere/<int:registration_id>/flytt")
 @requires("event.manage", load=loaders.event_of_registration)
-def promote(event, event_id, registration_id):
+def promote(event, registration_id):
     with refusal_as_error_page():
         operations.promote_by_coordinator(get_session(), current_user.id, loaders.registration(registration_id))
     flash("Personen er flyttet fra ventelisten og har fått beskjed.", "success")
@@ -470,7 +470,7 @@ def promote(event, event_id, registration_id):
 
 @bp.post("/arrangementer/<int:event_id>/deltakere/<int:registration_id>/avmeld")
 @requires("event.manage", load=loaders.event_of_registration)
-def cancel_by_coordinator(event, event_id, registration_id):
+def cancel_by_coordinator(event, registration_id):
     with refusal_as_error_page():
         operations.cancel_registration(get_session(), loaders.registration(registration_id), current_user.id)
     flash("Påmeldingen er avmeldt.", "success")
@@ -479,7 +479,7 @@ def cancel_by_coordinator(event, event_id, registration_id):
 
 @bp.post("/arrangementer/<int:event_id>/oppmote")
 @requires("event.manage", load=loaders.event)
-def attendance(event, event_id):
+def attendance(event):
     attended = {int(value) for value in request.form.getlist("moette") if value.isdigit()}
     with refusal_as_error_page():
         operations.mark_attendance(get_session(), current_user.id, event, attended)

@@ -41,7 +41,7 @@ def outbox():
 
 @bp.get("/admin/utboks/<int:message_id>")
 @requires("admin", load=loaders.outbox_message)
-def message_detail(message, message_id):
+def message_detail(message):
     # Only in development is the outbox how one reads an invitation link; elsewhere links stay hidden.
     body = message.body_text
     if current_app.config["NETTVERK_ENV"] == "production":

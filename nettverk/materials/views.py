@@ -63,7 +63,7 @@ def _too_large(error):
 
 @bp.get("/kompetansebaser/<slug>/materiell")
 @requires("authenticated", load=loaders.base)
-def library(base, slug):
+def library(base):
     session = get_session()
     access = policy.material_access(current_user)
     errors: dict[str, str] = {}
@@ -124,7 +124,7 @@ def _data(form: MaterialForm) -> operations.MaterialData:
 
 @bp.route("/kompetansebaser/<slug>/materiell/nytt", methods=["GET", "POST"])
 @requires("material.upload", load=loaders.base)
-def material_new(base, slug):
+def material_new(base):
     form = UploadForm()
     _choices(form, base)
     status = 200
@@ -149,7 +149,7 @@ def material_new(base, slug):
 
 @bp.route("/materiell/<int:material_id>/rediger", methods=["GET", "POST"])
 @requires("material.manage", load=loaders.material, hide=True)
-def material_edit(material, material_id):
+def material_edit(material):
     session = get_session()
     base = session.get(CompetenceBase, material.base_id)
     form = MaterialForm(obj=material)
@@ -173,7 +173,7 @@ def material_edit(material, material_id):
 
 @bp.route("/materiell/<int:material_id>/slett", methods=["GET", "POST"])
 @requires("material.manage", load=loaders.material, hide=True)
-def material_delete(material, material_id):
+def material_delete(material):
     session = get_session()
     base = session.get(CompetenceBase, material.base_id)
     form = DeleteForm()
@@ -204,13 +204,13 @@ def _material_page(material: Material, form: VersionForm, status: int = 200):
 
 @bp.get("/materiell/<int:material_id>")
 @requires("material.view", load=loaders.material, hide=True)
-def material_detail(material, material_id):
+def material_detail(material):
     return _material_page(material, VersionForm())
 
 
 @bp.post("/materiell/<int:material_id>/versjoner")
 @requires("material.manage", load=loaders.material, hide=True)
-def version_new(material, material_id):
+def version_new(material):
     form = VersionForm()
     status = 422
     if form.validate_on_submit():
@@ -226,7 +226,7 @@ def version_new(material, material_id):
 
 @bp.get("/materiell/<int:material_id>/versjoner/<int:version>")
 @requires("material.view", load=loaders.material, hide=True)
-def download(material, material_id, version):
+def download(material, version):
     row = queries.version(get_session(), material, version) or abort(404)
     kind = storage.KINDS.get(row.kind)
     path = storage.path_of(row.stored_name)

@@ -12,13 +12,13 @@ from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.events.models import Event
 from nettverk.forms import Form, show_error
-from nettverk.networks import operations, queries
+from nettverk.networks import cadence, operations, queries
 from nettverk.networks.forms import MemberForm, NetworkForm, PlanForm
 from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS, Network
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
 from nettverk.registry.models import CompetenceBase, Municipality
-from nettverk.timeutil import format_date, to_oslo
+from nettverk.timeutil import format_date, to_oslo, today_in_oslo
 
 bp = Blueprint("networks", __name__)
 
@@ -47,7 +47,7 @@ def network_list():
         base = loaders.base(slug)
     groups = queries.networks_by_kind(session, base.id if base else None)
     return render_template(
-        "networks/list.html", groups=groups, kinds=NETWORK_KINDS, base=base, describe=queries.describe_cadence
+        "networks/list.html", groups=groups, kinds=NETWORK_KINDS, base=base, describe=cadence.describe_cadence
     )
 
 
@@ -55,7 +55,7 @@ def _detail(network: Network, plan_form: PlanForm | None = None, status: int = 2
     session = get_session()
     manage = policy.can(current_user, "network.manage", network)
     show_members = manage or queries.is_member(session, network.id, current_user)
-    today = queries.oslo_today()
+    today = today_in_oslo()
     if plan_form is None:
         plan_form = PlanForm()
         plan_form.until.data = operations.end_of_next_year(today)
@@ -70,8 +70,8 @@ def _detail(network: Network, plan_form: PlanForm | None = None, status: int = 2
         bases=bases,
         manage=manage,
         coverage_bases=[b for b in bases if policy.can(current_user, "base.manage", b)],
-        cadence_text=queries.describe_cadence(network.cadence, network.cadence_start),
-        next_dates=queries.next_occurrences(network, 4, today),
+        cadence_text=cadence.describe_cadence(network.cadence, network.cadence_start),
+        next_dates=cadence.next_occurrences(network, 4, today),
         host=session.get(Municipality, network.host_municipality_id) if network.host_municipality_id else None,
         members=queries.members(session, network.id) if show_members else None,
         meetings=queries.meetings(session, network.id, include_unpublished=manage),
@@ -84,7 +84,7 @@ def _detail(network: Network, plan_form: PlanForm | None = None, status: int = 2
 
 @bp.get("/nettverk/<slug>")
 @requires("public", load=loaders.network)
-def network_detail(network, slug):
+def network_detail(network):
     return _detail(network)
 
 
@@ -157,7 +157,7 @@ def network_new():
 
 @bp.route("/nettverk/<slug>/rediger", methods=["GET", "POST"])
 @requires("network.manage", load=loaders.network)
-def network_edit(network, slug):
+def network_edit(network):
     return _save(network)
 
 
@@ -175,7 +175,7 @@ def _member_form(network: Network) -> MemberForm:
         ),
     ]
     if request.method == "GET" and form.joined_on.data is None:
-        form.joined_on.data = queries.oslo_today()
+        form.joined_on.data = today_in_oslo()
     return form
 
 
@@ -192,7 +192,7 @@ def _members_page(network: Network, form: MemberForm, status: int = 200):
 
 @bp.route("/nettverk/<slug>/medlemmer", methods=["GET", "POST"])
 @requires("network.manage", load=loaders.network)
-def members(network, slug):
+def members(network):
     form = _member_form(network)
     status = 200
     if form.validate_on_submit():
@@ -219,7 +219,7 @@ def members(network, slug):
 
 @bp.post("/nettverk/<slug>/medlemmer/fjern")
 @requires("network.manage", load=loaders.network)
-def member_remove(network, slug):
+def member_remove(network):
     form = Form()
     if not form.validate_on_submit():
         abort(400)
@@ -237,7 +237,7 @@ def member_remove(network, slug):
 
 @bp.post("/nettverk/<slug>/planlegg")
 @requires("network.manage", load=loaders.network)
-def plan(network, slug):
+def plan(network):
     form = PlanForm()
     if not form.validate_on_submit():
         return _detail(network, form, 422)
@@ -262,7 +262,7 @@ def plan(network, slug):
 
 @bp.post("/nettverk/<slug>/moter/<int:event_id>/hopp-over")
 @requires("network.manage", load=loaders.network)
-def skip_meeting(network, slug, event_id):
+def skip_meeting(network, event_id):
     form = Form()
     if not form.validate_on_submit():
         abort(400)
@@ -280,7 +280,7 @@ def skip_meeting(network, slug, event_id):
 
 @bp.get("/kompetansebaser/<slug>/dekning")
 @requires("base.manage", load=loaders.base)
-def coverage(base, slug):
+def coverage(base):
     return render_template(
         "networks/coverage.html", cov=queries.coverage(get_session(), base), describe_last=queries.describe_last
     )

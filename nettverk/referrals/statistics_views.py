@@ -12,10 +12,10 @@ from flask import Blueprint, abort, render_template, request
 
 from nettverk import loaders
 from nettverk.db import get_session
-from nettverk.events.exports import CSV_MIMETYPE, attachment, table_csv
 from nettverk.policy import requires
 from nettverk.referrals import statistics
 from nettverk.referrals.statistics import COUNTS, FIRST_YEAR, LAST_YEAR, MEDIANS, MaskedTable, Quarter
+from nettverk.spreadsheets import CSV_MIMETYPE, attachment, table_csv
 from nettverk.timeutil import to_oslo, utcnow
 
 bp = Blueprint("referral_statistics", __name__)
@@ -57,7 +57,7 @@ def _quarter(errors: dict[str, str]) -> Quarter:
 
 @bp.get("/kompetansebaser/<slug>/henvendelsesstatistikk")
 @requires("referral.statistics", load=loaders.base)
-def statistics_page(base, slug):
+def statistics_page(base):
     errors: dict[str, str] = {}
     quarter = _quarter(errors)
     by_municipality = by_intervention = None
@@ -99,7 +99,7 @@ def statistics_csv_bytes(by_municipality: MaskedTable, by_intervention: MaskedTa
 
 @bp.get("/kompetansebaser/<slug>/henvendelsesstatistikk.csv")
 @requires("referral.statistics", load=loaders.base)
-def statistics_csv(base, slug):
+def statistics_csv(base):
     errors: dict[str, str] = {}
     quarter = _quarter(errors)
     if errors:

@@ -28,7 +28,6 @@ from nettverk.referrals.forms import (
 from nettverk.referrals.models import (
     BTI_LEVELS,
     CONSENT_FORMS,
-    DRAFT,
     INTERVENTION_STATUSES,
     METHODS,
     OUTCOMES,
@@ -36,6 +35,7 @@ from nettverk.referrals.models import (
     URGENCIES,
     Intervention,
     Referral,
+    ReferralStatus,
 )
 from nettverk.registry import queries as registry_queries
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
@@ -146,7 +146,7 @@ def _may_send_to(intervention: Intervention, allowed: list[Municipality]) -> boo
 
 @bp.get("/tiltak/<slug>")
 @requires("catalog.view", load=loaders.intervention)
-def intervention_detail(intervention, slug):
+def intervention_detail(intervention):
     allowed = queries.allowed_municipalities(get_session(), intervention.id)
     return render_template(
         "referrals/intervention.html",
@@ -252,7 +252,7 @@ def intervention_new():
 
 @bp.route("/tiltak/<slug>/rediger", methods=["GET", "POST"])
 @requires("catalog.manage", load=loaders.intervention)
-def intervention_edit(intervention, slug):
+def intervention_edit(intervention):
     return _save_intervention(intervention)
 
 
@@ -395,11 +395,11 @@ def referral_new():
 
 @bp.route("/henvendelser/<public_id>/rediger", methods=["GET", "POST"])
 @requires("referral.view", load=loaders.referral, hide=True)
-def referral_edit(referral, public_id):
+def referral_edit(referral):
     session = get_session()
     if SENDER not in _sides(referral):
         abort(403, "Bare tjenesten som sender henvendelsen, kan endre utkastet.")
-    if referral.status != DRAFT:
+    if referral.status != ReferralStatus.DRAFT:
         abort(409, "Bare utkast kan endres. Send en melding til tiltaksteamet i stedet.")
     intervention = session.get(Intervention, referral.intervention_id)
     form = _referral_form(intervention, referral)
@@ -454,18 +454,18 @@ def _referral_page(referral: Referral, sides: set[str], failed=None, message_for
 
 
 def _may_message(referral: Referral) -> bool:
-    return referral.status != DRAFT and referral.content_erased_at is None
+    return referral.status != ReferralStatus.DRAFT and referral.content_erased_at is None
 
 
 @bp.get("/henvendelser/<public_id>")
 @requires("referral.view", load=loaders.referral, hide=True)
-def referral_detail(referral, public_id):
+def referral_detail(referral):
     return _referral_page(referral, _sides(referral))
 
 
 @bp.post("/henvendelser/<public_id>/handling/<name>")
 @requires("referral.view", load=loaders.referral, hide=True)
-def referral_action(referral, public_id, name):
+def referral_action(referral, name):
     if name not in operations.ACTIONS:
         abort(404)
     sides = _sides(referral)
@@ -495,7 +495,7 @@ def referral_action(referral, public_id, name):
 
 @bp.post("/henvendelser/<public_id>/melding")
 @requires("referral.view", load=loaders.referral, hide=True)
-def referral_message(referral, public_id):
+def referral_message(referral):
     sides = _sides(referral)
     form = MessageForm()
     if form.validate_on_submit():
@@ -522,7 +522,7 @@ def _describe(detail: str) -> str:
 
 @bp.get("/tjenester/<slug>/henvendelseslogg")
 @requires("referral.audit", load=loaders.service)
-def service_audit_log(service, slug):
+def service_audit_log(service):
     rows = queries.audit_log(get_session(), service.id)
     return render_template(
         "referrals/audit_log.html",

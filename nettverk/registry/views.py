@@ -6,7 +6,7 @@ from flask_login import current_user
 from nettverk import loaders
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
-from nettverk.forms import show_error
+from nettverk.forms import form_page, show_error, submit
 from nettverk.policy import requires
 from nettverk.registry import imports, operations, queries
 from nettverk.registry.forms import (
@@ -35,12 +35,6 @@ def _actor() -> int:
     return current_user.id
 
 
-def _render_form(template: str, form, status: int = 200, **context):
-    if form.errors and status == 200:
-        status = 422
-    return render_template(template, form=form, **context), status
-
-
 # Browsing (public) --------------------------------------------------------------------------------
 
 
@@ -58,7 +52,7 @@ def bases():
 
 @bp.get("/kompetansebaser/<slug>")
 @requires("public", load=loaders.base)
-def base_detail(base, slug):
+def base_detail(base):
     session = get_session()
     form = MembershipForm()
     members = queries.base_members(session, base.id)
@@ -81,7 +75,7 @@ def municipalities():
 
 @bp.get("/kommuner/<number>")
 @requires("public", load=loaders.municipality)
-def municipality_detail(municipality, number):
+def municipality_detail(municipality):
     return render_template("registry/municipality.html", page=queries.municipality_page(get_session(), municipality))
 
 
@@ -96,7 +90,7 @@ def services():
 
 @bp.get("/tjenester/<slug>")
 @requires("public", load=loaders.service)
-def service_detail(service, slug):
+def service_detail(service):
     session = get_session()
     return render_template(
         "registry/service.html",
@@ -115,32 +109,24 @@ def service_detail(service, slug):
 def counties():
     session = get_session()
     form = CountyForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            county = operations.save_county(session, _actor(), form.number.data, form.name.data)
-            flash(f"Fylket {county.name} er lagt til.", "success")
-            return redirect(url_for("registry.counties"))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form("registry/counties.html", form, status, counties=queries.counties(session))
+    return submit(
+        form,
+        lambda: operations.save_county(session, _actor(), form.number.data, form.name.data),
+        lambda county: f"Fylket {county.name} er lagt til.",
+        url_for("registry.counties"),
+    ) or form_page("registry/counties.html", form, counties=queries.counties(session))
 
 
 @bp.route("/admin/fylker/<int:county_id>", methods=["GET", "POST"])
 @requires("admin", load=loaders.county)
-def county_edit(county, county_id):
+def county_edit(county):
     form = CountyForm(obj=county)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.save_county(get_session(), _actor(), form.number.data, form.name.data, county=county)
-            flash("Fylket er lagret.", "success")
-            return redirect(url_for("registry.counties"))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form(
-        "registry/form.html", form, status, title=f"Rediger {county.name}", back=url_for("registry.counties")
-    )
+    return submit(
+        form,
+        lambda: operations.save_county(get_session(), _actor(), form.number.data, form.name.data, county=county),
+        "Fylket er lagret.",
+        url_for("registry.counties"),
+    ) or form_page("registry/form.html", form, title=f"Rediger {county.name}", back=url_for("registry.counties"))
 
 
 # Municipalities (admin) ---------------------------------------------------------------------------
@@ -156,43 +142,36 @@ def _municipality_form(obj=None) -> MunicipalityForm:
 @requires("admin")
 def municipality_new():
     form = _municipality_form()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            municipality = operations.save_municipality(
-                get_session(), _actor(), form.number.data, form.name.data, form.county_id.data, form.sami_name.data
-            )
-            flash(f"{municipality.name} er opprettet.", "success")
-            return redirect(url_for("registry.municipality_detail", number=municipality.number))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form("registry/form.html", form, status, title="Ny kommune", back=url_for("registry.municipalities"))
+    return submit(
+        form,
+        lambda: operations.save_municipality(
+            get_session(), _actor(), form.number.data, form.name.data, form.county_id.data, form.sami_name.data
+        ),
+        lambda municipality: f"{municipality.name} er opprettet.",
+        lambda municipality: url_for("registry.municipality_detail", number=municipality.number),
+    ) or form_page("registry/form.html", form, title="Ny kommune", back=url_for("registry.municipalities"))
 
 
 @bp.route("/kommuner/<number>/rediger", methods=["GET", "POST"])
 @requires("admin", load=loaders.municipality)
 def municipality_edit(municipality, number):
     form = _municipality_form(municipality)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.save_municipality(
-                get_session(),
-                _actor(),
-                form.number.data,
-                form.name.data,
-                form.county_id.data,
-                form.sami_name.data,
-                municipality=municipality,
-            )
-            flash("Kommunen er lagret.", "success")
-            return redirect(url_for("registry.municipality_detail", number=municipality.number))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form(
+    return submit(
+        form,
+        lambda: operations.save_municipality(
+            get_session(),
+            _actor(),
+            form.number.data,
+            form.name.data,
+            form.county_id.data,
+            form.sami_name.data,
+            municipality=municipality,
+        ),
+        "Kommunen er lagret.",
+        lambda _: url_for("registry.municipality_detail", number=municipality.number),
+    ) or form_page(
         "registry/form.html",
         form,
-        status,
         title=f"Rediger {municipality.name}",
         back=url_for("registry.municipality_detail", number=number),
     )
@@ -220,7 +199,6 @@ def merger():
     form.predecessor_ids.choices = choices
     # No successor preselected: pressing on without choosing must not merge into the first in the list.
     form.successor_id.choices = [("", "Velg kommune"), *choices]
-    status = 200
     if form.validate_on_submit() and "endre" not in request.form:
         today = today_in_oslo()
         try:
@@ -247,8 +225,8 @@ def merger():
             flash("Sammenslåingen er registrert. Historikken vises på kommunesiden.", "success")
             return redirect(url_for("registry.municipality_detail", number=successor.number))
         except OperationError as error:
-            status = show_error(form, error)
-    return _render_form("registry/merger.html", form, status, planned=queries.planned_mergers(session))
+            show_error(form, error)
+    return form_page("registry/merger.html", form, planned=queries.planned_mergers(session))
 
 
 def _int_or_404(value: str) -> int:
@@ -262,61 +240,53 @@ def _int_or_404(value: str) -> int:
 @requires("admin")
 def base_new():
     form = BaseForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            base = operations.save_base(get_session(), _actor(), form.name.data, form.description.data)
-            flash(f"{base.name} er opprettet. Legg til kommunene som er med.", "success")
-            return redirect(url_for("registry.base_detail", slug=base.slug))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form("registry/form.html", form, status, title="Ny kompetansebase", back=url_for("registry.bases"))
+    return submit(
+        form,
+        lambda: operations.save_base(get_session(), _actor(), form.name.data, form.description.data),
+        lambda base: f"{base.name} er opprettet. Legg til kommunene som er med.",
+        lambda base: url_for("registry.base_detail", slug=base.slug),
+    ) or form_page("registry/form.html", form, title="Ny kompetansebase", back=url_for("registry.bases"))
 
 
 @bp.route("/kompetansebaser/<slug>/rediger", methods=["GET", "POST"])
 @requires("base.manage", load=loaders.base)
 def base_edit(base, slug):
     form = BaseForm(obj=base)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.save_base(get_session(), _actor(), form.name.data, form.description.data, base=base)
-            flash("Kompetansebasen er lagret.", "success")
-            return redirect(url_for("registry.base_detail", slug=base.slug))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form(
-        "registry/form.html",
+    return submit(
         form,
-        status,
-        title=f"Rediger {base.name}",
-        back=url_for("registry.base_detail", slug=slug),
+        lambda: operations.save_base(get_session(), _actor(), form.name.data, form.description.data, base=base),
+        "Kompetansebasen er lagret.",
+        lambda _: url_for("registry.base_detail", slug=base.slug),
+    ) or form_page(
+        "registry/form.html", form, title=f"Rediger {base.name}", back=url_for("registry.base_detail", slug=slug)
     )
 
 
 @bp.post("/kompetansebaser/<slug>/medlemmer")
 @requires("base.manage", load=loaders.base)
-def member_add(base, slug):
+def member_add(base):
+    """The form lives on the base's page, so a refusal shows that page again (422)."""
     session = get_session()
     form = MembershipForm()
     form.municipality_id.choices = queries.current_municipality_choices(session)
-    if form.validate_on_submit():
-        try:
-            operations.add_member(session, _actor(), base, form.municipality_id.data)
-            flash("Kommunen er lagt til.", "success")
-            return redirect(url_for("registry.base_detail", slug=slug))
-        except OperationError as error:
-            show_error(form, error)
-    return _render_form("registry/base.html", form, 422, base=base, members=queries.base_members(session, base.id))
+    return submit(
+        form,
+        lambda: operations.add_member(session, _actor(), base, form.municipality_id.data),
+        "Kommunen er lagt til.",
+        url_for("registry.base_detail", slug=base.slug),
+    ) or (
+        render_template("registry/base.html", form=form, base=base, members=queries.base_members(session, base.id)),
+        422,
+    )
 
 
 @bp.post("/kompetansebaser/<slug>/medlemmer/<number>/fjern")
 @requires("base.manage", load=loaders.base)
-def member_remove(base, slug, number):
+def member_remove(base, number):
     with refusal_as_error_page():
         operations.remove_member(get_session(), _actor(), base, loaders.municipality(number))
     flash("Kommunen er fjernet fra kompetansebasen.", "success")
-    return redirect(url_for("registry.base_detail", slug=slug))
+    return redirect(url_for("registry.base_detail", slug=base.slug))
 
 
 # Services and units (admin) -----------------------------------------------------------------------
@@ -352,33 +322,26 @@ def _save_service(form: ServiceForm, service: Service | None):
 @requires("admin")
 def service_new():
     form = _service_form()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            service = _save_service(form, None)
-            flash(f"{service.name} er opprettet.", "success")
-            return redirect(url_for("registry.service_detail", slug=service.slug))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form("registry/form.html", form, status, title="Ny tjeneste", back=url_for("registry.services"))
+    return submit(
+        form,
+        lambda: _save_service(form, None),
+        lambda service: f"{service.name} er opprettet.",
+        lambda service: url_for("registry.service_detail", slug=service.slug),
+    ) or form_page("registry/form.html", form, title="Ny tjeneste", back=url_for("registry.services"))
 
 
 @bp.route("/tjenester/<slug>/rediger", methods=["GET", "POST"])
 @requires("admin", load=loaders.service)
 def service_edit(service, slug):
     form = _service_form(service)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            _save_service(form, service)
-            flash("Tjenesten er lagret.", "success")
-            return redirect(url_for("registry.service_detail", slug=service.slug))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form(
+    return submit(
+        form,
+        lambda: _save_service(form, service),
+        "Tjenesten er lagret.",
+        lambda _: url_for("registry.service_detail", slug=service.slug),
+    ) or form_page(
         "registry/form.html",
         form,
-        status,
         title=f"Rediger {service.name}",
         back=url_for("registry.service_detail", slug=slug),
     )
@@ -395,46 +358,30 @@ def _unit_form(service: Service, obj=None) -> UnitForm:
 
 @bp.route("/tjenester/<slug>/enheter/ny", methods=["GET", "POST"])
 @requires("admin", load=loaders.service)
-def unit_new(service, slug):
+def unit_new(service):
     form = _unit_form(service)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.save_unit(get_session(), _actor(), service, form.name.data, form.municipality_id.data)
-            flash("Enheten er lagt til.", "success")
-            return redirect(url_for("registry.service_detail", slug=slug))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form(
-        "registry/form.html",
+    back = url_for("registry.service_detail", slug=service.slug)
+    return submit(
         form,
-        status,
-        title=f"Ny enhet i {service.name}",
-        back=url_for("registry.service_detail", slug=slug),
-    )
+        lambda: operations.save_unit(get_session(), _actor(), service, form.name.data, form.municipality_id.data),
+        "Enheten er lagt til.",
+        back,
+    ) or form_page("registry/form.html", form, title=f"Ny enhet i {service.name}", back=back)
 
 
 @bp.route("/enheter/<int:unit_id>/rediger", methods=["GET", "POST"])
 @requires("admin", load=loaders.unit)
-def unit_edit(unit, unit_id):
+def unit_edit(unit):
     session = get_session()
     service = session.get(Service, unit.service_id)
     form = _unit_form(service, unit)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.save_unit(session, _actor(), service, form.name.data, form.municipality_id.data, unit=unit)
-            flash("Enheten er lagret.", "success")
-            return redirect(url_for("registry.service_detail", slug=service.slug))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form(
-        "registry/form.html",
+    back = url_for("registry.service_detail", slug=service.slug)
+    return submit(
         form,
-        status,
-        title=f"Rediger {unit.name}",
-        back=url_for("registry.service_detail", slug=service.slug),
-    )
+        lambda: operations.save_unit(session, _actor(), service, form.name.data, form.municipality_id.data, unit=unit),
+        "Enheten er lagret.",
+        back,
+    ) or form_page("registry/form.html", form, title=f"Rediger {unit.name}", back=back)
 
 
 # Contacts (the municipality's contact person, or the admin) ---------------------------------------
@@ -448,32 +395,24 @@ def _contact_form(obj=None) -> ContactForm:
 
 @bp.route("/kommuner/<number>/kontakter/ny", methods=["GET", "POST"])
 @requires("municipality.contacts", load=loaders.municipality)
-def contact_new(municipality, number):
+def contact_new(municipality):
     form = _contact_form()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.save_contact(
-                get_session(),
-                _actor(),
-                municipality,
-                form.name.data,
-                form.role.data,
-                form.email.data,
-                form.phone.data,
-                form.service_id.data,
-            )
-            flash("Kontaktpersonen er lagt til.", "success")
-            return redirect(url_for("registry.municipality_detail", number=number))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form(
-        "registry/form.html",
+    back = url_for("registry.municipality_detail", number=municipality.number)
+    return submit(
         form,
-        status,
-        title=f"Ny kontaktperson i {municipality.name}",
-        back=url_for("registry.municipality_detail", number=number),
-    )
+        lambda: operations.save_contact(
+            get_session(),
+            _actor(),
+            municipality,
+            form.name.data,
+            form.role.data,
+            form.email.data,
+            form.phone.data,
+            form.service_id.data,
+        ),
+        "Kontaktpersonen er lagt til.",
+        back,
+    ) or form_page("registry/form.html", form, title=f"Ny kontaktperson i {municipality.name}", back=back)
 
 
 @bp.route("/kontakter/<int:contact_id>/rediger", methods=["GET", "POST"])
@@ -481,25 +420,22 @@ def contact_new(municipality, number):
 def contact_edit(municipality, contact_id):
     contact = loaders.contact(contact_id)
     form = _contact_form(contact)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.save_contact(
-                get_session(),
-                _actor(),
-                municipality,
-                form.name.data,
-                form.role.data,
-                form.email.data,
-                form.phone.data,
-                form.service_id.data,
-                contact=contact,
-            )
-            flash("Kontaktpersonen er lagret.", "success")
-            return redirect(url_for("registry.municipality_detail", number=municipality.number))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _render_form("registry/contact.html", form, status, contact=contact, municipality=municipality)
+    return submit(
+        form,
+        lambda: operations.save_contact(
+            get_session(),
+            _actor(),
+            municipality,
+            form.name.data,
+            form.role.data,
+            form.email.data,
+            form.phone.data,
+            form.service_id.data,
+            contact=contact,
+        ),
+        "Kontaktpersonen er lagret.",
+        url_for("registry.municipality_detail", number=municipality.number),
+    ) or form_page("registry/contact.html", form, contact=contact, municipality=municipality)
 
 
 @bp.post("/kontakter/<int:contact_id>/slett")
@@ -517,11 +453,11 @@ def contact_delete(municipality, contact_id):
 @requires("admin")
 def csv_import():
     form = ImportForm()
-    report, status = None, 200
+    report = None
     if form.validate_on_submit():
         report = imports.import_csv(get_session(), _actor(), form.kind.data, form.file.data.read())
         if report.ok:
             flash(report.summary, "success")
             return redirect(url_for("registry.csv_import"))
-        status = 422
-    return _render_form("registry/import.html", form, status, report=report, kinds=imports.KINDS)
+    page = render_template("registry/import.html", form=form, report=report, kinds=imports.KINDS)
+    return page, 422 if form.errors or report is not None else 200
