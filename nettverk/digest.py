@@ -17,15 +17,25 @@ from nettverk.events.jobs import bases_of_networks, event_bases
 from nettverk.events.models import Event, EventStatus, Registration, RegistrationStatus
 from nettverk.networks.models import NetworkBase
 from nettverk.privacy.masking import masked_count
-from nettverk.referrals.models import ACCEPTED, IN_PROGRESS, RECEIVED, SENT, Intervention, Referral
+from nettverk.referrals.models import Intervention, Referral, ReferralStatus
 from nettverk.registry.models import CompetenceBase
 from nettverk.scheduler.operations import Counts, notify_once
 from nettverk.text import norwegian_key
 from nettverk.timeutil import format_date, to_oslo
 
 DIGEST_WEEKS = 4
-OPEN_REFERRAL_STATUSES = (SENT, RECEIVED, ACCEPTED, IN_PROGRESS)  # what the digest counts, in this order
-DIGEST_LABELS = {SENT: "Sendt", RECEIVED: "Mottatt", ACCEPTED: "Venter på oppstart", IN_PROGRESS: "I gang"}
+OPEN_REFERRAL_STATUSES = (
+    ReferralStatus.SENT,
+    ReferralStatus.RECEIVED,
+    ReferralStatus.ACCEPTED,
+    ReferralStatus.IN_PROGRESS,
+)  # what the digest counts, in this order
+DIGEST_LABELS = {
+    ReferralStatus.SENT: "Sendt",
+    ReferralStatus.RECEIVED: "Mottatt",
+    ReferralStatus.ACCEPTED: "Venter på oppstart",
+    ReferralStatus.IN_PROGRESS: "I gang",
+}
 
 
 @dataclass

@@ -16,10 +16,13 @@ from sqlalchemy import false, or_, true
 from sqlmodel import select
 
 from nettverk.accounts.models import RoleAssignment
+from nettverk.competence.models import CompetenceProfile
 from nettverk.db import get_session
 from nettverk.events.models import Event, EventStatus
-from nettverk.networks.models import NetworkBase
-from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
+from nettverk.materials.models import MaterialAudience
+from nettverk.networks.models import NetworkBase, NetworkMember
+from nettverk.referrals.models import Intervention, ReferralStatus
+from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service, ServiceArea
 
 ROLES = {
     "admin": "Administrator",
@@ -155,8 +158,6 @@ def sending_service_ids(user) -> set[int]:
 def referral_sides(user, referral) -> set[str]:
     """SENDER if the user works in the sending service; PROVIDER if they are on the team that delivers
     the tiltak (drafts are the sender's alone)."""
-    from nettverk.referrals.models import Intervention, ReferralStatus
-
     if not getattr(user, "is_authenticated", False):
         return set()
     sides = set()
@@ -191,10 +192,6 @@ def member_base_ids(user) -> set[int]:
     """The bases a person belongs to: the ones they coordinate; the ones of the municipality they keep
     contacts for, of the municipalities their services serve, of the municipality their competence profile
     names; and the bases of the networks they are a member of."""
-    from nettverk.competence.models import CompetenceProfile
-    from nettverk.networks.models import NetworkBase, NetworkMember
-    from nettverk.registry.models import ServiceArea
-
     if not getattr(user, "is_authenticated", False):
         return set()
     cache = g.setdefault("member_bases_by_user", {})
@@ -238,8 +235,6 @@ class MaterialAccess:
 
 
 def material_access(user) -> MaterialAccess:
-    from nettverk.networks.models import NetworkBase, NetworkMember
-
     if not getattr(user, "is_authenticated", False):
         return MaterialAccess(False, None, frozenset(), frozenset(), frozenset())
     if is_admin(user):
@@ -255,8 +250,6 @@ def material_access(user) -> MaterialAccess:
 def sees_material(user, material) -> bool:
     """Audience: «everyone» is everyone logged in; «base» the members of the material's base; «network» the
     members of its network. The base's coordinators, the admin and the owner always see it."""
-    from nettverk.materials.models import MaterialAudience
-
     access = material_access(user)
     return (
         access.everything

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from test_materials import png, upload
-from test_referral_pages import CLOSED, NEED, make_referral
+from test_referral_pages import NEED, make_referral
 
-from nettverk.referrals.models import Referral
+from nettverk.referrals.models import Referral, ReferralStatus
 from nettverk.timeutil import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def test_backup_and_restore_drill(app, db, as_role, database_url, fresh_database
     stored = db.execute(text("SELECT stored_name FROM material_version")).scalar_one()
     original = (Path(app.config["MATERIALS_DIR"]) / stored[:2] / stored).read_bytes()
     # Closed long ago, its text not yet erased when the backup is taken (the scheduler would erase it tonight).
-    old = make_referral(app, db, CLOSED)
+    old = make_referral(app, db, ReferralStatus.CLOSED)
     db.expire_all()
     row = db.get(Referral, old.id)
     row.finished_at = utcnow() - timedelta(days=400)

@@ -16,20 +16,13 @@ from nettverk.policy import PROVIDER, SENDER
 from nettverk.privacy import identity
 from nettverk.referrals import operations
 from nettverk.referrals.models import (
-    ACCEPTED,
-    CLOSED,
-    DECLINED,
-    DRAFT,
-    IN_PROGRESS,
-    RECEIVED,
     REFERRAL_STATUSES,
-    SENT,
-    WITHDRAWN,
     Intervention,
     InterventionMunicipality,
     Referral,
     ReferralAudit,
     ReferralMessage,
+    ReferralStatus,
     ReferralTransition,
 )
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
@@ -114,14 +107,14 @@ def audit_actions(db, referral: Referral) -> list[str]:
 
 
 PATHS = {
-    DRAFT: [],
-    SENT: [],
-    RECEIVED: ["receive"],
-    ACCEPTED: ["receive", "accept"],
-    DECLINED: ["receive", "decline"],
-    IN_PROGRESS: ["receive", "start"],
-    CLOSED: ["receive", "start", "close"],
-    WITHDRAWN: ["withdraw"],
+    ReferralStatus.DRAFT: [],
+    ReferralStatus.SENT: [],
+    ReferralStatus.RECEIVED: ["receive"],
+    ReferralStatus.ACCEPTED: ["receive", "accept"],
+    ReferralStatus.DECLINED: ["receive", "decline"],
+    ReferralStatus.IN_PROGRESS: ["receive", "start"],
+    ReferralStatus.CLOSED: ["receive", "start", "close"],
+    ReferralStatus.WITHDRAWN: ["withdraw"],
 }
 
 
@@ -142,7 +135,9 @@ def make_referral(app, db, status: str, **overrides) -> Referral:
     )
     data.update(overrides)
     with app.app_context():
-        referral = operations.create_referral(db, staff.id, operations.ReferralData(**data), send=status != DRAFT)
+        referral = operations.create_referral(
+            db, staff.id, operations.ReferralData(**data), send=status != ReferralStatus.DRAFT
+        )
         for step in PATHS[status]:
             actor, side = (staff, SENDER) if step == "withdraw" else (provider, PROVIDER)
             operations.take_action(
@@ -192,10 +187,10 @@ def test_staff_sends_a_consented_referral(as_role, db):
     referral = latest(db)
     assert response.headers["Location"] == f"/henvendelser/{referral.public_id}"
     assert len(referral.public_id) >= 20  # random, not an id that can be counted
-    assert (referral.status, referral.case_reference, referral.need) == (SENT, CASE, NEED)
+    assert (referral.status, referral.case_reference, referral.need) == (ReferralStatus.SENT, CASE, NEED)
     assert (referral.children_count, referral.child_birth_years) == (2, "2015,2018")
     assert referral.consent_given and referral.consent_form == "skriftlig" and referral.sent_at is not None
-    assert audit_actions(db, referral) == ["created", SENT]
+    assert audit_actions(db, referral) == ["created", ReferralStatus.SENT]
     # The team is told there is something to read, and nothing of what it says.
     [mail] = outbox(db, USERS["provider"])
     assert "PMTO foreldretrening" in mail.subject
@@ -218,15 +213,15 @@ def test_a_referral_without_consent_cannot_be_sent(as_role, db):
     # It can be kept as a draft, but the draft cannot be sent either until the consent is there.
     assert send(staff, db, button="save_draft", consent_given=None).status_code == 302
     draft = latest(db)
-    assert draft.status == DRAFT and not draft.consent_given
+    assert draft.status == ReferralStatus.DRAFT and not draft.consent_given
     response = staff.post(f"/henvendelser/{draft.public_id}/handling/send")
     assert response.status_code == 422
     assert "samtykket" in response.get_data(as_text=True)
-    assert latest(db).status == DRAFT
+    assert latest(db).status == ReferralStatus.DRAFT
     # With the consent filled in on the draft, it goes.
     response = staff.post(f"/henvendelser/{draft.public_id}/rediger", form(db))
     assert response.status_code == 302, response.get_data(as_text=True)
-    assert latest(db).status == SENT
+    assert latest(db).status == ReferralStatus.SENT
 
 
 @pytest.mark.parametrize(
@@ -262,7 +257,7 @@ def test_identifying_text_is_refused_next_to_its_field_and_nothing_is_stored(
 
 
 def test_a_message_with_a_phone_number_is_refused_and_a_clean_one_is_kept(app, as_role, db):
-    referral = make_referral(app, db, SENT)
+    referral = make_referral(app, db, ReferralStatus.SENT)
     staff, provider = as_role("service_staff"), as_role("provider")
     before = counts(db)
     response = provider.post(f"/henvendelser/{referral.public_id}/melding", {"body": "Ring meg på 98765432."})
@@ -276,7 +271,7 @@ def test_a_message_with_a_phone_number_is_refused_and_a_clean_one_is_kept(app, a
 
 
 def test_a_draft_cannot_get_messages(app, as_role, db):
-    referral = make_referral(app, db, DRAFT)
+    referral = make_referral(app, db, ReferralStatus.DRAFT)
     response = as_role("service_staff").post(f"/henvendelser/{referral.public_id}/melding", {"body": "Hei"})
     assert response.status_code == 409
 
@@ -293,17 +288,17 @@ def test_provider_receives_accepts_starts_and_closes(as_role, db):
     assert NEED in page and "Bekreft mottatt" in page and "Trekk tilbake" not in page
     assert provider.post(f"{url}/handling/receive", {"receive-comment": "Vi ser på den i morgen."}).status_code == 302
     assert provider.post(f"{url}/handling/accept").status_code == 302
-    assert latest(db).status == ACCEPTED
+    assert latest(db).status == ReferralStatus.ACCEPTED
     assert provider.post(f"{url}/handling/start").status_code == 302
     # Closing needs an outcome.
     response = provider.post(f"{url}/handling/close", {"close-comment": "Ferdig."})
     assert response.status_code == 422
     assert error_at(response.get_data(as_text=True), "close-outcome") == "Velg utfallet."
-    assert latest(db).status == IN_PROGRESS
+    assert latest(db).status == ReferralStatus.IN_PROGRESS
     response = provider.post(f"{url}/handling/close", {"close-outcome": "completed", "close-outcome_note": "Bra."})
     assert response.status_code == 302
     referral = latest(db)
-    assert (referral.status, referral.outcome, referral.outcome_note) == (CLOSED, "completed", "Bra.")
+    assert (referral.status, referral.outcome, referral.outcome_note) == (ReferralStatus.CLOSED, "completed", "Bra.")
     assert referral.received_at and referral.accepted_at and referral.started_at and referral.finished_at
     history = [
         (t.from_status, t.to_status, t.comment)
@@ -314,12 +309,12 @@ def test_provider_receives_accepts_starts_and_closes(as_role, db):
         )
     ]
     assert history == [
-        ("", DRAFT, ""),
-        (DRAFT, SENT, ""),
-        (SENT, RECEIVED, "Vi ser på den i morgen."),
-        (RECEIVED, ACCEPTED, ""),
-        (ACCEPTED, IN_PROGRESS, ""),
-        (IN_PROGRESS, CLOSED, ""),
+        ("", ReferralStatus.DRAFT, ""),
+        (ReferralStatus.DRAFT, ReferralStatus.SENT, ""),
+        (ReferralStatus.SENT, ReferralStatus.RECEIVED, "Vi ser på den i morgen."),
+        (ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED, ""),
+        (ReferralStatus.ACCEPTED, ReferralStatus.IN_PROGRESS, ""),
+        (ReferralStatus.IN_PROGRESS, ReferralStatus.CLOSED, ""),
     ]
     page = staff.get(url).get_data(as_text=True)
     assert "Vi ser på den i morgen." in page and "Gjennomført som planlagt" in page and "Eirik Skjelvik" in page
@@ -329,7 +324,7 @@ def test_provider_receives_accepts_starts_and_closes(as_role, db):
 
 
 def test_declining_asks_for_a_reason(app, as_role, db):
-    referral = make_referral(app, db, RECEIVED)
+    referral = make_referral(app, db, ReferralStatus.RECEIVED)
     provider = as_role("provider")
     url = f"/henvendelser/{referral.public_id}/handling/decline"
     response = provider.post(url)
@@ -338,10 +333,13 @@ def test_declining_asks_for_a_reason(app, as_role, db):
     response = provider.post(url, {"decline-reason": "Ring 41234567 for mer."})
     assert response.status_code == 422
     assert error_at(response.get_data(as_text=True), "decline-reason") == identity.PHONE_MESSAGE
-    assert latest(db).status == RECEIVED
+    assert latest(db).status == ReferralStatus.RECEIVED
     assert provider.post(url, {"decline-reason": "Ingen ledig kapasitet før sommeren."}).status_code == 302
     referral = latest(db)
-    assert (referral.status, referral.decline_reason) == (DECLINED, "Ingen ledig kapasitet før sommeren.")
+    assert (referral.status, referral.decline_reason) == (
+        ReferralStatus.DECLINED,
+        "Ingen ledig kapasitet før sommeren.",
+    )
     assert "Ingen ledig kapasitet før sommeren." in as_role("service_staff").get(
         f"/henvendelser/{referral.public_id}"
     ).get_data(as_text=True)
@@ -361,7 +359,7 @@ def test_every_illegal_transition_is_409_and_changes_nothing(app, as_role, db):
                 {f"{name}-reason": "Grunn.", f"{name}-outcome": "completed"},
             )
             where = f"{name} from {status}"
-            if status == DRAFT and action.side == PROVIDER:
+            if status == ReferralStatus.DRAFT and action.side == PROVIDER:
                 assert response.status_code == 404, where  # the team does not see drafts at all
             else:
                 assert response.status_code == 409, where
@@ -375,19 +373,21 @@ def test_every_illegal_transition_is_409_and_changes_nothing(app, as_role, db):
 
 
 def test_an_unknown_action_is_404(app, as_role, db):
-    referral = make_referral(app, db, SENT)
+    referral = make_referral(app, db, ReferralStatus.SENT)
     assert as_role("provider").post(f"/henvendelser/{referral.public_id}/handling/slett").status_code == 404
 
 
 def test_actions_of_the_other_side_are_refused(app, as_role, db):
-    referral = make_referral(app, db, RECEIVED)
+    referral = make_referral(app, db, ReferralStatus.RECEIVED)
     before = counts(db)
     assert as_role("provider").post(f"/henvendelser/{referral.public_id}/handling/withdraw").status_code == 403
     assert as_role("service_staff").post(f"/henvendelser/{referral.public_id}/handling/accept").status_code == 403
     assert counts(db) == before
 
 
-@pytest.mark.parametrize("status", [DRAFT, SENT, RECEIVED, ACCEPTED])
+@pytest.mark.parametrize(
+    "status", [ReferralStatus.DRAFT, ReferralStatus.SENT, ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED]
+)
 def test_the_sender_may_withdraw_until_the_work_has_started(app, as_role, db, status):
     referral = make_referral(app, db, status)
     outbox_before = len(outbox(db, USERS["provider"]))
@@ -396,12 +396,12 @@ def test_the_sender_may_withdraw_until_the_work_has_started(app, as_role, db, st
     )
     assert response.status_code == 302
     referral = latest(db)
-    assert referral.status == WITHDRAWN and referral.finished_at is not None
+    assert referral.status == ReferralStatus.WITHDRAWN and referral.finished_at is not None
     # A team that had the referral is told that it is withdrawn (a draft never reached them).
-    assert len(outbox(db, USERS["provider"])) - outbox_before == (0 if status == DRAFT else 1)
+    assert len(outbox(db, USERS["provider"])) - outbox_before == (0 if status == ReferralStatus.DRAFT else 1)
 
 
-@pytest.mark.parametrize("status", [IN_PROGRESS, CLOSED, DECLINED])
+@pytest.mark.parametrize("status", [ReferralStatus.IN_PROGRESS, ReferralStatus.CLOSED, ReferralStatus.DECLINED])
 def test_withdrawal_is_refused_once_started_or_finished(app, as_role, db, status):
     referral = make_referral(app, db, status)
     response = as_role("service_staff").post(f"/henvendelser/{referral.public_id}/handling/withdraw")
@@ -411,16 +411,16 @@ def test_withdrawal_is_refused_once_started_or_finished(app, as_role, db, status
 
 
 def test_only_the_sender_edits_a_draft_and_only_while_it_is_a_draft(app, as_role, db):
-    draft = make_referral(app, db, DRAFT)
+    draft = make_referral(app, db, ReferralStatus.DRAFT)
     staff = as_role("service_staff")
     assert staff.get(f"/henvendelser/{draft.public_id}/rediger").status_code == 200
     response = staff.post(
         f"/henvendelser/{draft.public_id}/rediger", form(db, button="save_draft", need="Behovet er endret.")
     )
     assert response.status_code == 302
-    assert (latest(db).need, latest(db).status) == ("Behovet er endret.", DRAFT)
+    assert (latest(db).need, latest(db).status) == ("Behovet er endret.", ReferralStatus.DRAFT)
     assert "updated" in audit_actions(db, draft)
-    sent = make_referral(app, db, SENT)
+    sent = make_referral(app, db, ReferralStatus.SENT)
     assert staff.get(f"/henvendelser/{sent.public_id}/rediger").status_code == 409
     assert as_role("provider").get(f"/henvendelser/{sent.public_id}/rediger").status_code == 403
 
@@ -442,8 +442,8 @@ OUTSIDERS = [
 
 @pytest.mark.parametrize("role", OUTSIDERS)
 def test_everyone_else_gets_404_on_the_referral_and_its_actions(app, as_role, db, role):
-    referral = make_referral(app, db, RECEIVED)
-    draft = make_referral(app, db, DRAFT)
+    referral = make_referral(app, db, ReferralStatus.RECEIVED)
+    draft = make_referral(app, db, ReferralStatus.DRAFT)
     browser = as_role(role)
     before = counts(db)
     for r in (referral, draft):
@@ -460,8 +460,8 @@ def test_everyone_else_gets_404_on_the_referral_and_its_actions(app, as_role, db
 
 
 def test_the_sending_services_leader_sees_it_and_the_team_does_not_see_drafts(app, as_role, db):
-    referral = make_referral(app, db, SENT)
-    draft = make_referral(app, db, DRAFT)
+    referral = make_referral(app, db, ReferralStatus.SENT)
+    draft = make_referral(app, db, ReferralStatus.DRAFT)
     leader, provider = as_role("service_leader"), as_role("provider")
     assert leader.get(f"/henvendelser/{referral.public_id}").status_code == 200
     assert leader.get(f"/henvendelser/{draft.public_id}").status_code == 200
@@ -470,8 +470,8 @@ def test_the_sending_services_leader_sees_it_and_the_team_does_not_see_drafts(ap
 
 
 def test_the_lists_show_each_side_its_own_referrals_and_audit_the_listing(app, as_role, db):
-    referral = make_referral(app, db, SENT)
-    draft = make_referral(app, db, DRAFT, case_reference="UTKAST-7")
+    referral = make_referral(app, db, ReferralStatus.SENT)
+    draft = make_referral(app, db, ReferralStatus.DRAFT, case_reference="UTKAST-7")
     staff_page = as_role("service_staff").get("/henvendelser").get_data(as_text=True)
     assert referral.public_id in staff_page and draft.public_id in staff_page
     provider_page = as_role("provider").get("/henvendelser").get_data(as_text=True)
@@ -521,7 +521,7 @@ def test_the_menu_shows_tiltak_to_everyone_logged_in_and_henvendelser_to_the_two
 
 
 def test_views_and_changes_are_audited_with_who_and_from_which_service(app, as_role, db):
-    referral = make_referral(app, db, SENT)
+    referral = make_referral(app, db, ReferralStatus.SENT)
     staff, provider = as_role("service_staff"), as_role("provider")
     fosen, innherred = service(db, "fosen-barnevern").id, service(db, "innherred-barnevern").id
     before = len(audit_actions(db, referral))
@@ -535,13 +535,18 @@ def test_views_and_changes_are_audited_with_who_and_from_which_service(app, as_r
     assert [(r.action, r.actor_id, r.actor_service_id, r.detail) for r in rows] == [
         ("viewed", user(db, "service_staff").id, fosen, ""),
         ("viewed", user(db, "provider").id, innherred, ""),
-        (RECEIVED, user(db, "provider").id, innherred, f"{SENT} → {RECEIVED}"),
+        (
+            ReferralStatus.RECEIVED,
+            user(db, "provider").id,
+            innherred,
+            f"{ReferralStatus.SENT} → {ReferralStatus.RECEIVED}",
+        ),
     ]
     assert all(NEED not in r.detail and CASE not in r.detail for r in rows)
 
 
 def test_the_service_leader_reads_the_audit_log_and_no_one_else(app, as_role, db):
-    referral = make_referral(app, db, RECEIVED)
+    referral = make_referral(app, db, ReferralStatus.RECEIVED)
     as_role("provider").get(f"/henvendelser/{referral.public_id}")
     url = "/tjenester/fosen-barnevern/henvendelseslogg"
     response = as_role("service_leader").get(url)
@@ -627,7 +632,7 @@ def test_the_providing_side_sees_a_referral_in_its_audit_log_only_from_when_it_w
 
 
 def test_the_audit_log_cannot_be_changed(app, db):
-    referral = make_referral(app, db, SENT)
+    referral = make_referral(app, db, ReferralStatus.SENT)
     row = db.exec(select(ReferralAudit).where(ReferralAudit.referral_id == referral.id)).first()
     row.action = "endret"
     db.add(row)
@@ -646,17 +651,17 @@ def test_the_audit_log_cannot_be_changed(app, db):
         with pytest.raises(Exception, match="append-only"):
             db.execute(text("DELETE FROM referral_audit"))
         db.rollback()
-    assert set(audit_actions(db, referral)) == {"created", SENT}
+    assert set(audit_actions(db, referral)) == {"created", ReferralStatus.SENT}
 
 
 # Retention ----------------------------------------------------------------------------------------
 
 
 def test_erase_expired_erases_content_of_old_finished_referrals_and_keeps_the_facts(app, as_role, db):
-    old = make_referral(app, db, CLOSED)
-    declined = make_referral(app, db, DECLINED)
-    recent = make_referral(app, db, CLOSED)
-    running = make_referral(app, db, IN_PROGRESS)
+    old = make_referral(app, db, ReferralStatus.CLOSED)
+    declined = make_referral(app, db, ReferralStatus.DECLINED)
+    recent = make_referral(app, db, ReferralStatus.CLOSED)
+    running = make_referral(app, db, ReferralStatus.IN_PROGRESS)
     as_role("provider").post(f"/henvendelser/{old.public_id}/melding", {"body": "Takk for samarbeidet."})
     long_ago = utcnow() - timedelta(days=400)
     db.expire_all()
@@ -777,8 +782,8 @@ def test_catalog_rows_show_load_waiting_and_estimated_waiting_time(app, as_role,
     db.commit()
     page = as_role("service_staff").get("/tiltak?sok=pmto").get_data(as_text=True)
     assert "Ledig plass nå" in page
-    make_referral(app, db, IN_PROGRESS)
-    make_referral(app, db, ACCEPTED)
+    make_referral(app, db, ReferralStatus.IN_PROGRESS)
+    make_referral(app, db, ReferralStatus.ACCEPTED)
     page = as_role("service_staff").get("/tiltak?sok=pmto").get_data(as_text=True)
     cells = re.findall(r'<td class="num">(\d+)</td>', page)
     assert cells == ["1", "1", "1"]  # capacity, in progress, waiting

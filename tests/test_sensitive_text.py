@@ -28,7 +28,7 @@ from nettverk.privacy.identity import (
     ensure_clean,
     find_problems,
 )
-from nettverk.referrals.models import SENT
+from nettverk.referrals.models import ReferralStatus
 
 MESSAGES = (
     ID_NUMBER_MESSAGE,
@@ -550,7 +550,7 @@ def test_a_material_description_with_an_identity_number_is_refused(app, db, as_r
 
 
 def test_a_referral_message_with_a_good_faith_spelling_is_refused(app, as_role, db):
-    referral = make_referral(app, db, SENT)
+    referral = make_referral(app, db, ReferralStatus.SENT)
     before = counts(db)
     for body, message in [
         ("Mor: 20.01.34 02435", ID_NUMBER_MESSAGE),

@@ -10,11 +10,10 @@ from flask import current_app
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import RoleAssignment, User
-from nettverk.events.planning import holiday_name
-from nettverk.referrals.models import SENT, Intervention, Referral
+from nettverk.referrals.models import Intervention, Referral, ReferralStatus
 from nettverk.referrals.operations import erase_expired
 from nettverk.scheduler.operations import Counts, notify_once
-from nettverk.timeutil import to_oslo
+from nettverk.timeutil import holiday_name, to_oslo
 
 
 def retention(session: Session, now: datetime) -> Counts:
@@ -58,7 +57,9 @@ def referral_follow_up(session: Session, now: datetime) -> Counts:
         select(Referral, Intervention)
         .join(Intervention, Intervention.id == Referral.intervention_id)
         .where(
-            Referral.status == SENT, Referral.sent_at.is_not(None), Referral.sent_at <= now - timedelta(days=limit)
+            Referral.status == ReferralStatus.SENT,
+            Referral.sent_at.is_not(None),
+            Referral.sent_at <= now - timedelta(days=limit),
         )  # fewer days cannot be enough
         .order_by(Referral.sent_at, Referral.id)
     ).all()

@@ -8,6 +8,7 @@ written to `ReferralAudit`, which is append-only (see operations.audit and the m
 """
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlmodel import Field, SQLModel
 
@@ -33,28 +34,31 @@ BTI_LEVELS = {
     3: "Nivå 3: tverrfaglig samarbeid med stafettholder",
 }
 
-# Referral states. The workflow (which state may follow which, and who may move it) is in operations.
-DRAFT, SENT, RECEIVED, ACCEPTED, DECLINED, IN_PROGRESS, CLOSED, WITHDRAWN = (
-    "draft",
-    "sent",
-    "received",
-    "accepted",
-    "declined",
-    "in_progress",
-    "closed",
-    "withdrawn",
-)
+
+class ReferralStatus(StrEnum):
+    """A referral's state. The workflow (which state may follow which, and who may move it) is in operations."""
+
+    DRAFT = "draft"
+    SENT = "sent"
+    RECEIVED = "received"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    IN_PROGRESS = "in_progress"
+    CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+
+
 REFERRAL_STATUSES = {
-    DRAFT: "Utkast",
-    SENT: "Sendt",
-    RECEIVED: "Mottatt",
-    ACCEPTED: "Godtatt, venter på oppstart",
-    DECLINED: "Avslått",
-    IN_PROGRESS: "I gang",
-    CLOSED: "Avsluttet",
-    WITHDRAWN: "Trukket tilbake",
+    ReferralStatus.DRAFT: "Utkast",
+    ReferralStatus.SENT: "Sendt",
+    ReferralStatus.RECEIVED: "Mottatt",
+    ReferralStatus.ACCEPTED: "Godtatt, venter på oppstart",
+    ReferralStatus.DECLINED: "Avslått",
+    ReferralStatus.IN_PROGRESS: "I gang",
+    ReferralStatus.CLOSED: "Avsluttet",
+    ReferralStatus.WITHDRAWN: "Trukket tilbake",
 }
-FINISHED = (DECLINED, CLOSED, WITHDRAWN)
+FINISHED = (ReferralStatus.DECLINED, ReferralStatus.CLOSED, ReferralStatus.WITHDRAWN)
 URGENCIES = {"normal": "Vanlig", "high": "Haster"}
 CONSENT_FORMS = {"skriftlig": "Skriftlig", "digital": "Digitalt (signert)", "muntlig": "Muntlig, notert i saken"}
 OUTCOMES = {
@@ -119,7 +123,7 @@ class Referral(SQLModel, table=True):
     consent_given: bool = False
     consent_date: date | None = None
     consent_form: str = Field(default="", max_length=20)
-    status: str = Field(default=DRAFT, max_length=12, index=True)
+    status: str = Field(default=ReferralStatus.DRAFT, max_length=12, index=True)
     outcome: str = Field(default="", max_length=20)
     created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow)

@@ -26,27 +26,20 @@ from nettverk.mail.operations import queue_mail
 from nettverk.policy import PROVIDER, SENDER
 from nettverk.privacy import identity
 from nettverk.referrals.models import (
-    ACCEPTED,
     BTI_LEVELS,
-    CLOSED,
     CONSENT_FORMS,
-    DECLINED,
-    DRAFT,
     FINISHED,
-    IN_PROGRESS,
     INTERVENTION_STATUSES,
     METHODS,
     OUTCOMES,
-    RECEIVED,
     REFERRAL_STATUSES,
-    SENT,
     URGENCIES,
-    WITHDRAWN,
     Intervention,
     InterventionMunicipality,
     Referral,
     ReferralAudit,
     ReferralMessage,
+    ReferralStatus,
     ReferralTransition,
 )
 from nettverk.registry.models import BaseMembership, ServiceArea
@@ -308,21 +301,21 @@ def create_referral(session: Session, actor_id: int, data: ReferralData, send: b
         ReferralTransition(
             referral_id=referral.id,
             from_status="",
-            to_status=DRAFT,
+            to_status=ReferralStatus.DRAFT,
             actor_id=actor_id,
             actor_service_id=data.sending_service_id,
         )
     )
     audit(session, actor_id, data.sending_service_id, referral, "created")
     if send:
-        _move(session, referral, intervention, SENT, actor_id, data.sending_service_id)
+        _move(session, referral, intervention, ReferralStatus.SENT, actor_id, data.sending_service_id)
     return referral
 
 
 def update_draft(session: Session, actor_id: int, referral: Referral, data: ReferralData, send: bool = False) -> None:
     lock_for_update(session, Referral, referral.id)
     session.refresh(referral)
-    if referral.status != DRAFT:
+    if referral.status != ReferralStatus.DRAFT:
         raise OperationError("Bare utkast kan endres. Send en melding til tiltaksteamet i stedet.", status=409)
     data.sending_service_id = referral.sending_service_id  # a draft never changes service
     intervention = _check(session, data, send)
@@ -330,7 +323,7 @@ def update_draft(session: Session, actor_id: int, referral: Referral, data: Refe
     session.add(referral)
     audit(session, actor_id, referral.sending_service_id, referral, "updated")
     if send:
-        _move(session, referral, intervention, SENT, actor_id, referral.sending_service_id)
+        _move(session, referral, intervention, ReferralStatus.SENT, actor_id, referral.sending_service_id)
 
 
 @dataclass(frozen=True)
@@ -342,13 +335,20 @@ class Action:
 
 
 ACTIONS = {
-    "send": Action("Send henvendelsen", SENDER, (DRAFT,), SENT),
-    "receive": Action("Bekreft mottatt", PROVIDER, (SENT,), RECEIVED),
-    "accept": Action("Godta, sett på venteliste", PROVIDER, (RECEIVED,), ACCEPTED),
-    "start": Action("Start tiltaket", PROVIDER, (RECEIVED, ACCEPTED), IN_PROGRESS),
-    "decline": Action("Avslå", PROVIDER, (RECEIVED,), DECLINED),
-    "close": Action("Avslutt", PROVIDER, (IN_PROGRESS,), CLOSED),
-    "withdraw": Action("Trekk tilbake", SENDER, (DRAFT, SENT, RECEIVED, ACCEPTED), WITHDRAWN),
+    "send": Action("Send henvendelsen", SENDER, (ReferralStatus.DRAFT,), ReferralStatus.SENT),
+    "receive": Action("Bekreft mottatt", PROVIDER, (ReferralStatus.SENT,), ReferralStatus.RECEIVED),
+    "accept": Action("Godta, sett på venteliste", PROVIDER, (ReferralStatus.RECEIVED,), ReferralStatus.ACCEPTED),
+    "start": Action(
+        "Start tiltaket", PROVIDER, (ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED), ReferralStatus.IN_PROGRESS
+    ),
+    "decline": Action("Avslå", PROVIDER, (ReferralStatus.RECEIVED,), ReferralStatus.DECLINED),
+    "close": Action("Avslutt", PROVIDER, (ReferralStatus.IN_PROGRESS,), ReferralStatus.CLOSED),
+    "withdraw": Action(
+        "Trekk tilbake",
+        SENDER,
+        (ReferralStatus.DRAFT, ReferralStatus.SENT, ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED),
+        ReferralStatus.WITHDRAWN,
+    ),
 }
 
 
@@ -410,10 +410,15 @@ def _move(
     now = utcnow()
     from_status = referral.status
     referral.status, referral.updated_at = to_status, now
-    stamp = {SENT: "sent_at", RECEIVED: "received_at", ACCEPTED: "accepted_at", IN_PROGRESS: "started_at"}
+    stamp = {
+        ReferralStatus.SENT: "sent_at",
+        ReferralStatus.RECEIVED: "received_at",
+        ReferralStatus.ACCEPTED: "accepted_at",
+        ReferralStatus.IN_PROGRESS: "started_at",
+    }
     if to_status in stamp:
         setattr(referral, stamp[to_status], now)
-    if to_status == IN_PROGRESS and referral.accepted_at is None:  # accepted and started in one step
+    if to_status == ReferralStatus.IN_PROGRESS and referral.accepted_at is None:  # accepted and started in one step
         referral.accepted_at = now
     if to_status in FINISHED:
         referral.finished_at = now
@@ -435,11 +440,23 @@ def _move(
 
 def _notify(session: Session, referral: Referral, intervention: Intervention, to_status: str) -> None:
     """Tell the other side that something happened, with a link and no content."""
-    if to_status == SENT:
+    if to_status == ReferralStatus.SENT:
         recipients = _provider_emails(session, intervention.provider_service_id)
-    elif to_status == WITHDRAWN and referral.sent_at is not None:  # the team had it: tell them it is gone
+    elif (
+        to_status == ReferralStatus.WITHDRAWN and referral.sent_at is not None
+    ):  # the team had it: tell them it is gone
         recipients = _provider_emails(session, intervention.provider_service_id)
-    elif to_status in (RECEIVED, ACCEPTED, DECLINED, IN_PROGRESS, CLOSED) and referral.created_by_id:
+    elif (
+        to_status
+        in (
+            ReferralStatus.RECEIVED,
+            ReferralStatus.ACCEPTED,
+            ReferralStatus.DECLINED,
+            ReferralStatus.IN_PROGRESS,
+            ReferralStatus.CLOSED,
+        )
+        and referral.created_by_id
+    ):
         creator = session.get(User, referral.created_by_id)
         recipients = [creator.email] if creator is not None and creator.is_active else []
     else:
@@ -473,7 +490,7 @@ def add_message(session: Session, actor_id: int, sides: set[str], referral: Refe
         raise OperationError("Skriv meldingen.", "body")
     if len(body) > 2000:
         raise OperationError("Meldingen kan være høyst 2000 tegn.", "body")
-    if referral.status == DRAFT or referral.content_erased_at is not None:
+    if referral.status == ReferralStatus.DRAFT or referral.content_erased_at is not None:
         raise OperationError("Det kan ikke sendes meldinger på denne henvendelsen.", status=409)
     _refuse_identifying({"body": body})
     intervention = session.get(Intervention, referral.intervention_id)

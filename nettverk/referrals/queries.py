@@ -10,16 +10,13 @@ from sqlmodel import Session, select
 
 from nettverk.accounts.models import User
 from nettverk.referrals.models import (
-    ACCEPTED,
-    DRAFT,
-    IN_PROGRESS,
     METHODS,
-    SENT,
     Intervention,
     InterventionMunicipality,
     Referral,
     ReferralAudit,
     ReferralMessage,
+    ReferralStatus,
     ReferralTransition,
 )
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service, ServiceArea
@@ -56,10 +53,13 @@ def load_counts(session: Session, intervention_ids: list[int]) -> dict[int, tupl
     rows = session.exec(
         select(
             Referral.intervention_id,
-            func.sum(case((Referral.status == IN_PROGRESS, 1), else_=0)),
-            func.sum(case((Referral.status == ACCEPTED, 1), else_=0)),
+            func.sum(case((Referral.status == ReferralStatus.IN_PROGRESS, 1), else_=0)),
+            func.sum(case((Referral.status == ReferralStatus.ACCEPTED, 1), else_=0)),
         )
-        .where(Referral.intervention_id.in_(intervention_ids), Referral.status.in_((IN_PROGRESS, ACCEPTED)))
+        .where(
+            Referral.intervention_id.in_(intervention_ids),
+            Referral.status.in_((ReferralStatus.IN_PROGRESS, ReferralStatus.ACCEPTED)),
+        )
         .group_by(Referral.intervention_id)
     )
     return {iid: (int(load or 0), int(waiting or 0)) for iid, load, waiting in rows}
@@ -174,7 +174,7 @@ def _visible_referrals(sending_ids: set[int], provider_ids: set[int], status: st
         Referral.intervention_id.in_(
             select(Intervention.id).where(Intervention.provider_service_id.in_(provider_ids or {0}))
         )
-        & (Referral.status != DRAFT),
+        & (Referral.status != ReferralStatus.DRAFT),
     )
     return condition & (Referral.status == status) if status else condition
 
@@ -254,6 +254,12 @@ def referral_page(session: Session, referral: Referral) -> ReferralPage:
     )
 
 
+def transitions(session: Session, referral_id: int) -> list[ReferralTransition]:
+    """A referral's history of statuses, oldest first."""
+    query = select(ReferralTransition).where(ReferralTransition.referral_id == referral_id)
+    return list(session.exec(query.order_by(ReferralTransition.at, ReferralTransition.id)))
+
+
 def audit_log(
     session: Session, service_id: int, limit: int = 500
 ) -> list[tuple[ReferralAudit, Referral, User | None, Service | None]]:
@@ -262,7 +268,8 @@ def audit_log(
     "sent" row on (the rows before it, such as "created" in the same moment, are the sender's)."""
     provided = select(Intervention.id).where(Intervention.provider_service_id == service_id)
     since_sent = and_(
-        Referral.sent_at.is_not(None), or_(ReferralAudit.action == SENT, ReferralAudit.at > Referral.sent_at)
+        Referral.sent_at.is_not(None),
+        or_(ReferralAudit.action == ReferralStatus.SENT, ReferralAudit.at > Referral.sent_at),
     )
     return list(
         session.exec(

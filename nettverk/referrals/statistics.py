@@ -44,13 +44,7 @@ from sqlalchemy import String, and_, case, cast, func, literal, or_
 from sqlmodel import Session, select
 
 from nettverk.privacy.masking import SHOWN, THRESHOLD, mark_text, mask_columns_with_one_total
-from nettverk.referrals.models import (
-    DECLINED,
-    INTERVENTION_STATUSES,
-    WITHDRAWN,
-    Intervention,
-    Referral,
-)
+from nettverk.referrals.models import INTERVENTION_STATUSES, Intervention, Referral, ReferralStatus
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, MunicipalityChange
 from nettverk.text import norwegian_key
 from nettverk.timeutil import oslo_midnight, to_oslo
@@ -235,12 +229,12 @@ def _grouped_counts(session: Session, base_id: int, period: Period, group) -> di
             _family_key().label("family"),
             Referral.children_count.label("children"),
             case((Referral.accepted_at < period.ends_at, 1), else_=0).label("accepted"),
-            case((and_(Referral.status == DECLINED, Referral.finished_at < period.ends_at), 1), else_=0).label(
-                "declined"
-            ),
-            case((and_(Referral.status == WITHDRAWN, Referral.finished_at < period.ends_at), 1), else_=0).label(
-                "withdrawn"
-            ),
+            case(
+                (and_(Referral.status == ReferralStatus.DECLINED, Referral.finished_at < period.ends_at), 1), else_=0
+            ).label("declined"),
+            case(
+                (and_(Referral.status == ReferralStatus.WITHDRAWN, Referral.finished_at < period.ends_at), 1), else_=0
+            ).label("withdrawn"),
         ),
         base_id,
         period,
