@@ -10,7 +10,7 @@ from nettverk.evaluations import operations, queries
 from nettverk.evaluations.forms import EvaluationForm
 from nettverk.forms import show_error
 from nettverk.policy import requires
-from nettverk.referrals.statistics import THRESHOLD
+from nettverk.privacy.masking import THRESHOLD
 
 bp = Blueprint("evaluations", __name__)
 NO_STORE = {"Cache-Control": "no-store"}  # the page's address holds the secret
