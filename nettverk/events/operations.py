@@ -23,31 +23,27 @@ from nettverk.accounts.models import User
 from nettverk.activity import record
 from nettverk.calendars import queries as calendar_queries
 from nettverk.calendars.render import CANCEL, REQUEST, Entry, invitation
+from nettverk.competence.models import CompetenceArea
 from nettverk.db import lock_for_update
 from nettverk.errors import OperationError
 from nettverk.events.models import (
     AUDIENCES,
-    CANCELLED,
-    CONFIRMED,
-    DRAFT,
     EVENT_KINDS,
-    HELD,
-    PUBLISHED,
-    UNCONFIRMED,
-    WAITLISTED,
-    WITHDRAWN,
     Event,
+    EventStatus,
     ProgrammeItem,
     Registration,
+    RegistrationStatus,
 )
 from nettverk.mail.operations import CLIENT, mail_limit, queue_mail
 from nettverk.networks.models import Network, NetworkMember
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Unit
 from nettverk.registry.queries import with_predecessors
+from nettverk.signals import attendance_marked
 from nettverk.timeutil import LocalTimeError, format_datetime, oslo_midnight, oslo_to_utc, utcnow
 from nettverk.tokens import hash_token, new_token
 
-LIVE = (UNCONFIRMED, CONFIRMED, WAITLISTED)
+LIVE = (RegistrationStatus.UNCONFIRMED, RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED)
 
 
 # Events -------------------------------------------------------------------------------------------
@@ -132,8 +128,6 @@ def _validate(session: Session, data: EventData, event: Event | None) -> tuple[d
     if data.audience not in AUDIENCES:
         raise OperationError("Velg hvem arrangementet er åpent for.", "audience")
     if data.competence_area_id is not None:
-        from nettverk.competence.models import CompetenceArea
-
         if data.kind != "kurs":
             raise OperationError("Bare kurs/opplæring kan knyttes til et kompetanseområde.", "competence_area_id")
         if session.get(CompetenceArea, data.competence_area_id) is None:
@@ -229,7 +223,7 @@ def save_event(session: Session, actor_id: int | None, data: EventData, event: E
     if not created and shown_before != _shown(session, event):
         event.sequence += 1
         session.add(event)
-        if event.status == PUBLISHED:
+        if event.status == EventStatus.PUBLISHED:
             _tell_registrants(session, event, "event_changed", f"Endret: {event.title}", REQUEST, moved=changed)
     if not created and (event.capacity is None or (old_capacity is not None and event.capacity > old_capacity)):
         promote_waitlist(session, event)
@@ -275,18 +269,18 @@ def _shown(session: Session, event: Event) -> tuple:
 
 
 def publish_event(session: Session, actor_id: int | None, event: Event) -> None:
-    if event.status != DRAFT:
+    if event.status != EventStatus.DRAFT:
         raise OperationError("Bare utkast kan publiseres.", status=409)
-    event.status, event.sequence, event.updated_at = PUBLISHED, event.sequence + 1, utcnow()
+    event.status, event.sequence, event.updated_at = EventStatus.PUBLISHED, event.sequence + 1, utcnow()
     session.add(event)
     record(session, actor_id, "event.published", event, event.title)
 
 
 def cancel_event(session: Session, actor_id: int | None, event: Event, reason: str = "") -> None:
-    if event.status not in (DRAFT, PUBLISHED):
+    if event.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
         raise OperationError("Arrangementet er allerede avlyst eller gjennomført.", status=409)
-    was_published = event.status == PUBLISHED
-    event.status, event.sequence, event.updated_at = CANCELLED, event.sequence + 1, utcnow()
+    was_published = event.status == EventStatus.PUBLISHED
+    event.status, event.sequence, event.updated_at = EventStatus.CANCELLED, event.sequence + 1, utcnow()
     session.add(event)
     if was_published:
         _tell_registrants(
@@ -296,11 +290,11 @@ def cancel_event(session: Session, actor_id: int | None, event: Event, reason: s
 
 
 def mark_held(session: Session, actor_id: int | None, event: Event) -> None:
-    if event.status != PUBLISHED:
+    if event.status != EventStatus.PUBLISHED:
         raise OperationError("Bare publiserte arrangementer kan merkes som gjennomført.", status=409)
     if event.starts_at > utcnow():
         raise OperationError("Arrangementet har ikke startet ennå.", status=409)
-    event.status, event.updated_at = HELD, utcnow()
+    event.status, event.updated_at = EventStatus.HELD, utcnow()
     session.add(event)
     record(session, actor_id, "event.held", event, event.title)
 
@@ -310,7 +304,7 @@ def _tell_registrants(session: Session, event: Event, template: str, subject: st
     registrations = session.exec(
         select(Registration).where(Registration.event_id == event.id, Registration.status.in_(LIVE))
     ).all()
-    seated = {r.id for r in registrations if r.status == CONFIRMED}
+    seated = {r.id for r in registrations if r.status == RegistrationStatus.CONFIRMED}
     entry = calendar_queries.entry(session, event) if seated else None  # read once: the same for everyone
     if entry is not None and context.get("reason"):
         entry = replace(entry, cancel_reason=context["reason"])
@@ -350,7 +344,7 @@ def calendar_invitation(
             Registration.id < registration.id,
         )
     ).one()
-    uninvited = method == CANCEL and event.status != CANCELLED
+    uninvited = method == CANCEL and event.status != EventStatus.CANCELLED
     entry = replace(entry, sequence=entry.sequence + 2 * earlier + uninvited)
     return method, invitation(
         entry,
@@ -382,7 +376,7 @@ def confirmed_count(session: Session, event_id: int, municipality_id: int | None
     query = (
         select(func.count())
         .select_from(Registration)
-        .where(Registration.event_id == event_id, Registration.status == CONFIRMED)
+        .where(Registration.event_id == event_id, Registration.status == RegistrationStatus.CONFIRMED)
     )
     if municipality_id is not None:
         query = query.where(Registration.municipality_id == municipality_id)
@@ -400,7 +394,7 @@ def _has_seat(session: Session, event: Event, municipality_id: int | None) -> bo
 def registration_open(event: Event, now: datetime | None = None) -> str | None:
     """None when registration is open, otherwise the Norwegian reason it is not."""
     now = now or utcnow()
-    if event.status != PUBLISHED:
+    if event.status != EventStatus.PUBLISHED:
         return "Arrangementet er ikke åpent for påmelding."
     if event.registration_opens_at is not None and now < event.registration_opens_at:
         return f"Påmeldingen åpner {format_datetime(event.registration_opens_at)}."
@@ -448,7 +442,7 @@ def register(
         reason = registration_open(event)
         if reason:
             raise OperationError(reason, status=409)
-    elif event.status != PUBLISHED:
+    elif event.status != EventStatus.PUBLISHED:
         raise OperationError("Arrangementet er ikke publisert.", status=409)
     email = registrant.email.strip().lower()
     if not registrant.name.strip():
@@ -477,7 +471,7 @@ def register(
         dietary=registrant.dietary.strip() if event.ask_dietary else "",
         lunch=registrant.lunch if event.ask_lunch else None,
         registered_by_id=by.id if by else None,
-        status=UNCONFIRMED,
+        status=RegistrationStatus.UNCONFIRMED,
     )
     token, token_hash = new_token()
     if registrant.user is None and by is None:
@@ -513,9 +507,9 @@ def register(
 
 
 def _already(existing: Registration) -> str:
-    if existing.status == WAITLISTED:
+    if existing.status == RegistrationStatus.WAITLISTED:
         return "Du står allerede på ventelisten til dette arrangementet."
-    if existing.status == UNCONFIRMED:
+    if existing.status == RegistrationStatus.UNCONFIRMED:
         return "Du er allerede meldt på. Bekreft påmeldingen med lenken vi sendte på e-post."
     return "Du er allerede påmeldt dette arrangementet."
 
@@ -523,11 +517,11 @@ def _already(existing: Registration) -> str:
 def _take_seat_or_wait(session: Session, event: Event, registration: Registration, cancel_token: str) -> None:
     registration.confirmed_at = utcnow()  # from now on it counts, for a seat or a place in the queue
     if _has_seat(session, event, registration.municipality_id):
-        registration.status = CONFIRMED
+        registration.status = RegistrationStatus.CONFIRMED
         template, subject = "registration_confirmed", f"Du er påmeldt: {event.title}"
         calendar = calendar_invitation(session, event, registration, REQUEST)
     else:
-        registration.status = WAITLISTED
+        registration.status = RegistrationStatus.WAITLISTED
         template, subject = "registration_waitlisted", f"Du står på venteliste: {event.title}"
         calendar = None
     session.add(registration)
@@ -564,7 +558,7 @@ def confirm_guest(session: Session, token: str) -> tuple[Registration, str]:
     registration = registration_by_token(session, token, "confirm")
     event = lock_for_update(session, Event, registration.event_id)
     session.refresh(registration)
-    if registration.status != UNCONFIRMED:
+    if registration.status != RegistrationStatus.UNCONFIRMED:
         raise OperationError("Påmeldingen er allerede bekreftet.", status=410)
     reason = registration_open(event)
     if reason:
@@ -579,16 +573,18 @@ def cancel_registration(session: Session, registration: Registration, actor_id: 
     goes to the first on the waitlist at once."""
     event = lock_for_update(session, Event, registration.event_id)
     session.refresh(registration)
-    if registration.status == WITHDRAWN:
+    if registration.status == RegistrationStatus.WITHDRAWN:
         raise OperationError("Påmeldingen er allerede avmeldt.", status=410)
-    freed = registration.status == CONFIRMED
-    registration.status, registration.cancelled_at = WITHDRAWN, utcnow()
+    freed = registration.status == RegistrationStatus.CONFIRMED
+    registration.status, registration.cancelled_at = RegistrationStatus.WITHDRAWN, utcnow()
     session.add(registration)
     session.flush()
     # Only a seat of a coming (published) event is in their calendar: a cancelled event was taken out
     # when it was cancelled, and a held one is history.
     calendar = (
-        calendar_invitation(session, event, registration, CANCEL) if freed and event.status == PUBLISHED else None
+        calendar_invitation(session, event, registration, CANCEL)
+        if freed and event.status == EventStatus.PUBLISHED
+        else None
     )
     queue_mail(
         session,
@@ -600,7 +596,7 @@ def cancel_registration(session: Session, registration: Registration, actor_id: 
         registration=registration,
     )
     record(session, actor_id, "registration.cancelled", registration, event.title)
-    if freed and event.status == PUBLISHED:
+    if freed and event.status == EventStatus.PUBLISHED:
         promote_waitlist(session, event)
 
 
@@ -610,7 +606,7 @@ def waitlist(session: Session, event_id: int) -> list[Registration]:
     return list(
         session.exec(
             select(Registration)
-            .where(Registration.event_id == event_id, Registration.status == WAITLISTED)
+            .where(Registration.event_id == event_id, Registration.status == RegistrationStatus.WAITLISTED)
             .order_by(Registration.priority.desc(), queue_time(), Registration.id)
         )
     )
@@ -635,7 +631,7 @@ def promote_waitlist(session: Session, event: Event) -> list[Registration]:
 
 
 def _promote(session: Session, event: Event, registration: Registration) -> None:
-    registration.status, registration.confirmed_at = CONFIRMED, utcnow()
+    registration.status, registration.confirmed_at = RegistrationStatus.CONFIRMED, utcnow()
     session.add(registration)
     session.flush()
     queue_mail(
@@ -654,7 +650,7 @@ def promote_by_coordinator(session: Session, actor_id: int, registration: Regist
     """A coordinator moves one person from the waitlist ahead of the order, if there is a seat."""
     event = lock_for_update(session, Event, registration.event_id)
     session.refresh(registration)
-    if registration.status != WAITLISTED:
+    if registration.status != RegistrationStatus.WAITLISTED:
         raise OperationError("Personen står ikke på ventelisten.", status=409)
     if not _has_seat(session, event, registration.municipality_id):
         raise OperationError(
@@ -668,7 +664,9 @@ def mark_attendance(session: Session, actor_id: int, event: Event, attended_ids:
     if event.starts_at > utcnow():
         raise OperationError("Oppmøte kan registreres når arrangementet har startet.", status=409)
     rows = session.exec(
-        select(Registration).where(Registration.event_id == event.id, Registration.status == CONFIRMED)
+        select(Registration).where(
+            Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED
+        )
     ).all()
     newly_attended, unattended = [], []
     for registration in rows:
@@ -680,8 +678,8 @@ def mark_attendance(session: Session, actor_id: int, event: Event, attended_ids:
         registration.attended = attended
         session.add(registration)
     record(session, actor_id, "event.attendance", event, f"{len(attended_ids)} møtte på {event.title}")
-    # A kurs linked to a competence area gives each attendee a training record (no double entry).
-    from nettverk.competence.operations import sync_attendance
-
-    sync_attendance(session, actor_id, event, newly_attended, unattended)
+    # A kurs linked to a competence area gives each attendee a training record (competence listens).
+    attendance_marked.send(
+        event, session=session, actor_id=actor_id, newly_attended=newly_attended, unattended=unattended
+    )
     return len(rows)

@@ -17,6 +17,7 @@ Prints one table and writes the results as JSON to instance/bench/<timestamp>.js
 """
 
 import argparse
+import hashlib
 import http.client
 import json
 import os
@@ -25,6 +26,7 @@ import re
 import secrets
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -34,9 +36,24 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import create_engine, delete, func, text
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, text
 from sqlmodel import select
+
+from nettverk import create_app
+from nettverk.accounts.models import RoleAssignment, User
+from nettverk.calendars import cache, queries, render
+from nettverk.calendars.models import CalendarToken, RenderedEvent
+from nettverk.calendars.queries import in_window
+from nettverk.cli import upgrade_database
+from nettverk.db import get_session
+from nettverk.events.models import Event, EventStatus, Registration, RegistrationStatus
+from nettverk.gunicorn_conf import freeze_loaded_objects
+from nettverk.networks.models import Network
+from nettverk.referrals.models import Referral
+from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
+from nettverk.scale.national import GENERATOR_VERSION, PASSWORD, default_anchor, generate, personal_token
+from nettverk.timeutil import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CSRF_FIELD = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
@@ -51,14 +68,10 @@ def log(message: str) -> None:
 
 
 def dataset_key(scale: str, seed: int) -> str:
-    from nettverk.scale.national import GENERATOR_VERSION, default_anchor
-
     return f"{scale}-seed{seed}-v{GENERATOR_VERSION}-{default_anchor():%Y%m}"
 
 
 def make_app(database_url: str, **config):
-    from nettverk import create_app
-
     env = {
         "NETTVERK_ENV": "development",
         "NETTVERK_DATABASE_URL": database_url,
@@ -69,10 +82,6 @@ def make_app(database_url: str, **config):
 
 
 def build(database_url: str, scale: str, seed: int) -> None:
-    from nettverk.cli import upgrade_database
-    from nettverk.db import get_session
-    from nettverk.scale.national import generate
-
     upgrade_database(database_url)
     app = make_app(database_url)
     with app.app_context():
@@ -82,8 +91,6 @@ def build(database_url: str, scale: str, seed: int) -> None:
 
 def sqlite_dataset(scale: str, seed: int, folder: Path) -> str:
     """The cached SQLite file of this dataset, made when missing; brought up to the newest schema."""
-    from nettverk.cli import upgrade_database
-
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{dataset_key(scale, seed)}.db"
     url = f"sqlite:///{path}"
@@ -101,9 +108,6 @@ def sqlite_dataset(scale: str, seed: int, folder: Path) -> str:
 def postgres_dataset(scale: str, seed: int, name: str = "nettverk_bench") -> str:
     """The database `name` loaded with the same dataset; the key is kept as the database's comment, so a
     rerun with the same key reuses it."""
-    from sqlalchemy import create_engine
-
-    from nettverk.cli import upgrade_database
 
     key = dataset_key(scale, seed)
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
@@ -143,23 +147,12 @@ def targets(app, seed: int) -> dict:
     its base, that base's coordinator, BTI network and first member municipality, and the barneverntjeneste
     that sent the most referrals with its leader; the BTI network with the most meetings; the personal feed of
     the subscriber registered for most of the events a feed shows."""
-    from nettverk.accounts.models import RoleAssignment, User
-    from nettverk.calendars.models import CalendarToken
-    from nettverk.calendars.queries import in_window
-    from nettverk.db import get_session
-    from nettverk.events.models import CONFIRMED, DRAFT, HELD, Event, Registration
-    from nettverk.networks.models import Network
-    from nettverk.referrals.models import Referral
-    from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
-    from nettverk.scale.national import personal_token
-    from nettverk.timeutil import utcnow
-
     with app.app_context():
         s = get_session()
         by_event = (
             select(Registration.event_id)
             .join(Event, Event.id == Registration.event_id)
-            .where(Event.kind == "fagdag", Event.base_id.is_not(None), Event.status == HELD)
+            .where(Event.kind == "fagdag", Event.base_id.is_not(None), Event.status == EventStatus.HELD)
             .group_by(Registration.event_id)
         )
         # The one with 200 registrations (national scale), else the one with the most (small datasets). A held
@@ -213,8 +206,8 @@ def targets(app, seed: int) -> dict:
             .join(Event, Event.id == Registration.event_id)
             .join(CalendarToken, CalendarToken.user_id == Registration.user_id)
             .where(
-                Registration.status == CONFIRMED,
-                Event.status != DRAFT,
+                Registration.status == RegistrationStatus.CONFIRMED,
+                Event.status != EventStatus.DRAFT,
                 in_window(utcnow()),
                 CalendarToken.revoked_at.is_(None),
             )
@@ -334,19 +327,13 @@ def feed_of_many(app, counter: StatementCounter, count: int, runs: int, first_re
     fingerprint, entries, the stored VEVENTs (rendered and stored for the events that have none), render.
     With `first_render`, the stored VEVENTs of these events are deleted before each run: the very first
     render after every event changed."""
-    from sqlalchemy import delete
-
-    from nettverk.calendars import queries, render
-    from nettverk.calendars.models import RenderedEvent
-    from nettverk.db import get_session
-    from nettverk.events.models import DRAFT, Event
 
     with app.app_context():
         session = get_session()
         ids = list(
             session.exec(
                 select(Event.id)
-                .where(Event.status != DRAFT, queries.in_window(queries.utcnow()))
+                .where(Event.status != EventStatus.DRAFT, queries.in_window(queries.utcnow()))
                 .order_by(Event.starts_at.desc())
                 .limit(count)
             )
@@ -394,7 +381,6 @@ def feed_rows(app, counter: StatementCounter, client, kind: str, url: str, runs:
     seen it polled (the data version and the feed's identity in one statement, the fingerprint another worker
     kept in another) and by one that has (from memory while the version it read is younger than
     FEED_VERSION_MS)."""
-    from nettverk.calendars import cache
 
     def cold():
         app.extensions[cache.RENDERED_KEY] = cache.LRU()
@@ -421,9 +407,6 @@ def feed_rows(app, counter: StatementCounter, client, kind: str, url: str, runs:
 
 
 def in_process(database_url: str, seed: int, runs: int) -> tuple[dict, list[dict]]:
-    from nettverk.gunicorn_conf import freeze_loaded_objects
-    from nettverk.scale.national import PASSWORD
-
     app = make_app(database_url)
     engine = app.extensions["nettverk.engine"]
     counter = StatementCounter(engine)
@@ -585,8 +568,6 @@ def changes_elsewhere(database_url: str, table: str, every: float = 1.0):
     unchanged), as registrations and edits elsewhere in the country move the data version: every worker then
     checks again, on its next poll, each feed that depends on that table (a registration: the personal feeds;
     an event: all)."""
-    from sqlalchemy import create_engine
-
     engine = create_engine(database_url)
     stop = threading.Event()
 
@@ -608,16 +589,7 @@ def changes_elsewhere(database_url: str, table: str, every: float = 1.0):
 def under_gunicorn(database_url: str, seed: int, workers: int, threads: int, seconds: float) -> dict:
     """Feed polls with If-None-Match from many subscribers (every base, network and municipality feed
     and personal feeds) against a static file, same server, same run."""
-    import hashlib
-
     app = make_app(database_url)
-    from nettverk.accounts.models import RoleAssignment
-    from nettverk.calendars.models import CalendarToken
-    from nettverk.db import get_session
-    from nettverk.networks.models import Network
-    from nettverk.registry.models import CompetenceBase, Municipality
-    from nettverk.scale.national import personal_token
-
     with app.app_context():
         s = get_session()
         paths = [f"/kalender/kompetansebaser/{slug}.ics" for slug in s.exec(select(CompetenceBase.slug))]
@@ -697,8 +669,6 @@ def machine() -> dict:
         memory = f"{kb / 1024 / 1024:.0f} GB"
     except (OSError, AttributeError):
         pass
-    import sqlite3
-
     return {
         "cpus": os.cpu_count(),
         "cpu": cpu,

@@ -29,21 +29,11 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from nettverk.accounts.models import RoleAssignment, User
+from nettverk.accounts.operations import hash_password
 from nettverk.calendars.models import CalendarToken
 from nettverk.competence.models import CompetenceArea, CompetenceProfile, CompetenceRecord
-from nettverk.events.models import (
-    CANCELLED,
-    CONFIRMED,
-    DRAFT,
-    HELD,
-    PUBLISHED,
-    WAITLISTED,
-    WITHDRAWN,
-    Event,
-    ProgrammeItem,
-    Registration,
-)
-from nettverk.materials.models import BASE, EVERYONE, NETWORK, Material, MaterialArea, MaterialEvent, MaterialVersion
+from nettverk.events.models import Event, EventStatus, ProgrammeItem, Registration, RegistrationStatus
+from nettverk.materials.models import Material, MaterialArea, MaterialAudience, MaterialEvent, MaterialVersion
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
 from nettverk.referrals.models import (
     Intervention,
@@ -54,6 +44,7 @@ from nettverk.referrals.models import (
     ReferralTransition,
 )
 from nettverk.registry.models import BaseMembership, CompetenceBase, County, Municipality, Service, ServiceArea, Unit
+from nettverk.seeding import load_demo
 from nettverk.text import slugify
 from nettverk.timeutil import oslo_to_utc
 from nettverk.tokens import hash_token
@@ -495,9 +486,6 @@ def generate(
 ) -> dict[str, int]:
     """Add the synthetic dataset to the database of `session` (reference and demo data are loaded first if
     missing). Commits. Returns the number of rows made per table."""
-    from nettverk.accounts.operations import hash_password
-    from nettverk.seeding import load_demo
-
     spec = SCALES[scale] if isinstance(scale, str) else scale
     anchor = anchor or default_anchor()
     load_demo(session)
@@ -957,9 +945,13 @@ class _Builder:
         ):
             past = ends_at < self.now
             if past:
-                status = CANCELLED if rng.random() < 0.04 else HELD
+                status = EventStatus.CANCELLED if rng.random() < 0.04 else EventStatus.HELD
             else:
-                status = DRAFT if rng.random() < 0.15 else (CANCELLED if rng.random() < 0.03 else PUBLISHED)
+                status = (
+                    EventStatus.DRAFT
+                    if rng.random() < 0.15
+                    else (EventStatus.CANCELLED if rng.random() < 0.03 else EventStatus.PUBLISHED)
+                )
             created = starts_at - timedelta(days=rng.randint(30, 120))
             event = {
                 "id": w.new_id(Event),
@@ -987,12 +979,12 @@ class _Builder:
                 "ask_lunch": kind == "fagdag",
                 "reminder_days": "7,1",
                 "status": status,
-                "sequence": 1 if status != DRAFT else 0,
+                "sequence": 1 if status != EventStatus.DRAFT else 0,
                 "created_at": created,
                 "updated_at": min(created + timedelta(days=rng.randint(0, 20)), self.now),
             }
             event_rows.append(event)
-            if status != DRAFT:
+            if status != EventStatus.DRAFT:
                 self.event_pool.append((event, pool, weight))
             return event
 
@@ -1083,7 +1075,11 @@ class _Builder:
         rows = []
         # The benchmark's event: the flagship fagdag of the first base, with exactly 200 registrations.
         flagship = next(
-            (e for e, pool, _ in self.event_pool if e["kind"] == "fagdag" and e["status"] == HELD and len(pool) >= 200),
+            (
+                e
+                for e, pool, _ in self.event_pool
+                if e["kind"] == "fagdag" and e["status"] == EventStatus.HELD and len(pool) >= 200
+            ),
             None,
         )
         made = {}  # registrations per fagdag of a base: which one the benchmark measures (bench.targets)
@@ -1094,15 +1090,15 @@ class _Builder:
             if event["capacity"]:
                 wanted = min(wanted, event["capacity"] + event["capacity"] // 5) if event is not flagship else wanted
             people = rng.sample(pool, min(wanted, len(pool)))
-            if event["kind"] == "fagdag" and event["base_id"] and event["status"] == HELD and people:
+            if event["kind"] == "fagdag" and event["base_id"] and event["status"] == EventStatus.HELD and people:
                 made[event["id"]] = len(people)
-            held = event["status"] == HELD
+            held = event["status"] == EventStatus.HELD
             for position, person in enumerate(people):
-                status = CONFIRMED
+                status = RegistrationStatus.CONFIRMED
                 if event["capacity"] and position >= event["capacity"]:
-                    status = WAITLISTED
+                    status = RegistrationStatus.WAITLISTED
                 elif rng.random() < 0.06:
-                    status = WITHDRAWN
+                    status = RegistrationStatus.WITHDRAWN
                 created = event["created_at"] + timedelta(hours=rng.randint(1, 24 * 25))
                 rows.append(
                     {
@@ -1118,10 +1114,10 @@ class _Builder:
                         "lunch": True if event["ask_lunch"] else None,
                         "status": status,
                         "priority": 0,
-                        "attended": (rng.random() < 0.88) if held and status == CONFIRMED else None,
+                        "attended": (rng.random() < 0.88) if held and status == RegistrationStatus.CONFIRMED else None,
                         "created_at": created,
-                        "confirmed_at": created if status == CONFIRMED else None,
-                        "cancelled_at": created + timedelta(days=2) if status == WITHDRAWN else None,
+                        "confirmed_at": created if status == RegistrationStatus.CONFIRMED else None,
+                        "cancelled_at": created + timedelta(days=2) if status == RegistrationStatus.WITHDRAWN else None,
                         "confirm_token_hash": None,
                         "cancel_token_hash": None,
                         "registered_by_id": None,
@@ -1358,7 +1354,7 @@ class _Builder:
                 networks_of[base_id].append(network["id"])
         events_of = defaultdict(list)
         for event in self.event_rows:
-            if event["base_id"] and event["status"] not in (DRAFT, CANCELLED):
+            if event["base_id"] and event["status"] not in (EventStatus.DRAFT, EventStatus.CANCELLED):
                 events_of[event["base_id"]].append(event["id"])
         kinds = [
             ("pdf", "application/pdf", 60),
@@ -1374,7 +1370,14 @@ class _Builder:
                 else rng.choice(self.bases)
             )
             topic = rng.choice(TOPICS)
-            audience = _weighted(rng, [(EVERYONE, 60), (BASE, 30), (NETWORK, 10 if networks_of[base["id"]] else 0)])
+            audience = _weighted(
+                rng,
+                [
+                    (MaterialAudience.EVERYONE, 60),
+                    (MaterialAudience.BASE, 30),
+                    (MaterialAudience.NETWORK, 10 if networks_of[base["id"]] else 0),
+                ],
+            )
             published = (self.now - timedelta(days=rng.randrange(365 * spec.years))).date()
             count = 2 if rng.random() < 0.3 else 1
             material = {
@@ -1386,7 +1389,7 @@ class _Builder:
                 "owner_id": self.coordinators[base["id"]]["id"],
                 "published_on": published,
                 "audience": audience,
-                "network_id": rng.choice(networks_of[base["id"]]) if audience == NETWORK else None,
+                "network_id": rng.choice(networks_of[base["id"]]) if audience == MaterialAudience.NETWORK else None,
                 "current_version": count,
                 "created_at": datetime.combine(published, time(12), tzinfo=UTC),
                 "updated_at": self.now,
