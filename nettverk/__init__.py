@@ -1,4 +1,8 @@
-"""nettverk: regional cooperation for vulnerable children."""
+"""nettverk: regional cooperation for vulnerable children.
+
+create_app and its helpers import the app's own modules inside themselves, not at the top: every `import
+nettverk.<module>` runs this file first, which must not load every view with it (nor be imported back half-made).
+"""
 
 from flask import Flask, abort, g, make_response, render_template, request
 from flask_login import LoginManager, current_user
@@ -131,7 +135,7 @@ def _register_blueprints(app: Flask) -> None:
     from nettverk.calendars.views import bp as calendars_bp
     from nettverk.competence.views import bp as competence_bp
     from nettverk.evaluations.views import bp as evaluations_bp
-    from nettverk.events.calendar_views import bp as calendar_bp
+    from nettverk.events.planning_views import bp as calendar_bp
     from nettverk.events.views import bp as events_bp
     from nettverk.mail.views import bp as mail_bp
     from nettverk.materials.views import bp as materials_bp

@@ -8,7 +8,7 @@ from factories import make_event, make_network
 from sqlalchemy import event as sa_event
 from sqlmodel import select
 
-from nettverk.events import calendar_views
+from nettverk.events import planning_views
 from nettverk.events.operations import cancel_event, mark_held
 from nettverk.events.planning import planning_warnings
 from nettverk.policy import EVERYONE_SEES
@@ -297,7 +297,7 @@ def test_date_check_page(db, as_role):
 
 
 def test_annual_wheel_lists_twelve_months_with_events_and_network_meetings(db, browser, as_role, monkeypatch):
-    monkeypatch.setattr(calendar_views, "_today", lambda: date(2027, 1, 15))  # every meeting of 2027 is ahead
+    monkeypatch.setattr(planning_views, "_today", lambda: date(2027, 1, 15))  # every meeting of 2027 is ahead
     db.add(CompetenceBase(slug="testbasen", name="Testbasen"))
     db.commit()
     network = make_network(db, "Testnettverket", bases=["testbasen"], cadence="FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU")
@@ -371,7 +371,7 @@ def test_annual_wheel_shows_drafts_to_the_bases_coordinator_only(db, as_role):
     ],
 )
 def test_annual_wheel_defaults_to_this_year_and_leaves_out_past_occurrences(db, browser, monkeypatch, today, expected):
-    monkeypatch.setattr(calendar_views, "_today", lambda: today)
+    monkeypatch.setattr(planning_views, "_today", lambda: today)
     db.add(CompetenceBase(slug="testbasen", name="Testbasen"))
     db.commit()
     make_network(db, "Testnettverket", bases=["testbasen"], cadence="FREQ=MONTHLY;BYMONTHDAY=1")
