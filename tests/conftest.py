@@ -10,7 +10,7 @@ from functools import wraps
 from pathlib import Path
 
 import pytest
-from flask import request
+from flask import current_app, request
 from psycopg import sql
 from sqlalchemy import create_engine, text
 from sqlmodel import Session, SQLModel
@@ -225,7 +225,8 @@ def in_app(helper):
 
     @wraps(helper)
     def wrapped(*args, **kwargs):
-        with _current_app.app_context():
+        # Outside a test's app (the e2e crawl builds its objects in its own server's context), that app.
+        with (_current_app or current_app._get_current_object()).app_context():
             return helper(*args, **kwargs)
 
     return wrapped

@@ -5,7 +5,7 @@ that is not in it: a new route cannot ship without someone deciding who may use 
 """
 
 import pytest
-from factories import make_event
+from factories import make_event, make_material, make_record, make_referral
 from sqlmodel import select
 
 from nettverk.accounts.models import RoleAssignment, User
@@ -13,6 +13,8 @@ from nettverk.accounts.operations import INVITATION, PASSWORD_RESET, _issue_toke
 from nettverk.calendars.operations import create_token as create_calendar_token
 from nettverk.db import get_session
 from nettverk.mail.operations import queue_mail
+from nettverk.materials.models import MaterialAudience
+from nettverk.referrals.models import ReferralStatus
 from nettverk.registry.models import Contact, County, Municipality, Service, Unit
 
 EVERYONE = "everyone"
@@ -307,72 +309,20 @@ def _event_values(session, participant) -> dict:
 
 def _referral_values(session) -> dict:
     """A referral sent from Fosen barneverntjeneste to PMTO, and a draft of another."""
-    from datetime import date
-
-    from nettverk.referrals import operations
-    from nettverk.referrals.models import Intervention
-
-    staff = session.exec(select(User).where(User.email == "per.lysvold@indrefosen.kommune.example")).one()
-    pmto = session.exec(select(Intervention).where(Intervention.slug == "pmto-foreldretrening")).one()
-    fosen = session.exec(select(Service).where(Service.slug == "fosen-barnevern")).one()
-    indre_fosen = session.exec(select(Municipality).where(Municipality.number == "5054")).one()
-
-    def make(send):
-        return operations.create_referral(
-            session,
-            staff.id,
-            operations.ReferralData(
-                intervention_id=pmto.id,
-                sending_service_id=fosen.id,
-                family_municipality_id=indre_fosen.id,
-                children_count=1,
-                child_birth_years=[2016],
-                need="Veiledning i foreldrerollen.",
-                consent_given=True,
-                consent_date=date.today(),
-                consent_form="skriftlig",
-            ),
-            send=send,
-        ).public_id
-
-    return {"public_id": make(True), "draft_public_id": make(False)}
+    return {
+        "public_id": make_referral(session).public_id,
+        "draft_public_id": make_referral(session, ReferralStatus.DRAFT).public_id,
+    }
 
 
 def _competence_values(session, participant) -> dict:
     """A competence record of the participant's own."""
-    from datetime import date
-
-    from nettverk.competence import operations as competence
-    from nettverk.competence.models import CompetenceArea
-
-    pmto = session.exec(select(CompetenceArea).where(CompetenceArea.slug == "pmto")).one()
-    row = competence.add_record(
-        session,
-        participant.id,
-        participant.id,
-        competence.RecordData(area_id=pmto.id, level="trained", achieved_on=date(2024, 1, 15)),
-    )
-    return {"record_id": row.id}
+    return {"record_id": make_record(session, participant.email, "pmto", level="trained").id}
 
 
 def _material_values(session) -> dict:
     """A material of Fosen for the members of the base, with one version (its file in the test's folder)."""
-    import io
-    from datetime import date
-
-    from nettverk.materials.demo import pdf_document
-    from nettverk.materials.operations import MaterialData, Upload, create_material
-    from nettverk.registry.models import CompetenceBase
-
-    fosen = session.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    material = create_material(
-        session,
-        None,
-        fosen,
-        MaterialData(title="Handlingsveileder", published_on=date.today(), audience="base"),
-        Upload(io.BytesIO(pdf_document("Handlingsveileder", ["Nivå 0"])), "handlingsveileder.pdf"),
-    )
-    return {"material_id": material.id, "version": 1}
+    return {"material_id": make_material(session, audience=MaterialAudience.BASE).id, "version": 1}
 
 
 def _days(n):
