@@ -9,9 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from factories import make_referral
 from sqlalchemy import create_engine, inspect, text
 from test_materials import png, upload
-from test_referral_pages import NEED, make_referral
+from test_referral_pages import NEED
 
 from nettverk.referrals.models import Referral, ReferralStatus
 from nettverk.timeutil import utcnow
@@ -61,7 +62,7 @@ def test_backup_and_restore_drill(app, db, as_role, database_url, fresh_database
     stored = db.execute(text("SELECT stored_name FROM material_version")).scalar_one()
     original = (Path(app.config["MATERIALS_DIR"]) / stored[:2] / stored).read_bytes()
     # Closed long ago, its text not yet erased when the backup is taken (the scheduler would erase it tonight).
-    old = make_referral(app, db, ReferralStatus.CLOSED)
+    old = make_referral(db, ReferralStatus.CLOSED)
     db.expire_all()
     row = db.get(Referral, old.id)
     row.finished_at = utcnow() - timedelta(days=400)

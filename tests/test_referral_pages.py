@@ -8,10 +8,11 @@ from datetime import date, timedelta
 
 import pytest
 from conftest import USERS, outbox
+from factories import intervention, make_referral, make_tiltak, municipality_id, service, user
 from sqlalchemy import func, text
 from sqlmodel import select
 
-from nettverk.accounts.models import RoleAssignment, User
+from nettverk.accounts.models import RoleAssignment
 from nettverk.policy import PROVIDER, SENDER
 from nettverk.privacy import identity
 from nettverk.referrals import operations
@@ -25,7 +26,7 @@ from nettverk.referrals.models import (
     ReferralStatus,
     ReferralTransition,
 )
-from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
+from nettverk.registry.models import BaseMembership, CompetenceBase
 from nettverk.timeutil import utcnow
 
 PMTO = "pmto-foreldretrening"  # base Fosen, delivered by Innherred barnevern (the demo provider)
@@ -53,22 +54,6 @@ def counts(db) -> dict[str, int]:
         model.__tablename__: db.exec(select(func.count()).select_from(model)).one()
         for model in (Referral, ReferralAudit, ReferralMessage, ReferralTransition)
     }
-
-
-def municipality_id(db, number: str) -> int:
-    return db.exec(select(Municipality.id).where(Municipality.number == number)).one()
-
-
-def user(db, role: str) -> User:
-    return db.exec(select(User).where(User.email == USERS[role])).one()
-
-
-def intervention(db, slug: str = PMTO) -> Intervention:
-    return db.exec(select(Intervention).where(Intervention.slug == slug)).one()
-
-
-def service(db, slug: str) -> Service:
-    return db.exec(select(Service).where(Service.slug == slug)).one()
 
 
 def form(db, button="send", **overrides) -> dict:
@@ -104,55 +89,6 @@ def audit_actions(db, referral: Referral) -> list[str]:
     return list(
         db.exec(select(ReferralAudit.action).where(ReferralAudit.referral_id == referral.id).order_by(ReferralAudit.id))
     )
-
-
-PATHS = {
-    ReferralStatus.DRAFT: [],
-    ReferralStatus.SENT: [],
-    ReferralStatus.RECEIVED: ["receive"],
-    ReferralStatus.ACCEPTED: ["receive", "accept"],
-    ReferralStatus.DECLINED: ["receive", "decline"],
-    ReferralStatus.IN_PROGRESS: ["receive", "start"],
-    ReferralStatus.CLOSED: ["receive", "start", "close"],
-    ReferralStatus.WITHDRAWN: ["withdraw"],
-}
-
-
-def make_referral(app, db, status: str, **overrides) -> Referral:
-    """A referral from Fosen barneverntjeneste to PMTO, brought to `status` through the operations."""
-    staff, provider = user(db, "service_staff"), user(db, "provider")
-    data = dict(
-        intervention_id=intervention(db).id,
-        sending_service_id=service(db, "fosen-barnevern").id,
-        family_municipality_id=municipality_id(db, "5054"),
-        case_reference=CASE,
-        children_count=1,
-        child_birth_years=[2016],
-        need=NEED,
-        consent_given=True,
-        consent_date=date.today() - timedelta(days=3),
-        consent_form="skriftlig",
-    )
-    data.update(overrides)
-    with app.app_context():
-        referral = operations.create_referral(
-            db, staff.id, operations.ReferralData(**data), send=status != ReferralStatus.DRAFT
-        )
-        for step in PATHS[status]:
-            actor, side = (staff, SENDER) if step == "withdraw" else (provider, PROVIDER)
-            operations.take_action(
-                db,
-                actor.id,
-                {side},
-                referral,
-                step,
-                comment="Notat fra teamet.",
-                reason="Ikke ledig kapasitet.",
-                outcome="completed",
-                outcome_note="Gikk bra.",
-            )
-        db.commit()
-    return referral
 
 
 def select_html(page: str, field: str) -> str:
@@ -256,8 +192,8 @@ def test_identifying_text_is_refused_next_to_its_field_and_nothing_is_stored(
     assert outbox(db) == []
 
 
-def test_a_message_with_a_phone_number_is_refused_and_a_clean_one_is_kept(app, as_role, db):
-    referral = make_referral(app, db, ReferralStatus.SENT)
+def test_a_message_with_a_phone_number_is_refused_and_a_clean_one_is_kept(as_role, db):
+    referral = make_referral(db, ReferralStatus.SENT)
     staff, provider = as_role("service_staff"), as_role("provider")
     before = counts(db)
     response = provider.post(f"/henvendelser/{referral.public_id}/melding", {"body": "Ring meg på 98765432."})
@@ -270,8 +206,8 @@ def test_a_message_with_a_phone_number_is_refused_and_a_clean_one_is_kept(app, a
     assert audit_actions(db, referral)[-2:] == ["message", "viewed"]
 
 
-def test_a_draft_cannot_get_messages(app, as_role, db):
-    referral = make_referral(app, db, ReferralStatus.DRAFT)
+def test_a_draft_cannot_get_messages(as_role, db):
+    referral = make_referral(db, ReferralStatus.DRAFT)
     response = as_role("service_staff").post(f"/henvendelser/{referral.public_id}/melding", {"body": "Hei"})
     assert response.status_code == 409
 
@@ -323,8 +259,8 @@ def test_provider_receives_accepts_starts_and_closes(as_role, db):
     assert len(mails) == 4 and all(NEED not in m.body_text for m in mails)
 
 
-def test_declining_asks_for_a_reason(app, as_role, db):
-    referral = make_referral(app, db, ReferralStatus.RECEIVED)
+def test_declining_asks_for_a_reason(as_role, db):
+    referral = make_referral(db, ReferralStatus.RECEIVED)
     provider = as_role("provider")
     url = f"/henvendelser/{referral.public_id}/handling/decline"
     response = provider.post(url)
@@ -345,11 +281,11 @@ def test_declining_asks_for_a_reason(app, as_role, db):
     ).get_data(as_text=True)
 
 
-def test_every_illegal_transition_is_409_and_changes_nothing(app, as_role, db):
+def test_every_illegal_transition_is_409_and_changes_nothing(as_role, db):
     browsers = {SENDER: as_role("service_staff"), PROVIDER: as_role("provider")}
     tried = 0
     for status in REFERRAL_STATUSES:
-        referral = make_referral(app, db, status)
+        referral = make_referral(db, status)
         for name, action in operations.ACTIONS.items():
             if status in action.sources:
                 continue
@@ -372,13 +308,13 @@ def test_every_illegal_transition_is_409_and_changes_nothing(app, as_role, db):
     assert tried == sum(len(REFERRAL_STATUSES) - len(a.sources) for a in operations.ACTIONS.values())
 
 
-def test_an_unknown_action_is_404(app, as_role, db):
-    referral = make_referral(app, db, ReferralStatus.SENT)
+def test_an_unknown_action_is_404(as_role, db):
+    referral = make_referral(db, ReferralStatus.SENT)
     assert as_role("provider").post(f"/henvendelser/{referral.public_id}/handling/slett").status_code == 404
 
 
-def test_actions_of_the_other_side_are_refused(app, as_role, db):
-    referral = make_referral(app, db, ReferralStatus.RECEIVED)
+def test_actions_of_the_other_side_are_refused(as_role, db):
+    referral = make_referral(db, ReferralStatus.RECEIVED)
     before = counts(db)
     assert as_role("provider").post(f"/henvendelser/{referral.public_id}/handling/withdraw").status_code == 403
     assert as_role("service_staff").post(f"/henvendelser/{referral.public_id}/handling/accept").status_code == 403
@@ -388,8 +324,8 @@ def test_actions_of_the_other_side_are_refused(app, as_role, db):
 @pytest.mark.parametrize(
     "status", [ReferralStatus.DRAFT, ReferralStatus.SENT, ReferralStatus.RECEIVED, ReferralStatus.ACCEPTED]
 )
-def test_the_sender_may_withdraw_until_the_work_has_started(app, as_role, db, status):
-    referral = make_referral(app, db, status)
+def test_the_sender_may_withdraw_until_the_work_has_started(as_role, db, status):
+    referral = make_referral(db, status)
     outbox_before = len(outbox(db, USERS["provider"]))
     response = as_role("service_staff").post(
         f"/henvendelser/{referral.public_id}/handling/withdraw", {"withdraw-comment": "Familien flyttet."}
@@ -402,16 +338,16 @@ def test_the_sender_may_withdraw_until_the_work_has_started(app, as_role, db, st
 
 
 @pytest.mark.parametrize("status", [ReferralStatus.IN_PROGRESS, ReferralStatus.CLOSED, ReferralStatus.DECLINED])
-def test_withdrawal_is_refused_once_started_or_finished(app, as_role, db, status):
-    referral = make_referral(app, db, status)
+def test_withdrawal_is_refused_once_started_or_finished(as_role, db, status):
+    referral = make_referral(db, status)
     response = as_role("service_staff").post(f"/henvendelser/{referral.public_id}/handling/withdraw")
     assert response.status_code == 409
     assert "«Trekk tilbake» kan ikke gjøres nå" in response.get_data(as_text=True)
     assert latest(db).status == status
 
 
-def test_only_the_sender_edits_a_draft_and_only_while_it_is_a_draft(app, as_role, db):
-    draft = make_referral(app, db, ReferralStatus.DRAFT)
+def test_only_the_sender_edits_a_draft_and_only_while_it_is_a_draft(as_role, db):
+    draft = make_referral(db, ReferralStatus.DRAFT)
     staff = as_role("service_staff")
     assert staff.get(f"/henvendelser/{draft.public_id}/rediger").status_code == 200
     response = staff.post(
@@ -420,7 +356,7 @@ def test_only_the_sender_edits_a_draft_and_only_while_it_is_a_draft(app, as_role
     assert response.status_code == 302
     assert (latest(db).need, latest(db).status) == ("Behovet er endret.", ReferralStatus.DRAFT)
     assert "updated" in audit_actions(db, draft)
-    sent = make_referral(app, db, ReferralStatus.SENT)
+    sent = make_referral(db, ReferralStatus.SENT)
     assert staff.get(f"/henvendelser/{sent.public_id}/rediger").status_code == 409
     assert as_role("provider").get(f"/henvendelser/{sent.public_id}/rediger").status_code == 403
 
@@ -441,9 +377,9 @@ OUTSIDERS = [
 
 
 @pytest.mark.parametrize("role", OUTSIDERS)
-def test_everyone_else_gets_404_on_the_referral_and_its_actions(app, as_role, db, role):
-    referral = make_referral(app, db, ReferralStatus.RECEIVED)
-    draft = make_referral(app, db, ReferralStatus.DRAFT)
+def test_everyone_else_gets_404_on_the_referral_and_its_actions(as_role, db, role):
+    referral = make_referral(db, ReferralStatus.RECEIVED)
+    draft = make_referral(db, ReferralStatus.DRAFT)
     browser = as_role(role)
     before = counts(db)
     for r in (referral, draft):
@@ -459,9 +395,9 @@ def test_everyone_else_gets_404_on_the_referral_and_its_actions(app, as_role, db
     assert browser.get("/henvendelser/finnes-ikke").status_code == 404
 
 
-def test_the_sending_services_leader_sees_it_and_the_team_does_not_see_drafts(app, as_role, db):
-    referral = make_referral(app, db, ReferralStatus.SENT)
-    draft = make_referral(app, db, ReferralStatus.DRAFT)
+def test_the_sending_services_leader_sees_it_and_the_team_does_not_see_drafts(as_role, db):
+    referral = make_referral(db, ReferralStatus.SENT)
+    draft = make_referral(db, ReferralStatus.DRAFT)
     leader, provider = as_role("service_leader"), as_role("provider")
     assert leader.get(f"/henvendelser/{referral.public_id}").status_code == 200
     assert leader.get(f"/henvendelser/{draft.public_id}").status_code == 200
@@ -469,9 +405,9 @@ def test_the_sending_services_leader_sees_it_and_the_team_does_not_see_drafts(ap
     assert provider.get(f"/henvendelser/{draft.public_id}").status_code == 404
 
 
-def test_the_lists_show_each_side_its_own_referrals_and_audit_the_listing(app, as_role, db):
-    referral = make_referral(app, db, ReferralStatus.SENT)
-    draft = make_referral(app, db, ReferralStatus.DRAFT, case_reference="UTKAST-7")
+def test_the_lists_show_each_side_its_own_referrals_and_audit_the_listing(as_role, db):
+    referral = make_referral(db, ReferralStatus.SENT)
+    draft = make_referral(db, ReferralStatus.DRAFT, case_reference="UTKAST-7")
     staff_page = as_role("service_staff").get("/henvendelser").get_data(as_text=True)
     assert referral.public_id in staff_page and draft.public_id in staff_page
     provider_page = as_role("provider").get("/henvendelser").get_data(as_text=True)
@@ -520,8 +456,8 @@ def test_the_menu_shows_tiltak_to_everyone_logged_in_and_henvendelser_to_the_two
 # Audit --------------------------------------------------------------------------------------------
 
 
-def test_views_and_changes_are_audited_with_who_and_from_which_service(app, as_role, db):
-    referral = make_referral(app, db, ReferralStatus.SENT)
+def test_views_and_changes_are_audited_with_who_and_from_which_service(as_role, db):
+    referral = make_referral(db, ReferralStatus.SENT)
     staff, provider = as_role("service_staff"), as_role("provider")
     fosen, innherred = service(db, "fosen-barnevern").id, service(db, "innherred-barnevern").id
     before = len(audit_actions(db, referral))
@@ -545,8 +481,8 @@ def test_views_and_changes_are_audited_with_who_and_from_which_service(app, as_r
     assert all(NEED not in r.detail and CASE not in r.detail for r in rows)
 
 
-def test_the_service_leader_reads_the_audit_log_and_no_one_else(app, as_role, db):
-    referral = make_referral(app, db, ReferralStatus.RECEIVED)
+def test_the_service_leader_reads_the_audit_log_and_no_one_else(as_role, db):
+    referral = make_referral(db, ReferralStatus.RECEIVED)
     as_role("provider").get(f"/henvendelser/{referral.public_id}")
     url = "/tjenester/fosen-barnevern/henvendelseslogg"
     response = as_role("service_leader").get(url)
@@ -631,8 +567,8 @@ def test_the_providing_side_sees_a_referral_in_its_audit_log_only_from_when_it_w
     assert log_actions(sender_page, at_once) == ["Status: sendt", "Opprettet"]
 
 
-def test_the_audit_log_cannot_be_changed(app, db):
-    referral = make_referral(app, db, ReferralStatus.SENT)
+def test_the_audit_log_cannot_be_changed(db):
+    referral = make_referral(db, ReferralStatus.SENT)
     row = db.exec(select(ReferralAudit).where(ReferralAudit.referral_id == referral.id)).first()
     row.action = "endret"
     db.add(row)
@@ -658,10 +594,10 @@ def test_the_audit_log_cannot_be_changed(app, db):
 
 
 def test_erase_expired_erases_content_of_old_finished_referrals_and_keeps_the_facts(app, as_role, db):
-    old = make_referral(app, db, ReferralStatus.CLOSED)
-    declined = make_referral(app, db, ReferralStatus.DECLINED)
-    recent = make_referral(app, db, ReferralStatus.CLOSED)
-    running = make_referral(app, db, ReferralStatus.IN_PROGRESS)
+    old = make_referral(db, ReferralStatus.CLOSED)
+    declined = make_referral(db, ReferralStatus.DECLINED)
+    recent = make_referral(db, ReferralStatus.CLOSED)
+    running = make_referral(db, ReferralStatus.IN_PROGRESS)
     as_role("provider").post(f"/henvendelser/{old.public_id}/melding", {"body": "Takk for samarbeidet."})
     long_ago = utcnow() - timedelta(days=400)
     db.expire_all()
@@ -749,20 +685,8 @@ def test_the_catalog_shows_the_users_bases_by_default_and_all_on_request(as_role
     assert as_role("participant").get("/tiltak?base=finnes-ikke").status_code == 400
 
 
-def test_catalog_search_finds_by_name_and_method(app, as_role, db):
-    with app.app_context():
-        fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-        operations.save_intervention(
-            db,
-            None,
-            operations.InterventionData(
-                name="Trygg start",
-                method="marte_meo",
-                base_id=fosen.id,
-                provider_service_id=service(db, "helsestasjon-indre-fosen").id,
-            ),
-        )
-        db.commit()
+def test_catalog_search_finds_by_name_and_method(as_role, db):
+    make_tiltak(db, "Trygg start", base="fosen", provider="helsestasjon-indre-fosen", method="marte_meo")
     staff = as_role("service_staff")
     assert rows_of(staff.get("/tiltak?sok=pmto").get_data(as_text=True)) == ["PMTO foreldretrening"]
     assert rows_of(staff.get("/tiltak?sok=marte+meo").get_data(as_text=True)) == ["Trygg start"]
@@ -775,15 +699,15 @@ def test_catalog_search_finds_by_name_and_method(app, as_role, db):
     assert staff.get("/tiltak?metode=tull").status_code == 400
 
 
-def test_catalog_rows_show_load_waiting_and_estimated_waiting_time(app, as_role, db):
-    pmto = intervention(db)
+def test_catalog_rows_show_load_waiting_and_estimated_waiting_time(as_role, db):
+    pmto = intervention(db, PMTO)
     pmto.capacity, pmto.typical_weeks = 1, 10
     db.add(pmto)
     db.commit()
     page = as_role("service_staff").get("/tiltak?sok=pmto").get_data(as_text=True)
     assert "Ledig plass nå" in page
-    make_referral(app, db, ReferralStatus.IN_PROGRESS)
-    make_referral(app, db, ReferralStatus.ACCEPTED)
+    make_referral(db, ReferralStatus.IN_PROGRESS)
+    make_referral(db, ReferralStatus.ACCEPTED)
     page = as_role("service_staff").get("/tiltak?sok=pmto").get_data(as_text=True)
     cells = re.findall(r'<td class="num">(\d+)</td>', page)
     assert cells == ["1", "1", "1"]  # capacity, in progress, waiting

@@ -7,12 +7,12 @@ in an anonymous evaluation, all three kinds: tested through HTTP at the end."""
 from html.parser import HTMLParser
 
 import pytest
-from factories import make_event
+from factories import make_event, make_referral
 from sqlmodel import func, select
 from test_evaluations import answer, end, evaluations_of, invited
 from test_gathering_pages import event_form, plain_weekday
 from test_materials import ALLOWED, assert_refused, upload
-from test_referral_pages import counts, error_at, make_referral
+from test_referral_pages import counts, error_at
 
 from nettverk.events.models import Event
 from nettverk.privacy.identity import (
@@ -550,7 +550,7 @@ def test_a_material_description_with_an_identity_number_is_refused(app, db, as_r
 
 
 def test_a_referral_message_with_a_good_faith_spelling_is_refused(app, as_role, db):
-    referral = make_referral(app, db, ReferralStatus.SENT)
+    referral = make_referral(db, ReferralStatus.SENT)
     before = counts(db)
     for body, message in [
         ("Mor: 20.01.34 02435", ID_NUMBER_MESSAGE),
