@@ -103,6 +103,20 @@ def test_every_api_route_is_documented_with_its_methods(app, browser):
     assert documented_operations(openapi_document(browser)) == api_routes(app)
 
 
+def test_every_api_route_documents_its_path_parameters_under_its_own_operation_id(app, browser):
+    document = openapi_document(browser)
+    operation_ids = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1"):
+            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+            for method in rule.methods - IGNORED_METHODS:
+                operation = document["paths"][path][method.lower()]
+                in_path = {p["name"] for p in operation.get("parameters", []) if p["in"] == "path"}
+                assert in_path == set(rule.arguments), f"{method} {path}"
+                operation_ids.append(operation["operationId"])
+    assert len(operation_ids) == len(set(operation_ids))
+
+
 def needs_login(document, path, method) -> bool:
     return bool(document["paths"][path][method].get("security"))
 

@@ -1,15 +1,16 @@
 """JSON API v1: the catalogue of competence areas (public) and a base's competence matrix (anyone logged in;
-counts only, never names). Routes on the `api` blueprint (views.py), described in openapi.py."""
+counts only, never names)."""
 
-from flask import abort, jsonify, request
-
-from nettverk.api.views import _load_base, bp
+from nettverk import loaders
+from nettverk.api import schemas
+from nettverk.api.openapi import NOT_LOGGED_IN, answer, get, query
 from nettverk.competence import queries
-from nettverk.competence.models import AREA_KINDS, LEVELS
+from nettverk.competence.models import AREA_KINDS
 from nettverk.competence.operations import today
 from nettverk.db import get_session
 from nettverk.policy import requires
-from nettverk.registry.models import SERVICE_KINDS
+
+TAGS = ["competence"]
 
 
 def _area(area) -> dict:
@@ -24,36 +25,45 @@ def _area(area) -> dict:
     }
 
 
-@bp.get("/competence-areas")
+@get(
+    "/competence-areas",
+    summary="Kompetanseområder (metoder, programmer og verktøy)",
+    id="listCompetenceAreas",
+    tags=TAGS,
+    query=schemas.CompetenceAreasQuery,
+    answers={200: schemas.CompetenceAreaList, 400: schemas.Problem},
+)
 @requires("public")
 def competence_areas():
-    kind = request.args.get("kind", "")
-    if kind and kind not in AREA_KINDS:
-        abort(400, f"Ukjent type «{kind}». Gyldige verdier: {', '.join(AREA_KINDS)}.")
-    return jsonify({"items": [_area(a) for a in queries.areas(get_session(), kind=kind or None)]})
+    kind = query(schemas.CompetenceAreasQuery).kind
+    return answer(schemas.CompetenceAreaList, {"items": [_area(a) for a in queries.areas(get_session(), kind=kind)]})
 
 
-def _choice(name: str, allowed: dict, default: str = "") -> str:
-    value = request.args.get(name, "") or default
-    if value and value not in allowed:
-        abort(400, f"Ukjent verdi «{value}» for {name}. Gyldige verdier: {', '.join(allowed)}.")
-    return value
-
-
-@bp.get("/bases/<slug>/competence-matrix")
-@requires("authenticated", load=_load_base)
+@get(
+    "/bases/<slug>/competence-matrix",
+    path={"slug": "Kompetansebasens slug, for eksempel fosen"},
+    summary="Kompetansematrisen for en kompetansebase: kommuner × kompetanseområder, bare antall",
+    id="getCompetenceMatrix",
+    tags=TAGS,
+    description="Antall personer som jobber i hver kommune og har gyldig (ikke utløpt) kompetanse på minst "
+    "valgt nivå. Aldri navn. Krever innlogging.",
+    login=True,
+    query=schemas.CompetenceMatrixQuery,
+    answers={200: schemas.CompetenceMatrix, 400: schemas.Problem, 401: NOT_LOGGED_IN, 404: schemas.Problem},
+)
+@requires("authenticated", load=loaders.base)
 def competence_matrix(base, slug):
+    asked = query(schemas.CompetenceMatrixQuery)
     chosen = queries.MatrixFilter(
-        service_kind=_choice("service_kind", SERVICE_KINDS),
-        area_kind=_choice("area_kind", AREA_KINDS),
-        min_level=_choice("min_level", LEVELS, queries.DEFAULT_MIN_LEVEL),
+        service_kind=asked.service_kind or "", area_kind=asked.area_kind or "", min_level=asked.min_level
     )
     day = today()
     table = queries.matrix(get_session(), base, day, chosen)
-    return jsonify(
+    return answer(
+        schemas.CompetenceMatrix,
         {
             "base": {"slug": base.slug, "name": base.name},
-            "valid_on": day.isoformat(),
+            "valid_on": day,
             "filters": {
                 "service_kind": chosen.service_kind or None,
                 "area_kind": chosen.area_kind or None,
@@ -69,5 +79,5 @@ def competence_matrix(base, slug):
                 for m, cells in table.rows()
             ],
             "totals": {a.slug: c.count for a, c in zip(table.areas, table.totals(), strict=True)},
-        }
+        },
     )

@@ -1,56 +1,45 @@
 """JSON API v1: gatherings, networks, and the logged-in user's own registration.
 
-Routes on the same `api` blueprint as the registry (views.py), described in openapi.py. Responses
-hold no one else's personal data: counts, never participant lists; only the caller's own registration.
+Responses hold no one else's personal data: counts, never participant lists; only the caller's own registration.
 Times are ISO 8601 in Europe/Oslo with the offset; an all-day event runs from the Oslo midnight of its
 first day to the Oslo midnight after its last day (`all_day` true).
 """
 
-import re
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
-from flask import abort, jsonify, request, url_for
+from flask import abort, request, url_for
 from flask_login import current_user
-from sqlalchemy import func
-from sqlalchemy.orm import aliased
-from sqlmodel import select
+from pydantic import ValidationError
 
-from nettverk import ERROR_TITLES, policy
+from nettverk import ERROR_TITLES, loaders, policy
+from nettverk.api import schemas
+from nettverk.api.openapi import NOT_LOGGED_IN, answer, get, query, refusal, route
 from nettverk.api.problems import problem
-from nettverk.api.views import bp
 from nettverk.db import get_session
 from nettverk.errors import OperationError
 from nettverk.events import operations, queries
 from nettverk.events.models import (
     AUDIENCES,
-    CONFIRMED,
     EVENT_KINDS,
     EVENT_STATUSES,
     REGISTRATION_STATUSES,
-    WAITLISTED,
     Event,
     Registration,
+    RegistrationStatus,
 )
-from nettverk.networks.models import NETWORK_KINDS, Network, NetworkBase, NetworkMember
+from nettverk.networks import queries as network_queries
+from nettverk.networks.models import NETWORK_KINDS
 from nettverk.policy import requires
-from nettverk.registry.models import CompetenceBase, Municipality
-from nettverk.registry.queries import with_predecessors
-from nettverk.text import character_problem
-from nettverk.timeutil import oslo_midnight, parse_day, to_oslo
+from nettverk.registry import queries as registry_queries
+from nettverk.registry.models import Municipality
+from nettverk.timeutil import to_oslo
 
-MUNICIPALITY_NUMBER = re.compile(r"^[0-9]{4}$")
-# The fields a registration body may have, and their longest accepted length (the table's columns).
-REGISTRATION_FIELDS = {"municipality": 4, "role": 160, "dietary": 300, "lunch": None}
-
-Host = aliased(Municipality, name="host_municipality")
-Venue = aliased(Municipality, name="venue_municipality")
+TAGS = ["events"]
+EVENT_ID = {"event_id": "Arrangementets id"}
+REGISTRATION_FIELDS = schemas.RegistrationRequest.model_fields
 
 
 # Shapes -------------------------------------------------------------------------------------------
-
-
-def _time(value: datetime | None) -> str | None:
-    return to_oslo(value).isoformat() if value else None
 
 
 def _named(obj) -> dict | None:
@@ -59,6 +48,10 @@ def _named(obj) -> dict | None:
 
 def _municipality(m: Municipality | None) -> dict | None:
     return {"number": m.number, "name": m.name, "sami_name": m.sami_name} if m is not None else None
+
+
+def _time(value: datetime | None) -> datetime | None:
+    return to_oslo(value) if value else None
 
 
 def _event(event: Event, base, network, host, venue, confirmed: int) -> dict:
@@ -109,131 +102,86 @@ def _own_registration(registration: Registration | None) -> dict | None:
     }
 
 
-# Queries ------------------------------------------------------------------------------------------
-
-
-PER_PAGE = 200  # ten years of events nationally: the list is read a page at a time
-
-
-def _event_rows(*conditions, page: int | None = None) -> list[tuple]:
-    """Events the current user may see, with base, network, host and venue municipality and the
-    number of confirmed seats, in one query (one page of them when `page` is given). The seats are
-    counted per event shown (a correlated count on the registration index), not over every registration."""
-    confirmed = (
-        select(func.count())
-        .select_from(Registration)
-        .where(Registration.event_id == Event.id, Registration.status == CONFIRMED)
-        .scalar_subquery()
-    )
-    query = (
-        select(Event, CompetenceBase, Network, Host, Venue, confirmed)
-        .join(CompetenceBase, CompetenceBase.id == Event.base_id, isouter=True)
-        .join(Network, Network.id == Event.network_id, isouter=True)
-        .join(Host, Host.id == Event.host_municipality_id, isouter=True)
-        .join(Venue, Venue.id == Event.venue_municipality_id, isouter=True)
-        .where(policy.visible_events(current_user), *conditions)
-        .order_by(Event.starts_at, Event.id)
-    )
-    if page is not None:
-        query = query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    return list(get_session().exec(query))
-
-
-def _day(name: str) -> date | None:
-    value = request.args.get(name) or None
-    if value is None:
-        return None
-    try:
-        return parse_day(value)  # the same window as every date people enter (timeutil)
-    except ValueError as error:
-        abort(400, f"«{name}» må være en dato på formen ÅÅÅÅ-MM-DD, ikke «{value}». {error}")
-
-
-def _filters() -> list:
-    """The list's filters as SQL conditions; an unknown or malformed value is a 400 problem."""
-    session = get_session()
-    conditions = []
-    slug = request.args.get("base") or None
-    if slug is not None:
-        base = session.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first()
-        if base is None:
-            abort(400, f"Ukjent kompetansebase «{slug}». Gyldige verdier står i /api/v1/bases.")
-        conditions.append(policy.events_of_bases({base.id}))
-    slug = request.args.get("network") or None
-    if slug is not None:
-        network = session.exec(select(Network).where(Network.slug == slug)).first()
-        if network is None:
-            abort(400, f"Ukjent nettverk «{slug}». Gyldige verdier står i /api/v1/networks.")
-        conditions.append(Event.network_id == network.id)
-    number = request.args.get("municipality") or None
-    if number is not None:
-        if not MUNICIPALITY_NUMBER.match(number):
-            abort(400, f"Kommunenummeret må være fire sifre, ikke «{number}».")
-        municipality = session.exec(select(Municipality).where(Municipality.number == number)).first()
-        if municipality is None:
-            abort(400, f"Ukjent kommunenummer «{number}».")
-        conditions.append(Event.host_municipality_id.in_(with_predecessors(session, municipality.id)))
-    kind = request.args.get("kind") or None
-    if kind is not None:
-        if kind not in EVENT_KINDS:
-            abort(400, f"Ukjent type arrangement «{kind}». Gyldige verdier: {', '.join(EVENT_KINDS)}.")
-        conditions.append(Event.kind == kind)
-    first, last = _day("from"), _day("to")
-    if first is not None and last is not None and last < first:
-        abort(400, f"«to» ({last.isoformat()}) kan ikke være før «from» ({first.isoformat()}).")
-    if first is not None:  # events still going on at or after the start of that Oslo day
-        conditions.append(Event.ends_at > oslo_midnight(first))
-    if last is not None:  # events starting before that Oslo day is over
-        conditions.append(Event.starts_at < oslo_midnight(last + timedelta(days=1)))
-    return conditions
-
-
 # Events -------------------------------------------------------------------------------------------
 
 
-@bp.get("/events")
+def _filter(asked: schemas.EventsQuery) -> queries.EventFilter:
+    """The list's filters; a slug or number that names nothing is a 400 problem."""
+    session = get_session()
+    chosen = queries.EventFilter(kind=asked.kind, first=asked.first_day, last=asked.to)
+    if asked.base is not None:
+        base = registry_queries.base_by_slug(session, asked.base)
+        if base is None:
+            abort(400, f"Ukjent kompetansebase «{asked.base}». Gyldige verdier står i /api/v1/bases.")
+        chosen.base_id = base.id
+    if asked.network is not None:
+        network = network_queries.network_by_slug(session, asked.network)
+        if network is None:
+            abort(400, f"Ukjent nettverk «{asked.network}». Gyldige verdier står i /api/v1/networks.")
+        chosen.network_id = network.id
+    if asked.municipality is not None:
+        municipality = registry_queries.municipality_by_number(session, asked.municipality)
+        if municipality is None:
+            abort(400, f"Ukjent kommunenummer «{asked.municipality}».")
+        chosen.host_ids = registry_queries.with_predecessors(session, municipality.id)
+    if chosen.first is not None and chosen.last is not None and chosen.last < chosen.first:
+        abort(400, f"«to» ({chosen.last.isoformat()}) kan ikke være før «from» ({chosen.first.isoformat()}).")
+    return chosen
+
+
+@get(
+    "/events",
+    summary="Arrangementer (fagdager, nettverksmøter, samlinger, kurs)",
+    id="listEvents",
+    tags=TAGS,
+    description="Publiserte, avlyste og gjennomførte arrangementer, og utkastene du selv planlegger. "
+    "Sortert etter start.",
+    query=schemas.EventsQuery,
+    answers={200: schemas.EventPage, 400: schemas.Problem},
+)
 @requires("public")
 def events():
-    page = request.args.get("page") or "1"
-    if not page.isdigit() or not 0 < int(page) < 100_000:
-        abort(400, f"«page» må være et helt tall fra 1 til 99999, ikke «{page}».")
-    conditions = _filters()
-    total = (
-        get_session()
-        .exec(select(func.count()).select_from(Event).where(policy.visible_events(current_user), *conditions))
-        .one()
-    )
-    return jsonify(
+    asked = query(schemas.EventsQuery)
+    conditions = [policy.visible_events(current_user), *_filter(asked).conditions()]
+    session = get_session()
+    return answer(
+        schemas.EventPage,
         {
-            "items": [_event(*row) for row in _event_rows(*conditions, page=int(page))],
-            "page": int(page),
-            "per_page": PER_PAGE,
-            "total": total,
-        }
+            "items": [_event(*row) for row in queries.event_rows(session, *conditions, page=asked.page)],
+            "page": asked.page,
+            "per_page": queries.LIST_PAGE,
+            "total": queries.count_events(session, *conditions),
+        },
     )
 
 
-def _load_event(event_id: int) -> Event:
-    return get_session().get(Event, event_id) or abort(404)  # the same answer as a hidden draft
-
-
-@bp.get("/events/<int:event_id>")
-@requires("event.view", load=_load_event, hide=True)
+@get(
+    "/events/<int:event_id>",
+    path=EVENT_ID,
+    summary="Ett arrangement med program og antall påmeldte",
+    id="getEvent",
+    tags=TAGS,
+    answers={200: schemas.EventDetail, 404: schemas.Problem},
+)
+@requires("event.view", load=loaders.event, hide=True)
 def event(event, event_id):
     session = get_session()
     page = queries.event_page(session, event)
-    row = _event_rows(Event.id == event.id)[0]
     mine = queries.registration_of(session, event.id, current_user.email) if current_user.is_authenticated else None
-    return jsonify(
+    return answer(
+        schemas.EventDetail,
         {
-            **_event(*row),
+            **_event(*queries.event_row(session, event.id)),
             "description": event.description,
             "programme": [
                 {"starts": item.starts, "title": item.title, "speaker": item.speaker} for item in page.programme
             ],
-            "counts": {"confirmed": page.counts[CONFIRMED], "waitlisted": page.counts[WAITLISTED]},
+            "counts": {
+                "confirmed": page.counts[RegistrationStatus.CONFIRMED],
+                "waitlisted": page.counts[RegistrationStatus.WAITLISTED],
+            },
             "my_registration": _own_registration(mine),
-        }
+        },
     )
 
 
@@ -247,19 +195,19 @@ def _invalid(detail: str, field: str | None = None):
 
 def _registrant(body: dict):
     """The registration body as a Registrant, or a 422 problem."""
-    unknown = sorted(set(body) - REGISTRATION_FIELDS.keys())
-    if unknown:
-        return _invalid(
-            f"Ukjente felt: {', '.join(unknown)}. Tillatte felt: {', '.join(REGISTRATION_FIELDS)}.", unknown[0]
-        )
+    try:
+        asked = schemas.RegistrationRequest.model_validate(body)
+    except ValidationError as error:
+        unknown = sorted(str(e["loc"][0]) for e in error.errors() if e["type"] == "extra_forbidden")
+        if unknown:
+            allowed = ", ".join(REGISTRATION_FIELDS)
+            return _invalid(f"Ukjente felt: {', '.join(unknown)}. Tillatte felt: {allowed}.", unknown[0])
+        first = error.errors()[0]
+        return _invalid(refusal(schemas.RegistrationRequest, first, body), first["loc"][0])
     municipality_id = None
-    number = body.get("municipality")
-    if number is not None:
-        if not isinstance(number, str) or not MUNICIPALITY_NUMBER.match(number):
-            return _invalid(
-                '«municipality» må være et kommunenummer med fire sifre, for eksempel "5054".', "municipality"
-            )
-        municipality = get_session().exec(select(Municipality).where(Municipality.number == number)).first()
+    if asked.municipality is not None:
+        number = asked.municipality
+        municipality = registry_queries.municipality_by_number(get_session(), number)
         if municipality is None:
             return _invalid(f"Ukjent kommunenummer «{number}».", "municipality")
         if not municipality.is_current:
@@ -269,21 +217,6 @@ def _registrant(body: dict):
                 "municipality",
             )
         municipality_id = municipality.id
-    texts = {}
-    for name in ("role", "dietary"):
-        value = body.get(name)
-        if value is None:
-            value = ""
-        if not isinstance(value, str):
-            return _invalid(f"«{name}» må være tekst.", name)
-        if message := character_problem(value):  # the same rule as every form's text fields
-            return _invalid(f"«{name}»: {message}", name)
-        if len(value.strip()) > REGISTRATION_FIELDS[name]:
-            return _invalid(f"«{name}» kan ha høyst {REGISTRATION_FIELDS[name]} tegn.", name)
-        texts[name] = value.strip()
-    lunch = body.get("lunch")
-    if lunch is not None and not isinstance(lunch, bool):
-        return _invalid("«lunch» må være true, false eller null.", "lunch")
     user = current_user._get_current_object()
     if not user.name.strip():
         return _invalid("Kontoen din mangler navn. Skriv navnet ditt på profilsiden før du melder deg på.")
@@ -291,9 +224,9 @@ def _registrant(body: dict):
         name=user.name,
         email=user.email,
         municipality_id=municipality_id,
-        role=texts["role"],
-        dietary=texts["dietary"],
-        lunch=lunch,
+        role=asked.role or "",
+        dietary=asked.dietary or "",
+        lunch=asked.lunch,
         user=user,
     )
 
@@ -315,13 +248,52 @@ def _json_body():
     return body
 
 
-@bp.route("/events/<int:event_id>/registration", methods=["POST", "DELETE"])
+@route(
+    "/events/<int:event_id>/registration",
+    {
+        "post": {
+            "summary": "Meld deg på (innlogget bruker)",
+            "id": "register",
+            "tags": TAGS,
+            "description": "Du får plass, eller en plass på ventelisten når arrangementet er fullt. Krever "
+            "innlogging (øktcookie) og headeren X-CSRFToken.",
+            "login": True,
+            "csrf": True,
+            "body": schemas.RegistrationRequest,
+            "answers": {
+                201: (schemas.RegistrationResult, "Påmeldt eller satt på venteliste"),
+                400: (schemas.Problem, "Mangler CSRF-nøkkel, eller innholdet er ikke JSON"),
+                401: NOT_LOGGED_IN,
+                403: (schemas.Problem, "Arrangementet er ikke åpent for deg (målgruppe)"),
+                404: schemas.Problem,
+                409: (schemas.Problem, "Påmeldingen er stengt, eller du er allerede påmeldt"),
+                415: schemas.Problem,
+                422: (schemas.Problem, "Ugyldig felt i innholdet"),
+            },
+        },
+        "delete": {
+            "summary": "Meld deg av",
+            "id": "cancelRegistration",
+            "tags": TAGS,
+            "description": "Frigjort plass går til den første på ventelisten. Krever innlogging og X-CSRFToken.",
+            "login": True,
+            "csrf": True,
+            "answers": {
+                204: "Avmeldt",
+                400: (schemas.Problem, "Mangler CSRF-nøkkel"),
+                401: NOT_LOGGED_IN,
+                404: (schemas.Problem, "Arrangementet finnes ikke, eller du er ikke påmeldt"),
+            },
+        },
+    },
+    path=EVENT_ID,
+)
 @requires("authenticated")
 def registration(event_id):
     """POST registers the logged-in user, DELETE cancels their registration. The session cookie
     is the credential, so CSRFProtect requires the X-CSRFToken header on both."""
     session = get_session()
-    event = _load_event(event_id)
+    event = loaders.event(event_id)
     if not policy.can_see_event(current_user, event):
         abort(404)
     if request.method == "DELETE":
@@ -338,9 +310,7 @@ def registration(event_id):
         field = "municipality" if error.field == "municipality_id" else error.field
         extra = {"field": field} if field in REGISTRATION_FIELDS else {}  # not the e-mail: it is the account's
         return problem(error.status, ERROR_TITLES.get(error.status, "Feil"), error.message, **extra)
-    response = jsonify({"event_id": event.id, **_own_registration(registration)})
-    response.status_code = 201
-    return response
+    return answer(schemas.RegistrationResult, {"event_id": event.id, **_own_registration(registration)}, 201)
 
 
 def _cancel(event: Event):
@@ -358,24 +328,20 @@ def _cancel(event: Event):
 # Networks -----------------------------------------------------------------------------------------
 
 
-@bp.get("/networks")
+@get(
+    "/networks",
+    summary="Nettverk med kompetansebaser og møterytme",
+    id="listNetworks",
+    tags=TAGS,
+    answers={200: schemas.NetworkList},
+)
 @requires("public")
 def networks():
     session = get_session()
-    rows = session.exec(
-        select(Network, Host).join(Host, Host.id == Network.host_municipality_id, isouter=True).order_by(Network.name)
-    )
-    bases: dict[int, list[dict]] = {}
-    for network_id, base in session.exec(
-        select(NetworkBase.network_id, CompetenceBase)
-        .join(CompetenceBase, CompetenceBase.id == NetworkBase.base_id)
-        .order_by(CompetenceBase.name)
-    ):
-        bases.setdefault(network_id, []).append(_named(base))
-    members = dict(
-        session.exec(select(NetworkMember.network_id, func.count()).group_by(NetworkMember.network_id)).all()
-    )
-    return jsonify(
+    bases = network_queries.bases_by_network(session)
+    members = network_queries.member_counts(session)
+    return answer(
+        schemas.NetworkList,
         {
             "items": [
                 {
@@ -384,10 +350,10 @@ def networks():
                     "kind": network.kind,
                     "kind_label": NETWORK_KINDS.get(network.kind, network.kind),
                     "description": network.description,
-                    "bases": bases.get(network.id, []),
+                    "bases": [_named(base) for base in bases.get(network.id, [])],
                     "cadence": {
                         "rule": network.cadence or None,
-                        "starts_on": network.cadence_start.isoformat() if network.cadence_start else None,
+                        "starts_on": network.cadence_start,
                         "meeting_start": network.meeting_start.strftime("%H:%M"),
                         "meeting_minutes": network.meeting_minutes,
                     },
@@ -397,7 +363,7 @@ def networks():
                     "host_municipality": _municipality(host),
                     "member_count": members.get(network.id, 0),
                 }
-                for network, host in rows
+                for network, host in network_queries.networks_with_hosts(session)
             ]
-        }
+        },
     )

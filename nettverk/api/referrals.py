@@ -1,6 +1,5 @@
 """JSON API v1: the catalog of shared tiltak, and henvendelser (referrals) scoped exactly like the pages.
 
-Routes on the same `api` blueprint as the registry (views.py), described in openapi.py.
 - /interventions: anyone logged in (rule catalog.view); the whole catalog unless filtered by base.
 - /referrals: rule referral.list (staff and leaders of a sending service, providing teams); everyone
   else gets a 403 problem. The list is queries.referrals_for, as on the page: the referrals sent from
@@ -14,12 +13,12 @@ Times are ISO 8601 in Europe/Oslo with the offset.
 
 from datetime import datetime
 
-from flask import abort, jsonify, request
+from flask import abort
 from flask_login import current_user
-from sqlmodel import select
 
-from nettverk import policy
-from nettverk.api.views import bp
+from nettverk import loaders, policy
+from nettverk.api import schemas
+from nettverk.api.openapi import NOT_LOGGED_IN, answer, get, query
 from nettverk.db import get_session
 from nettverk.policy import requires
 from nettverk.referrals import operations, queries
@@ -32,17 +31,16 @@ from nettverk.referrals.models import (
     URGENCIES,
     Intervention,
     Referral,
-    ReferralTransition,
 )
-from nettverk.referrals.views import load_referral
 from nettverk.registry.models import CompetenceBase, Municipality, Service
+from nettverk.registry.queries import base_by_slug
 from nettverk.timeutil import to_oslo
 
-MAX_SEARCH = 100
+TAGS = ["referrals"]
 
 
-def _time(value: datetime | None) -> str | None:
-    return to_oslo(value).isoformat() if value else None
+def _time(value: datetime | None) -> datetime | None:
+    return to_oslo(value) if value else None
 
 
 def _named(obj) -> dict:
@@ -77,33 +75,41 @@ def _intervention(row: queries.CatalogRow) -> dict:
     }
 
 
-@bp.get("/interventions")
+@get(
+    "/interventions",
+    summary="Katalogen over delte tiltak",
+    id="listInterventions",
+    tags=TAGS,
+    description="Aktive tiltak og tiltak på pause i alle kompetansebaser (filtrer med base), "
+    "med belastning, venteliste og anslått ventetid. Krever innlogging.",
+    login=True,
+    query=schemas.InterventionsQuery,
+    answers={200: schemas.InterventionList, 400: schemas.Problem, 401: NOT_LOGGED_IN},
+)
 @requires("catalog.view")
 def interventions():
     session = get_session()
+    asked = query(schemas.InterventionsQuery)
     base_ids = None
-    slug = request.args.get("base") or None
-    if slug is not None:
-        base = session.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first()
+    if asked.base is not None:
+        base = base_by_slug(session, asked.base)
         if base is None:
-            abort(400, f"Ukjent kompetansebase «{slug}». Gyldige verdier står i /api/v1/bases.")
+            abort(400, f"Ukjent kompetansebase «{asked.base}». Gyldige verdier står i /api/v1/bases.")
         base_ids = {base.id}
-    method = request.args.get("method") or ""
-    if method and method not in METHODS:
-        abort(400, f"Ukjent metode «{method}». Gyldige verdier: {', '.join(METHODS)}.")
-    search = request.args.get("q", "").strip()
-    if len(search) > MAX_SEARCH:
-        abort(400, f"«q» kan ha høyst {MAX_SEARCH} tegn.")
-    rows = queries.catalog(session, base_ids, search=search, method=method)
-    return jsonify({"items": [_intervention(row) for row in rows]})
+    rows = queries.catalog(session, base_ids, search=asked.q or "", method=asked.method or "")
+    return answer(schemas.InterventionList, {"items": [_intervention(row) for row in rows]})
 
 
-def _load_intervention(slug: str) -> Intervention:
-    return get_session().exec(select(Intervention).where(Intervention.slug == slug)).first() or abort(404)
-
-
-@bp.get("/interventions/<slug>")
-@requires("catalog.view", load=_load_intervention)
+@get(
+    "/interventions/<slug>",
+    path={"slug": "Tiltakets slug"},
+    summary="Ett tiltak med kommunene som kan be om det",
+    id="getIntervention",
+    tags=TAGS,
+    login=True,
+    answers={200: schemas.InterventionDetail, 401: NOT_LOGGED_IN, 404: schemas.Problem},
+)
+@requires("catalog.view", load=loaders.intervention)
 def intervention(intervention, slug):
     session = get_session()
     load, waiting = queries.load_counts(session, [intervention.id]).get(intervention.id, (0, 0))
@@ -114,13 +120,14 @@ def intervention(intervention, slug):
         load,
         waiting,
     )
-    return jsonify(
+    return answer(
+        schemas.InterventionDetail,
         {
             **_intervention(row),
             "municipalities": [
                 {"number": m.number, "name": m.name} for m in queries.allowed_municipalities(session, intervention.id)
             ],
-        }
+        },
     )
 
 
@@ -146,7 +153,7 @@ def _referral(
         "children_count": referral.children_count,
         "child_birth_years": [int(year) for year in referral.child_birth_years.split(",") if year.strip()],
         "bti_level": referral.bti_level,
-        "preferred_start": referral.preferred_start.isoformat() if referral.preferred_start else None,
+        "preferred_start": referral.preferred_start,
         "case_reference": referral.case_reference if content else None,
         "need": referral.need if content else None,
         "content_erased": erased,
@@ -161,46 +168,71 @@ def _referral(
     }
 
 
-@bp.get("/referrals")
+@get(
+    "/referrals",
+    summary="Henvendelsene du kan se",
+    id="listReferrals",
+    tags=TAGS,
+    description="De samme som på siden Henvendelser: sendt fra tjenestene du jobber i, og (ikke utkast) til "
+    "tiltak teamet ditt gir. Nyeste endring først, 50 per side (total sier hvor mange i alt). "
+    "Hver henvendelse i lista logges som lest.",
+    login=True,
+    query=schemas.ReferralsQuery,
+    answers={
+        200: schemas.ReferralPage,
+        400: schemas.Problem,
+        401: NOT_LOGGED_IN,
+        403: (
+            schemas.Problem,
+            "Du sender ikke henvendelser og er ikke i et tiltaksteam (koordinatorer ser bare statistikk)",
+        ),
+    },
+)
 @requires("referral.list")
 def referrals():
     session = get_session()
-    status = request.args.get("status") or ""
-    if status and status not in REFERRAL_STATUSES:
-        abort(400, f"Ukjent status «{status}». Gyldige verdier: {', '.join(REFERRAL_STATUSES)}.")
-    page = request.args.get("page") or "1"
-    if not page.isdigit() or not 0 < int(page) < 100_000:
-        abort(400, f"«page» må være et helt tall fra 1 til 99999, ikke «{page}».")
+    asked = query(schemas.ReferralsQuery)
+    status, page = asked.status or "", asked.page
     sending, providing = policy.sending_service_ids(current_user), policy.scope_ids(current_user, "provider")
-    rows = queries.referrals_for(session, sending, providing, status, int(page))
+    rows = queries.referrals_for(session, sending, providing, status, page)
     reads = [(policy.referral_sides(current_user, row.referral), row) for row in rows]
     operations.record_reads(session, current_user, [(sides, row.referral) for sides, row in reads])
-    return jsonify(
+    return answer(
+        schemas.ReferralPage,
         {
             "items": [
                 _referral(row.referral, row.intervention, row.sender, row.municipality, sides) for sides, row in reads
             ],
-            "page": int(page),
+            "page": page,
             "per_page": queries.PER_PAGE,
             "total": queries.count_referrals_for(session, sending, providing, status),
-        }
+        },
     )
 
 
-@bp.get("/referrals/<public_id>")
-@requires("referral.view", load=load_referral, hide=True)
+@get(
+    "/referrals/<public_id>",
+    path={"public_id": "Henvendelsens tilfeldige id"},
+    summary="Én henvendelse",
+    id="getReferral",
+    tags=TAGS,
+    description="Bare for tjenesten som sendte den og teamet som gir tiltaket. Lesingen logges.",
+    login=True,
+    answers={
+        200: schemas.ReferralDetail,
+        404: (schemas.Problem, "Finnes ikke, eller er ikke din å se (også uten innlogging): svaret er det samme"),
+    },
+)
+@requires("referral.view", load=loaders.referral, hide=True)
 def referral(referral, public_id):
     session = get_session()
     sides = policy.referral_sides(current_user, referral)
     operations.record_read(session, current_user, sides, referral)
     intervention = session.get(Intervention, referral.intervention_id)
-    history = session.exec(
-        select(ReferralTransition)
-        .where(ReferralTransition.referral_id == referral.id)
-        .order_by(ReferralTransition.at, ReferralTransition.id)
-    )
+    history = queries.transitions(session, referral.id)
     content = referral.content_erased_at is None
-    return jsonify(
+    return answer(
+        schemas.ReferralDetail,
         {
             **_referral(
                 referral,
@@ -211,7 +243,7 @@ def referral(referral, public_id):
             ),
             "consent": {
                 "given": referral.consent_given,
-                "date": referral.consent_date.isoformat() if referral.consent_date else None,
+                "date": referral.consent_date,
                 "form": referral.consent_form or None,
                 "form_label": CONSENT_FORMS.get(referral.consent_form) if referral.consent_form else None,
             },
@@ -228,5 +260,5 @@ def referral(referral, public_id):
                 }
                 for t in history
             ],
-        }
+        },
     )

@@ -1,17 +1,19 @@
 """JSON API v1: the registry, read-only and public (here), and gatherings, networks and the user's own
-registration (events.py), the catalog of tiltak and referrals (referrals.py), all on the same
-blueprint. Described in openapi.py; a test keeps the two in step."""
+registration (events.py), the catalog of tiltak and referrals (referrals.py), materials (materials.py) and
+competence (competence.py), all on the one blueprint of openapi.py, which builds the document from the same
+declarations and the shapes in schemas.py."""
 
-from flask import Blueprint, abort, jsonify, request
-from sqlmodel import select
+from flask import abort, jsonify, request
 
-from nettverk.api.openapi import document
+from nettverk import loaders
+from nettverk.api import schemas
+from nettverk.api.openapi import answer, bp, document, get, query
 from nettverk.db import get_session
 from nettverk.policy import requires
 from nettverk.registry import queries
 from nettverk.registry.models import SERVICE_KINDS, CompetenceBase, County, Municipality, Service
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+REGISTRY = ["registry"]
 
 
 def _municipality(m: Municipality, county: County | None = None) -> dict:
@@ -20,7 +22,7 @@ def _municipality(m: Municipality, county: County | None = None) -> dict:
         "name": m.name,
         "sami_name": m.sami_name,
         "current": m.is_current,
-        "valid_to": m.valid_to.isoformat() if m.valid_to else None,
+        "valid_to": m.valid_to,
     }
     if county is not None:
         data["county"] = {"number": county.number, "name": county.name}
@@ -52,92 +54,125 @@ def _refuse_nul():
         abort(400, "Adressen inneholder et ugyldig tegn (NUL).")
 
 
-@bp.get("/openapi.json")
+@get(
+    "/openapi.json",
+    summary="Dette dokumentet",
+    id="getOpenAPI",
+    tags=["meta"],
+    answers={200: {"description": "OpenAPI 3.1", "content": {"application/json": {}}}},
+)
 @requires("public")
 def openapi():
     return jsonify(document())
 
 
-@bp.get("/counties")
+@get("/counties", summary="Fylker", id="listCounties", tags=REGISTRY, answers={200: schemas.CountyList})
 @requires("public")
 def counties():
-    return jsonify({"items": [{"number": c.number, "name": c.name} for c in queries.counties(get_session())]})
+    items = [{"number": c.number, "name": c.name} for c in queries.counties(get_session())]
+    return answer(schemas.CountyList, {"items": items})
 
 
-@bp.get("/bases")
+@get(
+    "/bases",
+    summary="Kompetansebaser med antall medlemskommuner",
+    id="listBases",
+    tags=REGISTRY,
+    answers={200: schemas.BaseList},
+)
 @requires("public")
 def bases():
-    return jsonify({"items": [{**_base(b), "member_count": n} for b, n in queries.bases_with_counts(get_session())]})
+    items = [{**_base(b), "member_count": n} for b, n in queries.bases_with_counts(get_session())]
+    return answer(schemas.BaseList, {"items": items})
 
 
-def _load_base(slug: str) -> CompetenceBase:
-    return get_session().exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first() or abort(404)
-
-
-@bp.get("/bases/<slug>")
-@requires("public", load=_load_base)
+@get(
+    "/bases/<slug>",
+    path={"slug": "Kompetansebasens slug, for eksempel namdalen"},
+    summary="Én kompetansebase med medlemskommuner",
+    id="getBase",
+    tags=REGISTRY,
+    answers={200: schemas.BaseDetail, 404: schemas.Problem},
+)
+@requires("public", load=loaders.base)
 def base(base, slug):
     members = queries.base_members(get_session(), base.id)
-    return jsonify(
-        {**_base(base), "members": [{**_municipality(m), "demo_membership": ms.is_demo} for m, ms in members]}
+    return answer(
+        schemas.BaseDetail,
+        {**_base(base), "members": [{**_municipality(m), "demo_membership": ms.is_demo} for m, ms in members]},
     )
 
 
-@bp.get("/municipalities")
+@get(
+    "/municipalities",
+    summary="Kommuner (gjeldende, eller alle med historiske)",
+    id="listMunicipalities",
+    tags=REGISTRY,
+    query=schemas.MunicipalitiesQuery,
+    answers={200: schemas.MunicipalityList},
+)
 @requires("public")
 def municipalities():
-    # Exactly what the document says (a boolean): anything but true or false is a 400, never quietly false.
-    value = request.args.get("include_historic") or "false"
-    if value not in ("true", "false"):
-        abort(400, f"«include_historic» må være true eller false, ikke «{value}».")
-    rows = queries.municipalities(get_session(), value == "true")
-    return jsonify({"items": [_municipality(m, c) for m, c in rows]})
+    rows = queries.municipalities(get_session(), query(schemas.MunicipalitiesQuery).include_historic)
+    return answer(schemas.MunicipalityList, {"items": [_municipality(m, c) for m, c in rows]})
 
 
-def _load_municipality(number: str) -> Municipality:
-    return get_session().exec(select(Municipality).where(Municipality.number == number)).first() or abort(404)
-
-
-@bp.get("/municipalities/<number>")
-@requires("public", load=_load_municipality)
+@get(
+    "/municipalities/<number>",
+    path={"number": ("Kommunenummer", schemas.MunicipalityNumber)},
+    summary="Én kommune med kompetansebaser, tjenester og historikk",
+    id="getMunicipality",
+    tags=REGISTRY,
+    answers={200: schemas.MunicipalityDetail, 404: schemas.Problem},
+)
+@requires("public", load=loaders.municipality)
 def municipality(municipality, number):
     page = queries.municipality_page(get_session(), municipality)
-    return jsonify(
+    return answer(
+        schemas.MunicipalityDetail,
         {
             **_municipality(municipality, page.county),
             "bases": [_base(b) for b in page.bases],
             "services": [{"slug": s.slug, "name": s.name, "kind": s.kind} for s in page.services],
             "merged_from": [
-                {**_municipality(m), "effective_date": c.effective_date.isoformat(), "partial": c.partial}
+                {**_municipality(m), "effective_date": c.effective_date, "partial": c.partial}
                 for m, c in page.merged_from
             ],
             "merged_into": [
-                {**_municipality(m), "effective_date": c.effective_date.isoformat(), "partial": c.partial}
+                {**_municipality(m), "effective_date": c.effective_date, "partial": c.partial}
                 for m, c in page.merged_into
             ],
-        }
+        },
     )
 
 
-@bp.get("/services")
+@get(
+    "/services",
+    summary="Tjenester med vertskommune",
+    id="listServices",
+    tags=REGISTRY,
+    query=schemas.ServicesQuery,
+    answers={200: schemas.ServiceList, 400: schemas.Problem},
+)
 @requires("public")
 def services():
-    kind = request.args.get("kind") or None
-    if kind is not None and kind not in SERVICE_KINDS:
-        abort(400, f"Ukjent type tjeneste «{kind}». Gyldige verdier: {', '.join(SERVICE_KINDS)}.")
-    rows = queries.services_with_hosts(get_session(), kind)
-    return jsonify({"items": [{**_service(s, host), "served_count": n} for s, host, n in rows]})
+    rows = queries.services_with_hosts(get_session(), query(schemas.ServicesQuery).kind)
+    return answer(schemas.ServiceList, {"items": [{**_service(s, host), "served_count": n} for s, host, n in rows]})
 
 
-def _load_service(slug: str) -> Service:
-    return get_session().exec(select(Service).where(Service.slug == slug)).first() or abort(404)
-
-
-@bp.get("/services/<slug>")
-@requires("public", load=_load_service)
+@get(
+    "/services/<slug>",
+    path={"slug": "Tjenestens slug"},
+    summary="Én tjeneste med kommunene den betjener og enhetene",
+    id="getService",
+    tags=REGISTRY,
+    answers={200: schemas.ServiceDetail, 404: schemas.Problem},
+)
+@requires("public", load=loaders.service)
 def service(service, slug):
     session = get_session()
-    return jsonify(
+    return answer(
+        schemas.ServiceDetail,
         {
             **_service(service, session.get(Municipality, service.host_municipality_id)),
             "description": service.description,
@@ -146,11 +181,11 @@ def service(service, slug):
                 {"id": u.id, "name": u.name, "municipality": m.number if m else None}
                 for u, m in queries.service_units(session, service.id)
             ],
-        }
+        },
     )
 
 
-# The events and referrals APIs add their routes to this blueprint; imported last, as they import `bp` from here.
+# The other API modules add their routes to the blueprint; imported last, as they import from here.
 from nettverk.api import competence as _competence  # noqa: E402, F401
 from nettverk.api import events as _events  # noqa: E402, F401
 from nettverk.api import materials as _materials  # noqa: E402, F401
