@@ -7,14 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from conftest import USERS
+from factories import make_material, make_tiltak, service, user
 from sqlmodel import select
 from test_api import assert_matches, assert_problem, openapi_document
-from test_referral_statistics import Clock, Referrals, at, make_tiltak, one, user_with_role
+from test_referral_statistics import Clock, Referrals, at
 
-from nettverk.accounts.models import User
 from nettverk.referrals import operations
 from nettverk.referrals.models import ReferralAudit
-from nettverk.registry.models import Service
 
 NEED_FOSEN = "Mor ønsker veiledning i grensesetting etter en vanskelig høst"
 NEED_NAMDAL = "Fosterforeldrene trenger faste samtaler det første året"
@@ -22,8 +21,8 @@ NOT_READERS = ["coordinator", "coordinator_fosen", "admin", "participant", "muni
 
 
 @pytest.fixture
-def clock(app, monkeypatch):
-    clock = Clock(app)
+def clock(monkeypatch):
+    clock = Clock()
     monkeypatch.setattr(operations, "utcnow", lambda: clock.now)
     return clock
 
@@ -58,17 +57,12 @@ def public_ids(world, *names):
 
 @pytest.fixture
 def login(app, db):
-    """login(key) -> a Browser logged in as USERS[key] (the Namdal staff member is made if the demo
-    data does not have one)."""
+    """login(key) -> a Browser logged in as USERS[key]."""
     from conftest import Browser
 
     def make(key):
-        if key == "service_staff_namdal":
-            user = user_with_role(db, key, "service_staff", "barnevern-midtre-namdal")
-        else:
-            user = one(db, User, email=USERS[key])
         browser = Browser(app.test_client())
-        browser.login(user.email)
+        browser.login(user(db, key).email)
         return browser
 
     return make
@@ -171,16 +165,16 @@ def test_the_list_filters_by_status(world, login):
 def test_every_listed_referral_is_audited_as_listed(world, db, login):
     listed(login("service_staff"))
     rows = audit_rows(db, "listed")
-    per = one(db, User, email=USERS["service_staff"])
+    per = user(db, "service_staff")
     assert {row.referral_id for row in rows} == {
         world["referrals"][n].id for n in ("sent", "draft", "started", "waiting")
     }
     assert {row.actor_id for row in rows} == {per.id}
-    assert {row.actor_service_id for row in rows} == {one(db, Service, slug="fosen-barnevern").id}
+    assert {row.actor_service_id for row in rows} == {service(db, "fosen-barnevern").id}
     listed(login("provider"))
     provider_rows = [row for row in audit_rows(db, "listed") if row.actor_id != per.id]
     assert len(provider_rows) == 4
-    assert {row.actor_service_id for row in provider_rows} == {one(db, Service, slug="innherred-barnevern").id}
+    assert {row.actor_service_id for row in provider_rows} == {service(db, "innherred-barnevern").id}
 
 
 def test_refused_lists_write_no_audit_rows(world, db, login):
@@ -238,7 +232,7 @@ def test_the_detail_has_consent_and_history_and_is_audited_as_viewed(world, db, 
     assert body["case_reference"] == "FOSEN-2026-3"
     rows = audit_rows(db, "viewed")
     assert [(row.referral_id, row.actor_id, row.actor_service_id) for row in rows] == [
-        (referral.id, one(db, User, email=USERS["provider"]).id, one(db, Service, slug="innherred-barnevern").id)
+        (referral.id, user(db, "provider").id, service(db, "innherred-barnevern").id)
     ]
     login("service_staff_namdal").get(f"/api/v1/referrals/{referral.public_id}")  # refused: not audited
     assert len(audit_rows(db, "viewed")) == 1
@@ -318,11 +312,9 @@ def test_one_tiltak_lists_the_municipalities_that_may_request_it(world, login):
 
 def test_every_operation_that_needs_a_login_answers_200_as_documented(app, db, world, login):
     """The half of test_api.py's checks that needs a login: each such read, by someone who may make it."""
-    from test_materials import make_material
-
     examples = {
         "/api/v1/materials": ("participant", {}),
-        "/api/v1/materials/{material_id}": ("participant", {"material_id": make_material(app, db, "Lysark")}),
+        "/api/v1/materials/{material_id}": ("participant", {"material_id": make_material(db, "Lysark").id}),
         "/api/v1/bases/{slug}/competence-matrix": ("participant", {"slug": "fosen"}),
         "/api/v1/interventions": ("participant", {}),
         "/api/v1/interventions/{slug}": ("participant", {"slug": world["tiltak"]["fosen"].slug}),

@@ -10,19 +10,15 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 
+import factories
 import pytest
-from conftest import USERS
+from factories import base, make_referral, make_tiltak, municipality_id, referral_action
 from sqlalchemy import event, update
-from sqlmodel import select
-from werkzeug.security import generate_password_hash
 
-from nettverk.accounts.models import RoleAssignment, User
-from nettverk.policy import PROVIDER, SENDER
 from nettverk.privacy.masking import HIDDEN, SHOWN, SMALL, THRESHOLD, mask_column
 from nettverk.referrals import operations, statistics
-from nettverk.referrals.models import Referral
+from nettverk.referrals.models import Referral, ReferralStatus
 from nettverk.referrals.statistics import Period
-from nettverk.registry.models import CompetenceBase, Municipality, Service
 from nettverk.timeutil import to_oslo, utcnow
 
 NEED = "Foreldrene trenger hjelp med rutiner og samspill i hverdagen"
@@ -33,97 +29,46 @@ MATERIAL = Period(date(2026, 1, 5), date(2026, 2, 22))  # seven weeks, Monday to
 # Setting up -----------------------------------------------------------------------------------------
 
 
-def one(db, model, **where):
-    column, value = next(iter(where.items()))
-    return db.exec(select(model).where(getattr(model, column) == value)).one()
-
-
-def municipality_id(db, number):
-    return one(db, Municipality, number=number).id
-
-
-def user_with_role(db, key, role, service_slug):
-    """The demo user of `key` in conftest.USERS, or (if that key is not there yet) a user made here with
-    the role in that service and the demo password."""
-    email = USERS.get(key, f"{key.replace('_', '.')}@test.example")
-    user = db.exec(select(User).where(User.email == email)).first()
-    if user is None:
-        user = User(
-            email=email, name=key, password_hash=generate_password_hash("demo-passord-2026", "pbkdf2:sha256:1000")
-        )
-        db.add(user)
-        db.flush()
-        db.add(RoleAssignment(user_id=user.id, role=role, service_id=one(db, Service, slug=service_slug).id))
-        db.commit()
-    return user
-
-
 class Clock:
-    """operations.utcnow, moved by the test: referrals sent, accepted and started on chosen days. The
-    operations queue e-mail, which is rendered in the app's context."""
+    """operations.utcnow, moved by the test: referrals sent, accepted and started on chosen days."""
 
-    def __init__(self, app):
-        self.app = app
+    def __init__(self):
         self.now = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def clock(app, monkeypatch):
-    clock = Clock(app)
+def clock(monkeypatch):
+    clock = Clock()
     monkeypatch.setattr(operations, "utcnow", lambda: clock.now)
     return clock
 
 
-def make_tiltak(db, name, base="namdalen", provider="innherred-barnevern", capacity=4, status="active"):
-    intervention = operations.save_intervention(
-        db,
-        None,
-        operations.InterventionData(
-            name=name,
-            method="foreldreveiledning",
-            base_id=one(db, CompetenceBase, slug=base).id,
-            provider_service_id=one(db, Service, slug=provider).id,
-            capacity=capacity,
-            status=status,
-        ),
-    )
-    db.commit()
-    return intervention
-
-
 class Referrals:
-    """Referrals made by the real operations, at the clock's time, from one sending service."""
+    """Referrals of one sender (a role of conftest.USERS) and service, made by the factories at the clock's time."""
 
-    def __init__(self, db, clock, sender_key="service_staff_namdal", service="barnevern-midtre-namdal"):
-        self.db, self.clock = db, clock
-        self.service_id = one(db, Service, slug=service).id
-        self.actor_id = user_with_role(db, sender_key, "service_staff", service).id
+    def __init__(self, db, clock, sender="service_staff_namdal", service="barnevern-midtre-namdal"):
+        self.db, self.clock, self.sender, self.service = db, clock, sender, service
 
     def send(self, tiltak, number, at, case_reference="BV-1", children=1, need=NEED, send=True):
         self.clock.now = at
-        data = operations.ReferralData(
-            intervention_id=tiltak.id,
-            sending_service_id=self.service_id,
-            family_municipality_id=municipality_id(self.db, number),
+        return make_referral(
+            self.db,
+            ReferralStatus.SENT if send else ReferralStatus.DRAFT,
+            tiltak=tiltak.slug,
+            sender=self.sender,
+            sender_service=self.service,
+            municipality=number,
             case_reference=case_reference,
             children_count=children,
             child_birth_years=[2016 + n for n in range(children)],
             need=need,
-            consent_given=True,
             consent_date=at.date() - timedelta(days=1),
-            consent_form="skriftlig",
         )
-        with self.clock.app.app_context():
-            referral = operations.create_referral(self.db, self.actor_id, data, send=send)
-        self.db.commit()
-        return referral
 
     def act(self, referral, name, at, **fields):
+        """The sender takes every step here, the provider's too: the statistics count steps, not who took them."""
         self.clock.now = at
-        side = SENDER if name == "withdraw" else PROVIDER
-        with self.clock.app.app_context():
-            operations.take_action(self.db, self.actor_id, {side}, referral, name, **fields)
-        self.db.commit()
+        referral_action(self.db, referral, name, by=self.sender, **fields)
 
     def accept(self, referral, after_days, start_after_days=None):
         """Received and accepted `after_days` days after it was sent; started later if asked."""
@@ -248,7 +193,7 @@ def stats_url(slug="namdalen", quarter="2026K1", suffix=""):
 
 def test_the_materials_example_seven_weeks_18_referrals_7_families_9_children(db, clock, as_role):
     material_dataset(db, clock)
-    stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"), MATERIAL)
+    stats = statistics.base_statistics(db, base(db, "namdalen"), MATERIAL)
     total = stats.by_municipality.total.counts
     assert (total["referrals"], total["families"], total["children"]) == (18, 7, 9)
     by_name = {row.label: row.counts for row in stats.by_municipality.rows}
@@ -309,7 +254,7 @@ def test_counts_medians_and_statuses_for_a_constructed_dataset(db, clock):
     referrals.send(tiltak, "5007", at(first - timedelta(days=1)), "B-1")
     Referrals(db, clock, "service_staff", "fosen-barnevern").send(other_base, "5054", at(first), "F-1")
 
-    stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"), period)
+    stats = statistics.base_statistics(db, base(db, "namdalen"), period)
     total = stats.by_municipality.total
     assert total.counts == {
         "referrals": 8,
@@ -351,7 +296,7 @@ def test_same_family_referred_to_two_tiltak_is_one_family_with_its_children_once
     referrals.send(b, "5007", at(date(2026, 4, 3)), "sak 17", children=3)  # the same case, the same family
     referrals.send(b, "5007", at(date(2026, 4, 4)), "SAK 18", children=1)
     referrals.send(b, "5007", at(date(2026, 4, 5)), "", children=2)  # no reference: a family of its own
-    stats = statistics.base_statistics(db, one(db, CompetenceBase, slug="namdalen"), period)
+    stats = statistics.base_statistics(db, base(db, "namdalen"), period)
     total = stats.by_municipality.total.counts
     assert (total["referrals"], total["families"], total["children"]) == (4, 3, 6)
     rows = {row.label: row.counts for row in stats.by_intervention.rows}
@@ -367,9 +312,7 @@ def test_a_referral_about_a_merged_municipality_counts_under_its_successor(db, c
         update(Referral).where(Referral.id == made[0].id).values(family_municipality_id=municipality_id(db, "5040"))
     )
     db.commit()
-    stats = statistics.base_statistics(
-        db, one(db, CompetenceBase, slug="namdalen"), Period(date(2026, 5, 1), date(2026, 5, 31))
-    )
+    stats = statistics.base_statistics(db, base(db, "namdalen"), Period(date(2026, 5, 1), date(2026, 5, 31)))
     namsos = next(row for row in stats.by_municipality.rows if row.label == "Namsos")
     assert namsos.counts["referrals"] == 3
     assert statistics.OTHER_LABEL not in {row.label for row in stats.by_municipality.rows}
@@ -379,7 +322,7 @@ def test_statistics_take_a_fixed_number_of_queries(app, db, clock):
     """Whatever the number of referrals: the same queries, grouped in the database."""
     tiltak = make_tiltak(db, "Testtiltak spørringer")
     referrals = Referrals(db, clock)
-    base = one(db, CompetenceBase, slug="namdalen")
+    base = factories.base(db, "namdalen")
     period = Period(date(2026, 6, 1), date(2026, 6, 30))
     engine = app.extensions["nettverk.engine"]
     counted = []
@@ -477,9 +420,7 @@ def test_a_hidden_total_is_hidden_in_both_tables_with_the_other_tables_cells(db,
     referrals = Referrals(db, clock)
     for n, number in enumerate(("5007", "5047", "5049")):
         referrals.send(tiltak, number, at(date(2026, 7, 6) + timedelta(days=n)), f"T-{n}")
-    stats = statistics.base_statistics(
-        db, one(db, CompetenceBase, slug="namdalen"), Period(date(2026, 7, 1), date(2026, 7, 31))
-    )
+    stats = statistics.base_statistics(db, base(db, "namdalen"), Period(date(2026, 7, 1), date(2026, 7, 31)))
     by_municipality, by_intervention = statistics.mask(stats)
     assert by_municipality.total.cells["referrals"].text == "skjult"
     assert by_intervention.total.cells["referrals"].text == "skjult"
@@ -599,7 +540,7 @@ def test_no_pair_of_allowed_queries_reveals_a_masked_cell(db, clock, as_role):
             if rng.random() < 0.5:
                 referrals.accept(referral, rng.randint(1, 40))
         day += timedelta(days=1)
-    base = one(db, CompetenceBase, slug="namdalen")
+    base = factories.base(db, "namdalen")
     browser = as_role("coordinator")
     today = to_oslo(utcnow()).date()
 
