@@ -32,7 +32,7 @@ from nettverk.referrals.models import (
     Intervention,
     Referral,
 )
-from nettverk.registry.models import CompetenceBase, Municipality, Service
+from nettverk.registry.models import Municipality, Service
 from nettverk.registry.queries import base_by_slug
 from nettverk.timeutil import to_oslo
 
@@ -112,18 +112,10 @@ def interventions():
 @requires("catalog.view", load=loaders.intervention)
 def intervention(intervention, slug):
     session = get_session()
-    load, waiting = queries.load_counts(session, [intervention.id]).get(intervention.id, (0, 0))
-    row = queries.CatalogRow(
-        intervention,
-        session.get(CompetenceBase, intervention.base_id),
-        session.get(Service, intervention.provider_service_id),
-        load,
-        waiting,
-    )
     return answer(
         schemas.InterventionDetail,
         {
-            **_intervention(row),
+            **_intervention(queries.catalog_row(session, intervention)),
             "municipalities": [
                 {"number": m.number, "name": m.name} for m in queries.allowed_municipalities(session, intervention.id)
             ],

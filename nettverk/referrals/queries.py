@@ -65,6 +65,13 @@ def load_counts(session: Session, intervention_ids: list[int]) -> dict[int, tupl
     return {iid: (int(load or 0), int(waiting or 0)) for iid, load, waiting in rows}
 
 
+def catalog_row(session: Session, intervention: Intervention) -> CatalogRow:
+    """One tiltak as the catalog shows it."""
+    load, waiting = load_counts(session, [intervention.id]).get(intervention.id, (0, 0))
+    base = session.get(CompetenceBase, intervention.base_id)
+    return CatalogRow(intervention, base, session.get(Service, intervention.provider_service_id), load, waiting)
+
+
 def catalog(
     session: Session, base_ids: set[int] | None = None, search: str = "", method: str = "", include_ended: bool = False
 ) -> list[CatalogRow]:
