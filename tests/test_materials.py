@@ -13,13 +13,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from factories import make_event
+from factories import make_event, make_material
 from openpyxl import Workbook
 from sqlmodel import select
 from test_api import assert_matches, assert_problem, openapi_document
 
 from nettverk.accounts.models import User
-from nettverk.competence.models import CompetenceArea
 from nettverk.materials import operations, storage
 from nettverk.materials.demo import docx_document, pdf_document
 from nettverk.materials.models import Material, MaterialVersion
@@ -389,44 +388,15 @@ def test_the_file_of_a_transaction_that_rolls_back_is_removed(app, db):
 # Who sees what ----------------------------------------------------------------------------------
 
 
-def make_material(
-    app, db, title: str, audience: str = "everyone", network_slug: str | None = None, event_ids=(), areas=()
-) -> int:
-    """A Fosen material with one PDF version (also used by test_api_referrals.py)."""
-    with app.app_context():
-        return _make(db, title, audience, network_slug, event_ids, areas)
-
-
-def _make(db, title: str, audience: str, network_slug: str | None = None, event_ids=(), areas=()) -> int:
-    fosen = db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-    network = db.exec(select(Network).where(Network.slug == network_slug)).one() if network_slug else None
-    area_ids = [db.exec(select(CompetenceArea.id).where(CompetenceArea.slug == a)).one() for a in areas]
-    material = operations.create_material(
-        db,
-        None,
-        fosen,
-        operations.MaterialData(
-            title=title,
-            published_on=date(2026, 3, 10),
-            audience=audience,
-            network_id=network.id if network else None,
-            event_ids=list(event_ids),
-            area_ids=area_ids,
-        ),
-        operations.Upload(io.BytesIO(ALLOWED["pdf"][0]()), f"{title}.pdf"),
-    )
-    db.commit()
-    return material.id
-
-
 @pytest.fixture
-def audience_materials(app, db):
-    with app.app_context():
-        return {
-            "everyone": _make(db, "Samtykkeskjema for alle", "everyone"),
-            "base": _make(db, "Handlingsveileder for Fosen", "base"),
-            "network": _make(db, "Referat fra BTI-nettverket", "network", "bti-nettverk-fosen"),
-        }
+def audience_materials(db):
+    return {
+        "everyone": make_material(db, "Samtykkeskjema for alle").id,
+        "base": make_material(db, "Handlingsveileder for Fosen", audience="base").id,
+        "network": make_material(
+            db, "Referat fra BTI-nettverket", audience="network", network_slug="bti-nettverk-fosen"
+        ).id,
+    }
 
 
 SEES = {  # role -> which of the Fosen materials it sees
@@ -485,8 +455,8 @@ def test_a_member_of_the_base_by_competence_profile_sees_base_materials(app, db,
 def test_library_search_by_title_area_and_gathering(app, db, as_role):
     with app.app_context():
         past = make_event(db, "Fagdag om stafettlogg", days=-20).id
-        _make(db, "Stafettlogg i praksis", "everyone", event_ids=[past], areas=["stafettlogg"])
-        _make(db, "PMTO for foreldre", "everyone", areas=["pmto"])
+        make_material(db, "Stafettlogg i praksis", event_ids=[past], areas=["stafettlogg"])
+        make_material(db, "PMTO for foreldre", areas=["pmto"])
     browser = as_role("participant")
 
     def titles(query):
@@ -509,8 +479,8 @@ def test_a_gatherings_page_lists_its_materials_after_the_event(app, db, as_role)
     with app.app_context():
         past = make_event(db, "Fagdag i fjor", days=-30).id
         coming = make_event(db, "Fagdag til neste år", days=30).id
-        _make(db, "Lysark fra fagdagen", "everyone", event_ids=[past, coming])
-        _make(db, "Hemmelig referat", "network", "bti-nettverk-fosen", event_ids=[past])
+        make_material(db, "Lysark fra fagdagen", event_ids=[past, coming])
+        make_material(db, "Hemmelig referat", audience="network", network_slug="bti-nettverk-fosen", event_ids=[past])
     participant = as_role("participant")
     page = participant.get(f"/arrangementer/{past}").get_data(as_text=True)
     assert "Materiell fra samlingen" in page and "Lysark fra fagdagen" in page
@@ -522,14 +492,14 @@ def test_a_gatherings_page_lists_its_materials_after_the_event(app, db, as_role)
 def test_api_lists_and_describes_materials_as_documented(app, db, as_role):
     with app.app_context():
         past = make_event(db, "Fagdag i fjor", days=-30).id
-        material_id = _make(
+        material_id = make_material(
             db,
             "Lysark fra fagdagen",
-            "network",
-            "bti-nettverk-fosen",
+            audience="network",
+            network_slug="bti-nettverk-fosen",
             event_ids=[past],
             areas=["bti-handlingsveileder"],
-        )
+        ).id
     browser = as_role("service_staff")
     document = openapi_document(browser)
     listing = browser.get("/api/v1/materials?area=bti-handlingsveileder")
