@@ -12,16 +12,15 @@ import factories
 import pytest
 from conftest import USERS, outbox
 from dateutil.relativedelta import relativedelta
-from factories import make_event
+from factories import area, make_event, make_record, municipality, user
 from openpyxl import load_workbook
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import func, select
 from test_api import assert_matches, openapi_document
 
-from nettverk.accounts.models import User
-from nettverk.competence.models import CompetenceArea, CompetenceProfile, CompetenceRecord
+from nettverk.competence.models import CompetenceProfile, CompetenceRecord
 from nettverk.events.models import Event
-from nettverk.registry.models import Municipality, Service
+from nettverk.registry.models import Service
 from nettverk.timeutil import OSLO, utcnow
 
 PARTICIPANT, STAFF, LEADER = USERS["participant"], USERS["service_staff"], USERS["service_leader"]
@@ -32,54 +31,12 @@ TODAY = datetime.now(OSLO).date()
 # Set-up -------------------------------------------------------------------------------------------
 
 
-def user(db, email: str) -> User:
-    return db.exec(select(User).where(User.email == email)).one()
-
-
-def area(db, slug: str) -> CompetenceArea:
-    return db.exec(select(CompetenceArea).where(CompetenceArea.slug == slug)).one()
-
-
-def municipality(db, number: str) -> Municipality:
-    return db.exec(select(Municipality).where(Municipality.number == number)).one()
-
-
 def records(db, email: str | None = None) -> list[CompetenceRecord]:
     db.expire_all()
     query = select(CompetenceRecord).order_by(CompetenceRecord.id)
     if email:
         query = query.where(CompetenceRecord.user_id == user(db, email).id)
     return list(db.exec(query))
-
-
-def give(
-    db,
-    email: str,
-    slug: str,
-    level: str = "certified",
-    achieved_on: date | None = None,
-    expires_on: date | None = None,
-    number: str | None = None,
-    contactable: bool | None = None,
-) -> None:
-    """A record typed straight into the database, and the person's profile (workplace, opt-in)."""
-    person = user(db, email)
-    profile = db.get(CompetenceProfile, person.id) or CompetenceProfile(user_id=person.id)
-    if number:
-        profile.municipality_id = municipality(db, number).id
-    if contactable is not None:
-        profile.contactable = contactable
-    db.add(profile)
-    db.add(
-        CompetenceRecord(
-            user_id=person.id,
-            area_id=area(db, slug).id,
-            level=level,
-            achieved_on=achieved_on or TODAY - timedelta(days=100),
-            expires_on=expires_on,
-        )
-    )
-    db.commit()
 
 
 def record_form(slug_id: int, **fields) -> dict:
@@ -312,12 +269,12 @@ def area_index(page: str, name: str) -> int:
 
 
 def test_the_matrix_counts_valid_competence_per_municipality(as_role, db):
-    give(db, STAFF, "pmto", number="5054")
-    give(db, LEADER, "pmto", number="5054")
-    give(db, CONTACT, "pmto", number="5054", expires_on=TODAY - timedelta(days=1))  # expired: not counted
-    give(db, CONTACT, "marte-meo", number="5054", level="awareness")  # below the default level (opplært)
-    give(db, PARTICIPANT, "marte-meo", number="5057", expires_on=TODAY)  # valid through today
-    give(db, PARTICIPANT, "marte-meo", number="5057", level="instructor")  # the same person twice: one
+    make_record(db, STAFF, "pmto", municipality="5054")
+    make_record(db, LEADER, "pmto", municipality="5054")
+    make_record(db, CONTACT, "pmto", municipality="5054", expires_on=TODAY - timedelta(days=1))  # expired: not counted
+    make_record(db, CONTACT, "marte-meo", municipality="5054", level="awareness")  # below the default level (opplært)
+    make_record(db, PARTICIPANT, "marte-meo", municipality="5057", expires_on=TODAY)  # valid through today
+    make_record(db, PARTICIPANT, "marte-meo", municipality="5057", level="instructor")  # the same person twice: one
     browser = as_role("participant")
     response = browser.get("/kompetansebaser/fosen/kompetanse")
     assert response.status_code == 200
@@ -334,6 +291,7 @@ def test_the_matrix_counts_valid_competence_per_municipality(as_role, db):
     # Filters: the level, the service kind (only Fosen barneverntjeneste's people), the area kind.
     page = browser.get("/kompetansebaser/fosen/kompetanse?niva=awareness").get_data(as_text=True)
     assert matrix_cells(page, "Indre Fosen")[area_index(page, "Marte Meo")] == "1 (sårbar)"
+    db.get(CompetenceProfile, user(db, STAFF).id).service_id = None  # make_record took it from the role
     leader = db.get(CompetenceProfile, user(db, LEADER).id)  # the only one with a service (barnevern)
     leader.service_id = db.exec(select(Service).where(Service.slug == "fosen-barnevern")).one().id
     db.commit()
@@ -351,9 +309,9 @@ def test_the_matrix_counts_valid_competence_per_municipality(as_role, db):
 
 
 def test_the_matrix_files_hold_the_same_counts_and_no_names(as_role, db):
-    give(db, STAFF, "pmto", number="5054", contactable=False)
-    give(db, LEADER, "pmto", number="5054", contactable=True)
-    give(db, PARTICIPANT, "pmto", number="5057", contactable=False)
+    make_record(db, STAFF, "pmto", municipality="5054", contactable=False)
+    make_record(db, LEADER, "pmto", municipality="5054", contactable=True)
+    make_record(db, PARTICIPANT, "pmto", municipality="5057", contactable=False)
     browser = as_role("participant")
     response = browser.get("/kompetansebaser/fosen/kompetanse.csv")
     assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
@@ -379,9 +337,11 @@ def test_the_matrix_files_hold_the_same_counts_and_no_names(as_role, db):
 
 
 def test_search_finds_only_people_who_opted_in(as_role, db):
-    give(db, LEADER, "marte-meo", level="instructor", number="5054", contactable=True)
-    give(db, STAFF, "marte-meo", level="certified", number="5054", contactable=False)
-    give(db, CONTACT, "marte-meo", level="trained", number="5054", contactable=True)  # below the level asked for
+    make_record(db, LEADER, "marte-meo", level="instructor", municipality="5054", contactable=True)
+    make_record(db, STAFF, "marte-meo", level="certified", municipality="5054", contactable=False)
+    make_record(
+        db, CONTACT, "marte-meo", level="trained", municipality="5054", contactable=True
+    )  # below the level asked for
     leader, staff, contact = user(db, LEADER), user(db, STAFF), user(db, CONTACT)
     browser = as_role("participant")
     page = browser.get("/kompetanse/sok?omrade=marte-meo&base=fosen").get_data(as_text=True)
@@ -418,9 +378,11 @@ def test_search_finds_only_people_who_opted_in(as_role, db):
 
 def test_expiring_certifications_name_only_people_who_opted_in(as_role, db, app):
     soon = TODAY + relativedelta(months=2)
-    give(db, LEADER, "pmto", number="5054", expires_on=soon, contactable=True)
-    give(db, STAFF, "pmto", number="5054", expires_on=soon, contactable=False)
-    give(db, CONTACT, "pmto", number="5054", expires_on=TODAY + relativedelta(months=7))  # later: not listed
+    make_record(db, LEADER, "pmto", municipality="5054", expires_on=soon, contactable=True)
+    make_record(db, STAFF, "pmto", municipality="5054", expires_on=soon, contactable=False)
+    make_record(
+        db, CONTACT, "pmto", municipality="5054", expires_on=TODAY + relativedelta(months=7)
+    )  # later: not listed
     coordinator = as_role("coordinator_fosen")
     page = coordinator.get("/kompetansebaser/fosen/kompetanse/utloper").get_data(as_text=True)
     assert user(db, LEADER).name in page and page.count("Vises ikke") == 1
@@ -443,12 +405,12 @@ def test_expiring_certifications_name_only_people_who_opted_in(as_role, db, app)
 def test_the_tables_of_the_search_and_the_expiring_list_are_named_for_screen_readers(as_role, db):
     """The scrolling region around each table is named by what it holds (a screen reader's landmark list),
     not by template code: the e2e journey found «om {{ area.name }}» read out literally."""
-    give(
+    make_record(
         db,
         LEADER,
         "marte-meo",
         level="instructor",
-        number="5054",
+        municipality="5054",
         contactable=True,
         expires_on=TODAY + relativedelta(months=2),
     )
@@ -462,7 +424,7 @@ def test_the_tables_of_the_search_and_the_expiring_list_are_named_for_screen_rea
 
 
 def test_pages_and_api_never_name_people_who_did_not_opt_in(as_role, db):
-    give(db, STAFF, "pmto", number="5054", contactable=False)
+    make_record(db, STAFF, "pmto", municipality="5054", contactable=False)
     staff = user(db, STAFF)
     browser = as_role("coordinator_fosen")
     for url in (
@@ -486,8 +448,8 @@ def test_pages_and_api_never_name_people_who_did_not_opt_in(as_role, db):
 
 
 def test_api_lists_areas_and_the_matrix_as_counts(as_role, db, browser):
-    give(db, STAFF, "pmto", number="5054")
-    give(db, LEADER, "pmto", number="5054", expires_on=TODAY - timedelta(days=3))
+    make_record(db, STAFF, "pmto", municipality="5054")
+    make_record(db, LEADER, "pmto", municipality="5054", expires_on=TODAY - timedelta(days=3))
     areas = browser.get("/api/v1/competence-areas").get_json()["items"]
     pmto = next(a for a in areas if a["slug"] == "pmto")
     assert pmto["kind"] == "parent_programme" and pmto["expires_after_months"] == 24 and len(areas) == 17
@@ -554,7 +516,7 @@ def test_a_coordinator_records_for_a_person_of_their_base_only(as_role, db):
         "/kompetansebaser/fosen/kompetanse/registrer", {**fields, "municipality_id": str(namsos.id)}
     )
     assert response.status_code == 422 and "Velg en kommune i kompetansebasen." in response.get_data(as_text=True)
-    give(db, USERS["service_staff_namdal"], "icdp", number="5007")
+    make_record(db, USERS["service_staff_namdal"], "icdp", municipality="5007")
     response = coordinator.post(
         "/kompetansebaser/fosen/kompetanse/registrer", {**record_form(pmto.id), "email": USERS["service_staff_namdal"]}
     )

@@ -6,8 +6,9 @@ page for a calendar address."""
 from datetime import date
 
 import pytest
+from factories import area
 from sqlmodel import func, select
-from test_competence import area, record_form, records
+from test_competence import record_form, records
 from test_gathering_pages import event_form, plain_weekday
 
 from nettverk.events.models import Event
