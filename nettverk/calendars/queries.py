@@ -25,7 +25,15 @@ from nettverk.accounts.models import RoleAssignment, User
 from nettverk.calendars.models import CalendarDataVersion, CalendarFingerprint, CalendarToken, RenderedEvent
 from nettverk.calendars.render import RENDER_VERSION, Entry, ProgrammeLine, component_digest, feed_component
 from nettverk.db import get_engine
-from nettverk.events.models import EVENT_KINDS, Event, EventStatus, ProgrammeItem, Registration, RegistrationStatus
+from nettverk.events.models import (
+    EVENT_KINDS,
+    Event,
+    EventAudience,
+    EventStatus,
+    ProgrammeItem,
+    Registration,
+    RegistrationStatus,
+)
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
 from nettverk.policy import EVERYONE_SEES, events_of_bases, personal_drafts
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, MunicipalityChange
@@ -138,7 +146,7 @@ def municipality_scope(session: Session, municipality: Municipality) -> Scope:
     ids = with_predecessors(session, municipality.id)
     base_ids = select(BaseMembership.base_id).where(BaseMembership.municipality_id.in_(ids))
     open_to_it = and_(
-        Event.audience != "network",
+        Event.audience != EventAudience.NETWORK,
         or_(
             Event.base_id.in_(base_ids),
             Event.network_id.in_(select(NetworkBase.network_id).where(NetworkBase.base_id.in_(base_ids))),

@@ -25,6 +25,7 @@ from nettverk.competence.models import (
     CompetenceRecord,
 )
 from nettverk.errors import OperationError
+from nettverk.events.models import EventKind
 from nettverk.registry.models import BaseMembership, Municipality, Service
 from nettverk.signals import attendance_marked
 from nettverk.text import slugify
@@ -253,7 +254,7 @@ def sync_attendance(session: Session, actor_id: int | None, event, newly_attende
     save at once. Unmarking removes the attendance record unless the person has taken it over. Marking a
     list again changes nothing for those already marked, so a record the person deleted stays deleted.
     Returns how many records were created."""
-    if event.kind != "kurs" or event.competence_area_id is None:
+    if event.kind != EventKind.KURS or event.competence_area_id is None:
         return 0
     area = session.get(CompetenceArea, event.competence_area_id)
     if area is None:

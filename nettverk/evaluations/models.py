@@ -12,10 +12,11 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
+from nettverk.events.models import EventKind
 from nettverk.timeutil import utcnow
 
-# The kinds of gathering (events.models.EVENT_KINDS) whose participants are asked to evaluate it.
-EVALUATED_KINDS = ("fagdag", "kurs")
+# The kinds of gathering whose participants are asked to evaluate it.
+EVALUATED_KINDS = (EventKind.FAGDAG, EventKind.KURS)
 SCORES = range(1, 6)  # 1 (svært dårlig) to 5 (svært bra)
 MAX_COMMENT = 2000
 

@@ -4,7 +4,7 @@ from datetime import date, time, timedelta
 
 from sqlmodel import Session, select
 
-from nettverk.events.models import Event
+from nettverk.events.models import Event, EventKind
 from nettverk.events.operations import EventData, publish_event, save_event
 from nettverk.registry.models import CompetenceBase, Municipality
 
@@ -15,7 +15,7 @@ DEMO_EVENTS = [
         6,
         True,
         dict(
-            kind="fagdag",
+            kind=EventKind.FAGDAG,
             title="Fagdag: Bedre tverrfaglig innsats i Fosen",
             start_time=time(9),
             end_time=time(15, 30),
@@ -41,7 +41,7 @@ DEMO_EVENTS = [
         9,
         True,
         dict(
-            kind="fagdag",
+            kind=EventKind.FAGDAG,
             title="Fagdag Namdalen: Tidlig inn",
             start_time=time(9),
             end_time=time(15),
@@ -59,7 +59,7 @@ DEMO_EVENTS = [
         4,
         True,
         dict(
-            kind="kurs",
+            kind=EventKind.KURS,
             title="Kurs: ICDP veilederopplæring",
             start_time=time(8, 30),
             end_time=time(15, 30),
@@ -76,7 +76,7 @@ DEMO_EVENTS = [
         12,
         False,
         dict(
-            kind="samling",
+            kind=EventKind.SAMLING,
             title="Samling for barnevernledere",
             start_time=time(10),
             end_time=time(14),

@@ -12,8 +12,35 @@ from sqlmodel import Field, SQLModel
 
 from nettverk.timeutil import utcnow
 
-EVENT_KINDS = {"fagdag": "Fagdag", "nettverksmote": "Nettverksmøte", "samling": "Samling", "kurs": "Kurs/opplæring"}
-AUDIENCES = {"region": "Alle i regionen", "base": "Kommunene i kompetansebasen", "network": "Medlemmene i nettverket"}
+
+class EventKind(StrEnum):
+    FAGDAG = "fagdag"
+    NETTVERKSMOTE = "nettverksmote"
+    SAMLING = "samling"
+    KURS = "kurs"  # a course: attendance can give a competence record
+
+
+EVENT_KINDS = {
+    EventKind.FAGDAG: "Fagdag",
+    EventKind.NETTVERKSMOTE: "Nettverksmøte",
+    EventKind.SAMLING: "Samling",
+    EventKind.KURS: "Kurs/opplæring",
+}
+
+
+class EventAudience(StrEnum):
+    """Who may register (everyone may look at a published event, whatever its audience)."""
+
+    REGION = "region"
+    BASE = "base"
+    NETWORK = "network"
+
+
+AUDIENCES = {
+    EventAudience.REGION: "Alle i regionen",
+    EventAudience.BASE: "Kommunene i kompetansebasen",
+    EventAudience.NETWORK: "Medlemmene i nettverket",
+}
 
 
 class EventStatus(StrEnum):
@@ -69,7 +96,7 @@ class Event(SQLModel, table=True):
     network_id: int | None = Field(default=None, foreign_key="network.id", index=True)
     # The occurrence of the network's cadence this meeting stands for, even after it was moved or skipped.
     series_date: date | None = None
-    audience: str = Field(default="region", max_length=10)
+    audience: str = Field(default=EventAudience.REGION, max_length=10)
     capacity: int | None = None
     quota_per_municipality: int | None = None
     registration_opens_at: datetime | None = None

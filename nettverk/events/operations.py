@@ -30,6 +30,8 @@ from nettverk.events.models import (
     AUDIENCES,
     EVENT_KINDS,
     Event,
+    EventAudience,
+    EventKind,
     EventStatus,
     ProgrammeItem,
     Registration,
@@ -63,7 +65,7 @@ class EventData:
     description: str = ""
     base_id: int | None = None
     network_id: int | None = None
-    audience: str = "region"
+    audience: str = EventAudience.REGION
     venue_name: str = ""
     venue_address: str = ""
     venue_municipality_id: int | None = None
@@ -128,13 +130,13 @@ def _validate(session: Session, data: EventData, event: Event | None) -> tuple[d
     if data.audience not in AUDIENCES:
         raise OperationError("Velg hvem arrangementet er åpent for.", "audience")
     if data.competence_area_id is not None:
-        if data.kind != "kurs":
+        if data.kind != EventKind.KURS:
             raise OperationError("Bare kurs/opplæring kan knyttes til et kompetanseområde.", "competence_area_id")
         if session.get(CompetenceArea, data.competence_area_id) is None:
             raise OperationError("Velg et kompetanseområde fra listen.", "competence_area_id")
-    if data.audience == "base" and data.base_id is None:
+    if data.audience == EventAudience.BASE and data.base_id is None:
         raise OperationError("Velg kompetansebasen når arrangementet bare er for kommunene i den.", "audience")
-    if data.audience == "network" and data.network_id is None:
+    if data.audience == EventAudience.NETWORK and data.network_id is None:
         raise OperationError("Velg nettverket når arrangementet bare er for medlemmene.", "audience")
     for name in ("venue_municipality_id", "host_municipality_id"):
         value = getattr(data, name)
@@ -406,7 +408,7 @@ def registration_open(event: Event, now: datetime | None = None) -> str | None:
 
 
 def _check_audience(session: Session, event: Event, registrant: Registrant) -> None:
-    if event.audience == "base":
+    if event.audience == EventAudience.BASE:
         members = set(
             session.exec(select(BaseMembership.municipality_id).where(BaseMembership.base_id == event.base_id))
         )
@@ -417,7 +419,7 @@ def _check_audience(session: Session, event: Event, registrant: Registrant) -> N
                 "municipality_id",
                 403,
             )
-    elif event.audience == "network":
+    elif event.audience == EventAudience.NETWORK:
         member = (
             registrant.user is not None
             and session.exec(

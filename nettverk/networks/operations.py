@@ -16,7 +16,7 @@ from nettverk.accounts.operations import normalise_email, user_by_email
 from nettverk.activity import record
 from nettverk.db import lock_for_update
 from nettverk.errors import OperationError
-from nettverk.events.models import Event, EventStatus
+from nettverk.events.models import Event, EventAudience, EventKind, EventStatus
 from nettverk.events.operations import EventData, cancel_event, save_event
 from nettverk.networks import queries
 from nettverk.networks.cadence import CadenceError, cadence_rule, normalise_cadence, occurrences
@@ -256,14 +256,14 @@ def plan_meetings(
             continue
         end = datetime.combine(day, network.meeting_start) + timedelta(minutes=network.meeting_minutes)
         data = EventData(
-            kind="nettverksmote",
+            kind=EventKind.NETTVERKSMOTE,
             title=meeting_title(network, day),
             start_date=day,
             end_date=end.date(),
             start_time=network.meeting_start,
             end_time=end.time(),
             network_id=network.id,
-            audience="network",
+            audience=EventAudience.NETWORK,
             venue_name=network.venue_name,
             venue_address=network.venue_address,
             host_municipality_id=network.host_municipality_id,

@@ -9,14 +9,14 @@ from sqlalchemy import or_
 from sqlmodel import Session, func, select
 
 from nettverk.accounts.models import User
-from nettverk.events.models import Event, EventStatus, Registration
+from nettverk.events.models import Event, EventKind, EventStatus, Registration
 from nettverk.networks.models import NETWORK_KINDS, Network, NetworkBase, NetworkMember
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service, ServiceArea, Unit
 from nettverk.text import norwegian_key
 from nettverk.timeutil import format_date, to_oslo, today_in_oslo, utcnow
 
 BTI = "bti"
-MEETING_KINDS = ("nettverksmote", "kurs")
+MEETING_KINDS = (EventKind.NETTVERKSMOTE, EventKind.KURS)
 
 
 # Pages --------------------------------------------------------------------------------------------
@@ -296,7 +296,7 @@ def coverage(session: Session, base: CompetenceBase, today: date | None = None) 
     # (c) nyansatte
     network_ids = [n.id for n in networks]
     if network_ids:
-        trained_users, trained_emails = _attended(session, ("kurs",), network_ids, base.id)
+        trained_users, trained_emails = _attended(session, (EventKind.KURS,), network_ids, base.id)
         rows = session.exec(
             select(NetworkMember, User, Unit, Network)
             .join(User, User.id == NetworkMember.user_id)

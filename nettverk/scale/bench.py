@@ -47,7 +47,7 @@ from nettverk.calendars.models import CalendarToken, RenderedEvent
 from nettverk.calendars.queries import in_window
 from nettverk.cli import upgrade_database
 from nettverk.db import get_session
-from nettverk.events.models import Event, EventStatus, Registration, RegistrationStatus
+from nettverk.events.models import Event, EventKind, EventStatus, Registration, RegistrationStatus
 from nettverk.gunicorn_conf import freeze_loaded_objects
 from nettverk.networks.models import Network
 from nettverk.referrals.models import Referral
@@ -152,7 +152,7 @@ def targets(app, seed: int) -> dict:
         by_event = (
             select(Registration.event_id)
             .join(Event, Event.id == Registration.event_id)
-            .where(Event.kind == "fagdag", Event.base_id.is_not(None), Event.status == EventStatus.HELD)
+            .where(Event.kind == EventKind.FAGDAG, Event.base_id.is_not(None), Event.status == EventStatus.HELD)
             .group_by(Registration.event_id)
         )
         # The one with 200 registrations (national scale), else the one with the most (small datasets). A held

@@ -32,7 +32,15 @@ from nettverk.accounts.models import RoleAssignment, User
 from nettverk.accounts.operations import hash_password
 from nettverk.calendars.models import CalendarToken
 from nettverk.competence.models import CompetenceArea, CompetenceProfile, CompetenceRecord
-from nettverk.events.models import Event, EventStatus, ProgrammeItem, Registration, RegistrationStatus
+from nettverk.events.models import (
+    Event,
+    EventAudience,
+    EventKind,
+    EventStatus,
+    ProgrammeItem,
+    Registration,
+    RegistrationStatus,
+)
 from nettverk.materials.models import Material, MaterialArea, MaterialAudience, MaterialEvent, MaterialVersion
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
 from nettverk.referrals.models import (
@@ -395,7 +403,7 @@ TOPICS = [
     "Barnekonvensjonen",
     "Overganger barnehage–skole",
 ]
-EVENT_MIX = [("fagdag", 55), ("samling", 25), ("kurs", 20)]
+EVENT_MIX = [(EventKind.FAGDAG, 55), (EventKind.SAMLING, 25), (EventKind.KURS, 20)]
 # Which state a referral ends in, by how long ago it was made (recent ones are still under way).
 OLD_STATES = [("closed", 62), ("declined", 16), ("withdrawn", 10), ("in_progress", 6), ("accepted", 3), ("received", 3)]
 NEW_STATES = [
@@ -962,7 +970,7 @@ class _Builder:
                 "starts_at": starts_at,
                 "ends_at": ends_at,
                 "all_day": False,
-                "venue_name": "Kulturhuset" if kind != "nettverksmote" else "Kommunehuset",
+                "venue_name": "Kulturhuset" if kind != EventKind.NETTVERKSMOTE else "Kommunehuset",
                 "venue_address": "",
                 "venue_municipality_id": host,
                 "online_url": "",
@@ -975,8 +983,8 @@ class _Builder:
                 "quota_per_municipality": None,
                 "registration_opens_at": None,
                 "registration_closes_at": starts_at - timedelta(days=3),
-                "ask_dietary": kind == "fagdag",
-                "ask_lunch": kind == "fagdag",
+                "ask_dietary": kind == EventKind.FAGDAG,
+                "ask_lunch": kind == EventKind.FAGDAG,
                 "reminder_days": "7,1",
                 "status": status,
                 "sequence": 1 if status != EventStatus.DRAFT else 0,
@@ -998,7 +1006,7 @@ class _Builder:
                     if starts > self.now + timedelta(days=365) or starts < self.now - timedelta(days=365 * spec.years):
                         continue
                     add(
-                        "nettverksmote",
+                        EventKind.NETTVERKSMOTE,
                         f"{network['name']} – {'vårmøte' if month == 3 else 'høstmøte'} {year}",
                         starts,
                         starts + timedelta(minutes=180),
@@ -1006,7 +1014,7 @@ class _Builder:
                         network["id"],
                         day,
                         network["host_municipality_id"],
-                        "network",
+                        EventAudience.NETWORK,
                         None,
                         1.0,
                         [self.user_by_id[u] for u in members],
@@ -1021,29 +1029,29 @@ class _Builder:
             day = first_day + timedelta(days=rng.randrange(span_days))
             while day.weekday() >= 5:
                 day += timedelta(days=1)
-            hours = (9, 15) if kind == "fagdag" else ((10, 14) if kind == "samling" else (9, 16))
+            hours = (9, 15) if kind == EventKind.FAGDAG else ((10, 14) if kind == EventKind.SAMLING else (9, 16))
             starts, ends = oslo_to_utc(day, time(hours[0])), oslo_to_utc(day, time(hours[1]))
-            if kind == "kurs" and rng.random() < 0.2:  # a two-day course
+            if kind == EventKind.KURS and rng.random() < 0.2:  # a two-day course
                 ends = oslo_to_utc(day + timedelta(days=1), time(15))
             members = self.members[base["id"]]
             pool = [u for m in members for u in self.users_in.get(m, [])]
-            weight = {"fagdag": 4.0, "samling": 2.0, "kurs": 1.0}[kind]
+            weight = {EventKind.FAGDAG: 4.0, EventKind.SAMLING: 2.0, EventKind.KURS: 1.0}[kind]
             add(
                 kind,
-                f"{'Fagdag' if kind == 'fagdag' else kind.capitalize()}: {rng.choice(TOPICS)}",
+                f"{'Fagdag' if kind == EventKind.FAGDAG else kind.capitalize()}: {rng.choice(TOPICS)}",
                 starts,
                 ends,
                 base["id"],
                 None,
                 None,
                 rng.choice(members),
-                rng.choice(("region", "base", "base")),
-                rng.choice((120, 150, 200, 250)) if kind == "fagdag" else rng.choice((30, 40, 60, None)),
+                rng.choice((EventAudience.REGION, EventAudience.BASE, EventAudience.BASE)),
+                rng.choice((120, 150, 200, 250)) if kind == EventKind.FAGDAG else rng.choice((30, 40, 60, None)),
                 weight,
                 pool,
             )
         for event in event_rows:
-            if event["kind"] == "fagdag":
+            if event["kind"] == EventKind.FAGDAG:
                 for position, (starts, title) in enumerate(
                     (
                         ("09.00", "Velkommen"),
@@ -1078,7 +1086,7 @@ class _Builder:
             (
                 e
                 for e, pool, _ in self.event_pool
-                if e["kind"] == "fagdag" and e["status"] == EventStatus.HELD and len(pool) >= 200
+                if e["kind"] == EventKind.FAGDAG and e["status"] == EventStatus.HELD and len(pool) >= 200
             ),
             None,
         )
@@ -1090,7 +1098,12 @@ class _Builder:
             if event["capacity"]:
                 wanted = min(wanted, event["capacity"] + event["capacity"] // 5) if event is not flagship else wanted
             people = rng.sample(pool, min(wanted, len(pool)))
-            if event["kind"] == "fagdag" and event["base_id"] and event["status"] == EventStatus.HELD and people:
+            if (
+                event["kind"] == EventKind.FAGDAG
+                and event["base_id"]
+                and event["status"] == EventStatus.HELD
+                and people
+            ):
                 made[event["id"]] = len(people)
             held = event["status"] == EventStatus.HELD
             for position, person in enumerate(people):
