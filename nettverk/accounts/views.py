@@ -21,7 +21,7 @@ from nettverk.accounts.models import RoleAssignment, User
 from nettverk.activity import ActivityLog
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
-from nettverk.forms import client_address, form_page, show_error, submit
+from nettverk.forms import client_address, form_page, submit
 from nettverk.mail.models import OutboxMessage
 from nettverk.policy import requires
 from nettverk.registry import queries
@@ -159,36 +159,25 @@ def _scope(form: RoleForm) -> dict:
 def invite():
     form = InviteForm()
     _fill_role_choices(form, policy.grantable_roles(current_user))
-    status = 200
-    if form.validate_on_submit():
+
+    def send_invitation():
         if not policy.can_grant(current_user, form.role.data, **_scope(form)):
-            show_error(
-                form,
-                OperationError(
-                    "Du kan bare invitere til roller i din egen kompetansebase eller tjeneste. Velg en av dem.",
-                    "role",
-                    403,
-                ),
+            raise OperationError(
+                "Du kan bare invitere til roller i din egen kompetansebase eller tjeneste. Velg en av dem.", "role", 403
             )
-            status = 403
-        else:
-            try:
-                user = operations.invite(
-                    get_session(),
-                    current_user,
-                    form.email.data,
-                    form.name.data,
-                    form.role.data,
-                    current_app.config["INVITATION_DAYS"],
-                    **_scope(form),
-                )
-                flash(f"Invitasjonen er sendt til {user.email}.", "success")
-                return redirect(url_for("accounts.invite"))
-            except OperationError as error:
-                status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("accounts/invite.html", form=form), status
+        return operations.invite(
+            get_session(),
+            current_user,
+            form.email.data,
+            form.name.data,
+            form.role.data,
+            current_app.config["INVITATION_DAYS"],
+            **_scope(form),
+        )
+
+    return submit(
+        form, send_invitation, lambda user: f"Invitasjonen er sendt til {user.email}.", url_for("accounts.invite")
+    ) or form_page("accounts/invite.html", form)
 
 
 def _described_roles(user_id: int) -> list[tuple[RoleAssignment, str]]:
@@ -250,17 +239,12 @@ def users():
 def user_detail(user):
     form = RoleForm()
     _fill_role_choices(form, list(policy.ROLES))
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.grant_role(get_session(), current_user.id, user, form.role.data, **_scope(form))
-            flash("Rollen er lagt til.", "success")
-            return redirect(url_for("accounts.user_detail", user_id=user.id))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("accounts/user.html", person=user, form=form, roles=_described_roles(user.id)), status
+    return submit(
+        form,
+        lambda: operations.grant_role(get_session(), current_user.id, user, form.role.data, **_scope(form)),
+        "Rollen er lagt til.",
+        url_for("accounts.user_detail", user_id=user.id),
+    ) or form_page("accounts/user.html", form, person=user, roles=_described_roles(user.id))
 
 
 @bp.post("/admin/brukere/<int:user_id>/roller/<int:role_id>/fjern")
