@@ -20,7 +20,7 @@ from nettverk.events.forms import (
     parse_programme,
 )
 from nettverk.events.models import Event, EventStatus, Registration
-from nettverk.forms import Form, client_address, show_error
+from nettverk.forms import Form, client_address, form_page, show_error, submit
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
 from nettverk.timeutil import oslo_to_utc, to_oslo
@@ -137,19 +137,12 @@ def _event_data(form: EventForm) -> operations.EventData:
 
 
 def _save(form: EventForm, event: Event | None):
-    status = 200
-    if form.validate_on_submit():
-        try:
-            saved = operations.save_event(get_session(), current_user.id, _event_data(form), event)
-            flash(
-                "Arrangementet er lagret." if event else "Utkastet er lagret. Publiser det når det er klart.", "success"
-            )
-            return redirect(url_for("events.event_detail", event_id=saved.id))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("events/event_form.html", form=form, event=event), status
+    return submit(
+        form,
+        lambda: operations.save_event(get_session(), current_user.id, _event_data(form), event),
+        "Arrangementet er lagret." if event else "Utkastet er lagret. Publiser det når det er klart.",
+        lambda saved: url_for("events.event_detail", event_id=saved.id),
+    ) or form_page("events/event_form.html", form, event=event)
 
 
 @bp.route("/arrangementer/nytt", methods=["GET", "POST"])
@@ -187,15 +180,17 @@ def event_publish(event):
 @requires("event.manage", load=loaders.event)
 def event_cancel(event):
     form = CancelEventForm()
-    if form.validate_on_submit():
-        return _action(
-            event,
-            lambda: operations.cancel_event(get_session(), current_user.id, event, form.reason.data or ""),
-            "Arrangementet er avlyst. De påmeldte har fått beskjed.",
-        )
-    return render_template(
-        "events/cancel.html", form=form, event=event, counts=queries.status_counts(get_session(), event.id)
-    ), 422 if form.errors else 200
+
+    def cancel():
+        with refusal_as_error_page():  # refused for the event's state (already cancelled), not for the reason
+            operations.cancel_event(get_session(), current_user.id, event, form.reason.data or "")
+
+    return submit(
+        form,
+        cancel,
+        "Arrangementet er avlyst. De påmeldte har fått beskjed.",
+        url_for("events.event_detail", event_id=event.id),
+    ) or form_page("events/cancel.html", form, event=event, counts=queries.status_counts(get_session(), event.id))
 
 
 @bp.post("/arrangementer/<int:event_id>/gjennomfort")
@@ -290,28 +285,23 @@ def register(event_id):
     if not policy.can(current_user, "event.view", event):
         abort(404)
     form = _registration_form(RegistrationForm, event)
-    status = 422
-    if form.validate_on_submit():
-        try:
-            registrant = _registrant(form, current_user._get_current_object())
-            registration, _ = operations.register(session, event.id, registrant)
-            flash(
-                "Du er påmeldt."
-                if registration.status == "confirmed"
-                else "Arrangementet er fullt. Du står på ventelisten og får beskjed hvis du får plass.",
-                "success",
-            )
-            return redirect(url_for("events.event_detail", event_id=event.id))
-        except OperationError as error:
-            status = show_error(form, error)
-    return render_template(
+    return submit(
+        form,
+        lambda: operations.register(session, event.id, _registrant(form, current_user._get_current_object()))[0],
+        lambda registration: (
+            "Du er påmeldt."
+            if registration.status == "confirmed"
+            else "Arrangementet er fullt. Du står på ventelisten og får beskjed hvis du får plass."
+        ),
+        url_for("events.event_detail", event_id=event.id),
+    ) or form_page(
         "events/event.html",
+        form,
         page=queries.event_page(session, event),
         mine=None,
         closed_reason=operations.registration_open(event),
-        form=form,
         manage=policy.can(current_user, "event.manage", event),
-    ), status
+    )
 
 
 @bp.route("/arrangementer/<int:event_id>/pamelding/gjest", methods=["GET", "POST"])
@@ -372,12 +362,14 @@ def cancel_by_link(token):
     if registration.status == "cancelled":
         abort(410, "Du er allerede meldt av.")
     form = Form()
-    if form.validate_on_submit():
-        with refusal_as_error_page():
+
+    def cancel():
+        with refusal_as_error_page():  # nothing to correct in a form with only a button
             operations.cancel_registration(get_session(), registration, registration.user_id)
-        flash(f"Du er meldt av {event.title}.", "success")
-        return redirect(url_for("events.event_detail", event_id=event.id))
-    return render_template("events/cancel_registration.html", form=form, event=event, registration=registration)
+
+    return submit(
+        form, cancel, f"Du er meldt av {event.title}.", url_for("events.event_detail", event_id=event.id)
+    ) or form_page("events/cancel_registration.html", form, event=event, registration=registration)
 
 
 @bp.post("/pameldinger/<int:registration_id>/avmeld")
@@ -402,15 +394,15 @@ def my_registrations():
 # Participants, waitlist, attendance (coordinators) ------------------------------------------------
 
 
-def _participants_page(event: Event, form: BehalfForm, status: int = 200):
+def _participants_page(event: Event, form: BehalfForm):
     session = get_session()
-    return render_template(
+    return form_page(
         "events/participants.html",
+        form,
         event=event,
-        form=form,
         rows=queries.participants(session, event.id),
         counts=queries.status_counts(session, event.id),
-    ), status
+    )
 
 
 @bp.get("/arrangementer/<int:event_id>/deltakere")
@@ -444,19 +436,23 @@ def participants_export(event, file_format):
 @requires("event.manage", load=loaders.event)
 def register_on_behalf(event):
     form = _registration_form(BehalfForm, event)
-    if form.validate_on_submit():
-        try:
-            from nettverk.accounts.operations import user_by_email
 
-            registrant = _registrant(form)
-            registrant.user = user_by_email(get_session(), registrant.email)
-            registration, _ = operations.register(get_session(), event.id, registrant, by=current_user)
-            outcome = "påmeldt" if registration.status == "confirmed" else "satt på venteliste"
-            flash(f"{registration.name} er {outcome}.", "success")
-            return redirect(url_for("events.participants", event_id=event.id))
-        except OperationError as error:
-            return _participants_page(event, form, show_error(form, error))
-    return _participants_page(event, form, 422)
+    def register_person():
+        from nettverk.accounts.operations import user_by_email
+
+        registrant = _registrant(form)
+        registrant.user = user_by_email(get_session(), registrant.email)
+        registration, _ = operations.register(get_session(), event.id, registrant, by=current_user)
+        return registration
+
+    return submit(
+        form,
+        register_person,
+        lambda registration: (
+            f"{registration.name} er {'påmeldt' if registration.status == 'confirmed' else 'satt på venteliste'}."
+        ),
+        url_for("events.participants", event_id=event.id),
+    ) or _participants_page(event, form)
 
 
 @bp.post("/arrangementer/<int:event_id>/deltakere/<int:registration_id>/flytt")
