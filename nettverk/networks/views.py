@@ -11,7 +11,7 @@ from nettverk.accounts.models import User
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.events.models import Event
-from nettverk.forms import Form, show_error
+from nettverk.forms import Form, form_page, show_error, submit
 from nettverk.networks import cadence, operations, queries
 from nettverk.networks.forms import MemberForm, NetworkForm, PlanForm
 from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS, Network
@@ -126,27 +126,23 @@ def _network_data(form: NetworkForm) -> operations.NetworkData:
 def _save(network: Network | None):
     allowed = _coordinated_base_ids()
     form = _network_form(network, allowed)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            saved = operations.save_network(get_session(), current_user.id, _network_data(form), network, allowed)
-            flash(
-                "Nettverket er lagret."
-                if network
-                else f"{saved.name} er opprettet. Legg til medlemmer, og planlegg møtene fra møterytmen.",
-                "success",
-            )
-            return redirect(url_for("networks.network_detail", slug=saved.slug))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    other_bases = []
-    if network is not None and allowed is not None:
-        other_bases = [
-            b for b in queries.bases_by_network(get_session(), [network.id]).get(network.id, []) if b.id not in allowed
-        ]
-    return render_template("networks/form.html", form=form, network=network, other_bases=other_bases), status
+    return submit(
+        form,
+        lambda: operations.save_network(get_session(), current_user.id, _network_data(form), network, allowed),
+        lambda saved: (
+            "Nettverket er lagret."
+            if network
+            else f"{saved.name} er opprettet. Legg til medlemmer, og planlegg møtene fra møterytmen."
+        ),
+        lambda saved: url_for("networks.network_detail", slug=saved.slug),
+    ) or form_page("networks/form.html", form, network=network, other_bases=_other_bases(network, allowed))
+
+
+def _other_bases(network: Network | None, allowed: set[int] | None) -> list[CompetenceBase]:
+    """The network's bases the user does not coordinate (shown, not editable, on the form)."""
+    if network is None or allowed is None:
+        return []
+    return [b for b in queries.bases_by_network(get_session(), [network.id]).get(network.id, []) if b.id not in allowed]
 
 
 @bp.route("/nettverk/nytt", methods=["GET", "POST"])
@@ -179,42 +175,37 @@ def _member_form(network: Network) -> MemberForm:
     return form
 
 
-def _members_page(network: Network, form: MemberForm, status: int = 200):
-    return render_template(
-        "networks/members.html",
-        network=network,
-        form=form,
-        remove_form=Form(),
-        members=queries.members(get_session(), network.id),
-        member_kinds=MEMBER_KINDS,
-    ), status
+def _member_added(member) -> str:
+    user = get_session().get(User, member.user_id)
+    return f"{user.name or user.email} er lagt til som {MEMBER_KINDS[member.kind].lower()}."
 
 
 @bp.route("/nettverk/<slug>/medlemmer", methods=["GET", "POST"])
 @requires("network.manage", load=loaders.network)
 def members(network):
     form = _member_form(network)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            member = operations.add_member(
-                get_session(),
-                current_user.id,
-                network,
-                form.email.data,
-                form.name.data,
-                form.unit_id.data,
-                form.kind.data,
-                form.joined_on.data,
-            )
-            user = get_session().get(User, member.user_id)
-            flash(f"{user.name or user.email} er lagt til som {MEMBER_KINDS[member.kind].lower()}.", "success")
-            return redirect(url_for("networks.members", slug=network.slug))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return _members_page(network, form, status)
+    return submit(
+        form,
+        lambda: operations.add_member(
+            get_session(),
+            current_user.id,
+            network,
+            form.email.data,
+            form.name.data,
+            form.unit_id.data,
+            form.kind.data,
+            form.joined_on.data,
+        ),
+        _member_added,
+        url_for("networks.members", slug=network.slug),
+    ) or form_page(
+        "networks/members.html",
+        form,
+        network=network,
+        remove_form=Form(),
+        members=queries.members(get_session(), network.id),
+        member_kinds=MEMBER_KINDS,
+    )
 
 
 @bp.post("/nettverk/<slug>/medlemmer/fjern")
