@@ -14,7 +14,7 @@ from sqlmodel import select
 from nettverk import loaders, policy
 from nettverk.db import get_session
 from nettverk.errors import OperationError
-from nettverk.forms import show_error
+from nettverk.forms import form_page, show_error, submit
 from nettverk.policy import PROVIDER, SENDER, requires
 from nettverk.referrals import operations, queries
 from nettverk.referrals.forms import (
@@ -231,17 +231,12 @@ def _intervention_data(form: InterventionForm) -> operations.InterventionData:
 
 def _save_intervention(intervention: Intervention | None):
     form = _intervention_form(intervention)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            saved = operations.save_intervention(get_session(), current_user.id, _intervention_data(form), intervention)
-            flash("Tiltaket er lagret." if intervention else f"{saved.name} er lagt i katalogen.", "success")
-            return redirect(url_for("referrals.intervention_detail", slug=saved.slug))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("referrals/intervention_form.html", form=form, intervention=intervention), status
+    return submit(
+        form,
+        lambda: operations.save_intervention(get_session(), current_user.id, _intervention_data(form), intervention),
+        lambda saved: "Tiltaket er lagret." if intervention else f"{saved.name} er lagt i katalogen.",
+        lambda saved: url_for("referrals.intervention_detail", slug=saved.slug),
+    ) or form_page("referrals/intervention_form.html", form, intervention=intervention)
 
 
 @bp.route("/tiltak/ny", methods=["GET", "POST"])
@@ -344,14 +339,14 @@ def _referral_data(form: ReferralForm, intervention: Intervention, service_id: i
     )
 
 
-def _referral_form_page(form, intervention, referral=None, status=200):
-    return render_template(
+def _referral_form_page(form, intervention, referral=None):
+    return form_page(
         "referrals/referral_form.html",
-        form=form,
+        form,
         intervention=intervention,
         referral=referral,
         several_services=len(form.sending_service_id.choices) > 1,
-    ), status
+    )
 
 
 @bp.route("/henvendelser/ny", methods=["GET", "POST"])
@@ -370,27 +365,23 @@ def referral_new():
     form = _referral_form(intervention)
     if not form.family_municipality_id.choices[1:]:
         abort(403, "Ingen av kommunene tjenesten din betjener kan be om dette tiltaket.")
-    status = 200
-    if form.validate_on_submit():
-        try:
-            service_id = form.sending_service_id.data
-            if len(form.sending_service_id.choices) == 1:
-                service_id = form.sending_service_id.choices[0][0]
-            referral = operations.create_referral(
-                session, current_user.id, _referral_data(form, intervention, service_id), send=form.send.data
-            )
-            flash(
-                "Henvendelsen er sendt til tiltaksteamet."
-                if form.send.data
-                else "Henvendelsen er lagret som utkast. Bare tjenesten din ser den.",
-                "success",
-            )
-            return redirect(url_for("referrals.referral_detail", public_id=referral.public_id))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return _referral_form_page(form, intervention, None, status)
+
+    def create():
+        service_id = form.sending_service_id.data
+        if len(form.sending_service_id.choices) == 1:
+            service_id = form.sending_service_id.choices[0][0]
+        return operations.create_referral(
+            session, current_user.id, _referral_data(form, intervention, service_id), send=form.send.data
+        )
+
+    return submit(
+        form,
+        create,
+        "Henvendelsen er sendt til tiltaksteamet."
+        if form.send.data
+        else "Henvendelsen er lagret som utkast. Bare tjenesten din ser den.",
+        lambda referral: url_for("referrals.referral_detail", public_id=referral.public_id),
+    ) or _referral_form_page(form, intervention)
 
 
 @bp.route("/henvendelser/<public_id>/rediger", methods=["GET", "POST"])
@@ -403,25 +394,20 @@ def referral_edit(referral):
         abort(409, "Bare utkast kan endres. Send en melding til tiltaksteamet i stedet.")
     intervention = session.get(Intervention, referral.intervention_id)
     form = _referral_form(intervention, referral)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.update_draft(
-                session,
-                current_user.id,
-                referral,
-                _referral_data(form, intervention, referral.sending_service_id),
-                send=form.send.data,
-            )
-            flash("Henvendelsen er sendt til tiltaksteamet." if form.send.data else "Utkastet er lagret.", "success")
-            return redirect(url_for("referrals.referral_detail", public_id=referral.public_id))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    else:
+    if not form.is_submitted():  # showing the draft is a read
         operations.record_read(session, current_user, _sides(referral), referral)
-    return _referral_form_page(form, intervention, referral, status)
+    return submit(
+        form,
+        lambda: operations.update_draft(
+            session,
+            current_user.id,
+            referral,
+            _referral_data(form, intervention, referral.sending_service_id),
+            send=form.send.data,
+        ),
+        "Henvendelsen er sendt til tiltaksteamet." if form.send.data else "Utkastet er lagret.",
+        url_for("referrals.referral_detail", public_id=referral.public_id),
+    ) or _referral_form_page(form, intervention, referral)
 
 
 # The referral page, its actions and messages ------------------------------------------------------
