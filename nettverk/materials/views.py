@@ -1,14 +1,13 @@
 """Pages of the materials library (kompetansebank): a base's library with search, upload (coordinators),
 a material with its versions, new versions, downloads (always as an attachment with the detected type)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, render_template, request, send_file, url_for
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from nettverk import loaders, policy
 from nettverk.db import get_session
-from nettverk.errors import OperationError
-from nettverk.forms import show_error
+from nettverk.forms import form_page, submit
 from nettverk.materials import operations, queries, storage
 from nettverk.materials.forms import DeleteForm, MaterialForm, UploadForm, VersionForm
 from nettverk.materials.models import MATERIAL_AUDIENCES, Material
@@ -127,24 +126,20 @@ def _data(form: MaterialForm) -> operations.MaterialData:
 def material_new(base):
     form = UploadForm()
     _choices(form, base)
-    status = 200
     if request.method == "GET":
         form.published_on.data = to_oslo(utcnow()).date()
         wanted = request.args.get("samling", "")
         form.event_ids.data = [int(wanted)] if wanted.isdigit() else []
-    elif form.validate_on_submit():
-        try:
-            upload = operations.Upload(form.file.data.stream, form.file.data.filename or "", form.note.data or "")
-            material = operations.create_material(get_session(), current_user.id, base, _data(form), upload)
-            flash("Materiellet er lastet opp.", "success")
-            return redirect(url_for("materials.material_detail", material_id=material.id))
-        except OperationError as error:
-            status = show_error(form, error)
-    else:
-        status = 422
-    return render_template(
-        "materials/form.html", form=form, base=base, material=None, limit=storage.limit_text()
-    ), status
+    return submit(
+        form,
+        lambda: operations.create_material(get_session(), current_user.id, base, _data(form), _upload(form)),
+        "Materiellet er lastet opp.",
+        lambda material: url_for("materials.material_detail", material_id=material.id),
+    ) or form_page("materials/form.html", form, base=base, material=None, limit=storage.limit_text())
+
+
+def _upload(form: UploadForm | VersionForm) -> operations.Upload:
+    return operations.Upload(form.file.data.stream, form.file.data.filename or "", form.note.data or "")
 
 
 @bp.route("/materiell/<int:material_id>/rediger", methods=["GET", "POST"])
@@ -154,21 +149,16 @@ def material_edit(material):
     base = session.get(CompetenceBase, material.base_id)
     form = MaterialForm(obj=material)
     _choices(form, base)
-    status = 200
     if request.method == "GET":
         row = queries.rows_for(session, [material])[0]
         form.area_ids.data = [a.id for a in row.areas]
         form.event_ids.data = [e.id for e in row.events]
-    elif form.validate_on_submit():
-        try:
-            operations.update_material(session, current_user.id, material, _data(form))
-            flash("Materiellet er lagret.", "success")
-            return redirect(url_for("materials.material_detail", material_id=material.id))
-        except OperationError as error:
-            status = show_error(form, error)
-    else:
-        status = 422
-    return render_template("materials/form.html", form=form, base=base, material=material), status
+    return submit(
+        form,
+        lambda: operations.update_material(session, current_user.id, material, _data(form)),
+        "Materiellet er lagret.",
+        url_for("materials.material_detail", material_id=material.id),
+    ) or form_page("materials/form.html", form, base=base, material=material)
 
 
 @bp.route("/materiell/<int:material_id>/slett", methods=["GET", "POST"])
@@ -177,29 +167,30 @@ def material_delete(material):
     session = get_session()
     base = session.get(CompetenceBase, material.base_id)
     form = DeleteForm()
-    if form.validate_on_submit():
-        operations.delete_material(session, current_user.id, material)
-        flash(f"«{material.title}» er slettet.", "success")
-        return redirect(url_for("materials.library", slug=base.slug))
-    return render_template(
-        "materials/delete.html", form=form, base=base, material=material, versions=queries.versions(session, material)
-    ), 422 if form.errors else 200
+    return submit(
+        form,
+        lambda: operations.delete_material(session, current_user.id, material),
+        f"«{material.title}» er slettet.",
+        url_for("materials.library", slug=base.slug),
+    ) or form_page(
+        "materials/delete.html", form, base=base, material=material, versions=queries.versions(session, material)
+    )
 
 
 # A material, its versions, downloads --------------------------------------------------------------
 
 
-def _material_page(material: Material, form: VersionForm, status: int = 200):
+def _material_page(material: Material, form: VersionForm):
     session = get_session()
-    return render_template(
+    return form_page(
         "materials/material.html",
+        form,
         row=queries.rows_for(session, [material])[0],
         versions=queries.versions(session, material),
-        form=form,
         limit=storage.limit_text(),
         network=session.get(Network, material.network_id) if material.network_id else None,
         manage=policy.can(current_user, "material.manage", material),
-    ), status
+    )
 
 
 @bp.get("/materiell/<int:material_id>")
@@ -212,16 +203,12 @@ def material_detail(material):
 @requires("material.manage", load=loaders.material, hide=True)
 def version_new(material):
     form = VersionForm()
-    status = 422
-    if form.validate_on_submit():
-        try:
-            upload = operations.Upload(form.file.data.stream, form.file.data.filename or "", form.note.data or "")
-            version = operations.add_version(get_session(), current_user.id, material, upload)
-            flash(f"Versjon {version.number} er lastet opp. De eldre versjonene ligger under.", "success")
-            return redirect(url_for("materials.material_detail", material_id=material.id))
-        except OperationError as error:
-            status = show_error(form, error)
-    return _material_page(material, form, status)
+    return submit(
+        form,
+        lambda: operations.add_version(get_session(), current_user.id, material, _upload(form)),
+        lambda version: f"Versjon {version.number} er lastet opp. De eldre versjonene ligger under.",
+        url_for("materials.material_detail", material_id=material.id),
+    ) or _material_page(material, form)
 
 
 @bp.get("/materiell/<int:material_id>/versjoner/<int:version>")
