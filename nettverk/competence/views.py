@@ -15,8 +15,7 @@ from nettverk.competence import exports, operations, queries
 from nettverk.competence.forms import AreaForm, CoordinatorRecordForm, ProfileForm, RecordForm
 from nettverk.competence.models import AREA_KINDS, LEVELS, SOURCES, CompetenceArea, CompetenceProfile, CompetenceRecord
 from nettverk.db import get_session
-from nettverk.errors import OperationError
-from nettverk.forms import show_error
+from nettverk.forms import form_page, submit
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
 from nettverk.registry.models import SERVICE_KINDS, CompetenceBase
@@ -43,23 +42,23 @@ def _profile_form() -> ProfileForm:
     return form
 
 
-def _own_page(profile_form: ProfileForm, status: int = 200):
+def _own_page(profile_form: ProfileForm):
     session = get_session()
     bases = {b.id: b for b in queries.bases_of_person(session, current_user.id)}
     coordinated = policy.coordinated_base_ids(current_user)
     for base in session.exec(select(CompetenceBase)):
         if coordinated is None or base.id in coordinated:
             bases.setdefault(base.id, base)
-    return render_template(
+    return form_page(
         "competence/home.html",
-        form=profile_form,
+        profile_form,
         rows=queries.own_records(session, current_user.id, operations.today()),
         profile=session.get(CompetenceProfile, current_user.id),
         bases=sorted(bases.values(), key=lambda b: norwegian_key(b.name)),
         LEVELS=LEVELS,
         SOURCES=SOURCES,
         AREA_KINDS=AREA_KINDS,
-    ), status
+    )
 
 
 @bp.get("/kompetanse")
@@ -72,16 +71,14 @@ def home():
 @requires("authenticated")
 def profile():
     form = _profile_form()
-    if form.validate_on_submit():
-        try:
-            operations.save_profile(
-                get_session(), current_user, form.contactable.data, form.municipality_id.data, form.service_id.data
-            )
-            flash("Valgene dine er lagret.", "success")
-            return redirect(url_for("competence.home"))
-        except OperationError as error:
-            return _own_page(form, show_error(form, error))
-    return _own_page(form, 422)
+    return submit(
+        form,
+        lambda: operations.save_profile(
+            get_session(), current_user, form.contactable.data, form.municipality_id.data, form.service_id.data
+        ),
+        "Valgene dine er lagret.",
+        url_for("competence.home"),
+    ) or _own_page(form)
 
 
 def _record_form(form_class, row: CompetenceRecord | None = None):
@@ -105,21 +102,16 @@ def _record_data(form: RecordForm) -> operations.RecordData:
 
 def _save_record(row: CompetenceRecord | None):
     form = _record_form(RecordForm, row)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            session = get_session()
-            if row is None:
-                operations.add_record(session, current_user.id, current_user.id, _record_data(form))
-            else:
-                operations.update_record(session, current_user.id, row, _record_data(form))
-            flash("Kompetansen er lagret.", "success")
-            return redirect(url_for("competence.home"))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("competence/record_form.html", form=form, row=row), status
+
+    def save():
+        if row is None:
+            operations.add_record(get_session(), current_user.id, current_user.id, _record_data(form))
+        else:
+            operations.update_record(get_session(), current_user.id, row, _record_data(form))
+
+    return submit(form, save, "Kompetansen er lagret.", url_for("competence.home")) or form_page(
+        "competence/record_form.html", form, row=row
+    )
 
 
 @bp.route("/kompetanse/ny", methods=["GET", "POST"])
@@ -168,29 +160,24 @@ def areas():
 
 def _save_area(area: CompetenceArea | None):
     form = AreaForm(obj=area)
-    status = 200
-    if form.validate_on_submit():
-        try:
-            operations.save_area(
-                get_session(),
-                current_user.id,
-                operations.AreaData(
-                    name=form.name.data or "",
-                    kind=form.kind.data or "",
-                    description=form.description.data or "",
-                    target_group=form.target_group.data or "",
-                    expires_after_months=form.expires_after_months.data,
-                    active=form.active.data,
-                ),
-                area,
-            )
-            flash("Kompetanseområdet er lagret.", "success")
-            return redirect(url_for("competence.areas"))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("competence/area_form.html", form=form, area=area), status
+    return submit(
+        form,
+        lambda: operations.save_area(
+            get_session(),
+            current_user.id,
+            operations.AreaData(
+                name=form.name.data or "",
+                kind=form.kind.data or "",
+                description=form.description.data or "",
+                target_group=form.target_group.data or "",
+                expires_after_months=form.expires_after_months.data,
+                active=form.active.data,
+            ),
+            area,
+        ),
+        "Kompetanseområdet er lagret.",
+        url_for("competence.areas"),
+    ) or form_page("competence/area_form.html", form, area=area)
 
 
 @bp.route("/kompetanseomrader/ny", methods=["GET", "POST"])
@@ -276,18 +263,14 @@ def record_for_person(base):
         ("", "Ikke valgt"),
         *((m.id, m.display_name) for m in queries.member_municipalities(session, base.id)),
     ]
-    status = 200
-    if form.validate_on_submit():
-        try:
-            person = operations.person_for_base(session, form.email.data or "", base.id, form.municipality_id.data)
-            operations.add_record(session, current_user.id, person.id, _record_data(form), source="coordinator")
-            flash("Kompetansen er registrert.", "success")
-            return redirect(url_for("competence.record_for_person", slug=base.slug))
-        except OperationError as error:
-            status = show_error(form, error)
-    elif form.errors:
-        status = 422
-    return render_template("competence/record_for_person.html", form=form, base=base), status
+
+    def record():
+        person = operations.person_for_base(session, form.email.data or "", base.id, form.municipality_id.data)
+        operations.add_record(session, current_user.id, person.id, _record_data(form), source="coordinator")
+
+    return submit(
+        form, record, "Kompetansen er registrert.", url_for("competence.record_for_person", slug=base.slug)
+    ) or form_page("competence/record_for_person.html", form, base=base)
 
 
 @bp.get("/kompetansebaser/<slug>/kompetanse/utloper")
