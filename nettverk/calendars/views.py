@@ -19,6 +19,7 @@ from nettverk.calendars.models import ALARM_CHOICES
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.events.models import EventStatus
+from nettverk.forms import form_page, submit
 from nettverk.policy import requires
 from nettverk.registry.models import Municipality
 from nettverk.text import slugify
@@ -345,8 +346,9 @@ def guest_new_link():
     """A guest (no account) gets a new personal link by e-mail. The same answer whoever asks, so the
     form does not reveal who has registered."""
     form = NewLinkForm()
-    if form.validate_on_submit():
-        operations.mail_guest_link(get_session(), form.email.data)
-        flash(NEUTRAL_ANSWER, "success")
-        return redirect(url_for("calendars.guest_new_link"))
-    return render_template("calendars/new_link.html", form=form), 422 if form.errors else 200
+    return submit(
+        form,
+        lambda: operations.mail_guest_link(get_session(), form.email.data),
+        NEUTRAL_ANSWER,
+        url_for("calendars.guest_new_link"),
+    ) or form_page("calendars/new_link.html", form)

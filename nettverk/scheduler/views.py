@@ -12,7 +12,7 @@ from sqlmodel import func, select
 from wtforms.fields.choices import SelectChoice
 
 from nettverk.db import get_session
-from nettverk.forms import Form, MultiCheckboxField
+from nettverk.forms import Form, MultiCheckboxField, form_page, submit
 from nettverk.policy import requires
 from nettverk.scheduler import operations, runner
 from nettverk.scheduler.models import JobRun, SchedulerLease, apscheduler_jobs
@@ -189,8 +189,9 @@ def notice_settings():
     user = current_user._get_current_object()
     enabled = [kind for kind in operations.KINDS if operations.is_enabled(session, user.id, kind)]
     form = NoticeSettingsForm(kinds=enabled)
-    if form.validate_on_submit():
-        operations.set_enabled(session, user, set(form.kinds.data or []))
-        flash("Varslingsvalgene dine er lagret.", "success")
-        return redirect(url_for("scheduler.notice_settings"))
-    return render_template("scheduler/notice_settings.html", form=form), 422 if form.errors else 200
+    return submit(
+        form,
+        lambda: operations.set_enabled(session, user, set(form.kinds.data or [])),
+        "Varslingsvalgene dine er lagret.",
+        url_for("scheduler.notice_settings"),
+    ) or form_page("scheduler/notice_settings.html", form)
