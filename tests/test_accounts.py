@@ -10,11 +10,11 @@ from urllib.parse import quote
 
 import pytest
 from conftest import DEMO_PASSWORD, USERS, Browser, link_in, outbox
+from factories import base_id, municipality_id, service
 from sqlmodel import select
 
 from nettverk.accounts.models import AccountToken, LoginAttempt, RoleAssignment, User
 from nettverk.activity import ActivityLog
-from nettverk.registry.models import CompetenceBase, Municipality, Service
 from nettverk.timeutil import utcnow
 
 NEW_PASSWORD = "en lang og trygg setning"  # noqa: S105 - test data
@@ -61,18 +61,6 @@ def roles(db, email) -> list[RoleAssignment]:
 def tokens(db, email) -> list[AccountToken]:
     db.expire_all()
     return list(db.exec(select(AccountToken).join(User, User.id == AccountToken.user_id).where(User.email == email)))
-
-
-def base_id(db, slug) -> int:
-    return db.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).one().id
-
-
-def municipality_id(db, number) -> int:
-    return db.exec(select(Municipality).where(Municipality.number == number)).one().id
-
-
-def service_id(db, slug) -> int:
-    return db.exec(select(Service).where(Service.slug == slug)).one().id
 
 
 def invite(browser, email, role, name="", **scope):
@@ -540,11 +528,11 @@ def test_service_leader_invites_staff_to_own_service(as_role, db):
         as_role("service_leader"),
         "ny.ansatt@fosen.example",
         "service_staff",
-        service_id=service_id(db, "fosen-barnevern"),
+        service_id=service(db, "fosen-barnevern").id,
     )
     assert response.status_code == 302
     assert [(r.role, r.service_id) for r in roles(db, "ny.ansatt@fosen.example")] == [
-        ("service_staff", service_id(db, "fosen-barnevern"))
+        ("service_staff", service(db, "fosen-barnevern").id)
     ]
 
 
@@ -553,7 +541,7 @@ def test_service_leader_cannot_invite_staff_to_another_service(as_role, db):
         as_role("service_leader"),
         "ny.ansatt@innherred.example",
         "service_staff",
-        service_id=service_id(db, "innherred-barnevern"),
+        service_id=service(db, "innherred-barnevern").id,
     )
     assert response.status_code == 403
     assert user(db, "ny.ansatt@innherred.example") is None
@@ -562,7 +550,7 @@ def test_service_leader_cannot_invite_staff_to_another_service(as_role, db):
 def test_service_leader_cannot_add_a_role_to_the_admin(as_role, db):
     before = [(r.role, r.service_id) for r in roles(db, USERS["admin"])]
     response = invite(
-        as_role("service_leader"), USERS["admin"], "service_staff", service_id=service_id(db, "fosen-barnevern")
+        as_role("service_leader"), USERS["admin"], "service_staff", service_id=service(db, "fosen-barnevern").id
     )
     assert response.status_code == 403
     assert "har allerede en konto med roller utenfor det du kan gi" in text(response)
@@ -575,14 +563,14 @@ def test_service_leader_cannot_add_a_role_to_another_services_staff(as_role, db)
         as_role("service_leader"),
         USERS["service_staff_namdal"],
         "service_leader",
-        service_id=service_id(db, "fosen-barnevern"),
+        service_id=service(db, "fosen-barnevern").id,
     )
     assert response.status_code == 403
     assert [r.role for r in roles(db, USERS["service_staff_namdal"])] == ["service_staff"]
 
 
 def test_service_leader_adds_a_role_to_an_ordinary_participant(as_role, db):
-    fosen = service_id(db, "fosen-barnevern")
+    fosen = service(db, "fosen-barnevern").id
     response = invite(as_role("service_leader"), USERS["participant"], "service_staff", service_id=fosen)
     assert response.status_code == 302
     assert sorted((r.role, r.service_id) for r in roles(db, USERS["participant"])) == [

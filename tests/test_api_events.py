@@ -5,35 +5,16 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from conftest import USERS
-from factories import make_event, make_network
+from factories import base_id, make_event, make_network, municipality_id, user_id
 from sqlmodel import select
 from test_api import assert_matches, assert_problem, openapi_document
 
-from nettverk.accounts.models import User
 from nettverk.events.models import Registration, RegistrationStatus
 from nettverk.events.operations import cancel_event, mark_held
 from nettverk.networks.models import NetworkMember
-from nettverk.registry.models import CompetenceBase, Municipality
 from nettverk.timeutil import to_oslo, utcnow
 
 # Setting up -----------------------------------------------------------------------------------------
-
-
-def _id(db, model, **where):
-    column, value = next(iter(where.items()))
-    return db.exec(select(model).where(getattr(model, column) == value)).one().id
-
-
-def base_id(db, slug):
-    return _id(db, CompetenceBase, slug=slug)
-
-
-def municipality_id(db, number):
-    return _id(db, Municipality, number=number)
-
-
-def user_id(db, role):
-    return _id(db, User, email=USERS[role])
 
 
 def titles(response):

@@ -11,17 +11,16 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 from conftest import USERS, Browser, link_in, outbox
-from factories import make_event
+from factories import base_id, make_event, municipality_id, network, user
 from icalendar import Calendar
 from sqlalchemy import event as sa_event
 from sqlmodel import delete, select
 
-from nettverk.accounts.models import User
 from nettverk.activity import ActivityLog
 from nettverk.calendars.models import CalendarToken, RenderedEvent
 from nettverk.events.models import Event
-from nettverk.networks.models import Network, NetworkMember
-from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality
+from nettverk.networks.models import NetworkMember
+from nettverk.registry.models import BaseMembership
 
 SOON = date.today() + timedelta(days=30)
 FEED_URL = re.compile(r'value="(http://nettverk\.test/kalender/personlig/[A-Za-z0-9_-]+\.ics)"')
@@ -30,28 +29,12 @@ FEED_URL = re.compile(r'value="(http://nettverk\.test/kalender/personlig/[A-Za-z
 # Helpers ------------------------------------------------------------------------------------------
 
 
-def base_id(db, slug: str) -> int:
-    return db.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).one().id
-
-
-def network(db, slug: str = "bti-nettverk-fosen") -> Network:
-    return db.exec(select(Network).where(Network.slug == slug)).one()
-
-
-def municipality_id(db, number: str) -> int:
-    return db.exec(select(Municipality).where(Municipality.number == number)).one().id
-
-
-def user(db, role: str) -> User:
-    return db.exec(select(User).where(User.email == USERS[role])).one()
-
-
 def network_meeting(db, title: str, *, publish: bool = True, days: int = 40) -> Event:
     return make_event(
         db,
         title,
         base=None,
-        network_id=network(db).id,
+        network_id=network(db, "bti-nettverk-fosen").id,
         kind="nettverksmote",
         audience="network",
         publish=publish,
@@ -259,7 +242,11 @@ def test_personal_feed_has_my_registrations_and_my_networks_meetings(app, db, as
     make_event(db, "Fagdag jeg ikke skal på")
     make_event(db, "Utkast i Fosen", publish=False)
     network_meeting(db, "Møte i nettverket mitt")
-    db.add(NetworkMember(network_id=network(db).id, user_id=user(db, "participant").id, joined_on=date.today()))
+    db.add(
+        NetworkMember(
+            network_id=network(db, "bti-nettverk-fosen").id, user_id=user(db, "participant").id, joined_on=date.today()
+        )
+    )
     db.commit()
 
     participant = as_role("participant")

@@ -4,15 +4,14 @@ import re
 from datetime import date, time, timedelta
 
 import pytest
-from factories import make_event, make_network
+from factories import base, make_event, make_network, municipality
 from sqlalchemy import event as sa_event
-from sqlmodel import select
 
 from nettverk.events import planning_views
 from nettverk.events.operations import cancel_event, mark_held
 from nettverk.events.planning import planning_warnings
 from nettverk.policy import EVERYONE_SEES
-from nettverk.registry.models import CompetenceBase, Municipality
+from nettverk.registry.models import CompetenceBase
 from nettverk.timeutil import format_date, to_oslo, utcnow
 
 # Helpers ------------------------------------------------------------------------------------------
@@ -20,14 +19,6 @@ from nettverk.timeutil import format_date, to_oslo, utcnow
 
 def page(response) -> str:
     return response.get_data(as_text=True)
-
-
-def base(db, slug: str) -> CompetenceBase:
-    return db.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).one()
-
-
-def municipality(db, number: str) -> Municipality:
-    return db.exec(select(Municipality).where(Municipality.number == number)).one()
 
 
 def cell(html: str, day: date) -> str:

@@ -8,11 +8,10 @@ from datetime import timedelta
 
 import pytest
 from conftest import USERS, in_app, link_in, make_app, outbox
-from factories import make_event, register
+from factories import make_event, register, user
 from sqlalchemy import func, inspect, text
 from sqlmodel import delete, select
 
-from nettverk.accounts.models import User
 from nettverk.activity import ActivityLog
 from nettverk.errors import OperationError
 from nettverk.evaluations import operations as evaluations
@@ -30,10 +29,6 @@ SUBJECT = "Hva syntes du om"
 
 
 # Set-up -------------------------------------------------------------------------------------------
-
-
-def user(db, email: str) -> User:
-    return db.exec(select(User).where(User.email == email)).one()
 
 
 def end(db, event: Event, ago: timedelta = timedelta(hours=1)) -> Event:

@@ -12,17 +12,15 @@ from datetime import date, datetime, time, timedelta
 
 import pytest
 from conftest import USERS, Browser
-from factories import make_event
+from factories import base_id, make_event, user_id
 from openpyxl import load_workbook
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from nettverk.accounts.models import User
 from nettverk.activity import ActivityLog
 from nettverk.events.models import Event, Registration
 from nettverk.networks.cadence import occurrences
 from nettverk.networks.models import Network
-from nettverk.registry.models import CompetenceBase
 from nettverk.timeutil import OSLO
 
 FORMULA_NAME = '=HYPERLINK("http://x")'
@@ -56,16 +54,12 @@ def plain_weekday() -> date:
     return first + timedelta(days=(2 - first.weekday()) % 7)
 
 
-def fosen_id(db) -> int:
-    return db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one().id
-
-
 def event_form(db, day: date, **fields) -> dict:
     """The coordinator's "Nytt arrangement" form for a Fosen fagdag on `day`."""
     form = {
         "kind": "fagdag",
         "title": "Fagdag",
-        "base_id": str(fosen_id(db)),
+        "base_id": str(base_id(db, "fosen")),
         "audience": "region",
         "start_date": day.isoformat(),
         "start_time": "09:00",
@@ -105,10 +99,6 @@ def export_log(db, event: Event) -> list[ActivityLog]:
             )
         )
     )
-
-
-def user_id(db, role: str) -> int:
-    return db.exec(select(User).where(User.email == USERS[role])).one().id
 
 
 def attachment_name(response) -> str:
@@ -335,7 +325,7 @@ def test_a_nul_in_a_new_event_or_network_saves_nothing(as_role, db):
             "name": "Nettverk\x00Fosen",
             "kind": "bti",
             "description": "",
-            "base_ids": [str(fosen_id(db))],
+            "base_ids": [str(base_id(db, "fosen"))],
             "cadence": "",
             "cadence_start": "",
             "meeting_start": "09:00",

@@ -18,7 +18,7 @@ import pytest
 import vobject
 from aiosmtpd.controller import Controller
 from conftest import USERS, Browser, link_in, make_app, outbox
-from factories import make_event
+from factories import make_event, municipality_id
 from sqlmodel import select
 
 from nettverk.calendars import queries as calendar_queries
@@ -26,7 +26,7 @@ from nettverk.calendars import render
 from nettverk.db import get_session
 from nettverk.events.models import Event, Registration, RegistrationStatus
 from nettverk.mail.operations import _to_email
-from nettverk.registry.models import CompetenceBase, Municipality
+from nettverk.registry.models import CompetenceBase
 from nettverk.scheduler.runner import run_job
 from nettverk.timeutil import OSLO, to_oslo
 
@@ -45,10 +45,6 @@ fosen_event = partial(make_event, venue_name="Rissa kulturhus")
 
 def fosen(db) -> CompetenceBase:
     return db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one()
-
-
-def municipality_id(db, number: str) -> int:
-    return db.exec(select(Municipality).where(Municipality.number == number)).one().id
 
 
 def stored(db, event: Event) -> Event:

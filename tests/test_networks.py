@@ -6,6 +6,7 @@ import re
 from datetime import date, datetime, time, timedelta
 
 import pytest
+from factories import base_id
 from sqlalchemy import event as sa_event
 from sqlmodel import select
 
@@ -13,7 +14,7 @@ from nettverk.accounts.models import User
 from nettverk.activity import ActivityLog
 from nettverk.events.models import Event, Registration
 from nettverk.networks.models import Network, NetworkBase, NetworkMember
-from nettverk.registry.models import CompetenceBase, Municipality, Service, ServiceArea, Unit
+from nettverk.registry.models import Municipality, Service, ServiceArea, Unit
 from nettverk.timeutil import OSLO, to_oslo
 
 BTI_RULE = "FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU"
@@ -21,10 +22,6 @@ BTI_RULE = "FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU"
 
 def today() -> date:
     return datetime.now(OSLO).date()
-
-
-def base_id(db, slug: str) -> int:
-    return db.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).one().id
 
 
 def network(db, slug: str) -> Network:

@@ -6,20 +6,14 @@ import threading
 from datetime import date, datetime, time, timedelta
 
 import pytest
-from conftest import DEMO_PASSWORD, USERS, Browser, link_in, outbox
-from factories import make_event
+from conftest import USERS, Browser, link_in, outbox
+from factories import base_id, make_event, make_users, municipality_id
 from sqlmodel import select
 
-from nettverk.accounts.models import User
 from nettverk.events import operations as events
 from nettverk.events.models import Event, Registration, RegistrationStatus
-from nettverk.registry.models import CompetenceBase, Municipality
 
 SOON = date.today() + timedelta(days=30)
-
-
-def municipality_id(db, number: str) -> int:
-    return db.exec(select(Municipality).where(Municipality.number == number)).one().id
 
 
 def registrations(db, event: Event) -> list[Registration]:
@@ -29,16 +23,6 @@ def registrations(db, event: Event) -> list[Registration]:
 
 def statuses(db, event: Event) -> dict[str, str]:
     return {r.email: r.status for r in registrations(db, event)}
-
-
-def make_users(db, count: int, prefix: str = "deltaker") -> list[str]:
-    from nettverk.accounts.operations import hash_password
-
-    emails = [f"{prefix}{n}@example.no" for n in range(count)]
-    password = hash_password(DEMO_PASSWORD)  # the test app's cheap hash
-    db.add_all(User(email=email, name=f"Deltaker {n}", password_hash=password) for n, email in enumerate(emails))
-    db.commit()
-    return emails
 
 
 def register_as(app, email: str, event: Event, data=None):
@@ -292,10 +276,6 @@ def event_form(event: Event | None = None, **fields) -> dict:
     return form
 
 
-def fosen_id(db) -> str:
-    return str(db.exec(select(CompetenceBase).where(CompetenceBase.slug == "fosen")).one().id)
-
-
 def count_events(db) -> int:
     db.expire_all()
     return len(db.exec(select(Event)).all())
@@ -306,7 +286,9 @@ def test_coordinator_plans_and_publishes_a_fagdag(as_role, db):
     response = coordinator.post(
         "/arrangementer/nytt",
         event_form(
-            base_id=fosen_id(db), title="Fagdag: Tidlig inn", programme="09.00 Velkommen – Kari Nordmann\n10.15 Pause"
+            base_id=str(base_id(db, "fosen")),
+            title="Fagdag: Tidlig inn",
+            programme="09.00 Velkommen – Kari Nordmann\n10.15 Pause",
         ),
     )
     assert response.status_code == 302
@@ -331,7 +313,7 @@ def test_coordinator_plans_and_publishes_a_fagdag(as_role, db):
 )
 def test_bad_event_input_is_refused_and_nothing_saved(as_role, db, fields, message):
     before = count_events(db)
-    form = event_form(base_id=fosen_id(db))
+    form = event_form(base_id=str(base_id(db, "fosen")))
     form.update(fields)
     response = as_role("coordinator_fosen").post("/arrangementer/nytt", form)
     assert response.status_code == 422
@@ -344,7 +326,7 @@ def test_a_start_in_the_missing_dst_hour_is_refused(as_role, db):
     response = as_role("coordinator_fosen").post(
         "/arrangementer/nytt",
         event_form(
-            base_id=fosen_id(db),
+            base_id=str(base_id(db, "fosen")),
             start_date=last_sunday_of_march.isoformat(),
             end_date=last_sunday_of_march.isoformat(),
             start_time="02:30",
@@ -407,7 +389,10 @@ def test_cancelling_an_event_tells_everyone_registered(as_role, db):
 def test_namdalen_coordinator_cannot_change_a_make_event(as_role, db):
     event = make_event(db)
     assert as_role("coordinator").post(f"/arrangementer/{event.id}/rediger", event_form(event)).status_code == 403
-    assert as_role("coordinator").post("/arrangementer/nytt", event_form(base_id=fosen_id(db))).status_code == 403
+    assert (
+        as_role("coordinator").post("/arrangementer/nytt", event_form(base_id=str(base_id(db, "fosen")))).status_code
+        == 403
+    )
 
 
 # No overbooking under concurrency -----------------------------------------------------------------

@@ -3,10 +3,9 @@
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from conftest import USERS
+from factories import base, municipality, service, user_id
 from sqlmodel import func, select
 
-from nettverk.accounts.models import User
 from nettverk.activity import ActivityLog
 from nettverk.registry.models import (
     BaseMembership,
@@ -44,24 +43,8 @@ def count(db, model) -> int:
     return db.exec(select(func.count()).select_from(model)).one()
 
 
-def municipality(db, number: str) -> Municipality:
-    return db.exec(select(Municipality).where(Municipality.number == number)).one()
-
-
 def ids(db, *numbers: str) -> list[int]:
     return [municipality(db, number).id for number in numbers]
-
-
-def base(db, slug: str) -> CompetenceBase:
-    return db.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).one()
-
-
-def service(db, slug: str) -> Service:
-    return db.exec(select(Service).where(Service.slug == slug)).one()
-
-
-def user_id(db, role: str) -> int:
-    return db.exec(select(User).where(User.email == USERS[role])).one().id
 
 
 def members(db, slug: str) -> set[str]:

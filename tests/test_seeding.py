@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
+from factories import municipality
 from sqlmodel import SQLModel, func, select
 
 from nettverk import create_app
@@ -94,10 +95,6 @@ def reseed(app) -> dict[str, int]:
         load_demo(session)
         session.commit()
     return created
-
-
-def municipality(db, number: str) -> Municipality:
-    return db.exec(select(Municipality).where(Municipality.number == number)).one()
 
 
 def members(db, slug: str) -> set[str]:
