@@ -8,14 +8,14 @@ from the material, and coordinators can change them.
 
 from sqlmodel import Session, select
 
-from nettverk.competence.models import AREA_KINDS, CompetenceArea
+from nettverk.competence.models import AREA_KINDS, AreaKind, CompetenceArea
 
 # (slug, name, kind, description, target group, expires after months)
 AREAS = [
     (
         "bti-handlingsveileder",
         "BTI handlingsveileder",
-        "cooperation",
+        AreaKind.COOPERATION,
         "Bedre tverrfaglig innsats: felles handlingsveileder med nivå 0–3 for hvordan tjenestene avklarer en "
         "bekymring og samarbeider om barn, unge og familier.",
         "Alle ansatte som møter barn, unge og foreldre",
@@ -24,7 +24,7 @@ AREAS = [
     (
         "stafettlogg",
         "Stafettlogg",
-        "cooperation",
+        AreaKind.COOPERATION,
         "Verktøy for å dokumentere og følge opp tiltak rundt et barn, der stafettholderen har ansvaret til en annen "
         "tjeneste uttrykkelig har tatt over.",
         "Stafettholdere og ressurspersoner i tjenestene",
@@ -33,7 +33,7 @@ AREAS = [
     (
         "kvello-tidlig-inn",
         "Kvello/Tidlig inn",
-        "screening",
+        AreaKind.SCREENING,
         "Kvellomodellen og «Tidlig inn»: systematisk observasjon og kartlegging for å oppdage barn i risiko tidlig, "
         "med kompetanseheving om rus, psykisk helse og vold.",
         "Barnehage, helsestasjon, skole og barnevern",
@@ -42,7 +42,7 @@ AREAS = [
     (
         "asq-asq-se",
         "ASQ/ASQ-SE",
-        "screening",
+        AreaKind.SCREENING,
         "Ages and Stages Questionnaires: foreldreutfylte skjema for utvikling (ASQ) og sosioemosjonell utvikling "
         "(ASQ-SE), blant annet ved 4 måneder og i barnehagen.",
         "Barn 0–5 år; helsestasjon og barnehage",
@@ -51,7 +51,7 @@ AREAS = [
     (
         "epds",
         "EPDS",
-        "screening",
+        AreaKind.SCREENING,
         "Edinburgh postnatal depresjonsskala: kartlegging av depresjon hos mor etter fødsel, blant annet ved "
         "6-ukerskontrollen.",
         "Nybakte foreldre; jordmor og helsestasjon",
@@ -60,7 +60,7 @@ AREAS = [
     (
         "tras",
         "TRAS",
-        "screening",
+        AreaKind.SCREENING,
         "Tidlig registrering av språkutvikling: observasjon av språk hos barn i barnehagen.",
         "Barn 2–5 år; barnehage",
         None,
@@ -68,7 +68,7 @@ AREAS = [
     (
         "nbo",
         "NBO",
-        "screening",
+        AreaKind.SCREENING,
         "Newborn Behavioral Observations: observasjon av spedbarnets signaler sammen med foreldrene for å styrke "
         "samspill og tilknytning.",
         "Spedbarn og foreldre; helsestasjon",
@@ -77,7 +77,7 @@ AREAS = [
     (
         "pmto",
         "PMTO",
-        "parent_programme",
+        AreaKind.PARENT_PROGRAMME,
         "Parent Management Training – Oregon: foreldretrening for familier med barn med atferdsvansker. "
         "Sertifiserte PMTO-terapeuter må fornye sertifiseringen.",
         "Foreldre til barn 3–12 år med atferdsvansker",
@@ -86,7 +86,7 @@ AREAS = [
     (
         "icdp",
         "ICDP",
-        "parent_programme",
+        AreaKind.PARENT_PROGRAMME,
         "International Child Development Programme: foreldreveiledning i grupper om samspill og omsorg.",
         "Foreldre og omsorgspersoner",
         None,
@@ -94,7 +94,7 @@ AREAS = [
     (
         "marte-meo",
         "Marte Meo",
-        "guidance",
+        AreaKind.GUIDANCE,
         "Videobasert samspillsveiledning som tar utgangspunkt i det som fungerer i samspillet. Sertifiserte "
         "terapeuter og veiledere må fornye sertifiseringen.",
         "Foreldre, barnehage og fosterhjem",
@@ -103,7 +103,7 @@ AREAS = [
     (
         "circle-of-security",
         "Circle of Security",
-        "parent_programme",
+        AreaKind.PARENT_PROGRAMME,
         "Trygghetssirkelen (COS): foreldreveiledning om tilknytning, individuelt eller i grupper.",
         "Foreldre til barn 0–6 år",
         None,
@@ -111,7 +111,7 @@ AREAS = [
     (
         "familierad",
         "Familieråd",
-        "cooperation",
+        AreaKind.COOPERATION,
         "Beslutningsmodell der familien og nettverket selv lager en plan for barnet sammen med tjenestene.",
         "Familier i kontakt med barnevernet og andre tjenester",
         None,
@@ -119,7 +119,7 @@ AREAS = [
     (
         "dua",
         "DUÅ",
-        "parent_programme",
+        AreaKind.PARENT_PROGRAMME,
         "De utrolige årene: programmer for foreldre, barnehage og skole for å forebygge og behandle atferdsvansker.",
         "Foreldre og ansatte rundt barn 3–8 år",
         None,
@@ -127,7 +127,7 @@ AREAS = [
     (
         "motiverende-intervju",
         "MI (motiverende intervju)",
-        "guidance",
+        AreaKind.GUIDANCE,
         "Samtalemetode som styrker motivasjon for endring, blant annet ved rus og livsstil.",
         "Ansatte i helse, NAV, barnevern og rus",
         None,
@@ -135,7 +135,7 @@ AREAS = [
     (
         "kor",
         "KOR",
-        "guidance",
+        AreaKind.GUIDANCE,
         "Klient- og resultatstyrt praksis: brukerens tilbakemelding på hver samtale styrer hjelpen.",
         "Ansatte i barnevern, psykisk helse og familietjenester",
         None,
@@ -143,7 +143,7 @@ AREAS = [
     (
         "zippys-venner",
         "Zippys venner",
-        "course",
+        AreaKind.COURSE,
         "Skoleprogram som lærer barn å mestre følelser og vanskelige situasjoner.",
         "Elever på 1.–4. trinn",
         None,
@@ -151,7 +151,7 @@ AREAS = [
     (
         "bryt-voldsarven",
         "Bryt voldsarven",
-        "course",
+        AreaKind.COURSE,
         "Kompetanseheving om vold i nære relasjoner og hvordan tjenestene kan bryte mønsteret mellom generasjoner.",
         "Ansatte i alle tjenester for barn og familier",
         None,

@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import User
-from nettverk.competence.models import CompetenceArea, CompetenceRecord
+from nettverk.competence.models import CompetenceArea, CompetenceLevel, CompetenceRecord
 from nettverk.competence.operations import RecordData, add_record, ensure_profile
 from nettverk.registry.models import Municipality, Service
 
@@ -20,68 +20,86 @@ DEMO = {
         "barnehagene-namsos",
         True,
         [
-            ("asq-asq-se", "trained", 30, "Helsestasjonen i Namsos"),
-            ("tras", "trained", 40, "Statped"),
-            ("icdp", "certified", 18, "Bufdir"),
+            ("asq-asq-se", CompetenceLevel.TRAINED, 30, "Helsestasjonen i Namsos"),
+            ("tras", CompetenceLevel.TRAINED, 40, "Statped"),
+            ("icdp", CompetenceLevel.CERTIFIED, 18, "Bufdir"),
         ],
     ),
     "solveig.brattli@namsos.kommune.example": (
         "5007",
         "barnehagene-namsos",
         False,
-        [("asq-asq-se", "trained", 30, "Helsestasjonen i Namsos"), ("tras", "trained", 12, "Statped")],
+        [
+            ("asq-asq-se", CompetenceLevel.TRAINED, 30, "Helsestasjonen i Namsos"),
+            ("tras", CompetenceLevel.TRAINED, 12, "Statped"),
+        ],
     ),
     "jon.ekker@namsos.kommune.example": (
         "5007",
         "barnehagene-namsos",
         False,
-        [("zippys-venner", "trained", 8, "Voksne for Barn")],
+        [("zippys-venner", CompetenceLevel.TRAINED, 8, "Voksne for Barn")],
     ),
     "ragnhild.bjorgan@namsos.kommune.example": (
         "5007",
         "barnevern-midtre-namdal",
         False,
-        [("motiverende-intervju", "certified", 26, "KoRus Midt"), ("kor", "trained", 14, "")],
+        [
+            ("motiverende-intervju", CompetenceLevel.CERTIFIED, 26, "KoRus Midt"),
+            ("kor", CompetenceLevel.TRAINED, 14, ""),
+        ],
     ),
     "svein.otterstad@namsos.kommune.example": (
         "5007",
         "barnevern-midtre-namdal",
         True,
-        [("familierad", "instructor", 50, "Bufetat"), ("bti-handlingsveileder", "trained", 20, "KS Trøndelag")],
+        [
+            ("familierad", CompetenceLevel.INSTRUCTOR, 50, "Bufetat"),
+            ("bti-handlingsveileder", CompetenceLevel.TRAINED, 20, "KS Trøndelag"),
+        ],
     ),
     "per.lysvold@indrefosen.kommune.example": (
         "5054",
         "fosen-barnevern",
         False,
-        [("pmto", "certified", 20, "Atferdssenteret"), ("marte-meo", "trained", 10, "Marte Meo Norge")],
+        [
+            ("pmto", CompetenceLevel.CERTIFIED, 20, "Atferdssenteret"),
+            ("marte-meo", CompetenceLevel.TRAINED, 10, "Marte Meo Norge"),
+        ],
     ),
     "marit.hovdan@indrefosen.kommune.example": (
         "5054",
         "fosen-barnevern",
         True,
         [
-            ("marte-meo", "instructor", 22, "Marte Meo Norge"),
-            ("circle-of-security", "certified", 16, "RBUP Midt-Norge"),
-            ("bryt-voldsarven", "trained", 6, "RVTS Midt"),
+            ("marte-meo", CompetenceLevel.INSTRUCTOR, 22, "Marte Meo Norge"),
+            ("circle-of-security", CompetenceLevel.CERTIFIED, 16, "RBUP Midt-Norge"),
+            ("bryt-voldsarven", CompetenceLevel.TRAINED, 6, "RVTS Midt"),
         ],
     ),
     "ingrid.aunoien@indrefosen.kommune.example": (
         "5054",
         None,
         True,
-        [("bti-handlingsveileder", "instructor", 24, "KoRus Midt"), ("stafettlogg", "trained", 24, "KoRus Midt")],
+        [
+            ("bti-handlingsveileder", CompetenceLevel.INSTRUCTOR, 24, "KoRus Midt"),
+            ("stafettlogg", CompetenceLevel.TRAINED, 24, "KoRus Midt"),
+        ],
     ),
     "jorid.fevag@indrefosen.kommune.example": (
         "5054",
         "fosen-barnevern",
         False,
-        [("familierad", "certified", 36, "Bufetat")],
+        [("familierad", CompetenceLevel.CERTIFIED, 36, "Bufetat")],
     ),
     "eirik.skjelvik@levanger.kommune.example": (
         "5037",
         "innherred-barnevern",
         True,
-        [("pmto", "instructor", 12, "Atferdssenteret"), ("dua", "certified", 30, "RBUP Midt-Norge")],
+        [
+            ("pmto", CompetenceLevel.INSTRUCTOR, 12, "Atferdssenteret"),
+            ("dua", CompetenceLevel.CERTIFIED, 30, "RBUP Midt-Norge"),
+        ],
     ),
 }
 

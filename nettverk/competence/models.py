@@ -7,28 +7,61 @@ gives at most one record (unique user + event), whoever marks it and however oft
 """
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from nettverk.timeutil import utcnow
 
+
+class AreaKind(StrEnum):
+    SCREENING = "screening"
+    PARENT_PROGRAMME = "parent_programme"
+    GUIDANCE = "guidance"
+    COOPERATION = "cooperation"
+    COURSE = "course"
+
+
 AREA_KINDS = {
-    "screening": "Kartleggingsverktøy",
-    "parent_programme": "Foreldreprogram",
-    "guidance": "Veiledningsmetode",
-    "cooperation": "Samarbeidsmodell",
-    "course": "Kurs",
+    AreaKind.SCREENING: "Kartleggingsverktøy",
+    AreaKind.PARENT_PROGRAMME: "Foreldreprogram",
+    AreaKind.GUIDANCE: "Veiledningsmetode",
+    AreaKind.COOPERATION: "Samarbeidsmodell",
+    AreaKind.COURSE: "Kurs",
 }
+
+
+class CompetenceLevel(StrEnum):
+    """From lowest to highest: "at least trained" means this level or one after it."""
+
+    AWARENESS = "awareness"
+    TRAINED = "trained"
+    CERTIFIED = "certified"
+    INSTRUCTOR = "instructor"
+
+
 LEVELS = {
-    "awareness": "Kjennskap",
-    "trained": "Opplært",
-    "certified": "Sertifisert",
-    "instructor": "Veileder/instruktør",
+    CompetenceLevel.AWARENESS: "Kjennskap",
+    CompetenceLevel.TRAINED: "Opplært",
+    CompetenceLevel.CERTIFIED: "Sertifisert",
+    CompetenceLevel.INSTRUCTOR: "Veileder/instruktør",
 }
 # Who may guide others in an area (the search "who can guide in X").
-GUIDING_LEVELS = ("certified", "instructor")
-SOURCES = {"self": "Registrert selv", "coordinator": "Registrert av koordinator", "attendance": "Fra kursdeltakelse"}
+GUIDING_LEVELS = (CompetenceLevel.CERTIFIED, CompetenceLevel.INSTRUCTOR)
+
+
+class RecordSource(StrEnum):
+    SELF = "self"
+    COORDINATOR = "coordinator"
+    ATTENDANCE = "attendance"  # made by operations.sync_attendance, carries the event
+
+
+SOURCES = {
+    RecordSource.SELF: "Registrert selv",
+    RecordSource.COORDINATOR: "Registrert av koordinator",
+    RecordSource.ATTENDANCE: "Fra kursdeltakelse",
+}
 
 
 class CompetenceArea(SQLModel, table=True):
@@ -60,7 +93,7 @@ class CompetenceRecord(SQLModel, table=True):
     achieved_on: date
     issued_by: str = Field(default="", max_length=200)
     expires_on: date | None = Field(default=None, index=True)
-    source: str = Field(default="self", max_length=12)
+    source: str = Field(default=RecordSource.SELF, max_length=12)
     event_id: int | None = Field(default=None, foreign_key="event.id", index=True)
     recorded_by_id: int | None = Field(default=None, foreign_key="user_account.id")
     created_at: datetime = Field(default_factory=utcnow)

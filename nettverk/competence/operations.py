@@ -21,8 +21,10 @@ from nettverk.competence.models import (
     GUIDING_LEVELS,
     LEVELS,
     CompetenceArea,
+    CompetenceLevel,
     CompetenceProfile,
     CompetenceRecord,
+    RecordSource,
 )
 from nettverk.errors import OperationError
 from nettverk.events.models import EventKind
@@ -180,7 +182,7 @@ def _checked(session: Session, data: RecordData, current_area_id: int | None = N
 
 
 def add_record(
-    session: Session, actor_id: int, user_id: int, data: RecordData, source: str = "self"
+    session: Session, actor_id: int, user_id: int, data: RecordData, source: str = RecordSource.SELF
 ) -> CompetenceRecord:
     area = _checked(session, data)
     ensure_profile(session, user_id)
@@ -205,7 +207,7 @@ def update_record(session: Session, actor_id: int, row: CompetenceRecord, data: 
     row.area_id, row.level, row.achieved_on = area.id, data.level, data.achieved_on
     row.issued_by = data.issued_by.strip()
     row.expires_on = data.expires_on or default_expiry(area, data.level, data.achieved_on)
-    row.source, row.updated_at = "self", utcnow()  # the person has taken the record over
+    row.source, row.updated_at = RecordSource.SELF, utcnow()  # the person has taken the record over
     session.add(row)
     session.flush()
     record(session, actor_id, "competence_record.updated", row, f"{area.name}, {LEVELS[data.level]}")
@@ -242,7 +244,7 @@ def person_for_base(session: Session, email: str, base_id: int, municipality_id:
 
 # Attendance ---------------------------------------------------------------------------------------
 
-ATTENDANCE_LEVEL = "trained"
+ATTENDANCE_LEVEL = CompetenceLevel.TRAINED
 
 
 def sync_attendance(session: Session, actor_id: int | None, event, newly_attended: list, unattended: list) -> int:
@@ -281,7 +283,7 @@ def sync_attendance(session: Session, actor_id: int | None, event, newly_attende
                         level=ATTENDANCE_LEVEL,
                         achieved_on=achieved_on,
                         issued_by=event.title[:200],
-                        source="attendance",
+                        source=RecordSource.ATTENDANCE,
                         event_id=event.id,
                         recorded_by_id=actor_id,
                         expires_on=default_expiry(area, ATTENDANCE_LEVEL, achieved_on),
@@ -299,7 +301,7 @@ def sync_attendance(session: Session, actor_id: int | None, event, newly_attende
             select(CompetenceRecord).where(
                 CompetenceRecord.user_id == user_id,
                 CompetenceRecord.event_id == event.id,
-                CompetenceRecord.source == "attendance",
+                CompetenceRecord.source == RecordSource.ATTENDANCE,
             )
         ):
             session.delete(row)

@@ -15,14 +15,21 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
 from nettverk.accounts.models import User
-from nettverk.competence.models import AREA_KINDS, LEVELS, CompetenceArea, CompetenceProfile, CompetenceRecord
+from nettverk.competence.models import (
+    AREA_KINDS,
+    LEVELS,
+    CompetenceArea,
+    CompetenceLevel,
+    CompetenceProfile,
+    CompetenceRecord,
+)
 from nettverk.events.models import Event
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
 from nettverk.text import norwegian_key
 
 EXPIRY_WINDOW_MONTHS = 6
 SINGLE = 1  # one person is a single point of failure
-DEFAULT_MIN_LEVEL = "trained"
+DEFAULT_MIN_LEVEL = CompetenceLevel.TRAINED
 
 
 def levels_from(min_level: str) -> list[str]:

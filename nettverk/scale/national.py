@@ -31,7 +31,13 @@ from sqlmodel import Session
 from nettverk.accounts.models import RoleAssignment, User
 from nettverk.accounts.operations import hash_password
 from nettverk.calendars.models import CalendarToken
-from nettverk.competence.models import CompetenceArea, CompetenceProfile, CompetenceRecord
+from nettverk.competence.models import (
+    CompetenceArea,
+    CompetenceLevel,
+    CompetenceProfile,
+    CompetenceRecord,
+    RecordSource,
+)
 from nettverk.events.models import (
     Event,
     EventAudience,
@@ -1320,7 +1326,12 @@ class _Builder:
         w.insert(CompetenceProfile, profiles, "kompetanseprofiler")
         if not profiled:
             return
-        levels = [("awareness", 25), ("trained", 45), ("certified", 22), ("instructor", 8)]
+        levels = [
+            (CompetenceLevel.AWARENESS, 25),
+            (CompetenceLevel.TRAINED, 45),
+            (CompetenceLevel.CERTIFIED, 22),
+            (CompetenceLevel.INSTRUCTOR, 8),
+        ]
         today, span = self.now.date(), 365 * spec.years
         rows = []
         for _ in range(spec.competence_records):
@@ -1332,9 +1343,11 @@ class _Builder:
                 expires = achieved + timedelta(days=months * 365 // 12)
             elif rng.random() < 0.1:
                 expires = achieved + timedelta(days=365 * rng.choice((1, 2, 3)))
-            source = "coordinator" if rng.random() < 0.2 else "self"
+            source = RecordSource.COORDINATOR if rng.random() < 0.2 else RecordSource.SELF
             bases = self.bases_of.get(person["municipality_id"])
-            recorder = self.coordinators[bases[0]]["id"] if source == "coordinator" and bases else person["id"]
+            recorder = (
+                self.coordinators[bases[0]]["id"] if source == RecordSource.COORDINATOR and bases else person["id"]
+            )
             at = datetime.combine(achieved, time(12), tzinfo=UTC)
             rows.append(
                 {
