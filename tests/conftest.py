@@ -5,7 +5,7 @@ import os
 import re
 import sqlite3
 import tempfile
-from contextlib import closing
+from contextlib import closing, contextmanager
 from functools import wraps
 from pathlib import Path
 
@@ -62,6 +62,25 @@ def database_url():
         url = f"sqlite:///{Path(folder) / 'test.db'}"
         upgrade_database(url)
         yield url
+
+
+@contextmanager
+def own_postgres_database(url: str, suffix: str):
+    """An empty PostgreSQL database of a test's own on the server of `url`, named <url's database>_<worker>_<suffix>
+    (never the suite's own database), dropped afterwards; yields its URL."""
+    base, _, name = url.rpartition("/")
+    own = f"{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{suffix}"
+    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    drop = text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)')
+    try:
+        with admin.connect() as connection:
+            connection.execute(drop)
+            connection.execute(text(f'CREATE DATABASE "{own}"'))
+        yield f"{base}/{own}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(drop)
+        admin.dispose()
 
 
 def _database_of_this_worker(url: str) -> str:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from conftest import own_postgres_database
 from factories import make_referral
 from sqlalchemy import create_engine, inspect, text
 from test_materials import png, upload
@@ -25,16 +26,8 @@ BIN = Path(sys.executable).parent
 def fresh_database(database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("PostgreSQL only (NETTVERK_TEST_DATABASE_URL)")
-    base, _, name = database_url.rpartition("/")
-    own = f"{name}_restored"
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{own}"'))
-    yield f"{base}/{own}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
-    admin.dispose()
+    with own_postgres_database(database_url, "restored") as url:
+        yield url
 
 
 def script(name: str, *args: str, **env: str) -> subprocess.CompletedProcess:

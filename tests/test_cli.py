@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import own_postgres_database
 
 NETTVERK = str(Path(sys.executable).parent / "nettverk")
 
@@ -72,18 +73,8 @@ def fresh_postgres_url():
     url = os.environ.get("NETTVERK_TEST_DATABASE_URL", "")
     if not url.startswith("postgresql"):
         pytest.skip("PostgreSQL only (NETTVERK_TEST_DATABASE_URL)")
-    from sqlalchemy import create_engine, text
-
-    base, _, name = url.rpartition("/")
-    own = f"{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_upgrade_race"
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{own}"'))
-    yield f"{base}/{own}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
-    admin.dispose()
+    with own_postgres_database(url, "upgrade_race") as own:
+        yield own
 
 
 def test_two_upgrades_at_once_on_an_empty_postgres_database(fresh_postgres_url):

@@ -10,6 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from conftest import own_postgres_database
 from sqlalchemy import create_engine, inspect, text
 from sqlmodel import SQLModel
 
@@ -49,16 +50,8 @@ def empty_database(tmp_path):
     if not url.startswith("postgresql"):
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    base, _, name = url.rpartition("/")
-    own = f"{name}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_migrations"
-    admin = create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{own}"'))
-    yield f"{base}/{own}"
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{own}" WITH (FORCE)'))
-    admin.dispose()
+    with own_postgres_database(url, "migrations") as own:
+        yield own
 
 
 def _plain(reflected: dict, name: bool = True) -> str:
