@@ -13,7 +13,16 @@ from sqlmodel import select
 from nettverk import loaders, policy
 from nettverk.competence import exports, operations, queries
 from nettverk.competence.forms import AreaForm, CoordinatorRecordForm, ProfileForm, RecordForm
-from nettverk.competence.models import AREA_KINDS, LEVELS, SOURCES, CompetenceArea, CompetenceProfile, CompetenceRecord
+from nettverk.competence.models import (
+    AREA_KINDS,
+    LEVELS,
+    SOURCES,
+    CompetenceArea,
+    CompetenceLevel,
+    CompetenceProfile,
+    CompetenceRecord,
+    RecordSource,
+)
 from nettverk.db import get_session
 from nettverk.forms import form_page, submit
 from nettverk.policy import requires
@@ -266,7 +275,7 @@ def record_for_person(base):
 
     def record():
         person = operations.person_for_base(session, form.email.data or "", base.id, form.municipality_id.data)
-        operations.add_record(session, current_user.id, person.id, _record_data(form), source="coordinator")
+        operations.add_record(session, current_user.id, person.id, _record_data(form), source=RecordSource.COORDINATOR)
 
     return submit(
         form, record, "Kompetansen er registrert.", url_for("competence.record_for_person", slug=base.slug)
@@ -310,9 +319,9 @@ def search():
     base = next((b for b in all_bases if b.slug == wanted), None)
     if wanted != REGION and base is None:
         errors["base"], wanted = "Velg en kompetansebase fra listen.", REGION
-    min_level = request.args.get("niva", "").strip() or "certified"
+    min_level = request.args.get("niva", "").strip() or CompetenceLevel.CERTIFIED
     if min_level not in LEVELS:
-        errors["niva"], min_level = "Velg et nivå fra listen.", "certified"
+        errors["niva"], min_level = "Velg et nivå fra listen.", CompetenceLevel.CERTIFIED
     found, hidden = None, 0
     if area is not None and not errors:
         members = {m.id for m in queries.member_municipalities(session, base.id)} if base else None
