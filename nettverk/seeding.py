@@ -19,7 +19,7 @@ from nettverk.accounts.operations import hash_password
 from nettverk.competence.catalogue import seed_areas
 from nettverk.networks.models import MEMBER_KINDS, NETWORK_KINDS, Network, NetworkBase, NetworkMember
 from nettverk.policy import ROLE_SCOPES, ROLES
-from nettverk.referrals.models import Intervention
+from nettverk.referrals.models import Intervention, InterventionStatus
 from nettverk.referrals.operations import InterventionData, save_intervention
 from nettverk.registry.models import (
     SERVICE_KINDS,
@@ -270,7 +270,7 @@ def _seed_interventions(session: Session, rows: list[dict], bases: dict, municip
                 typical_weeks=row["typical_weeks"],
                 contact_name=contact_name,
                 contact_email=contact_email,
-                status=row.get("status", "active"),
+                status=row.get("status", InterventionStatus.ACTIVE),
                 municipality_ids={municipalities[n].id for n in numbers} if numbers else None,
             ),
         )

@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from nettverk.accounts.models import User
 from nettverk.policy import PROVIDER, SENDER
-from nettverk.referrals.models import Intervention, Referral
+from nettverk.referrals.models import Intervention, Referral, Urgency
 from nettverk.referrals.operations import ReferralData, create_referral, take_action
 from nettverk.registry.models import Municipality, Service
 
@@ -30,7 +30,7 @@ DEMO_REFERRALS = [
         "fosen-barnevern",
         "5054",
         [7],
-        "normal",
+        Urgency.NORMAL,
         "Foreldrene ønsker hjelp med grensesetting og faste rutiner. Barnet har utagerende atferd hjemme og på skolen. "
         "Skolen og PPT er kjent med saken.",
         [],
@@ -42,7 +42,7 @@ DEMO_REFERRALS = [
         "fosen-barnevern",
         "5020",
         [5, 9],
-        "normal",
+        Urgency.NORMAL,
         "Familien trenger foreldretrening. Begge barna har konflikter med foreldrene i hverdagen.",
         [
             ("receive", PROVIDER_INNHERRED, {}),
@@ -56,7 +56,7 @@ DEMO_REFERRALS = [
         "barnevern-midtre-namdal",
         "5047",
         [2],
-        "high",
+        Urgency.HIGH,
         "Ung mor med lite nettverk trenger veiledning i samspill og struktur i hverdagen.",
         [
             ("receive", PROVIDER_INNHERRED, {}),
@@ -70,7 +70,7 @@ DEMO_REFERRALS = [
         "barnevern-midtre-namdal",
         "5007",
         [11],
-        "normal",
+        Urgency.NORMAL,
         "Nytt fosterhjem ønsker veiledning det første året.",
         None,
     ),  # None: a draft
@@ -81,7 +81,7 @@ DEMO_REFERRALS = [
         "fosen-barnevern",
         "5054",
         [13],
-        "normal",
+        Urgency.NORMAL,
         "Familien ønsker å prøve familieråd for å lage en plan sammen med nettverket.",
         [
             ("receive", PROVIDER_FOSEN, {}),

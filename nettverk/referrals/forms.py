@@ -26,6 +26,8 @@ from nettverk.referrals.models import (
     METHODS,
     OUTCOMES,
     URGENCIES,
+    InterventionStatus,
+    Urgency,
 )
 from nettverk.referrals.operations import MAX_CHILDREN, OLDEST_CHILD_YEARS
 
@@ -121,7 +123,7 @@ class InterventionForm(Form):
     status = SelectField(
         "Status",
         choices=_choices(INTERVENTION_STATUSES),
-        default="active",
+        default=InterventionStatus.ACTIVE,
         validate_choice=False,
         description="Bare aktive tiltak tar imot nye henvendelser.",
     )
@@ -169,7 +171,9 @@ class ReferralForm(Form):
         description="Hva familien trenger hjelp til, og det tiltaksteamet må vite for å vurdere "
         "henvendelsen. Må fylles ut før henvendelsen sendes. " + NO_PERSONAL_DATA,
     )
-    urgency = SelectField("Hvor mye haster det?", choices=_choices(URGENCIES), default="normal", validate_choice=False)
+    urgency = SelectField(
+        "Hvor mye haster det?", choices=_choices(URGENCIES), default=Urgency.NORMAL, validate_choice=False
+    )
     preferred_start = DateField("Ønsket oppstart", validators=[Optional(), InWindow()])
     bti_level = SelectField(
         "BTI-nivå",

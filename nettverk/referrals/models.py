@@ -26,7 +26,19 @@ METHODS = {
     "home_start": "Home-Start",
     "annet": "Annet",
 }
-INTERVENTION_STATUSES = {"active": "Aktivt", "paused": "Satt på pause", "ended": "Avsluttet"}
+
+
+class InterventionStatus(StrEnum):
+    ACTIVE = "active"  # open for new referrals
+    PAUSED = "paused"
+    ENDED = "ended"
+
+
+INTERVENTION_STATUSES = {
+    InterventionStatus.ACTIVE: "Aktivt",
+    InterventionStatus.PAUSED: "Satt på pause",
+    InterventionStatus.ENDED: "Avsluttet",
+}
 BTI_LEVELS = {
     0: "Nivå 0: bekymring",
     1: "Nivå 1: tiltak i egen tjeneste",
@@ -59,7 +71,14 @@ REFERRAL_STATUSES = {
     ReferralStatus.WITHDRAWN: "Trukket tilbake",
 }
 FINISHED = (ReferralStatus.DECLINED, ReferralStatus.CLOSED, ReferralStatus.WITHDRAWN)
-URGENCIES = {"normal": "Vanlig", "high": "Haster"}
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    HIGH = "high"
+
+
+URGENCIES = {Urgency.NORMAL: "Vanlig", Urgency.HIGH: "Haster"}
 CONSENT_FORMS = {"skriftlig": "Skriftlig", "digital": "Digitalt (signert)", "muntlig": "Muntlig, notert i saken"}
 OUTCOMES = {
     "completed": "Gjennomført som planlagt",
@@ -86,7 +105,7 @@ class Intervention(SQLModel, table=True):
     typical_weeks: int = 12  # how long one family usually takes; for the waiting-time estimate
     contact_name: str = Field(default="", max_length=160)
     contact_email: str = Field(default="", max_length=254)  # a professional's work address
-    status: str = Field(default="active", max_length=10, index=True)
+    status: str = Field(default=InterventionStatus.ACTIVE, max_length=10, index=True)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -117,7 +136,7 @@ class Referral(SQLModel, table=True):
     # Facts kept for statistics.
     children_count: int = 1
     child_birth_years: str = Field(default="", max_length=100)  # "2015,2018"
-    urgency: str = Field(default="normal", max_length=10)
+    urgency: str = Field(default=Urgency.NORMAL, max_length=10)
     preferred_start: date | None = None
     bti_level: int | None = None
     consent_given: bool = False

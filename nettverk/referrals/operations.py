@@ -36,11 +36,13 @@ from nettverk.referrals.models import (
     URGENCIES,
     Intervention,
     InterventionMunicipality,
+    InterventionStatus,
     Referral,
     ReferralAudit,
     ReferralMessage,
     ReferralStatus,
     ReferralTransition,
+    Urgency,
 )
 from nettverk.registry.models import BaseMembership, ServiceArea
 from nettverk.text import slugify
@@ -98,7 +100,7 @@ class InterventionData:
     typical_weeks: int = 12
     contact_name: str = ""
     contact_email: str = ""
-    status: str = "active"
+    status: str = InterventionStatus.ACTIVE
     municipality_ids: set[int] | None = None  # None: the base's members
 
 
@@ -188,7 +190,7 @@ class ReferralData:
     children_count: int = 1
     child_birth_years: list[int] = field(default_factory=list)
     need: str = ""
-    urgency: str = "normal"
+    urgency: str = Urgency.NORMAL
     preferred_start: date | None = None
     bti_level: int | None = None
     consent_given: bool = False
@@ -205,7 +207,7 @@ def _refuse_identifying(fields: dict[str, str]) -> None:
 
 def _check(session: Session, data: ReferralData, sending: bool) -> Intervention:
     intervention = session.get(Intervention, data.intervention_id)
-    if intervention is None or intervention.status != "active":
+    if intervention is None or intervention.status != InterventionStatus.ACTIVE:
         raise OperationError("Tiltaket tar ikke imot henvendelser nå.", "intervention_id", 409)
     if data.family_municipality_id is None:
         raise OperationError("Velg familiens kommune.", "family_municipality_id")

@@ -13,6 +13,7 @@ from nettverk.referrals.models import (
     METHODS,
     Intervention,
     InterventionMunicipality,
+    InterventionStatus,
     Referral,
     ReferralAudit,
     ReferralMessage,
@@ -84,7 +85,7 @@ def catalog(
     if base_ids is not None:
         query = query.where(Intervention.base_id.in_(base_ids))
     if not include_ended:
-        query = query.where(Intervention.status != "ended")
+        query = query.where(Intervention.status != InterventionStatus.ENDED)
     if method:
         query = query.where(Intervention.method == method)
     if search := search.strip():
@@ -135,7 +136,9 @@ def sendable_interventions(session: Session, service_ids: set[int]) -> list[Inte
     allowed = select(InterventionMunicipality.intervention_id).where(
         InterventionMunicipality.municipality_id.in_(served)
     )
-    rows = session.exec(select(Intervention).where(Intervention.status == "active", Intervention.id.in_(allowed)))
+    rows = session.exec(
+        select(Intervention).where(Intervention.status == InterventionStatus.ACTIVE, Intervention.id.in_(allowed))
+    )
     return sorted(rows, key=lambda i: norwegian_key(i.name))
 
 

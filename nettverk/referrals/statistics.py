@@ -44,7 +44,7 @@ from sqlalchemy import String, and_, case, cast, func, literal, or_
 from sqlmodel import Session, select
 
 from nettverk.privacy.masking import SHOWN, THRESHOLD, mark_text, mask_columns_with_one_total
-from nettverk.referrals.models import INTERVENTION_STATUSES, Intervention, Referral, ReferralStatus
+from nettverk.referrals.models import INTERVENTION_STATUSES, Intervention, InterventionStatus, Referral, ReferralStatus
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, MunicipalityChange
 from nettverk.text import norwegian_key
 from nettverk.timeutil import oslo_midnight, to_oslo
@@ -284,7 +284,7 @@ def base_statistics(session: Session, base: CompetenceBase, period: Period) -> S
             i.id,
             i.name,
             intervention=i,
-            note="" if i.status == "active" else INTERVENTION_STATUSES.get(i.status, i.status),
+            note="" if i.status == InterventionStatus.ACTIVE else INTERVENTION_STATUSES.get(i.status, i.status),
         )
         for i in interventions
     }

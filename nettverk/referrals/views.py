@@ -34,6 +34,7 @@ from nettverk.referrals.models import (
     REFERRAL_STATUSES,
     URGENCIES,
     Intervention,
+    InterventionStatus,
     Referral,
     ReferralStatus,
 )
@@ -138,7 +139,7 @@ def _catalog_row(intervention: Intervention) -> queries.CatalogRow:
 
 def _may_send_to(intervention: Intervention, allowed: list[Municipality]) -> bool:
     """The user sends referrals from a service that serves a municipality that may request the tiltak."""
-    if intervention.status != "active" or not policy.can(current_user, "referral.send"):
+    if intervention.status != InterventionStatus.ACTIVE or not policy.can(current_user, "referral.send"):
         return False
     served = queries.served_municipality_ids(get_session(), policy.sending_service_ids(current_user))
     return any(m.id in served for m in allowed)
@@ -360,7 +361,7 @@ def referral_new():
             interventions=queries.sendable_interventions(session, policy.sending_service_ids(current_user)),
         )
     intervention = loaders.intervention(slug)
-    if intervention.status != "active":
+    if intervention.status != InterventionStatus.ACTIVE:
         abort(409, "Tiltaket tar ikke imot henvendelser nå.")
     form = _referral_form(intervention)
     if not form.family_municipality_id.choices[1:]:

@@ -52,10 +52,12 @@ from nettverk.networks.models import Network, NetworkBase, NetworkMember
 from nettverk.referrals.models import (
     Intervention,
     InterventionMunicipality,
+    InterventionStatus,
     Referral,
     ReferralAudit,
     ReferralMessage,
     ReferralTransition,
+    Urgency,
 )
 from nettverk.registry.models import BaseMembership, CompetenceBase, County, Municipality, Service, ServiceArea, Unit
 from nettverk.seeding import load_demo
@@ -912,7 +914,11 @@ class _Builder:
                 if slug in slugs:
                     continue
                 slugs.add(slug)
-                status = "active" if rng.random() < 0.9 else rng.choice(("paused", "ended"))
+                status = (
+                    InterventionStatus.ACTIVE
+                    if rng.random() < 0.9
+                    else rng.choice((InterventionStatus.PAUSED, InterventionStatus.ENDED))
+                )
                 intervention = {
                     "id": w.new_id(Intervention),
                     "slug": slug,
@@ -1200,7 +1206,7 @@ class _Builder:
                     "family_key": family,
                     "children_count": rng.choice((1, 1, 1, 2, 2, 3)),
                     "child_birth_years": str(birth),
-                    "urgency": "high" if rng.random() < 0.1 else "normal",
+                    "urgency": Urgency.HIGH if rng.random() < 0.1 else Urgency.NORMAL,
                     "preferred_start": None,
                     "bti_level": rng.choice((None, 1, 2, 3)),
                     "consent_given": state != "draft",
