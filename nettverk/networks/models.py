@@ -1,25 +1,43 @@
 """Networks: standing groups (BTI-nettverk, barnevernledernettverk, drøftingsteam) that meet on a cadence."""
 
 from datetime import date, time
+from enum import StrEnum
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+
+class NetworkKind(StrEnum):
+    BTI = "bti"  # its ressurspersoner and meetings make the base's BTI coverage
+    LEDERE = "ledere"
+    DROFTING = "drofting"
+    FAGNETTVERK = "fagnettverk"
+    ANNET = "annet"
+
+
 NETWORK_KINDS = {
-    "bti": "BTI-nettverk",
-    "ledere": "Ledernettverk",
-    "drofting": "Drøftingsteam",
-    "fagnettverk": "Fagnettverk",
-    "annet": "Annet nettverk",
+    NetworkKind.BTI: "BTI-nettverk",
+    NetworkKind.LEDERE: "Ledernettverk",
+    NetworkKind.DROFTING: "Drøftingsteam",
+    NetworkKind.FAGNETTVERK: "Fagnettverk",
+    NetworkKind.ANNET: "Annet nettverk",
 }
-MEMBER_KINDS = {"ressursperson": "Ressursperson", "leder": "Leder", "annet": "Annet"}
+
+
+class MemberKind(StrEnum):
+    RESSURSPERSON = "ressursperson"
+    LEDER = "leder"
+    ANNET = "annet"
+
+
+MEMBER_KINDS = {MemberKind.RESSURSPERSON: "Ressursperson", MemberKind.LEDER: "Leder", MemberKind.ANNET: "Annet"}
 
 
 class Network(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     slug: str = Field(max_length=120, unique=True)
     name: str = Field(max_length=160)
-    kind: str = Field(default="bti", max_length=20)
+    kind: str = Field(default=NetworkKind.BTI, max_length=20)
     description: str = Field(default="", max_length=4000)
     # RFC 5545 recurrence rule, e.g. FREQ=YEARLY;BYMONTH=3,10;BYDAY=2TU (second Tuesday of March and October)
     cadence: str = Field(default="", max_length=300)
@@ -46,5 +64,5 @@ class NetworkMember(SQLModel, table=True):
     network_id: int = Field(foreign_key="network.id", index=True)
     user_id: int = Field(foreign_key="user_account.id", index=True)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
-    kind: str = Field(default="ressursperson", max_length=20)
+    kind: str = Field(default=MemberKind.RESSURSPERSON, max_length=20)
     joined_on: date

@@ -10,12 +10,11 @@ from sqlmodel import Session, func, select
 
 from nettverk.accounts.models import User
 from nettverk.events.models import Event, EventKind, EventStatus, Registration
-from nettverk.networks.models import NETWORK_KINDS, Network, NetworkBase, NetworkMember
+from nettverk.networks.models import NETWORK_KINDS, MemberKind, Network, NetworkBase, NetworkKind, NetworkMember
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service, ServiceArea, Unit
 from nettverk.text import norwegian_key
 from nettverk.timeutil import format_date, to_oslo, today_in_oslo, utcnow
 
-BTI = "bti"
 MEETING_KINDS = (EventKind.NETTVERKSMOTE, EventKind.KURS)
 
 
@@ -234,7 +233,7 @@ def coverage(session: Session, base: CompetenceBase, today: date | None = None) 
             .order_by(Network.name)
         )
     )
-    bti = [n for n in networks if n.kind == BTI]
+    bti = [n for n in networks if n.kind == NetworkKind.BTI]
     bti_ids = [n.id for n in bti]
     result = Coverage(base=base, bti_networks=bti, cutoff=year_ago)
 
@@ -246,7 +245,7 @@ def coverage(session: Session, base: CompetenceBase, today: date | None = None) 
                 select(NetworkMember.unit_id, func.count(func.distinct(NetworkMember.user_id)))
                 .where(
                     NetworkMember.network_id.in_(bti_ids),
-                    NetworkMember.kind == "ressursperson",
+                    NetworkMember.kind == MemberKind.RESSURSPERSON,
                     NetworkMember.unit_id.is_not(None),
                 )
                 .group_by(NetworkMember.unit_id)
@@ -278,7 +277,7 @@ def coverage(session: Session, base: CompetenceBase, today: date | None = None) 
             .join(User, User.id == NetworkMember.user_id)
             .join(Unit, Unit.id == NetworkMember.unit_id, isouter=True)
             .join(Network, Network.id == NetworkMember.network_id)
-            .where(NetworkMember.network_id.in_(bti_ids), NetworkMember.kind == "ressursperson")
+            .where(NetworkMember.network_id.in_(bti_ids), NetworkMember.kind == MemberKind.RESSURSPERSON)
         )
         for _member, user, unit, network_name in rows:
             person = people.setdefault(user.id, PersonLastSeen(user, unit, [], _last(user, by_user, by_email)))

@@ -49,7 +49,7 @@ from nettverk.cli import upgrade_database
 from nettverk.db import get_session
 from nettverk.events.models import Event, EventKind, EventStatus, Registration, RegistrationStatus
 from nettverk.gunicorn_conf import freeze_loaded_objects
-from nettverk.networks.models import Network
+from nettverk.networks.models import Network, NetworkKind
 from nettverk.referrals.models import Referral
 from nettverk.registry.models import BaseMembership, CompetenceBase, Municipality, Service
 from nettverk.scale.national import GENERATOR_VERSION, PASSWORD, default_anchor, generate, personal_token
@@ -175,7 +175,7 @@ def targets(app, seed: int) -> dict:
         network = s.exec(
             select(Network)
             .join(Event, Event.network_id == Network.id)
-            .where(Network.kind == "bti")
+            .where(Network.kind == NetworkKind.BTI)
             .group_by(Network.id)
             .order_by(func.count().desc(), Network.id)
         ).first()

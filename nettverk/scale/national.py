@@ -48,7 +48,7 @@ from nettverk.events.models import (
     RegistrationStatus,
 )
 from nettverk.materials.models import Material, MaterialArea, MaterialAudience, MaterialEvent, MaterialVersion
-from nettverk.networks.models import Network, NetworkBase, NetworkMember
+from nettverk.networks.models import MemberKind, Network, NetworkBase, NetworkKind, NetworkMember
 from nettverk.referrals.models import (
     Intervention,
     InterventionMunicipality,
@@ -840,15 +840,15 @@ class _Builder:
         self.networks = []  # (network row, base ids)
         slugs = set(self.c.execute(select(Network.slug)).scalars())
         for position, base in enumerate(self.bases):
-            kinds = ["bti"] + (["ledere"] if position % 2 == 0 else [])
+            kinds = [NetworkKind.BTI] + ([NetworkKind.LEDERE] if position % 2 == 0 else [])
             for kind in kinds:
-                name = f"{'BTI-nettverk' if kind == 'bti' else 'Barnevernledernettverk'} {base['name']}"
+                name = f"{'BTI-nettverk' if kind == NetworkKind.BTI else 'Barnevernledernettverk'} {base['name']}"
                 slug = slugify(name)
                 if slug in slugs:
                     continue
                 slugs.add(slug)
                 shared = [base["id"]]
-                if kind == "ledere" and len(self.bases) > 1:  # leader networks often span two bases
+                if kind == NetworkKind.LEDERE and len(self.bases) > 1:  # leader networks often span two bases
                     shared.append(self.bases[(position + 1) % len(self.bases)]["id"])
                 network = {
                     "id": w.new_id(Network),
@@ -871,14 +871,14 @@ class _Builder:
                 chosen = set()
                 for municipality_id in self.members[base["id"]]:
                     people = self.users_in.get(municipality_id, [])
-                    if kind == "bti":
+                    if kind == NetworkKind.BTI:
                         for unit in self.units_in.get(municipality_id, []):
                             in_unit = [u for u in people if u["unit_id"] == unit["id"]] or people
                             for u in rng.sample(in_unit, min(len(in_unit), rng.choice((1, 2, 2, 2, 3)))):
-                                chosen.add((u["id"], unit["id"], "ressursperson"))
+                                chosen.add((u["id"], unit["id"], MemberKind.RESSURSPERSON))
                     else:
                         for u in [self.leaders[s] for s in self.services_serving[municipality_id] if s in self.leaders]:
-                            chosen.add((u["id"], None, "leder"))
+                            chosen.add((u["id"], None, MemberKind.LEDER))
                 seen = set()
                 for user_id, unit_id, member_kind in sorted(chosen, key=lambda c: (c[0], c[1] or 0)):
                     if user_id in seen:
