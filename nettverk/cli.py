@@ -250,6 +250,7 @@ def scheduler_group(ctx):
 @with_appcontext
 def scheduler_run(job):
     """Run one job now (as the scheduler would) and print its result."""
+    from nettverk.scheduler.models import RunStatus
     from nettverk.scheduler.runner import JOBS_BY_NAME, run_job
 
     if job not in JOBS_BY_NAME:
@@ -259,7 +260,7 @@ def scheduler_run(job):
         f"{JOBS_BY_NAME[job].label}: {run.status}, sendt/utført {run.sent}, hoppet over {run.skipped}, "
         f"feilet {run.failed}{'. ' + run.message if run.message else ''}"
     )
-    if run.status != "ok":
+    if run.status != RunStatus.OK:
         raise SystemExit(1)
 
 

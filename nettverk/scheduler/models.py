@@ -2,11 +2,25 @@
 (so none is sent twice), and which kinds of notice each person has turned off."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, Float, LargeBinary, Table, Unicode
 from sqlmodel import Field, SQLModel
 
 from nettverk.timeutil import utcnow
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"  # also a run whose process died before it finished
+    OK = "ok"
+    FAILED = "failed"
+
+
+RUN_STATUSES = {
+    RunStatus.OK: "Fullført",
+    RunStatus.FAILED: "Feilet",
+    RunStatus.RUNNING: "Ikke ferdig (kjører, eller ble avbrutt)",
+}
 
 
 class SchedulerLease(SQLModel, table=True):
@@ -41,7 +55,7 @@ class JobRun(SQLModel, table=True):
     job: str = Field(max_length=40, index=True)
     started_at: datetime = Field(default_factory=utcnow, index=True)
     finished_at: datetime | None = None
-    status: str = Field(default="running", max_length=10)  # running, ok, failed
+    status: str = Field(default=RunStatus.RUNNING, max_length=10)
     sent: int = 0
     skipped: int = 0  # already sent before, or turned off by the recipient
     failed: int = 0

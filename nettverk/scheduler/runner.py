@@ -43,7 +43,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from nettverk.db import get_engine
-from nettverk.scheduler.models import JobRun, SchedulerLease
+from nettverk.scheduler.models import JobRun, RunStatus, SchedulerLease
 from nettverk.timeutil import OSLO, utcnow
 
 log = logging.getLogger("nettverk.scheduler")
@@ -181,12 +181,12 @@ def run_job(name: str, now: datetime | None = None, app: Flask | None = None) ->
                     session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
                 counts = _resolve(spec.function)(session, _aware(now or utcnow()))
                 session.commit()
-                run.status, run.sent, run.skipped, run.failed = "ok", counts.sent, counts.skipped, counts.failed
+                run.status, run.sent, run.skipped, run.failed = RunStatus.OK, counts.sent, counts.skipped, counts.failed
             except Exception as error:  # noqa: BLE001 - recorded for the operator, and logged
                 session.rollback()
                 log.exception("Job %s failed", name)
-                run.status, run.message = "failed", f"{type(error).__name__}"[:1000]
-        if spec.quiet and run.status == "ok" and not (run.sent or run.failed):
+                run.status, run.message = RunStatus.FAILED, f"{type(error).__name__}"[:1000]
+        if spec.quiet and run.status == RunStatus.OK and not (run.sent or run.failed):
             return run  # nothing done: not recorded
         with Session(engine) as bookkeeping:
             run.finished_at = utcnow()

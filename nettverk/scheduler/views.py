@@ -15,12 +15,11 @@ from nettverk.db import get_session
 from nettverk.forms import Form, MultiCheckboxField, form_page, submit
 from nettverk.policy import requires
 from nettverk.scheduler import operations, runner
-from nettverk.scheduler.models import JobRun, SchedulerLease, apscheduler_jobs
+from nettverk.scheduler.models import RUN_STATUSES, JobRun, RunStatus, SchedulerLease, apscheduler_jobs
 from nettverk.timeutil import utcnow
 
 bp = Blueprint("scheduler", __name__)
 HISTORY = 20
-STATUS_LABELS = {"ok": "Fullført", "failed": "Feilet", "running": "Ikke ferdig (kjører, eller ble avbrutt)"}
 WEEKDAYS = {
     "mon": "mandag",
     "tue": "tirsdag",
@@ -127,7 +126,7 @@ def jobs():
         live=live,
         history=history,
         labels=labels,
-        statuses=STATUS_LABELS,
+        statuses=RUN_STATUSES,
         now=now,
         renew=runner.RENEW,
     )
@@ -147,7 +146,7 @@ def run_now():
     get_session().commit()
     run = _run_apart(name)
     label = runner.JOBS_BY_NAME[name].label
-    if run.status == "ok":
+    if run.status == RunStatus.OK:
         flash(
             f"«{label}» er kjørt: {run.sent} sendt eller utført, {run.skipped} hoppet over, {run.failed} feilet.",
             "success",
