@@ -22,7 +22,7 @@ from nettverk.activity import ActivityLog
 from nettverk.db import get_session
 from nettverk.errors import OperationError, refusal_as_error_page
 from nettverk.forms import client_address, form_page, submit
-from nettverk.mail.models import OutboxMessage
+from nettverk.mail.models import MailStatus, OutboxMessage
 from nettverk.policy import requires
 from nettverk.registry import queries
 from nettverk.registry.models import CompetenceBase, Municipality, Service
@@ -201,7 +201,7 @@ def admin_home():
     counts = {
         "users": session.exec(select(func.count()).select_from(User)).one(),
         "outbox": session.exec(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != "sent")
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status != MailStatus.SENT)
         ).one(),
     }
     recent = session.exec(

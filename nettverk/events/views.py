@@ -19,7 +19,7 @@ from nettverk.events.forms import (
     RegistrationForm,
     parse_programme,
 )
-from nettverk.events.models import Event, EventStatus, Registration
+from nettverk.events.models import Event, EventStatus, Registration, RegistrationStatus
 from nettverk.forms import Form, client_address, form_page, show_error, submit
 from nettverk.policy import requires
 from nettverk.registry import queries as registry_queries
@@ -154,7 +154,7 @@ def event_new():
 @bp.route("/arrangementer/<int:event_id>/rediger", methods=["GET", "POST"])
 @requires("event.manage", load=loaders.event)
 def event_edit(event):
-    if event.status not in ("draft", "published"):
+    if event.status not in (EventStatus.DRAFT, EventStatus.PUBLISHED):
         abort(409, "Et avlyst eller gjennomført arrangement kan ikke endres.")
     return _save(_event_form(event), event)
 
@@ -290,7 +290,7 @@ def register(event_id):
         lambda: operations.register(session, event.id, _registrant(form, current_user._get_current_object()))[0],
         lambda registration: (
             "Du er påmeldt."
-            if registration.status == "confirmed"
+            if registration.status == RegistrationStatus.CONFIRMED
             else "Arrangementet er fullt. Du står på ventelisten og får beskjed hvis du får plass."
         ),
         url_for("events.event_detail", event_id=event.id),
@@ -347,7 +347,7 @@ def confirm_guest(token):
             200,
             {"Cache-Control": "no-store"},
         )
-    if registration.status != "unconfirmed":
+    if registration.status != RegistrationStatus.UNCONFIRMED:
         abort(410, "Påmeldingen er allerede bekreftet.")
     return render_template("events/confirm.html", form=form, event=event, registration=registration)
 
@@ -359,7 +359,7 @@ def cancel_by_link(token):
     so mail scanners that open links cannot cancel anyone)."""
     registration = _token_registration(token, "cancel")
     event = loaders.event(registration.event_id)
-    if registration.status == "cancelled":
+    if registration.status == RegistrationStatus.WITHDRAWN:
         abort(410, "Du er allerede meldt av.")
     form = Form()
 
@@ -449,7 +449,8 @@ def register_on_behalf(event):
         form,
         register_person,
         lambda registration: (
-            f"{registration.name} er {'påmeldt' if registration.status == 'confirmed' else 'satt på venteliste'}."
+            f"{registration.name} er "
+            f"{'påmeldt' if registration.status == RegistrationStatus.CONFIRMED else 'satt på venteliste'}."
         ),
         url_for("events.participants", event_id=event.id),
     ) or _participants_page(event, form)

@@ -36,7 +36,7 @@ class MaterialData:
     published_on: date | None = None
     description: str = ""
     author: str = ""
-    audience: str = "everyone"
+    audience: str = MaterialAudience.EVERYONE
     network_id: int | None = None
     area_ids: list[int] = field(default_factory=list)
     event_ids: list[int] = field(default_factory=list)

@@ -56,6 +56,7 @@ from nettverk.referrals.models import (
     Referral,
     ReferralAudit,
     ReferralMessage,
+    ReferralStatus,
     ReferralTransition,
     Urgency,
 )
@@ -413,26 +414,36 @@ TOPICS = [
 ]
 EVENT_MIX = [(EventKind.FAGDAG, 55), (EventKind.SAMLING, 25), (EventKind.KURS, 20)]
 # Which state a referral ends in, by how long ago it was made (recent ones are still under way).
-OLD_STATES = [("closed", 62), ("declined", 16), ("withdrawn", 10), ("in_progress", 6), ("accepted", 3), ("received", 3)]
-NEW_STATES = [
-    ("draft", 10),
-    ("sent", 14),
-    ("received", 14),
-    ("accepted", 16),
-    ("in_progress", 22),
-    ("closed", 12),
-    ("declined", 7),
-    ("withdrawn", 5),
+OLD_STATES = [
+    (ReferralStatus.CLOSED, 62),
+    (ReferralStatus.DECLINED, 16),
+    (ReferralStatus.WITHDRAWN, 10),
+    (ReferralStatus.IN_PROGRESS, 6),
+    (ReferralStatus.ACCEPTED, 3),
+    (ReferralStatus.RECEIVED, 3),
 ]
-PATHS = {
-    "draft": ["draft"],
-    "sent": ["draft", "sent"],
-    "received": ["draft", "sent", "received"],
-    "accepted": ["draft", "sent", "received", "accepted"],
-    "in_progress": ["draft", "sent", "received", "accepted", "in_progress"],
-    "closed": ["draft", "sent", "received", "accepted", "in_progress", "closed"],
-    "declined": ["draft", "sent", "received", "declined"],
-    "withdrawn": ["draft", "sent", "withdrawn"],
+NEW_STATES = [
+    (ReferralStatus.DRAFT, 10),
+    (ReferralStatus.SENT, 14),
+    (ReferralStatus.RECEIVED, 14),
+    (ReferralStatus.ACCEPTED, 16),
+    (ReferralStatus.IN_PROGRESS, 22),
+    (ReferralStatus.CLOSED, 12),
+    (ReferralStatus.DECLINED, 7),
+    (ReferralStatus.WITHDRAWN, 5),
+]
+# The states a referral passes through to reach each state.
+FORWARD = [
+    ReferralStatus.DRAFT,
+    ReferralStatus.SENT,
+    ReferralStatus.RECEIVED,
+    ReferralStatus.ACCEPTED,
+    ReferralStatus.IN_PROGRESS,
+    ReferralStatus.CLOSED,
+]
+PATHS = {state: FORWARD[: n + 1] for n, state in enumerate(FORWARD)} | {
+    ReferralStatus.DECLINED: [*FORWARD[:3], ReferralStatus.DECLINED],
+    ReferralStatus.WITHDRAWN: [*FORWARD[:2], ReferralStatus.WITHDRAWN],
 }
 OUTCOMES = ["completed", "completed", "partly", "ended_early"]
 MESSAGES = [
@@ -1183,13 +1194,17 @@ class _Builder:
                 family = f"{rng.getrandbits(128):032x}"
                 families.append((service_id, family))
             referral_id = w.new_id(Referral)
-            moments = {"draft": created}
+            moments = {ReferralStatus.DRAFT: created}
             moment = created
             for step in PATHS[state][1:]:
-                days = rng.randint(1, 40 if step != "closed" else 120)
+                days = rng.randint(1, 40 if step != ReferralStatus.CLOSED else 120)
                 moment = moment + timedelta(days=days, hours=rng.randint(0, 8))
                 moments[step] = min(moment, self.now)
-            finished = moments.get(state) if state in ("closed", "declined", "withdrawn") else None
+            finished = (
+                moments.get(state)
+                if state in (ReferralStatus.CLOSED, ReferralStatus.DECLINED, ReferralStatus.WITHDRAWN)
+                else None
+            )
             erased = finished is not None and self.now - finished > RETENTION
             birth = self.now.year - rng.randint(1, 16)
             referrals.append(
@@ -1201,7 +1216,9 @@ class _Builder:
                     "family_municipality_id": municipality_id,
                     "case_reference": "" if erased else f"SAK-{n + 1:06d}",
                     "need": "" if erased else "Familien trenger veiledning i foreldrerollen (syntetisk).",
-                    "decline_reason": "" if erased or state != "declined" else "Tiltaket passer ikke for familien nå.",
+                    "decline_reason": ""
+                    if erased or state != ReferralStatus.DECLINED
+                    else "Tiltaket passer ikke for familien nå.",
                     "outcome_note": "",
                     "family_key": family,
                     "children_count": rng.choice((1, 1, 1, 2, 2, 3)),
@@ -1209,26 +1226,32 @@ class _Builder:
                     "urgency": Urgency.HIGH if rng.random() < 0.1 else Urgency.NORMAL,
                     "preferred_start": None,
                     "bti_level": rng.choice((None, 1, 2, 3)),
-                    "consent_given": state != "draft",
-                    "consent_date": created.date() if state != "draft" else None,
-                    "consent_form": "skriftlig" if state != "draft" else "",
+                    "consent_given": state != ReferralStatus.DRAFT,
+                    "consent_date": created.date() if state != ReferralStatus.DRAFT else None,
+                    "consent_form": "skriftlig" if state != ReferralStatus.DRAFT else "",
                     "status": state,
-                    "outcome": rng.choice(OUTCOMES) if state == "closed" else "",
+                    "outcome": rng.choice(OUTCOMES) if state == ReferralStatus.CLOSED else "",
                     "created_by_id": staff["id"],
                     "created_at": created,
                     "updated_at": moment,
-                    "sent_at": moments.get("sent"),
-                    "received_at": moments.get("received"),
-                    "accepted_at": moments.get("accepted"),
-                    "started_at": moments.get("in_progress"),
+                    "sent_at": moments.get(ReferralStatus.SENT),
+                    "received_at": moments.get(ReferralStatus.RECEIVED),
+                    "accepted_at": moments.get(ReferralStatus.ACCEPTED),
+                    "started_at": moments.get(ReferralStatus.IN_PROGRESS),
                     "finished_at": finished,
                     "content_erased_at": finished + RETENTION if erased else None,
                 }
             )
             audits.append(self._audit(staff["id"], service_id, referral_id, "created", "", created))
-            previous = "draft"
+            previous = ReferralStatus.DRAFT
             for step in PATHS[state][1:]:
-                provider_side = step in ("received", "accepted", "declined", "in_progress", "closed")
+                provider_side = step in (
+                    ReferralStatus.RECEIVED,
+                    ReferralStatus.ACCEPTED,
+                    ReferralStatus.DECLINED,
+                    ReferralStatus.IN_PROGRESS,
+                    ReferralStatus.CLOSED,
+                )
                 actor = rng.choice(providers) if provider_side else staff
                 actor_service = intervention["provider_service_id"] if provider_side else service_id
                 transitions.append(
@@ -1249,10 +1272,12 @@ class _Builder:
                 if provider_side and rng.random() < 0.5:
                     audits.append(self._audit(actor["id"], actor_service, referral_id, "viewed", "", moments[step]))
                 previous = step
-            if state not in ("draft", "sent") and rng.random() < 0.4:
+            if state not in (ReferralStatus.DRAFT, ReferralStatus.SENT) and rng.random() < 0.4:
                 for _ in range(rng.randint(1, 2)):
                     author = rng.choice(providers)
-                    at = min(moments.get("received", created) + timedelta(days=rng.randint(0, 10)), self.now)
+                    at = min(
+                        moments.get(ReferralStatus.RECEIVED, created) + timedelta(days=rng.randint(0, 10)), self.now
+                    )
                     messages.append(
                         {
                             "id": w.new_id(ReferralMessage),
