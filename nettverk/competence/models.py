@@ -23,7 +23,7 @@ class AreaKind(StrEnum):
     COURSE = "course"
 
 
-AREA_KINDS = {
+AREA_KINDS: dict[str, str] = {
     AreaKind.SCREENING: "Kartleggingsverktøy",
     AreaKind.PARENT_PROGRAMME: "Foreldreprogram",
     AreaKind.GUIDANCE: "Veiledningsmetode",
@@ -41,7 +41,7 @@ class CompetenceLevel(StrEnum):
     INSTRUCTOR = "instructor"
 
 
-LEVELS = {
+LEVELS: dict[str, str] = {
     CompetenceLevel.AWARENESS: "Kjennskap",
     CompetenceLevel.TRAINED: "Opplært",
     CompetenceLevel.CERTIFIED: "Sertifisert",
@@ -57,7 +57,7 @@ class RecordSource(StrEnum):
     ATTENDANCE = "attendance"  # made by operations.sync_attendance, carries the event
 
 
-SOURCES = {
+SOURCES: dict[str, str] = {
     RecordSource.SELF: "Registrert selv",
     RecordSource.COORDINATOR: "Registrert av koordinator",
     RecordSource.ATTENDANCE: "Fra kursdeltakelse",

@@ -20,7 +20,7 @@ class EventKind(StrEnum):
     KURS = "kurs"  # a course: attendance can give a competence record
 
 
-EVENT_KINDS = {
+EVENT_KINDS: dict[str, str] = {
     EventKind.FAGDAG: "Fagdag",
     EventKind.NETTVERKSMOTE: "Nettverksmøte",
     EventKind.SAMLING: "Samling",
@@ -36,7 +36,7 @@ class EventAudience(StrEnum):
     NETWORK = "network"
 
 
-AUDIENCES = {
+AUDIENCES: dict[str, str] = {
     EventAudience.REGION: "Alle i regionen",
     EventAudience.BASE: "Kommunene i kompetansebasen",
     EventAudience.NETWORK: "Medlemmene i nettverket",
@@ -50,7 +50,7 @@ class EventStatus(StrEnum):
     HELD = "held"
 
 
-EVENT_STATUSES = {
+EVENT_STATUSES: dict[str, str] = {
     EventStatus.DRAFT: "Utkast",
     EventStatus.PUBLISHED: "Publisert",
     EventStatus.CANCELLED: "Avlyst",
@@ -65,7 +65,7 @@ class RegistrationStatus(StrEnum):
     WITHDRAWN = "cancelled"  # stored as "cancelled", as it always was
 
 
-REGISTRATION_STATUSES = {
+REGISTRATION_STATUSES: dict[str, str] = {
     RegistrationStatus.UNCONFIRMED: "Venter på bekreftelse",
     RegistrationStatus.CONFIRMED: "Påmeldt",
     RegistrationStatus.WAITLISTED: "På venteliste",

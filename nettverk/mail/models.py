@@ -18,7 +18,7 @@ class MailStatus(StrEnum):
 
 
 UNSENT = (MailStatus.QUEUED, MailStatus.SENDING, MailStatus.FAILED)
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str] = {
     MailStatus.QUEUED: "I kø",
     MailStatus.SENDING: "Sendes",
     MailStatus.SENT: "Sendt",

@@ -22,7 +22,7 @@ class MaterialAudience(StrEnum):
     NETWORK = "network"
 
 
-MATERIAL_AUDIENCES = {
+MATERIAL_AUDIENCES: dict[str, str] = {
     MaterialAudience.EVERYONE: "Alle innloggede",
     MaterialAudience.BASE: "Medlemmene i kompetansebasen",
     MaterialAudience.NETWORK: "Medlemmene i et nettverk",

@@ -15,7 +15,7 @@ class NetworkKind(StrEnum):
     ANNET = "annet"
 
 
-NETWORK_KINDS = {
+NETWORK_KINDS: dict[str, str] = {
     NetworkKind.BTI: "BTI-nettverk",
     NetworkKind.LEDERE: "Ledernettverk",
     NetworkKind.DROFTING: "Drøftingsteam",
@@ -30,7 +30,11 @@ class MemberKind(StrEnum):
     ANNET = "annet"
 
 
-MEMBER_KINDS = {MemberKind.RESSURSPERSON: "Ressursperson", MemberKind.LEDER: "Leder", MemberKind.ANNET: "Annet"}
+MEMBER_KINDS: dict[str, str] = {
+    MemberKind.RESSURSPERSON: "Ressursperson",
+    MemberKind.LEDER: "Leder",
+    MemberKind.ANNET: "Annet",
+}
 
 
 class Network(SQLModel, table=True):

@@ -34,7 +34,7 @@ class InterventionStatus(StrEnum):
     ENDED = "ended"
 
 
-INTERVENTION_STATUSES = {
+INTERVENTION_STATUSES: dict[str, str] = {
     InterventionStatus.ACTIVE: "Aktivt",
     InterventionStatus.PAUSED: "Satt på pause",
     InterventionStatus.ENDED: "Avsluttet",
@@ -60,7 +60,7 @@ class ReferralStatus(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-REFERRAL_STATUSES = {
+REFERRAL_STATUSES: dict[str, str] = {
     ReferralStatus.DRAFT: "Utkast",
     ReferralStatus.SENT: "Sendt",
     ReferralStatus.RECEIVED: "Mottatt",
@@ -78,7 +78,7 @@ class Urgency(StrEnum):
     HIGH = "high"
 
 
-URGENCIES = {Urgency.NORMAL: "Vanlig", Urgency.HIGH: "Haster"}
+URGENCIES: dict[str, str] = {Urgency.NORMAL: "Vanlig", Urgency.HIGH: "Haster"}
 CONSENT_FORMS = {"skriftlig": "Skriftlig", "digital": "Digitalt (signert)", "muntlig": "Muntlig, notert i saken"}
 OUTCOMES = {
     "completed": "Gjennomført som planlagt",

@@ -16,7 +16,7 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
-RUN_STATUSES = {
+RUN_STATUSES: dict[str, str] = {
     RunStatus.OK: "Fullført",
     RunStatus.FAILED: "Feilet",
     RunStatus.RUNNING: "Ikke ferdig (kjører, eller ble avbrutt)",
