@@ -27,10 +27,6 @@ DOWNLOAD_HEADERS = {
 }
 
 
-# Only for nettverk/api until it imports nettverk.loaders (issue 23, change 5): then delete.
-load_material = loaders.material
-
-
 @bp.app_template_filter("filstorrelse")
 def file_size(size: int) -> str:
     """1234567 -> '1,2 MB' (Norwegian decimal comma)."""

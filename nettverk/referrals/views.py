@@ -80,10 +80,6 @@ def _all_bases() -> list[CompetenceBase]:
     return sorted(get_session().exec(select(CompetenceBase)), key=lambda b: norwegian_key(b.name))
 
 
-# Only for nettverk/api until it imports nettverk.loaders (issue 23, change 5): then delete.
-load_referral = loaders.referral
-
-
 @bp.get("/tiltak")
 @requires("catalog.view")
 def catalog():
