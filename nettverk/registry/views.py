@@ -393,6 +393,11 @@ def _contact_form(obj=None) -> ContactForm:
     return form
 
 
+def _save_contact(form: ContactForm, municipality, contact=None):
+    data = form.name.data, form.role.data, form.email.data, form.phone.data, form.service_id.data
+    return operations.save_contact(get_session(), _actor(), municipality, *data, contact=contact)
+
+
 @bp.route("/kommuner/<number>/kontakter/ny", methods=["GET", "POST"])
 @requires("municipality.contacts", load=loaders.municipality)
 def contact_new(municipality):
@@ -400,16 +405,7 @@ def contact_new(municipality):
     back = url_for("registry.municipality_detail", number=municipality.number)
     return submit(
         form,
-        lambda: operations.save_contact(
-            get_session(),
-            _actor(),
-            municipality,
-            form.name.data,
-            form.role.data,
-            form.email.data,
-            form.phone.data,
-            form.service_id.data,
-        ),
+        lambda: _save_contact(form, municipality),
         "Kontaktpersonen er lagt til.",
         back,
     ) or form_page("registry/form.html", form, title=f"Ny kontaktperson i {municipality.name}", back=back)
@@ -422,17 +418,7 @@ def contact_edit(municipality, contact_id):
     form = _contact_form(contact)
     return submit(
         form,
-        lambda: operations.save_contact(
-            get_session(),
-            _actor(),
-            municipality,
-            form.name.data,
-            form.role.data,
-            form.email.data,
-            form.phone.data,
-            form.service_id.data,
-            contact=contact,
-        ),
+        lambda: _save_contact(form, municipality, contact),
         "Kontaktpersonen er lagret.",
         url_for("registry.municipality_detail", number=municipality.number),
     ) or form_page("registry/contact.html", form, contact=contact, municipality=municipality)
