@@ -16,7 +16,7 @@ from nettverk.events.models import Event
 from nettverk.privacy.masking import THRESHOLD, is_small
 from nettverk.text import norwegian_key
 
-MASKED_TEXT = "færre enn 3 svar"
+MASKED_TEXT = f"færre enn {THRESHOLD} svar"
 QUESTIONS = {
     "overall": "Hvor fornøyd er du med arrangementet alt i alt?",
     "usefulness": "Hvor nyttig var det for arbeidet ditt?",
