@@ -12,6 +12,7 @@ from flask_login import current_user
 from nettverk import loaders, policy
 from nettverk.api import schemas
 from nettverk.api.openapi import NOT_LOGGED_IN, answer, get, query
+from nettverk.competence.queries import area_by_slug
 from nettverk.db import get_session
 from nettverk.materials import queries
 from nettverk.materials.models import MATERIAL_AUDIENCES, MaterialVersion
@@ -84,7 +85,7 @@ def materials():
             abort(400, f"Ukjent kompetansebase «{asked.base}». Gyldige verdier står i /api/v1/bases.")
         base_id = base.id
     if asked.area is not None:
-        area = queries.area_by_slug(session, asked.area)
+        area = area_by_slug(session, asked.area)
         if area is None:
             abort(400, f"Ukjent kompetanseområde «{asked.area}».")
         area_id = area.id

@@ -13,7 +13,7 @@ from nettverk.accounts.queries import coordinators_by_base, coordinators_of
 from nettverk.calendars import queries as calendar_queries
 from nettverk.calendars.render import REQUEST
 from nettverk.events.models import Event, EventStatus, Registration, RegistrationStatus
-from nettverk.events.operations import MAX_REMINDER_DAYS, calendar_invitation
+from nettverk.events.operations import MAX_REMINDER_DAYS, calendar_invitation, earlier_registrations
 from nettverk.networks.models import NetworkBase
 from nettverk.scheduler.models import Notification
 from nettverk.scheduler.operations import Counts, notify_once
@@ -120,13 +120,14 @@ def reminders(session: Session, now: datetime) -> Counts:
                 )
             ).all()
         )
-        entry = None
+        entry = earlier = None
         for registration in registrations:
             key = f"{prefix}{registration.id}:{occasion}"
             if key in sent_before:  # the common case every hour: skip before building the invitation
                 counts.skipped += 1
                 continue
             entry = entry or calendar_queries.entry(session, event)
+            earlier = earlier or earlier_registrations(session, event)
             notify_once(
                 session,
                 counts,
@@ -137,7 +138,7 @@ def reminders(session: Session, now: datetime) -> Counts:
                 kind="reminder",
                 subject=f"Påminnelse: {event.title} {how_soon(event.starts_at, now)}",
                 template="reminder",
-                calendar=calendar_invitation(session, event, registration, REQUEST, entry),
+                calendar=calendar_invitation(session, event, registration, REQUEST, entry, earlier[registration.id]),
                 event=event,
                 registration=registration,
                 how_soon=how_soon(event.starts_at, now),

@@ -13,6 +13,7 @@ the event or of the seat a CANCEL, all with the event's UID. The waitlisted and 
 """
 
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
@@ -308,11 +309,14 @@ def _tell_registrants(session: Session, event: Event, template: str, subject: st
     ).all()
     seated = {r.id for r in registrations if r.status == RegistrationStatus.CONFIRMED}
     entry = calendar_queries.entry(session, event) if seated else None  # read once: the same for everyone
+    earlier = earlier_registrations(session, event) if seated else {}
     if entry is not None and context.get("reason"):
         entry = replace(entry, cancel_reason=context["reason"])
     for registration in registrations:
         calendar = (
-            calendar_invitation(session, event, registration, method, entry) if registration.id in seated else None
+            calendar_invitation(session, event, registration, method, entry, earlier[registration.id])
+            if registration.id in seated
+            else None
         )
         queue_mail(
             session,
@@ -326,8 +330,27 @@ def _tell_registrants(session: Session, event: Event, template: str, subject: st
         )
 
 
+def earlier_registrations(session: Session, event: Event) -> dict[int, int]:
+    """For each registration of the event: how many earlier registrations its address has for it (one query,
+    for mailing many registrants at once; see calendar_invitation)."""
+    seen: Counter[str] = Counter()
+    earlier = {}
+    rows = session.exec(
+        select(Registration.id, Registration.email).where(Registration.event_id == event.id).order_by(Registration.id)
+    )
+    for registration_id, email in rows:
+        earlier[registration_id] = seen[email]
+        seen[email] += 1
+    return earlier
+
+
 def calendar_invitation(
-    session: Session, event: Event, registration: Registration, method: str, entry: Entry | None = None
+    session: Session,
+    event: Event,
+    registration: Registration,
+    method: str,
+    entry: Entry | None = None,
+    earlier: int | None = None,
 ) -> tuple[str, bytes]:
     """The event as an iTIP message (REQUEST or CANCEL) for one registrant, for queue_mail(calendar=…):
     organised by the sender address in the name of the base or network, the registrant as attendee.
@@ -337,15 +360,16 @@ def calendar_invitation(
     (each brought a REQUEST and took it out with a CANCEL), plus one for the CANCEL that takes this seat out of
     an event that goes on. Derived from rows that are never deleted, so it needs no counter of its own."""
     entry = entry or calendar_queries.entry(session, event)
-    earlier = session.exec(
-        select(func.count())
-        .select_from(Registration)
-        .where(
-            Registration.event_id == event.id,
-            Registration.email == registration.email,
-            Registration.id < registration.id,
-        )
-    ).one()
+    if earlier is None:  # one registrant: count, rather than read the whole list
+        earlier = session.exec(
+            select(func.count())
+            .select_from(Registration)
+            .where(
+                Registration.event_id == event.id,
+                Registration.email == registration.email,
+                Registration.id < registration.id,
+            )
+        ).one()
     uninvited = method == CANCEL and event.status != EventStatus.CANCELLED
     entry = replace(entry, sequence=entry.sequence + 2 * earlier + uninvited)
     return method, invitation(

@@ -45,14 +45,6 @@ class Filters:
         return bool(self.base or self.network or self.kind or self.municipality)
 
 
-def base_by_slug(session: Session, slug: str) -> CompetenceBase | None:
-    return session.exec(select(CompetenceBase).where(CompetenceBase.slug == slug)).first()
-
-
-def municipality_by_number(session: Session, number: str) -> Municipality | None:
-    return session.exec(select(Municipality).where(Municipality.number == number)).first()
-
-
 @dataclass
 class FilterChoices:
     bases: list[CompetenceBase]

@@ -13,6 +13,7 @@ from nettverk.events import planning
 from nettverk.events.models import EVENT_KINDS
 from nettverk.networks.queries import network_by_slug
 from nettverk.policy import requires
+from nettverk.registry.queries import base_by_slug, municipality_by_number
 from nettverk.timeutil import EARLIEST_DAY, check_day, latest_day, parse_day, to_oslo, utcnow
 
 bp = Blueprint("calendar", __name__)
@@ -55,7 +56,7 @@ def _filters(session, errors: dict[str, str]) -> planning.Filters:
     filters = planning.Filters()
     args = request.args
     if slug := args.get("base", "").strip():
-        filters.base = planning.base_by_slug(session, slug)
+        filters.base = base_by_slug(session, slug)
         if filters.base is None:
             errors["base"] = "Vi fant ikke den kompetansebasen. Velg en fra listen."
     if slug := args.get("nettverk", "").strip():
@@ -68,7 +69,7 @@ def _filters(session, errors: dict[str, str]) -> planning.Filters:
         else:
             errors["type"] = "Velg en type arrangement fra listen."
     if number := args.get("kommune", "").strip():
-        municipality = planning.municipality_by_number(session, number)
+        municipality = municipality_by_number(session, number)
         if municipality is None:
             errors["kommune"] = "Vi fant ingen kommune med det kommunenummeret. Velg en fra listen."
         else:
@@ -142,7 +143,7 @@ def check_date():
         except ValueError as error:
             errors["dato"] = str(error)
     if slug := request.args.get("base", "").strip():
-        base = planning.base_by_slug(session, slug)
+        base = base_by_slug(session, slug)
         if base is None:
             errors["base"] = "Vi fant ikke den kompetansebasen. Velg en fra listen."
     if day is not None and not errors:

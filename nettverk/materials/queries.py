@@ -150,10 +150,6 @@ def areas(session: Session) -> list[CompetenceArea]:
     )
 
 
-def area_by_slug(session: Session, slug: str) -> CompetenceArea | None:
-    return session.exec(select(CompetenceArea).where(CompetenceArea.slug == slug)).first()
-
-
 def base_networks(session: Session, base: CompetenceBase) -> list[Network]:
     return list(
         session.exec(
